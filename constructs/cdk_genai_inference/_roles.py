@@ -1,0 +1,58 @@
+"""The execution role SageMaker assumes, with the permissions every SageMaker workload needs."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+
+from constructs import Construct
+
+from ._nag import acknowledge_wildcards
+
+METRIC_NAMESPACES = ["/aws/sagemaker/*", "AWS/SageMaker"]
+
+
+def sagemaker_execution_role(scope: Construct, id: str, description: str) -> iam.Role:
+    """A role for ``sagemaker.amazonaws.com`` (this account only) that may write SageMaker's logs
+    and metrics; callers add what their workload reads."""
+    stack = Stack.of(scope)
+    role = iam.Role(
+        scope,
+        id,
+        assumed_by=iam.ServicePrincipal(
+            "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+        ),
+        description=description,
+    )
+    log_groups = stack.format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name="/aws/sagemaker/*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_groups],
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": METRIC_NAMESPACES}},
+        )
+    )
+    acknowledge_wildcards(
+        role,
+        [log_groups],
+        "SageMaker names its log groups /aws/sagemaker/<kind>/<resource name>; the resources that will "
+        "log do not exist when the role is created.",
+    )
+    acknowledge_wildcards(
+        role,
+        ["*"],
+        "cloudwatch:PutMetricData and ecr:GetAuthorizationToken support no resource ARNs; "
+        "PutMetricData is limited to SageMaker's namespaces by a condition.",
+    )
+    return role

@@ -1,0 +1,75 @@
+"""Synth-time checks shared by every construct. Unresolved tokens always pass."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from aws_cdk import Duration, Token
+
+from .errors import ValidationError
+
+
+def unresolved(value: Any) -> bool:
+    """True when ``value`` is (or contains) a token that only resolves at deploy time."""
+    return value is not None and Token.is_unresolved(value)
+
+
+def check_range(arg: str, value: float | None, low: float, high: float | None, unit: str = "") -> None:
+    """Fail unless ``low <= value <= high`` (``high=None`` means no upper bound)."""
+    if value is None or unresolved(value):
+        return
+    if value < low or (high is not None and value > high):
+        allowed = f"at least {low:g}" if high is None else f"between {low:g} and {high:g}"
+        suffix = f" {unit}" if unit else ""
+        raise ValidationError(f"{arg} must be {allowed}{suffix}, got {value:g}{suffix}")
+
+
+def check_duration(arg: str, value: Duration | None, low_s: int, high_s: int | None) -> None:
+    """Range-check a ``Duration`` in whole seconds."""
+    if value is None or unresolved(value.to_string()):
+        return
+    seconds = value.to_seconds()
+    check_range(arg, seconds, low_s, high_s, "seconds")
+
+
+def check_choice(arg: str, value: str | None, allowed: Collection[str], what: str = "") -> None:
+    """Fail unless ``value`` is one of ``allowed``."""
+    if value is None or unresolved(value) or value in allowed:
+        return
+    listing = ", ".join(sorted(allowed)) if len(allowed) <= 12 else _sample(allowed)
+    noun = f" {what}" if what else ""
+    raise ValidationError(f"{arg} got {value!r}, which is not a valid{noun}; allowed: {listing}")
+
+
+def check_unique(arg: str, values: Iterable[Any]) -> None:
+    """Fail when a (resolved) value appears twice."""
+    seen: set[Any] = set()
+    for value in values:
+        if unresolved(value):
+            continue
+        if value in seen:
+            raise ValidationError(f"{arg} must be unique, got {value!r} more than once")
+        seen.add(value)
+
+
+def seconds(value: Duration | None) -> int | None:
+    """A Duration as whole seconds for a CloudFormation property (tokens pass through)."""
+    return None if value is None else int(value.to_seconds())
+
+
+def _sample(allowed: Collection[str]) -> str:
+    ordered = sorted(allowed)
+    return f"{', '.join(ordered[:8])}, ... ({len(ordered)} values, see the SageMaker API reference)"
+
+
+def check_name(arg: str, value: str | None, shape_name: str) -> None:
+    """Check a physical name against the SageMaker service model's pattern and length for ``shape_name``."""
+    if value is None or unresolved(value):
+        return
+    from . import service_model  # local: keeps botocore off the import path of pure helpers
+
+    pattern, max_length = service_model.name_rule(shape_name)
+    if not value or len(value) > max_length or not re.fullmatch(pattern, value):
+        raise ValidationError(f"{arg} must be 1-{max_length} characters matching {pattern}, got {value!r}")

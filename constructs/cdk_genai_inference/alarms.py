@@ -1,0 +1,126 @@
+"""The default alarms that roll a guarded deployment back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+
+from constructs import Construct
+
+from ._validate import check_duration, check_range, unresolved
+from .errors import ValidationError
+from .metrics import EndpointMetrics
+from .pools import InstancePool
+
+MAX_ROLLBACK_ALARMS = 10
+"""``AutoRollbackConfiguration.Alarms`` holds 1 to 10 alarms."""
+
+
+@dataclass(frozen=True)
+class RollbackAlarms:
+    """The alarms the endpoint defines for a guarded deployment.
+
+    - ``ErrorRate``: ``Invocation5XXErrors / Invocations`` of the whole variant above
+      ``error_rate_percent``. Errors are a fault whichever instance type served them, so one alarm.
+    - ``ModelLatency-<type>``: ``ModelLatency`` (``latency_statistic``) of each instance type above its
+      threshold. Per type because a fallback type is legitimately slower than the preferred one: an
+      aggregate alarm would trip when traffic shifts to the fallback, or be too loose to catch a
+      regression on the fast type. Created only when a threshold is given.
+
+    All treat missing data as not breaching: an empty fallback pool and an idle endpoint publish
+    nothing, and neither is a reason to roll back.
+
+    Args:
+        error_rate_percent: 5XX share of invocations that trips the error alarm. Default: 1
+        model_latency: Threshold for every pool's latency alarm (a pool's
+            ``model_latency_threshold`` overrides it). Default: - no latency alarms
+        latency_statistic: Statistic of ``ModelLatency``. Default: p90
+        period: Evaluation period. Default: 1 minute
+        evaluation_periods: Periods evaluated. Default: 3
+        datapoints_to_alarm: Breaching periods, of ``evaluation_periods``, that trip an alarm. Default: 2
+    """
+
+    error_rate_percent: float = 1.0
+    model_latency: Duration | None = None
+    latency_statistic: str = "p90"
+    period: Duration = Duration.minutes(1)
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 2
+
+    def validate(self, arg: str) -> None:
+        check_range(f"{arg}.error_rate_percent", self.error_rate_percent, 0, 100)
+        check_duration(f"{arg}.period", self.period, 10, 86400)
+        check_range(f"{arg}.evaluation_periods", self.evaluation_periods, 1, None)
+        check_range(f"{arg}.datapoints_to_alarm", self.datapoints_to_alarm, 1, None)
+        if not unresolved(self.evaluation_periods) and self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValidationError(
+                f"{arg}.datapoints_to_alarm must not exceed evaluation_periods ({self.evaluation_periods}), "
+                f"got {self.datapoints_to_alarm}"
+            )
+
+
+def create_rollback_alarms(
+    scope: Construct,
+    endpoint: EndpointMetrics,
+    pools: Sequence[InstancePool],
+    options: RollbackAlarms,
+) -> list[cw.Alarm]:
+    """Define the default rollback alarms under ``scope``."""
+    common = {
+        "evaluation_periods": options.evaluation_periods,
+        "datapoints_to_alarm": options.datapoints_to_alarm,
+        "treat_missing_data": cw.TreatMissingData.NOT_BREACHING,
+        "comparison_operator": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }
+    error_rate = cw.MathExpression(
+        expression="100 * FILL(errors, 0) / invocations",
+        using_metrics={
+            "errors": endpoint.metric_invocation5xx_errors(period=options.period),
+            "invocations": endpoint.metric_invocations(period=options.period),
+        },
+        label="5XX error rate (%)",
+        period=options.period,
+    )
+    alarms = [
+        cw.Alarm(
+            scope,
+            "ErrorRate",
+            metric=error_rate,
+            threshold=options.error_rate_percent,
+            alarm_description=(
+                f"Rolls back a deployment when more than {options.error_rate_percent:g} % of invocations "
+                "return a 5XX error"
+            ),
+            **common,  # type: ignore[arg-type]
+        )
+    ]
+    for pool in pools:
+        threshold = pool.model_latency_threshold or options.model_latency
+        if threshold is None:
+            continue
+        milliseconds = threshold.to_milliseconds()
+        alarms.append(
+            cw.Alarm(
+                scope,
+                f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
+                metric=endpoint.metric_model_latency(
+                    instance_type=pool.instance_type,
+                    statistic=options.latency_statistic,
+                    period=options.period,
+                ),
+                threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
+                alarm_description=(
+                    f"Rolls back a deployment when {options.latency_statistic} ModelLatency on "
+                    f"{pool.instance_type} exceeds {threshold.to_human_string()}"
+                ),
+                **common,  # type: ignore[arg-type]
+            )
+        )
+    return alarms
+
+
+def _id_part(instance_type: str, priority: int | None) -> str:
+    return f"Pool{priority}" if unresolved(instance_type) else instance_type.removeprefix("ml.")

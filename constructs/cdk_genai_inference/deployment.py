@@ -1,0 +1,312 @@
+"""Guarded deployments: rolling and blue/green update policies with their service ranges."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_sagemaker as sagemaker
+
+from ._validate import check_duration, check_range, seconds, unresolved
+from .errors import ValidationError
+
+
+class CapacityUnit(enum.Enum):
+    """How a batch, canary or step size is counted."""
+
+    CAPACITY_PERCENT = "CAPACITY_PERCENT"
+    INSTANCE_COUNT = "INSTANCE_COUNT"
+    COPY_COUNT = "COPY_COUNT"
+    """Inference-component copies (inference-component mode only)."""
+
+
+@dataclass(frozen=True)
+class CapacitySize:
+    """A share of the fleet: a percentage, an instance count or a copy count."""
+
+    unit: CapacityUnit
+    value: int
+
+    @staticmethod
+    def percent(value: int) -> CapacitySize:
+        return CapacitySize(CapacityUnit.CAPACITY_PERCENT, value)
+
+    @staticmethod
+    def instances(value: int) -> CapacitySize:
+        return CapacitySize(CapacityUnit.INSTANCE_COUNT, value)
+
+    @staticmethod
+    def copies(value: int) -> CapacitySize:
+        return CapacitySize(CapacityUnit.COPY_COUNT, value)
+
+    def _check(self, arg: str, low_percent: int, high_percent: int, inference_components: bool) -> None:
+        allowed = (
+            (CapacityUnit.CAPACITY_PERCENT, CapacityUnit.COPY_COUNT)
+            if inference_components
+            else (CapacityUnit.CAPACITY_PERCENT, CapacityUnit.INSTANCE_COUNT)
+        )
+        if self.unit not in allowed:
+            names = " or ".join(u.name for u in allowed)
+            raise ValidationError(f"{arg} must be counted in {names} here, got {self.unit.name}")
+        if self.unit is CapacityUnit.CAPACITY_PERCENT:
+            check_range(f"{arg} (percent)", self.value, low_percent, high_percent)
+        else:
+            check_range(f"{arg} ({self.unit.name.lower()})", self.value, 1, None)
+
+
+class DeploymentKind(enum.Enum):
+    ROLLING = "ROLLING"
+    ALL_AT_ONCE = "ALL_AT_ONCE"
+    CANARY = "CANARY"
+    LINEAR = "LINEAR"
+
+
+@dataclass(frozen=True)
+class DeploymentPolicy:
+    """How an endpoint update replaces the fleet; build one with the static methods.
+
+    Every policy bakes for ``wait_interval`` after each step while the rollback alarms watch.
+    """
+
+    kind: DeploymentKind
+    wait_interval: Duration
+    size: CapacitySize | None = None
+    rollback_max_batch: CapacitySize | None = None
+    termination_wait: Duration | None = None
+    max_execution_timeout: Duration | None = None
+
+    @staticmethod
+    def rolling(
+        *,
+        max_batch: CapacitySize | None = None,
+        wait_interval: Duration | None = None,
+        rollback_max_batch: CapacitySize | None = None,
+        max_execution_timeout: Duration | None = None,
+    ) -> DeploymentPolicy:
+        """Replace the fleet in batches; needs headroom for one batch, not a second fleet.
+
+        Args:
+            max_batch: Batch size, 5-50 % of the fleet. Default: 25 %
+            wait_interval: Bake time after each batch, 0-3600 s. Default: 5 minutes
+            rollback_max_batch: Batch size when rolling back. Default: - the whole old fleet at once
+            max_execution_timeout: Bound on the whole update, 600-28800 s. Default: - service default
+        """
+        return DeploymentPolicy(
+            DeploymentKind.ROLLING,
+            wait_interval or Duration.minutes(5),
+            size=max_batch or CapacitySize.percent(25),
+            rollback_max_batch=rollback_max_batch,
+            max_execution_timeout=max_execution_timeout,
+        )
+
+    @staticmethod
+    def all_at_once(
+        *,
+        wait_interval: Duration | None = None,
+        termination_wait: Duration | None = None,
+        max_execution_timeout: Duration | None = None,
+    ) -> DeploymentPolicy:
+        """Blue/green: shift all traffic to a full new fleet, bake, then retire the old one.
+
+        Args:
+            wait_interval: Bake time after the shift, 0-3600 s. Default: 5 minutes
+            termination_wait: Extra time the old fleet is kept, 0-3600 s. Default: 0
+            max_execution_timeout: Bound on the whole update, 600-28800 s. Default: - service default
+        """
+        return DeploymentPolicy(
+            DeploymentKind.ALL_AT_ONCE,
+            wait_interval or Duration.minutes(5),
+            termination_wait=termination_wait,
+            max_execution_timeout=max_execution_timeout,
+        )
+
+    @staticmethod
+    def canary(
+        *,
+        size: CapacitySize | None = None,
+        wait_interval: Duration | None = None,
+        termination_wait: Duration | None = None,
+        max_execution_timeout: Duration | None = None,
+    ) -> DeploymentPolicy:
+        """Blue/green: shift a canary (at most 50 %) first, bake, then shift the rest.
+
+        Args:
+            size: The canary, at most 50 % of the fleet. Default: 10 %
+            wait_interval: Bake time after the canary, 0-3600 s. Default: 5 minutes
+            termination_wait: Extra time the old fleet is kept, 0-3600 s. Default: 0
+            max_execution_timeout: Bound on the whole update, 600-28800 s. Default: - service default
+        """
+        return DeploymentPolicy(
+            DeploymentKind.CANARY,
+            wait_interval or Duration.minutes(5),
+            size=size or CapacitySize.percent(10),
+            termination_wait=termination_wait,
+            max_execution_timeout=max_execution_timeout,
+        )
+
+    @staticmethod
+    def linear(
+        *,
+        step: CapacitySize | None = None,
+        wait_interval: Duration | None = None,
+        termination_wait: Duration | None = None,
+        max_execution_timeout: Duration | None = None,
+    ) -> DeploymentPolicy:
+        """Blue/green: shift traffic in equal steps of 10-50 %, baking after each.
+
+        Args:
+            step: The step, 10-50 % of the fleet. Default: 20 %
+            wait_interval: Bake time after each step, 0-3600 s. Default: 5 minutes
+            termination_wait: Extra time the old fleet is kept, 0-3600 s. Default: 0
+            max_execution_timeout: Bound on the whole update, 600-28800 s. Default: - service default
+        """
+        return DeploymentPolicy(
+            DeploymentKind.LINEAR,
+            wait_interval or Duration.minutes(5),
+            size=step or CapacitySize.percent(20),
+            termination_wait=termination_wait,
+            max_execution_timeout=max_execution_timeout,
+        )
+
+    @property
+    def is_blue_green(self) -> bool:
+        return self.kind is not DeploymentKind.ROLLING
+
+    def validate(self, arg: str, *, inference_components: bool) -> None:
+        """Check every range the service enforces, before anything is synthesized."""
+        if inference_components and self.is_blue_green:
+            raise ValidationError(
+                f"{arg}: inference components update by rolling copies; "
+                f"use DeploymentPolicy.rolling(), got {self.kind.name}"
+            )
+        check_duration(f"{arg}.wait_interval", self.wait_interval, 0, 3600)
+        check_duration(f"{arg}.termination_wait", self.termination_wait, 0, 3600)
+        check_duration(f"{arg}.max_execution_timeout", self.max_execution_timeout, 600, 28800)
+        low, high = {
+            DeploymentKind.ROLLING: (5, 50),
+            DeploymentKind.CANARY: (1, 50),
+            DeploymentKind.LINEAR: (10, 50),
+            DeploymentKind.ALL_AT_ONCE: (1, 100),
+        }[self.kind]
+        size_arg = {DeploymentKind.ROLLING: "max_batch", DeploymentKind.CANARY: "size"}.get(self.kind, "step")
+        if self.size is not None:
+            self.size._check(f"{arg}.{size_arg}", low, high, inference_components)
+        if self.rollback_max_batch is not None:
+            self.rollback_max_batch._check(f"{arg}.rollback_max_batch", 1, 100, inference_components)
+        self._check_execution_bound(arg)
+
+    def _check_execution_bound(self, arg: str) -> None:
+        bound = self.max_execution_timeout
+        steps = self._steps()
+        if bound is None or steps is None or unresolved(bound.to_string()):
+            return
+        if unresolved(self.wait_interval.to_string()):
+            return
+        waits = steps * self.wait_interval.to_seconds()
+        if self.termination_wait is not None and not unresolved(self.termination_wait.to_string()):
+            waits += self.termination_wait.to_seconds()
+        if bound.to_seconds() <= waits:
+            raise ValidationError(
+                f"{arg}.max_execution_timeout must exceed the {steps} bake wait(s) plus termination wait "
+                f"({waits:g} seconds), got {bound.to_seconds():g} seconds"
+            )
+
+    def _steps(self) -> int | None:
+        if self.kind is DeploymentKind.ALL_AT_ONCE:
+            return 1
+        if self.kind is DeploymentKind.CANARY:
+            return 2
+        if (
+            self.size is None
+            or self.size.unit is not CapacityUnit.CAPACITY_PERCENT
+            or unresolved(self.size.value)
+        ):
+            return None
+        return math.ceil(100 / self.size.value)
+
+    def to_endpoint_config(
+        self, alarm_names: Sequence[str]
+    ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+        """``AWS::SageMaker::Endpoint`` ``DeploymentConfig``."""
+        rollback = _endpoint_rollback(alarm_names)
+        if self.kind is DeploymentKind.ROLLING:
+            return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+                rolling_update_policy=sagemaker.CfnEndpoint.RollingUpdatePolicyProperty(
+                    maximum_batch_size=_endpoint_size(self.size),  # type: ignore[arg-type]
+                    wait_interval_in_seconds=seconds(self.wait_interval),  # type: ignore[arg-type]
+                    rollback_maximum_batch_size=_endpoint_size(self.rollback_max_batch),
+                    maximum_execution_timeout_in_seconds=seconds(self.max_execution_timeout),
+                ),
+                auto_rollback_configuration=rollback,
+            )
+        routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
+            type=self.kind.value,
+            wait_interval_in_seconds=seconds(self.wait_interval),
+            canary_size=_endpoint_size(self.size) if self.kind is DeploymentKind.CANARY else None,
+            linear_step_size=_endpoint_size(self.size) if self.kind is DeploymentKind.LINEAR else None,
+        )
+        return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=routing,
+                termination_wait_in_seconds=seconds(self.termination_wait),
+                maximum_execution_timeout_in_seconds=seconds(self.max_execution_timeout),
+            ),
+            auto_rollback_configuration=rollback,
+        )
+
+    def to_inference_component_config(
+        self, alarm_names: Sequence[str]
+    ) -> sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty:
+        """``AWS::SageMaker::InferenceComponent`` ``DeploymentConfig`` (rolling only)."""
+        ic = sagemaker.CfnInferenceComponent
+        return ic.InferenceComponentDeploymentConfigProperty(
+            rolling_update_policy=ic.InferenceComponentRollingUpdatePolicyProperty(
+                maximum_batch_size=_component_size(self.size),
+                wait_interval_in_seconds=seconds(self.wait_interval),
+                rollback_maximum_batch_size=_component_size(self.rollback_max_batch),
+                maximum_execution_timeout_in_seconds=seconds(self.max_execution_timeout),
+            ),
+            auto_rollback_configuration=ic.AutoRollbackConfigurationProperty(
+                alarms=[ic.AlarmProperty(alarm_name=name) for name in alarm_names]
+            )
+            if alarm_names
+            else None,
+        )
+
+
+def rollback_only_config(
+    alarm_names: Sequence[str],
+) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+    """Auto-rollback alarms on SageMaker's default update (blue/green, all at once, no bake)."""
+    return sagemaker.CfnEndpoint.DeploymentConfigProperty(
+        auto_rollback_configuration=_endpoint_rollback(alarm_names)
+    )
+
+
+def _endpoint_rollback(
+    alarm_names: Sequence[str],
+) -> sagemaker.CfnEndpoint.AutoRollbackConfigProperty | None:
+    if not alarm_names:
+        return None
+    return sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+        alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=name) for name in alarm_names]
+    )
+
+
+def _endpoint_size(size: CapacitySize | None) -> sagemaker.CfnEndpoint.CapacitySizeProperty | None:
+    if size is None:
+        return None
+    return sagemaker.CfnEndpoint.CapacitySizeProperty(type=size.unit.value, value=size.value)
+
+
+def _component_size(
+    size: CapacitySize | None,
+) -> sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty | None:
+    if size is None:
+        return None
+    return sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty(
+        type=size.unit.value, value=size.value
+    )

@@ -1,0 +1,100 @@
+"""Instance pools: the instance types one endpoint variant may run on, by priority."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from aws_cdk import Duration
+
+from . import service_model
+from ._validate import check_choice, check_range, check_unique, unresolved
+from .errors import ValidationError
+from .model import IModel
+
+MAX_POOLS = 5
+"""``ProductionVariant.InstancePools`` holds 1 to 5 pools."""
+
+
+class RoutingStrategy(enum.Enum):
+    """How SageMaker routes requests among the variant's instances."""
+
+    LEAST_OUTSTANDING_REQUESTS = "LEAST_OUTSTANDING_REQUESTS"
+    """Send each request to the instance with the fewest in flight: faster types take more traffic."""
+    RANDOM = "RANDOM"
+    PREFIX_AWARE = "PREFIX_AWARE"
+    KV_AWARE = "KV_AWARE"
+
+
+@dataclass(frozen=True)
+class InstancePool:
+    """One instance type of an instance-pool variant.
+
+    Args:
+        instance_type: A SageMaker hosting instance type, e.g. ``ml.p5.48xlarge``.
+        model: The model this pool runs (``ModelNameOverride``; in inference-component mode the
+            model of this type's specification). Default: - the endpoint's ``model``
+        max_concurrency: Concurrent requests one instance (one copy, with inference components) of
+            this type sustains; the divisor of weighted-utilization scaling. Default: - none; required
+            by ``scale_on_weighted_utilization``
+        priority: 1 (tried first) to 5. Default: - the pool's position in the list
+        scaling_weight: Relative weight of this pool in weighted-utilization scaling; a higher
+            weight makes the policy more sensitive to this pool. Default: 1
+        model_latency_threshold: Rollback-alarm threshold for ``ModelLatency`` on this instance type.
+            Default: - the endpoint's ``RollbackAlarms.model_latency``
+        accelerators: Accelerator devices one copy needs (inference-component mode).
+            Default: - none required
+        min_memory_mb: Memory one copy needs, in MiB (inference-component mode; required there).
+            Default: - none
+        cpu_cores: CPU cores one copy needs (inference-component mode). Default: - none required
+    """
+
+    instance_type: str
+    model: IModel | None = None
+    max_concurrency: float | None = None
+    priority: int | None = None
+    scaling_weight: float = 1.0
+    model_latency_threshold: Duration | None = None
+    accelerators: int | None = None
+    min_memory_mb: int | None = None
+    cpu_cores: float | None = None
+
+
+def prioritized(pools: Sequence[InstancePool], arg: str = "instance_pools") -> list[InstancePool]:
+    """Validate ``pools`` and return them with explicit priorities, highest priority first."""
+    if not pools:
+        raise ValidationError(f"{arg} needs at least 1 pool, got 0")
+    if len(pools) > MAX_POOLS:
+        raise ValidationError(f"{arg} allows at most {MAX_POOLS} pools, got {len(pools)}")
+    allowed = service_model.hosting_instance_types()
+    for index, pool in enumerate(pools):
+        check_choice(
+            f"{arg}[{index}].instance_type",
+            pool.instance_type,
+            allowed,
+            "SageMaker hosting instance type",
+        )
+        check_range(f"{arg}[{index}].priority", pool.priority, 1, MAX_POOLS)
+        if (
+            pool.max_concurrency is not None
+            and not unresolved(pool.max_concurrency)
+            and pool.max_concurrency <= 0
+        ):
+            raise ValidationError(
+                f"{arg}[{index}].max_concurrency must be positive, got {pool.max_concurrency:g}"
+            )
+        if not unresolved(pool.scaling_weight) and pool.scaling_weight <= 0:
+            raise ValidationError(
+                f"{arg}[{index}].scaling_weight must be positive, got {pool.scaling_weight:g}"
+            )
+    check_unique(f"{arg} instance types", (p.instance_type for p in pools))
+
+    explicit = [p.priority is not None for p in pools]
+    if any(explicit) and not all(explicit):
+        raise ValidationError(f"{arg}: give a priority to every pool or to none (list order), got a mix")
+    ordered = [p if p.priority is not None else replace(p, priority=i + 1) for i, p in enumerate(pools)]
+    check_unique(f"{arg} priorities", (p.priority for p in ordered))
+    if any(unresolved(p.priority) for p in ordered):
+        return ordered
+    return sorted(ordered, key=lambda p: p.priority or 0)

@@ -1,0 +1,3 @@
+"""Placeholder; replaced below."""
+import sys
+print("synth ok", sys.argv)

@@ -1,0 +1,79 @@
+"""The reference serving stack: the capacity-aware-pools launch setup, as one construct."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from cdk_genai_inference import (
+    CapacitySize,
+    DeploymentPolicy,
+    InstancePool,
+    InstancePoolEndpoint,
+    Model,
+    RollbackAlarms,
+    ValidationError,
+)
+
+from constructs import Construct
+
+from .config import ServingConfig
+
+
+class ServingStack(Stack):
+    """A model on ``ml.p5.48xlarge`` falling back to ``ml.g6.48xlarge`` (by default), routed by least
+    outstanding requests, scaled on weighted utilization, updated by a guarded rolling deployment."""
+
+    def __init__(self, scope: Construct, id: str, *, config: ServingConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        model = Model(self, "Model", image_uri=config.imageUri, model_data_url=config.modelDataUrl)
+        self.endpoint = InstancePoolEndpoint(
+            self,
+            "Endpoint",
+            endpoint_name=config.endpointName,
+            model=model,
+            instance_pools=[_pool(index, spec) for index, spec in enumerate(config.pools)],
+            initial_instance_count=config.initialInstanceCount,
+            provisioning_timeout=Duration.seconds(config.provisioningTimeoutSeconds),
+            deployment=_deployment(config),
+            rollback_alarms=RollbackAlarms(
+                error_rate_percent=config.errorRatePercent,
+                model_latency=Duration.millis(config.modelLatencyP90Ms),
+            ),
+        )
+        scaling = self.endpoint.scale_on_weighted_utilization(
+            min_capacity=config.minCapacity,
+            max_capacity=config.maxCapacity,
+            target_utilization=config.targetUtilization,
+        )
+        CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
+        CfnOutput(self, "ScalingExpression", value=scaling.expression)
+
+
+def _pool(index: int, spec: dict[str, Any]) -> InstancePool:
+    unknown = set(spec) - {"instanceType", "maxConcurrency", "priority"}
+    if "instanceType" not in spec or unknown:
+        raise ValidationError(
+            f"context serving:pools[{index}] needs instanceType and may have maxConcurrency and "
+            f"priority, got {spec!r}"
+        )
+    return InstancePool(
+        spec["instanceType"], max_concurrency=spec.get("maxConcurrency"), priority=spec.get("priority")
+    )
+
+
+def _deployment(config: ServingConfig) -> DeploymentPolicy:
+    bake = Duration.minutes(config.bakeMinutes)
+    if config.deployment == "rolling":
+        return DeploymentPolicy.rolling(
+            max_batch=CapacitySize.percent(config.rollingBatchPercent), wait_interval=bake
+        )
+    if config.deployment == "canary":
+        return DeploymentPolicy.canary(wait_interval=bake)
+    if config.deployment == "linear":
+        return DeploymentPolicy.linear(wait_interval=bake)
+    if config.deployment == "all-at-once":
+        return DeploymentPolicy.all_at_once(wait_interval=bake)
+    raise ValidationError(
+        f"context serving:deployment must be rolling, canary, linear or all-at-once, got {config.deployment!r}"
+    )
