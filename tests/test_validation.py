@@ -1,0 +1,302 @@
+"""Every synth-time validation rule: one case per error, each naming the argument and the value."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from conftest import IMAGE, MODEL_DATA, new_stack
+
+from cdk_genai_inference import (
+    CapacitySize,
+    DeploymentPolicy,
+    InferenceComponents,
+    InstancePool,
+    InstancePoolEndpoint,
+    Model,
+    RollbackAlarms,
+    ValidationError,
+)
+
+P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
+TWO_POOLS = [InstancePool(P5, max_concurrency=20), InstancePool(G6, max_concurrency=8)]
+
+
+def endpoint(stack: cdk.Stack | None = None, **overrides: Any) -> InstancePoolEndpoint:
+    stack = stack or new_stack()
+    props: dict[str, Any] = {"instance_pools": TWO_POOLS, "dashboard": False}
+    if "model" not in overrides and not overrides.get("no_model"):
+        props["model"] = Model(stack, "Model", image_uri=IMAGE)
+    overrides.pop("no_model", None)
+    props.update(overrides)
+    return InstancePoolEndpoint(stack, "Endpoint", **props)
+
+
+def fails(message: str, **overrides: Any) -> Any:
+    return pytest.param(overrides, message, id=message[:60])
+
+
+ENDPOINT_ERRORS = [
+    fails(
+        "instance_pools allows at most 5 pools, got 6",
+        instance_pools=[InstancePool(f"ml.g5.{s}") for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")],
+    ),
+    fails("instance_pools needs at least 1 pool, got 0", instance_pools=[]),
+    fails(
+        "instance_pools instance types must be unique, got 'ml.p5.48xlarge' more than once",
+        instance_pools=[InstancePool(P5), InstancePool(P5)],
+    ),
+    fails(
+        "instance_pools[0].instance_type got 'ml.p5.48xlarg', which is not a valid SageMaker hosting "
+        "instance type; allowed: closest: ml.p5.48xlarge",
+        instance_pools=[InstancePool("ml.p5.48xlarg")],
+    ),
+    fails(
+        "instance_pools[0].instance_type got 'p5.48xlarge'",
+        instance_pools=[InstancePool("p5.48xlarge")],
+    ),
+    fails("instance_pools[1].priority must be between 1 and 5, got 6", instance_pools=[InstancePool(P5, priority=1), InstancePool(G6, priority=6)]),
+    fails("instance_pools[0].priority must be between 1 and 5, got 0", instance_pools=[InstancePool(P5, priority=0)]),
+    fails(
+        "instance_pools priorities must be unique, got 2 more than once",
+        instance_pools=[InstancePool(P5, priority=2), InstancePool(G6, priority=2)],
+    ),
+    fails(
+        "instance_pools: give a priority to every pool or to none (list order), got a mix",
+        instance_pools=[InstancePool(P5, priority=2), InstancePool(G6)],
+    ),
+    fails("instance_pools[0].max_concurrency must be positive, got 0", instance_pools=[InstancePool(P5, max_concurrency=0)]),
+    fails("instance_pools[0].scaling_weight must be positive, got -1", instance_pools=[InstancePool(P5, scaling_weight=-1)]),
+    fails(
+        "variant_overrides cannot set InstanceType: an instance-pool variant takes its instance types from instance_pools",
+        variant_overrides={"InstanceType": "ml.g5.xlarge"},
+    ),
+    fails(
+        "variant_overrides cannot set ServerlessConfig: a serverless variant has no instances, so it cannot use instance_pools",
+        variant_overrides={"ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}},
+    ),
+    fails(
+        "variant_overrides cannot set RoutingConfig; use the routing_strategy argument",
+        variant_overrides={"RoutingConfig": {"RoutingStrategy": "RANDOM"}},
+    ),
+    fails(
+        "variant_overrides got unknown ProductionVariant property 'InferenceAmi'; allowed: ",
+        variant_overrides={"InferenceAmi": "x"},
+    ),
+    fails("provisioning_timeout must be between 300 and 3600 seconds, got 299 seconds", provisioning_timeout=Duration.seconds(299)),
+    fails("provisioning_timeout must be between 300 and 3600 seconds, got 3660 seconds", provisioning_timeout=Duration.minutes(61)),
+    fails(
+        "model_data_download_timeout must be between 60 and 3600 seconds, got 30 seconds",
+        model_data_download_timeout=Duration.seconds(30),
+    ),
+    fails(
+        "container_startup_health_check_timeout must be between 60 and 3600 seconds, got 7200 seconds",
+        container_startup_health_check_timeout=Duration.hours(2),
+    ),
+    fails("volume_size_gb must be between 1 and 512 GB, got 1024 GB", volume_size_gb=1024),
+    fails("initial_instance_count must be at least 1, got 0", initial_instance_count=0),
+    fails("endpoint_name must be 1-63 characters matching", endpoint_name="my_endpoint"),
+    fails("endpoint_name must be 1-63 characters matching", endpoint_name="e" * 64),
+    fails("variant_name must be 1-63 characters matching", variant_name="-all"),
+    fails("routing_strategy must be a RoutingStrategy, got 'RANDOM'", routing_strategy="RANDOM"),
+    fails(
+        "model is required unless every instance pool has its own; missing for ml.p5.48xlarge, ml.g6.48xlarge",
+        no_model=True,
+    ),
+    fails(
+        "instance_pools[0].min_memory_mb sizes an inference-component copy; it needs inference_components",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024)],
+    ),
+    fails(
+        "instance_pools[0].min_memory_mb is required with inference_components (ml.p5.48xlarge)",
+        inference_components=InferenceComponents(),
+    ),
+    fails(
+        "deployment.max_batch (percent) must be between 5 and 50, got 4",
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.percent(4)),
+    ),
+    fails(
+        "deployment.max_batch (percent) must be between 5 and 50, got 51",
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.percent(51)),
+    ),
+    fails(
+        "deployment.max_batch (instance_count) must be at least 1, got 0",
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(0)),
+    ),
+    fails(
+        "deployment.max_batch must be counted in CAPACITY_PERCENT or INSTANCE_COUNT here, got COPY_COUNT",
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),
+    ),
+    fails(
+        "deployment.rollback_max_batch (percent) must be between 1 and 100, got 120",
+        deployment=DeploymentPolicy.rolling(rollback_max_batch=CapacitySize.percent(120)),
+    ),
+    fails(
+        "deployment.wait_interval must be between 0 and 3600 seconds, got 7200 seconds",
+        deployment=DeploymentPolicy.rolling(wait_interval=Duration.hours(2)),
+    ),
+    fails(
+        "deployment.max_execution_timeout must be between 600 and 28800 seconds, got 300 seconds",
+        deployment=DeploymentPolicy.rolling(max_execution_timeout=Duration.minutes(5)),
+    ),
+    fails(
+        "deployment.max_execution_timeout must be between 600 and 28800 seconds, got 32400 seconds",
+        deployment=DeploymentPolicy.all_at_once(max_execution_timeout=Duration.hours(9)),
+    ),
+    fails(
+        "deployment.max_execution_timeout must exceed the 4 bake wait(s) plus termination wait (2400 seconds), "
+        "got 1800 seconds",
+        deployment=DeploymentPolicy.rolling(
+            max_batch=CapacitySize.percent(25), wait_interval=Duration.minutes(10), max_execution_timeout=Duration.minutes(30)
+        ),
+    ),
+    fails(
+        "deployment.size (percent) must be between 1 and 50, got 60",
+        deployment=DeploymentPolicy.canary(size=CapacitySize.percent(60)),
+    ),
+    fails(
+        "deployment.step (percent) must be between 10 and 50, got 5",
+        deployment=DeploymentPolicy.linear(step=CapacitySize.percent(5)),
+    ),
+    fails(
+        "deployment.termination_wait must be between 0 and 3600 seconds, got 3601 seconds",
+        deployment=DeploymentPolicy.linear(termination_wait=Duration.seconds(3601)),
+    ),
+    fails(
+        "rollback_alarms.datapoints_to_alarm must not exceed evaluation_periods (3), got 4",
+        rollback_alarms=RollbackAlarms(datapoints_to_alarm=4),
+    ),
+    fails(
+        "rollback_alarms.error_rate_percent must be between 0 and 100, got 150",
+        rollback_alarms=RollbackAlarms(error_rate_percent=150),
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), ENDPOINT_ERRORS)
+def test_endpoint_rejects(overrides: dict[str, Any], message: str) -> None:
+    stack = new_stack()
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        endpoint(stack, **overrides)
+    assert stack.node.try_find_child("Endpoint") is None, "validation must run before any child is created"
+
+
+def test_rejects_more_than_ten_rollback_alarms() -> None:
+    stack = new_stack()
+    extra = [cw.Alarm.from_alarm_name(stack, f"A{i}", f"alarm-{i}") for i in range(8)]
+    with pytest.raises(ValidationError, match=re.escape("at most 10 alarms, got 11")):
+        endpoint(
+            stack,
+            deployment=DeploymentPolicy.rolling(),
+            rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(5)),
+            alarms=extra,
+        )
+
+
+def test_add_rollback_alarm_rejects_the_eleventh() -> None:
+    stack = new_stack()
+    ep = endpoint(stack, deployment=DeploymentPolicy.rolling(), alarms=[cw.Alarm.from_alarm_name(stack, "A", "a")])
+    for i in range(8):
+        ep.add_rollback_alarm(cw.Alarm.from_alarm_name(stack, f"B{i}", f"b-{i}"))
+    with pytest.raises(ValidationError, match="at most 10 alarms, got 11"):
+        ep.add_rollback_alarm(cw.Alarm.from_alarm_name(stack, "C", "c"))
+
+
+def test_blue_green_is_refused_for_inference_components() -> None:
+    pools = [InstancePool(P5, min_memory_mb=2048, max_concurrency=4)]
+    with pytest.raises(ValidationError, match="use DeploymentPolicy.rolling\\(\\), got CANARY"):
+        endpoint(instance_pools=pools, inference_components=InferenceComponents(), deployment=DeploymentPolicy.canary())
+
+
+def test_copy_counts_are_refused_outside_inference_components_and_instance_counts_inside() -> None:
+    pools = [InstancePool(P5, min_memory_mb=2048)]
+    with pytest.raises(ValidationError, match="CAPACITY_PERCENT or COPY_COUNT here, got INSTANCE_COUNT"):
+        endpoint(
+            instance_pools=pools,
+            inference_components=InferenceComponents(),
+            deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1)),
+        )
+
+
+SCALING_ERRORS = [
+    fails("min_capacity must be at least 1, got 0", min_capacity=0, max_capacity=2),
+    fails("max_capacity must be at least min_capacity (3), got 2", min_capacity=3, max_capacity=2),
+    fails("target_utilization must be above 0 and at most 1, got 0", min_capacity=1, max_capacity=2, target_utilization=0),
+    fails("target_utilization must be above 0 and at most 1, got 1.5", min_capacity=1, max_capacity=2, target_utilization=1.5),
+    fails(
+        "initial_instance_count (1) must lie between min_capacity (2) and max_capacity (4)",
+        min_capacity=2,
+        max_capacity=4,
+    ),
+    fails(
+        "scale_in_cooldown must be between 0 and 3600 seconds, got 7200 seconds",
+        min_capacity=1,
+        max_capacity=2,
+        scale_in_cooldown=Duration.hours(2),
+    ),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), SCALING_ERRORS)
+def test_scaling_rejects(kwargs: dict[str, Any], message: str) -> None:
+    ep = endpoint()
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        ep.scale_on_weighted_utilization(**kwargs)
+
+
+def test_weighted_scaling_needs_max_concurrency_on_every_pool() -> None:
+    ep = endpoint(instance_pools=[InstancePool(P5, max_concurrency=20), InstancePool(G6)])
+    with pytest.raises(
+        ValidationError,
+        match=re.escape("scale_on_weighted_utilization needs max_concurrency on every instance pool, missing for ml.g6.48xlarge"),
+    ):
+        ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
+
+
+def test_weighted_scaling_is_configured_once() -> None:
+    ep = endpoint()
+    ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
+    with pytest.raises(ValidationError, match="already called"):
+        ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=3)
+
+
+MODEL_ERRORS = [
+    fails("Model needs exactly one of image_uri and model_package_arn", image_uri=None),
+    fails(
+        "Model needs exactly one of image_uri and model_package_arn",
+        model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",
+    ),
+    fails("inference_specification_name selects a specification of a model package", inference_specification_name="spec"),
+    fails("model_data_url must be an s3:// URL, got 'https://example.com/model'", model_data_url="https://example.com/model"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), MODEL_ERRORS)
+def test_model_rejects(overrides: dict[str, Any], message: str) -> None:
+    props: dict[str, Any] = {"image_uri": IMAGE, "model_data_url": MODEL_DATA}
+    props.update(overrides)
+    if props["image_uri"] is None:
+        props.pop("model_data_url")
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Model(new_stack(), "Model", **props)
+
+
+def test_unresolved_tokens_are_not_rejected() -> None:
+    stack = new_stack()
+    instance_type = cdk.CfnParameter(stack, "InstanceType").value_as_string
+    capacity = cdk.CfnParameter(stack, "Capacity", type="Number").value_as_number
+    timeout = cdk.CfnParameter(stack, "Timeout", type="Number").value_as_number
+    name = cdk.CfnParameter(stack, "Name").value_as_string
+    ep = endpoint(
+        stack,
+        endpoint_name=name,
+        instance_pools=[InstancePool(instance_type, max_concurrency=capacity), InstancePool(G6, max_concurrency=8)],
+        provisioning_timeout=Duration.seconds(timeout),
+        volume_size_gb=cdk.CfnParameter(stack, "Volume", type="Number").value_as_number,
+    )
+    scaling = ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    assert scaling.expression.startswith("(FILL(pool1,0)/${Token[")
