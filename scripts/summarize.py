@@ -57,7 +57,11 @@ def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list
     if policy is not None:
         target = _scalable_target(resources, policy)
         tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
-        expression = next(m["Expression"] for m in tracking["CustomizedMetricSpecification"]["Metrics"] if m.get("ReturnData"))
+        expression = next(
+            m["Expression"]
+            for m in tracking["CustomizedMetricSpecification"]["Metrics"]
+            if m.get("ReturnData")
+        )
         lines.append(
             f"  Scaling: {target['MinCapacity']}-{target['MaxCapacity']} instances, "
             f"target weighted utilization {tracking['TargetValue']}"
@@ -73,7 +77,8 @@ def _deployment_lines(resources: dict[str, Any], deployment: dict[str, Any] | No
     if "RollingUpdatePolicy" in deployment:
         rolling = deployment["RollingUpdatePolicy"]
         size = rolling["MaximumBatchSize"]
-        kind = f"rolling, batches of {size['Value']} {_unit(size['Type'])}, bake {rolling['WaitIntervalInSeconds']} s"
+        bake = rolling["WaitIntervalInSeconds"]
+        kind = f"rolling, batches of {size['Value']} {_unit(size['Type'])}, bake {bake} s"
     elif "BlueGreenUpdatePolicy" in deployment:
         routing = deployment["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
         kind = f"blue/green {routing['Type'].lower()}, bake {routing.get('WaitIntervalInSeconds', 0)} s"
@@ -83,7 +88,9 @@ def _deployment_lines(resources: dict[str, Any], deployment: dict[str, Any] | No
     lines = [f"  Deployment: {kind}; rolls back on {len(alarms)} alarm(s):"]
     for alarm in alarms:
         ref = alarm["AlarmName"]
-        alarm_props = resources.get(ref.get("Ref", ""), {}).get("Properties", {}) if isinstance(ref, dict) else {}
+        alarm_props = (
+            resources.get(ref.get("Ref", ""), {}).get("Properties", {}) if isinstance(ref, dict) else {}
+        )
         lines.append(f"    - {alarm_props.get('AlarmDescription', _text(ref))}")
     return lines
 
@@ -99,7 +106,9 @@ def _scalable_target(resources: dict[str, Any], policy: dict[str, Any]) -> dict[
 def _capacities(policy: dict[str, Any] | None) -> dict[str, str]:
     if policy is None:
         return {}
-    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
+    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"][
+        "CustomizedMetricSpecification"
+    ]
     found = {}
     for metric in metrics["Metrics"]:
         match = CAPACITY_LABEL.match(metric.get("Label", ""))

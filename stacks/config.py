@@ -7,7 +7,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from cdk_genai_inference import ValidationError
-
 from constructs import Node
 
 PREFIX = "serving:"
@@ -53,7 +52,13 @@ def _parse(key: str, raw: Any, annotation: Any) -> Any:
             raw = json.loads(raw)
         except json.JSONDecodeError as error:
             raise ValidationError(f"context key {key!r} must be JSON ({annotation}), got {raw!r}") from error
-    expected = {"str": str, "int": int, "float": (int, float), "list[dict[str, Any]]": list}[annotation]
+    types: dict[str, type | tuple[type, ...]] = {
+        "str": str,
+        "int": int,
+        "float": (int, float),
+        "list[dict[str, Any]]": list,
+    }
+    expected = types[annotation]
     if not isinstance(raw, expected) or isinstance(raw, bool):
         raise ValidationError(f"context key {key!r} must be {annotation}, got {raw!r}")
     return raw

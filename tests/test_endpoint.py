@@ -14,7 +14,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
-from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
 from cdk_genai_inference import (
     AsyncInference,
@@ -26,6 +25,7 @@ from cdk_genai_inference import (
     RollbackAlarms,
     RoutingStrategy,
 )
+from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6E, G6 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge"
 
@@ -48,7 +48,9 @@ class Built:
             model=model,
             instance_pools=[
                 InstancePool(G6, model=optimized, max_concurrency=8, priority=3),
-                InstancePool(P5, max_concurrency=20, priority=1, model_latency_threshold=Duration.seconds(10)),
+                InstancePool(
+                    P5, max_concurrency=20, priority=1, model_latency_threshold=Duration.seconds(10)
+                ),
                 InstancePool(G6E, max_concurrency=12, priority=2, scaling_weight=2),
             ],
             initial_instance_count=2,
@@ -84,7 +86,9 @@ class Built:
             model=model,
             instance_pools=[InstancePool(P5), InstancePool(G6)],
             deployment=DeploymentPolicy.canary(
-                size=CapacitySize.percent(20), termination_wait=Duration.minutes(5), max_execution_timeout=Duration.hours(1)
+                size=CapacitySize.percent(20),
+                termination_wait=Duration.minutes(5),
+                max_execution_timeout=Duration.hours(1),
             ),
             rollback_alarms=None,
             dashboard=False,
@@ -157,7 +161,9 @@ def test_minimal_endpoint_has_one_pool_lor_routing_and_no_instance_type(built: B
     assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
     assert variant["VariantName"] == "AllTraffic"
     assert variant["InitialInstanceCount"] == 1
-    assert variant["ModelName"] == {"Fn::GetAtt": [built.logical_id(built.stack.node.find_child("Model")), "ModelName"]}
+    assert variant["ModelName"] == {
+        "Fn::GetAtt": [built.logical_id(built.stack.node.find_child("Model")), "ModelName"]
+    }
     endpoint = built.endpoint(built.minimal)
     assert "DeploymentConfig" not in endpoint
     assert "RetainAllVariantProperties" not in endpoint
@@ -229,10 +235,10 @@ def test_error_rate_alarm_watches_5xx_share_of_the_whole_variant(built: Built) -
 
 
 def test_latency_alarms_are_per_instance_type_with_pool_overrides(built: Built) -> None:
-    alarms = [built.json["Resources"][built.ref(a)["Ref"]]["Properties"] for a in built.full.rollback_alarms[1:4]]
-    by_type = {
-        next(d["Value"] for d in a["Dimensions"] if d["Name"] == "InstanceType"): a for a in alarms
-    }
+    alarms = [
+        built.json["Resources"][built.ref(a)["Ref"]]["Properties"] for a in built.full.rollback_alarms[1:4]
+    ]
+    by_type = {next(d["Value"] for d in a["Dimensions"] if d["Name"] == "InstanceType"): a for a in alarms}
     assert set(by_type) == {P5, G6E, G6}
     assert by_type[P5]["Threshold"] == 10_000_000  # the pool's own 10 s, in microseconds
     assert by_type[G6]["Threshold"] == 30_000_000
@@ -315,7 +321,10 @@ def test_async_inference_writes_to_s3_and_notifies_and_grants_the_model_role(bui
     output = config["OutputConfig"]
     assert output["S3OutputPath"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/async-output/"]]}
     assert output["S3FailurePath"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/async-failures/"]]}
-    assert output["NotificationConfig"] == {"SuccessTopic": built.ref(built.ok_topic), "ErrorTopic": built.ref(built.error_topic)}
+    assert output["NotificationConfig"] == {
+        "SuccessTopic": built.ref(built.ok_topic),
+        "ErrorTopic": built.ref(built.error_topic),
+    }
     policy = json.dumps(built.template.find_resources("AWS::IAM::Policy"))
     assert '"sns:Publish"' in policy and "/async-output/*" in policy and "/async-failures/*" in policy
 
@@ -326,15 +335,24 @@ def test_model_role_is_least_privilege(built: Built) -> None:
     statements = {tuple(sorted(_list(s["Action"]))): s for s in policy["PolicyDocument"]["Statement"]}
     ecr = statements[("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")]
     assert ecr["Resource"] == {
-        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":ecr:us-west-2:763104351884:repository/djl-inference"]]
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":ecr:us-west-2:763104351884:repository/djl-inference"],
+        ]
     }
     assert statements[("s3:GetObject",)]["Resource"] == {
-        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::genai-models-111122223333/llama-3.1-8b/*"]]
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":s3:::genai-models-111122223333/llama-3.1-8b/*"],
+        ]
     }
     assert statements[("s3:ListBucket",)]["Condition"] == {"StringLike": {"s3:prefix": ["llama-3.1-8b/*"]}}
     assert statements[("cloudwatch:PutMetricData",)]["Condition"]["StringLike"]["cloudwatch:namespace"]
     wildcard = [s for s in statements.values() if s["Resource"] == "*"]
-    assert sorted(a for s in wildcard for a in _list(s["Action"])) == ["cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
+    assert sorted(a for s in wildcard for a in _list(s["Action"])) == [
+        "cloudwatch:PutMetricData",
+        "ecr:GetAuthorizationToken",
+    ]
 
 
 def test_model_reads_uncompressed_weights_from_the_prefix(built: Built) -> None:
@@ -369,7 +387,14 @@ def test_grant_invoke_allows_both_invoke_actions_on_this_endpoint_only() -> None
                         "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
                         "Effect": "Allow",
                         "Resource": {
-                            "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sagemaker:us-west-2:111122223333:endpoint/my-endpoint"]]
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "arn:",
+                                    {"Ref": "AWS::Partition"},
+                                    ":sagemaker:us-west-2:111122223333:endpoint/my-endpoint",
+                                ],
+                            ]
                         },
                     }
                 ]
@@ -382,7 +407,11 @@ def test_imported_endpoint_metrics_use_its_names() -> None:
     stack = new_stack()
     imported = InstancePoolEndpoint.from_endpoint_attributes(stack, "I", endpoint_name="ep", variant_name="V")
     latency = imported.metric_model_latency(instance_type=P5)
-    assert (latency.namespace, latency.metric_name, latency.statistic) == ("AWS/SageMaker", "ModelLatency", "p90")
+    assert (latency.namespace, latency.metric_name, latency.statistic) == (
+        "AWS/SageMaker",
+        "ModelLatency",
+        "p90",
+    )
     assert latency.dimensions == {"EndpointName": "ep", "VariantName": "V", "InstanceType": P5}
     gpu = imported.metric_gpu_utilization()
     assert gpu.namespace == "/aws/sagemaker/Endpoints"
@@ -422,7 +451,11 @@ def test_weighted_utilization_metric_matches_the_policy(built: Built) -> None:
 def test_template_matches_assertion_api_for_pools(built: Built) -> None:
     built.template.has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
-        {"ProductionVariants": [Match.object_like({"InstancePools": Match.array_with([{"InstanceType": P5, "Priority": 1}])})]},
+        {
+            "ProductionVariants": [
+                Match.object_like({"InstancePools": Match.array_with([{"InstanceType": P5, "Priority": 1}])})
+            ]
+        },
     )
 
 

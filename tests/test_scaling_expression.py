@@ -6,8 +6,6 @@ import itertools
 import random
 
 import pytest
-from conftest import IMAGE, new_stack, only, synth
-from metric_math import evaluate
 
 from cdk_genai_inference import InstancePool, InstancePoolEndpoint, Model, ValidationError
 from cdk_genai_inference.scaling import (
@@ -16,6 +14,8 @@ from cdk_genai_inference.scaling import (
     metric_id,
     weighted_utilization_expression,
 )
+from conftest import IMAGE, new_stack, only, synth
+from metric_math import evaluate
 
 POOLS = [
     InstancePool("ml.p5.48xlarge", max_concurrency=20),
@@ -121,7 +121,9 @@ def test_fails_beyond_ten_metrics():
 def test_fails_when_the_expression_is_too_long():
     long_id = "a" * 500
     terms = [UtilizationTerm(f"{long_id}{i}", "ml.g5.xlarge", 1) for i in range(3)]
-    with pytest.raises(ValidationError, match=f"Application Auto Scaling allows at most {MAX_EXPRESSION_LENGTH}"):
+    with pytest.raises(
+        ValidationError, match=f"Application Auto Scaling allows at most {MAX_EXPRESSION_LENGTH}"
+    ):
         weighted_utilization_expression(terms)
 
 

@@ -9,7 +9,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
-from conftest import IMAGE, MODEL_DATA, new_stack
 
 from cdk_genai_inference import (
     CapacitySize,
@@ -21,6 +20,7 @@ from cdk_genai_inference import (
     RollbackAlarms,
     ValidationError,
 )
+from conftest import IMAGE, MODEL_DATA, new_stack
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
 TWO_POOLS = [InstancePool(P5, max_concurrency=20), InstancePool(G6, max_concurrency=8)]
@@ -43,7 +43,10 @@ def fails(message: str, **overrides: Any) -> Any:
 ENDPOINT_ERRORS = [
     fails(
         "instance_pools allows at most 5 pools, got 6",
-        instance_pools=[InstancePool(f"ml.g5.{s}") for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")],
+        instance_pools=[
+            InstancePool(f"ml.g5.{s}")
+            for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+        ],
     ),
     fails("instance_pools needs at least 1 pool, got 0", instance_pools=[]),
     fails(
@@ -59,8 +62,14 @@ ENDPOINT_ERRORS = [
         "instance_pools[0].instance_type got 'p5.48xlarge'",
         instance_pools=[InstancePool("p5.48xlarge")],
     ),
-    fails("instance_pools[1].priority must be between 1 and 5, got 6", instance_pools=[InstancePool(P5, priority=1), InstancePool(G6, priority=6)]),
-    fails("instance_pools[0].priority must be between 1 and 5, got 0", instance_pools=[InstancePool(P5, priority=0)]),
+    fails(
+        "instance_pools[1].priority must be between 1 and 5, got 6",
+        instance_pools=[InstancePool(P5, priority=1), InstancePool(G6, priority=6)],
+    ),
+    fails(
+        "instance_pools[0].priority must be between 1 and 5, got 0",
+        instance_pools=[InstancePool(P5, priority=0)],
+    ),
     fails(
         "instance_pools priorities must be unique, got 2 more than once",
         instance_pools=[InstancePool(P5, priority=2), InstancePool(G6, priority=2)],
@@ -69,8 +78,14 @@ ENDPOINT_ERRORS = [
         "instance_pools: give a priority to every pool or to none (list order), got a mix",
         instance_pools=[InstancePool(P5, priority=2), InstancePool(G6)],
     ),
-    fails("instance_pools[0].max_concurrency must be positive, got 0", instance_pools=[InstancePool(P5, max_concurrency=0)]),
-    fails("instance_pools[0].scaling_weight must be positive, got -1", instance_pools=[InstancePool(P5, scaling_weight=-1)]),
+    fails(
+        "instance_pools[0].max_concurrency must be positive, got 0",
+        instance_pools=[InstancePool(P5, max_concurrency=0)],
+    ),
+    fails(
+        "instance_pools[0].scaling_weight must be positive, got -1",
+        instance_pools=[InstancePool(P5, scaling_weight=-1)],
+    ),
     fails(
         "variant_overrides cannot set InstanceType: an instance-pool variant takes its instance types from instance_pools",
         variant_overrides={"InstanceType": "ml.g5.xlarge"},
@@ -87,8 +102,14 @@ ENDPOINT_ERRORS = [
         "variant_overrides got unknown ProductionVariant property 'InferenceAmi'; allowed: ",
         variant_overrides={"InferenceAmi": "x"},
     ),
-    fails("provisioning_timeout must be between 300 and 3600 seconds, got 299 seconds", provisioning_timeout=Duration.seconds(299)),
-    fails("provisioning_timeout must be between 300 and 3600 seconds, got 3660 seconds", provisioning_timeout=Duration.minutes(61)),
+    fails(
+        "provisioning_timeout must be between 300 and 3600 seconds, got 299 seconds",
+        provisioning_timeout=Duration.seconds(299),
+    ),
+    fails(
+        "provisioning_timeout must be between 300 and 3600 seconds, got 3660 seconds",
+        provisioning_timeout=Duration.minutes(61),
+    ),
     fails(
         "model_data_download_timeout must be between 60 and 3600 seconds, got 30 seconds",
         model_data_download_timeout=Duration.seconds(30),
@@ -151,7 +172,9 @@ ENDPOINT_ERRORS = [
         "deployment.max_execution_timeout must exceed the 4 bake wait(s) plus termination wait (2400 seconds), "
         "got 1800 seconds",
         deployment=DeploymentPolicy.rolling(
-            max_batch=CapacitySize.percent(25), wait_interval=Duration.minutes(10), max_execution_timeout=Duration.minutes(30)
+            max_batch=CapacitySize.percent(25),
+            wait_interval=Duration.minutes(10),
+            max_execution_timeout=Duration.minutes(30),
         ),
     ),
     fails(
@@ -199,7 +222,9 @@ def test_rejects_more_than_ten_rollback_alarms() -> None:
 
 def test_add_rollback_alarm_rejects_the_eleventh() -> None:
     stack = new_stack()
-    ep = endpoint(stack, deployment=DeploymentPolicy.rolling(), alarms=[cw.Alarm.from_alarm_name(stack, "A", "a")])
+    ep = endpoint(
+        stack, deployment=DeploymentPolicy.rolling(), alarms=[cw.Alarm.from_alarm_name(stack, "A", "a")]
+    )
     for i in range(8):
         ep.add_rollback_alarm(cw.Alarm.from_alarm_name(stack, f"B{i}", f"b-{i}"))
     with pytest.raises(ValidationError, match="at most 10 alarms, got 11"):
@@ -208,8 +233,12 @@ def test_add_rollback_alarm_rejects_the_eleventh() -> None:
 
 def test_blue_green_is_refused_for_inference_components() -> None:
     pools = [InstancePool(P5, min_memory_mb=2048, max_concurrency=4)]
-    with pytest.raises(ValidationError, match="use DeploymentPolicy.rolling\\(\\), got CANARY"):
-        endpoint(instance_pools=pools, inference_components=InferenceComponents(), deployment=DeploymentPolicy.canary())
+    with pytest.raises(ValidationError, match=re.escape("use DeploymentPolicy.rolling(), got CANARY")):
+        endpoint(
+            instance_pools=pools,
+            inference_components=InferenceComponents(),
+            deployment=DeploymentPolicy.canary(),
+        )
 
 
 def test_copy_counts_are_refused_outside_inference_components_and_instance_counts_inside() -> None:
@@ -225,8 +254,18 @@ def test_copy_counts_are_refused_outside_inference_components_and_instance_count
 SCALING_ERRORS = [
     fails("min_capacity must be at least 1, got 0", min_capacity=0, max_capacity=2),
     fails("max_capacity must be at least min_capacity (3), got 2", min_capacity=3, max_capacity=2),
-    fails("target_utilization must be above 0 and at most 1, got 0", min_capacity=1, max_capacity=2, target_utilization=0),
-    fails("target_utilization must be above 0 and at most 1, got 1.5", min_capacity=1, max_capacity=2, target_utilization=1.5),
+    fails(
+        "target_utilization must be above 0 and at most 1, got 0",
+        min_capacity=1,
+        max_capacity=2,
+        target_utilization=0,
+    ),
+    fails(
+        "target_utilization must be above 0 and at most 1, got 1.5",
+        min_capacity=1,
+        max_capacity=2,
+        target_utilization=1.5,
+    ),
     fails(
         "initial_instance_count (1) must lie between min_capacity (2) and max_capacity (4)",
         min_capacity=2,
@@ -252,7 +291,9 @@ def test_weighted_scaling_needs_max_concurrency_on_every_pool() -> None:
     ep = endpoint(instance_pools=[InstancePool(P5, max_concurrency=20), InstancePool(G6)])
     with pytest.raises(
         ValidationError,
-        match=re.escape("scale_on_weighted_utilization needs max_concurrency on every instance pool, missing for ml.g6.48xlarge"),
+        match=re.escape(
+            "scale_on_weighted_utilization needs max_concurrency on every instance pool, missing for ml.g6.48xlarge"
+        ),
     ):
         ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
 
@@ -270,8 +311,14 @@ MODEL_ERRORS = [
         "Model needs exactly one of image_uri and model_package_arn",
         model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",
     ),
-    fails("inference_specification_name selects a specification of a model package", inference_specification_name="spec"),
-    fails("model_data_url must be an s3:// URL, got 'https://example.com/model'", model_data_url="https://example.com/model"),
+    fails(
+        "inference_specification_name selects a specification of a model package",
+        inference_specification_name="spec",
+    ),
+    fails(
+        "model_data_url must be an s3:// URL, got 'https://example.com/model'",
+        model_data_url="https://example.com/model",
+    ),
 ]
 
 
@@ -294,7 +341,10 @@ def test_unresolved_tokens_are_not_rejected() -> None:
     ep = endpoint(
         stack,
         endpoint_name=name,
-        instance_pools=[InstancePool(instance_type, max_concurrency=capacity), InstancePool(G6, max_concurrency=8)],
+        instance_pools=[
+            InstancePool(instance_type, max_concurrency=capacity),
+            InstancePool(G6, max_concurrency=8),
+        ],
         provisioning_timeout=Duration.seconds(timeout),
         volume_size_gb=cdk.CfnParameter(stack, "Volume", type="Number").value_as_number,
     )

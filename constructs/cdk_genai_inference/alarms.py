@@ -46,7 +46,7 @@ class RollbackAlarms:
     error_rate_percent: float = 1.0
     model_latency: Duration | None = None
     latency_statistic: str = "p90"
-    period: Duration = Duration.minutes(1)
+    period: Duration = Duration.minutes(1)  # noqa: RUF009 - a Duration is immutable
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2
 

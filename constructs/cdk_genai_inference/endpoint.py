@@ -59,7 +59,16 @@ class IInstancePoolEndpoint(Protocol):
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant: ...
 
-    def metric(self, metric_name: str, **kwargs: Any) -> cw.Metric: ...
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        namespace: str = ...,
+        instance_type: str | None = None,
+        statistic: str = ...,
+        period: Duration | None = None,
+        label: str | None = None,
+    ) -> cw.Metric: ...
 
 
 @dataclass(frozen=True)
@@ -185,7 +194,7 @@ class InstancePoolEndpoint(_EndpointBase):
         async_inference: AsyncInference | None = None,
         inference_components: InferenceComponents | None = None,
         deployment: DeploymentPolicy | None = None,
-        rollback_alarms: RollbackAlarms | None = RollbackAlarms(),
+        rollback_alarms: RollbackAlarms | None = RollbackAlarms(),  # noqa: B008 - frozen, never mutated
         alarms: Sequence[cw.IAlarm] = (),
         dashboard: bool = True,
         variant_overrides: Mapping[str, Any] | None = None,
@@ -276,7 +285,7 @@ class InstancePoolEndpoint(_EndpointBase):
             ],
             kms_key_id=encryption_key.key_arn if encryption_key else None,
             async_inference_config=self._async_config(async_inference, pools, model),
-            execution_role_arn=self._component_role(inference_components).role_arn if ic_mode else None,  # type: ignore[arg-type]
+            execution_role_arn=self._component_role(inference_components).role_arn if ic_mode else None,
         )
         for key, value in (variant_overrides or {}).items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
@@ -289,7 +298,12 @@ class InstancePoolEndpoint(_EndpointBase):
         )
         self.resource = resource
         self.endpoint_name = physical_name
-        self.endpoint_arn = resource.attr_endpoint_arn
+        # Built from the name (not GetAtt) so grants in other stacks need no cross-stack export.
+        self.endpoint_arn = (
+            _endpoint_arn(self, physical_name)
+            if not unresolved(physical_name)
+            else resource.attr_endpoint_arn
+        )
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
         self.inference_component_name = None
@@ -301,8 +315,8 @@ class InstancePoolEndpoint(_EndpointBase):
         if deployment is not None and rollback_alarms is not None:
             for alarm in create_rollback_alarms(self, self, pools, rollback_alarms):
                 self.add_rollback_alarm(alarm)
-        for alarm in alarms:
-            self.add_rollback_alarm(alarm)
+        for extra in alarms:
+            self.add_rollback_alarm(extra)
 
         self.dashboard: cw.Dashboard | None = fleet_dashboard(self) if dashboard else None
         for key, value in (tags or {}).items():
@@ -388,12 +402,12 @@ class InstancePoolEndpoint(_EndpointBase):
             raise ValidationError(
                 f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}"
             )
-        if not ic_mode and not unresolved(self.initial_instance_count):
-            if not min_capacity <= self.initial_instance_count <= max_capacity:
-                raise ValidationError(
-                    f"initial_instance_count ({self.initial_instance_count}) must lie between "
-                    f"min_capacity ({min_capacity}) and max_capacity ({max_capacity})"
-                )
+        count = self.initial_instance_count
+        if not ic_mode and not unresolved(count) and not min_capacity <= count <= max_capacity:
+            raise ValidationError(
+                f"initial_instance_count ({self.initial_instance_count}) must lie between "
+                f"min_capacity ({min_capacity}) and max_capacity ({max_capacity})"
+            )
         if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
             raise ValidationError(
                 f"target_utilization must be above 0 and at most 1, got {target_utilization:g}"
@@ -420,7 +434,7 @@ class InstancePoolEndpoint(_EndpointBase):
             max_capacity=max_capacity,
         )
         # The resource id names the endpoint by its synth-time name: declare the dependency.
-        target.node.add_dependency(self.inference_component if ic_mode else self.resource)  # type: ignore[arg-type]
+        target.node.add_dependency(self.inference_component if ic_mode else self.resource)
         policy = appscaling.CfnScalingPolicy(
             self,
             "WeightedUtilizationScaling",
@@ -570,11 +584,13 @@ class _ImportedEndpoint(_EndpointBase):
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
-        # SageMaker writes endpoint ARNs with the name in lower case.
-        arn_name = endpoint_name if unresolved(endpoint_name) else endpoint_name.lower()
-        self.endpoint_arn = Stack.of(scope).format_arn(
-            service="sagemaker", resource="endpoint", resource_name=arn_name
-        )
+        self.endpoint_arn = _endpoint_arn(self, endpoint_name)
+
+
+def _endpoint_arn(scope: Construct, endpoint_name: str) -> str:
+    """The endpoint's ARN; SageMaker writes the name in lower case there."""
+    name = endpoint_name if unresolved(endpoint_name) else endpoint_name.lower()
+    return Stack.of(scope).format_arn(service="sagemaker", resource="endpoint", resource_name=name)
 
 
 def _target_tracking(
@@ -623,12 +639,11 @@ def _target_tracking(
 
 
 def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: bool) -> None:
-    if model is None and any(p.model is None for p in pools):
-        if ic_mode or pools[0].model is None:
-            missing = [p.instance_type for p in pools if p.model is None]
-            raise ValidationError(
-                f"model is required unless every instance pool has its own; missing for {', '.join(missing)}"
-            )
+    if model is None and any(p.model is None for p in pools) and (ic_mode or pools[0].model is None):
+        missing = [p.instance_type for p in pools if p.model is None]
+        raise ValidationError(
+            f"model is required unless every instance pool has its own; missing for {', '.join(missing)}"
+        )
     for index, pool in enumerate(pools):
         ic_fields = {
             "accelerators": pool.accelerators,
@@ -669,7 +684,8 @@ def _check_variant_overrides(overrides: Mapping[str, Any]) -> None:
                 allowed - _MANAGED_VARIANT_PROPERTIES.keys() - _INCOMPATIBLE_VARIANT_PROPERTIES.keys()
             )
             raise ValidationError(
-                f"variant_overrides got unknown ProductionVariant property {key!r}; allowed: {', '.join(others)}"
+                f"variant_overrides got unknown ProductionVariant property {key!r}; "
+                f"allowed: {', '.join(others)}"
             )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import botocore.session
 
 
 @cache
-def _model():  # type: ignore[no-untyped-def]
+def _model() -> Any:
     return botocore.session.get_session().get_service_model("sagemaker")
 
 

@@ -1,0 +1,120 @@
+"""Inference-component mode: one component with a specification per pool, scaled on copy count."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import Duration
+
+from cdk_genai_inference import (
+    CapacitySize,
+    DeploymentPolicy,
+    InferenceComponents,
+    InstancePool,
+    InstancePoolEndpoint,
+    Model,
+    RollbackAlarms,
+)
+from conftest import IMAGE, MODEL_DATA, new_stack, only, synth
+
+P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, Any]:
+    stack = new_stack("Components")
+    tp8 = Model(
+        stack, "Tp8", image_uri=IMAGE, model_data_url=MODEL_DATA, environment={"TENSOR_PARALLEL_DEGREE": "8"}
+    )
+    tp4 = Model(
+        stack, "Tp4", image_uri=IMAGE, model_data_url=MODEL_DATA, environment={"TENSOR_PARALLEL_DEGREE": "4"}
+    )
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=tp8,
+        instance_pools=[
+            InstancePool(P5, accelerators=8, min_memory_mb=65536, cpu_cores=16, max_concurrency=32),
+            InstancePool(G6, model=tp4, accelerators=4, min_memory_mb=32768, max_concurrency=6),
+        ],
+        inference_components=InferenceComponents(initial_copy_count=2),
+        deployment=DeploymentPolicy.rolling(
+            max_batch=CapacitySize.copies(1), wait_interval=Duration.minutes(2)
+        ),
+        rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(20)),
+    )
+    scaling = endpoint.scale_on_weighted_utilization(min_capacity=0, max_capacity=6)
+    template = synth(stack)
+    return {"stack": stack, "endpoint": endpoint, "scaling": scaling, "template": template}
+
+
+def test_variant_has_pools_but_no_model_and_an_execution_role(built: dict[str, Any]) -> None:
+    config = only(built["template"], "AWS::SageMaker::EndpointConfig")
+    variant = config["ProductionVariants"][0]
+    assert "ModelName" not in variant
+    assert [p["InstanceType"] for p in variant["InstancePools"]] == [P5, G6]
+    assert all("ModelNameOverride" not in p for p in variant["InstancePools"])
+    assert "ExecutionRoleArn" in config
+
+
+def test_component_has_one_specification_per_pool(built: dict[str, Any]) -> None:
+    component = only(built["template"], "AWS::SageMaker::InferenceComponent")
+    stack = built["stack"]
+    tp8 = stack.get_logical_id(stack.node.find_child("Tp8").node.default_child)
+    tp4 = stack.get_logical_id(stack.node.find_child("Tp4").node.default_child)
+    assert component["Specifications"] == [
+        {
+            "InstanceType": P5,
+            "ModelName": {"Fn::GetAtt": [tp8, "ModelName"]},
+            "ComputeResourceRequirements": {
+                "MinMemoryRequiredInMb": 65536,
+                "NumberOfAcceleratorDevicesRequired": 8,
+                "NumberOfCpuCoresRequired": 16,
+            },
+        },
+        {
+            "InstanceType": G6,
+            "ModelName": {"Fn::GetAtt": [tp4, "ModelName"]},
+            "ComputeResourceRequirements": {
+                "MinMemoryRequiredInMb": 32768,
+                "NumberOfAcceleratorDevicesRequired": 4,
+            },
+        },
+    ]
+    assert component["RuntimeConfig"] == {"CopyCount": 2}
+    assert component["InferenceComponentName"] == built["endpoint"].inference_component_name
+    assert component["VariantName"] == "AllTraffic"
+
+
+def test_rolling_copies_with_rollback_alarms_go_to_the_component(built: dict[str, Any]) -> None:
+    component = only(built["template"], "AWS::SageMaker::InferenceComponent")
+    deployment = component["DeploymentConfig"]
+    assert deployment["RollingUpdatePolicy"] == {
+        "MaximumBatchSize": {"Type": "COPY_COUNT", "Value": 1},
+        "WaitIntervalInSeconds": 120,
+    }
+    assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 3
+    assert "DeploymentConfig" not in only(built["template"], "AWS::SageMaker::Endpoint")
+
+
+def test_scaling_tracks_copies_per_type_and_instances_follow(built: dict[str, Any]) -> None:
+    target = only(built["template"], "AWS::ApplicationAutoScaling::ScalableTarget")
+    name = built["endpoint"].inference_component_name
+    assert target["ResourceId"] == f"inference-component/{name}"
+    assert target["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
+    assert target["MinCapacity"] == 0
+    policy = only(built["template"], "AWS::ApplicationAutoScaling::ScalingPolicy")
+    metrics = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"]
+    stat = metrics[0]["MetricStat"]["Metric"]
+    assert stat["MetricName"] == "ConcurrentRequestsPerCopy"
+    assert {d["Name"]: d["Value"] for d in stat["Dimensions"]} == {
+        "InferenceComponentName": name,
+        "InstanceType": P5,
+    }
+    variant = only(built["template"], "AWS::SageMaker::EndpointConfig")["ProductionVariants"][0]
+    assert variant["ManagedInstanceScaling"] == {
+        "Status": "ENABLED",
+        "MinInstanceCount": 0,
+        "MaxInstanceCount": 6,
+    }

@@ -1,0 +1,43 @@
+"""The source root `constructs/` never shadows the `constructs` library, in the repo or the wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import constructs
+from conftest import REPO
+
+
+def test_constructs_resolves_to_the_installed_library() -> None:
+    location = Path(constructs.__file__).resolve()
+    assert not location.is_relative_to(REPO / "constructs"), location
+    assert "site-packages" in location.parts
+    assert hasattr(constructs, "Construct")
+    assert not (REPO / "constructs" / "__init__.py").exists()
+
+
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = out.glob("cdk_genai_inference-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.namelist()
+
+
+def test_wheel_holds_the_package_and_no_top_level_constructs(wheel_names: list[str]) -> None:
+    assert "cdk_genai_inference/__init__.py" in wheel_names
+    assert "cdk_genai_inference/endpoint.py" in wheel_names
+    assert "cdk_genai_inference/py.typed" in wheel_names
+    top_level = {name.split("/")[0] for name in wheel_names}
+    assert "constructs" not in top_level
+    assert not top_level & {"stacks", "tests", "scripts"}

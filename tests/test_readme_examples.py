@@ -1,0 +1,38 @@
+"""The README's examples run as written, and what they build passes cfn-lint."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+
+from conftest import REPO, lint
+
+EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.*?)```", re.S)
+
+
+def test_readme_examples_synthesize_and_lint_clean() -> None:
+    examples = {m["name"]: m["code"] for m in EXAMPLE.finditer((REPO / "README.md").read_text())}
+    assert list(examples) == ["instance-pool-endpoint", "inference-components"]
+
+    app = cdk.App()
+    functions = cdk.Stack(app, "Functions")
+    my_function = lambda_.Function(
+        functions,
+        "Caller",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return event\n"),
+    )
+    namespace = {"app": app, "my_function": my_function}
+    for code in examples.values():
+        exec(compile(code, "README.md", "exec"), namespace)  # our own documentation
+
+    assembly = app.synth()
+    for stack in assembly.stacks:
+        assert lint(stack.template) == [], stack.stack_name
+    serving = assembly.get_stack_by_name("Serving").template
+    kinds = [r["Type"] for r in serving["Resources"].values()]
+    assert kinds.count("AWS::SageMaker::Endpoint") == 2
+    assert kinds.count("AWS::SageMaker::InferenceComponent") == 1
