@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CAPACITY_LABEL = re.compile(r"^(?P<type>\S+) \(max (?P<max>[^ ]+) concurrent\)$")
+CAPACITY_LABEL = re.compile(r"^(?P<type>\S+) \(max (?P<max>[^ ]+) concurrent\)")
 
 
 def main(assembly: str) -> int:
@@ -58,9 +58,7 @@ def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list
         target = _scalable_target(resources, policy)
         tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
         expression = next(
-            m["Expression"]
-            for m in tracking["CustomizedMetricSpecification"]["Metrics"]
-            if m.get("ReturnData")
+            m["Expression"] for m in tracking["CustomizedMetricSpecification"]["Metrics"] if m.get("ReturnData")
         )
         lines.append(
             f"  Scaling: {target['MinCapacity']}-{target['MaxCapacity']} instances, "
@@ -88,9 +86,7 @@ def _deployment_lines(resources: dict[str, Any], deployment: dict[str, Any] | No
     lines = [f"  Deployment: {kind}; rolls back on {len(alarms)} alarm(s):"]
     for alarm in alarms:
         ref = alarm["AlarmName"]
-        alarm_props = (
-            resources.get(ref.get("Ref", ""), {}).get("Properties", {}) if isinstance(ref, dict) else {}
-        )
+        alarm_props = resources.get(ref.get("Ref", ""), {}).get("Properties", {}) if isinstance(ref, dict) else {}
         lines.append(f"    - {alarm_props.get('AlarmDescription', _text(ref))}")
     return lines
 
@@ -106,9 +102,7 @@ def _scalable_target(resources: dict[str, Any], policy: dict[str, Any]) -> dict[
 def _capacities(policy: dict[str, Any] | None) -> dict[str, str]:
     if policy is None:
         return {}
-    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"][
-        "CustomizedMetricSpecification"
-    ]
+    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
     found = {}
     for metric in metrics["Metrics"]:
         match = CAPACITY_LABEL.match(metric.get("Label", ""))

@@ -39,9 +39,7 @@ class ServingConfig:
             key = PREFIX + field.name
             raw = node.try_get_context(key)
             if raw is None:
-                raise ValidationError(
-                    f"context key {key!r} is missing; add it to cdk.json or pass -c {key}=..."
-                )
+                raise ValidationError(f"context key {key!r} is missing; add it to cdk.json or pass -c {key}=...")
             values[field.name] = _parse(key, raw, field.type)
         return cls(**values)
 

@@ -54,20 +54,15 @@ def _pool(index: int, spec: dict[str, Any]) -> InstancePool:
     unknown = set(spec) - {"instanceType", "maxConcurrency", "priority"}
     if "instanceType" not in spec or unknown:
         raise ValidationError(
-            f"context serving:pools[{index}] needs instanceType and may have maxConcurrency and "
-            f"priority, got {spec!r}"
+            f"context serving:pools[{index}] needs instanceType and may have maxConcurrency and priority, got {spec!r}"
         )
-    return InstancePool(
-        spec["instanceType"], max_concurrency=spec.get("maxConcurrency"), priority=spec.get("priority")
-    )
+    return InstancePool(spec["instanceType"], max_concurrency=spec.get("maxConcurrency"), priority=spec.get("priority"))
 
 
 def _deployment(config: ServingConfig) -> DeploymentPolicy:
     bake = Duration.minutes(config.bakeMinutes)
     if config.deployment == "rolling":
-        return DeploymentPolicy.rolling(
-            max_batch=CapacitySize.percent(config.rollingBatchPercent), wait_interval=bake
-        )
+        return DeploymentPolicy.rolling(max_batch=CapacitySize.percent(config.rollingBatchPercent), wait_interval=bake)
     if config.deployment == "canary":
         return DeploymentPolicy.canary(wait_interval=bake)
     if config.deployment == "linear":
@@ -75,6 +70,5 @@ def _deployment(config: ServingConfig) -> DeploymentPolicy:
     if config.deployment == "all-at-once":
         return DeploymentPolicy.all_at_once(wait_interval=bake)
     raise ValidationError(
-        "context serving:deployment must be rolling, canary, linear or all-at-once, "
-        f"got {config.deployment!r}"
+        f"context serving:deployment must be rolling, canary, linear or all-at-once, got {config.deployment!r}"
     )

@@ -3,10 +3,12 @@
 Operators: numbers, metric ids, ``+ - * /``, parentheses and ``FILL(series, value)``. A metric is
 either a number or ``None`` (no datapoint at this timestamp: its pool has no instances).
 
-Two readings of a missing operand, so that a formula is shown right under both:
+Three readings of missing data, so that a formula is shown right under each:
 - ``documented``: CloudWatch's rule for arithmetic between two time series: a value missing on one
   side counts as 0 (missing on both sides stays missing); arithmetic with a scalar keeps it missing.
 - ``strict``: any missing operand makes the result missing.
+- ``fill-needs-data``: as ``documented``, but ``FILL`` of a series with no data in the whole window
+  yields nothing (an unverified possibility the AWS documentation leaves open).
 Division by zero drops the datapoint (missing), as CloudWatch does.
 """
 
@@ -76,6 +78,8 @@ class _Parser:
             self.take(",")
             fill = self.sum()
             self.take(")")
+            if series.number is None and self.mode == "fill-needs-data":
+                return Value(None, True)
             return Value(fill.number if series.number is None else series.number, True)
         if re.fullmatch(r"\d+(?:\.\d+)?", token):
             return Value(float(token), False)

@@ -24,12 +24,8 @@ P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
 @pytest.fixture(scope="module")
 def built() -> dict[str, Any]:
     stack = new_stack("Components")
-    tp8 = Model(
-        stack, "Tp8", image_uri=IMAGE, model_data_url=MODEL_DATA, environment={"TENSOR_PARALLEL_DEGREE": "8"}
-    )
-    tp4 = Model(
-        stack, "Tp4", image_uri=IMAGE, model_data_url=MODEL_DATA, environment={"TENSOR_PARALLEL_DEGREE": "4"}
-    )
+    tp8 = Model(stack, "Tp8", image_uri=IMAGE, model_data_url=MODEL_DATA, environment={"TENSOR_PARALLEL_DEGREE": "8"})
+    tp4 = Model(stack, "Tp4", image_uri=IMAGE, model_data_url=MODEL_DATA, environment={"TENSOR_PARALLEL_DEGREE": "4"})
     endpoint = InstancePoolEndpoint(
         stack,
         "Endpoint",
@@ -39,12 +35,10 @@ def built() -> dict[str, Any]:
             InstancePool(G6, model=tp4, accelerators=4, min_memory_mb=32768, max_concurrency=6),
         ],
         inference_components=InferenceComponents(initial_copy_count=2),
-        deployment=DeploymentPolicy.rolling(
-            max_batch=CapacitySize.copies(1), wait_interval=Duration.minutes(2)
-        ),
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1), wait_interval=Duration.minutes(2)),
         rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(20)),
     )
-    scaling = endpoint.scale_on_weighted_utilization(min_capacity=0, max_capacity=6)
+    scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=6)
     template = synth(stack)
     return {"stack": stack, "endpoint": endpoint, "scaling": scaling, "template": template}
 
@@ -103,7 +97,7 @@ def test_scaling_tracks_copies_per_type_and_instances_follow(built: dict[str, An
     name = built["endpoint"].inference_component_name
     assert target["ResourceId"] == f"inference-component/{name}"
     assert target["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
-    assert target["MinCapacity"] == 0
+    assert target["MinCapacity"] == 1
     policy = only(built["template"], "AWS::ApplicationAutoScaling::ScalingPolicy")
     metrics = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"]
     stat = metrics[0]["MetricStat"]["Metric"]
@@ -115,6 +109,26 @@ def test_scaling_tracks_copies_per_type_and_instances_follow(built: dict[str, An
     variant = only(built["template"], "AWS::SageMaker::EndpointConfig")["ProductionVariants"][0]
     assert variant["ManagedInstanceScaling"] == {
         "Status": "ENABLED",
-        "MinInstanceCount": 0,
+        "MinInstanceCount": 1,
         "MaxInstanceCount": 6,
     }
+
+
+def test_one_pool_uses_the_singular_specification() -> None:
+    stack = new_stack("OneComponent")
+    InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=Model(stack, "Model", image_uri=IMAGE),
+        instance_pools=[InstancePool(G6, accelerators=4, min_memory_mb=16384)],
+        inference_components=InferenceComponents(component_name="llm"),
+        dashboard=False,
+    )
+    component = only(synth(stack), "AWS::SageMaker::InferenceComponent")
+    assert "Specifications" not in component
+    assert component["Specification"]["ComputeResourceRequirements"] == {
+        "MinMemoryRequiredInMb": 16384,
+        "NumberOfAcceleratorDevicesRequired": 4,
+    }
+    assert "InstanceType" not in component["Specification"]
+    assert component["InferenceComponentName"] == "llm"

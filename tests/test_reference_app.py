@@ -70,9 +70,7 @@ def test_reference_stack_follows_the_launch_setup(reference: dict[str, Any]) -> 
         {"InstanceType": "ml.g6.48xlarge", "Priority": 2},
     ]
     assert variant["RoutingConfig"]["RoutingStrategy"] == "LEAST_OUTSTANDING_REQUESTS"
-    policy = next(r for r in resources if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy")[
-        "Properties"
-    ]
+    policy = next(r for r in resources if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy")["Properties"]
     assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 0.7
     endpoint = next(r for r in resources if r["Type"] == "AWS::SageMaker::Endpoint")["Properties"]
     assert "RollingUpdatePolicy" in endpoint["DeploymentConfig"]
@@ -160,5 +158,8 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
     assert "1  ml.p5.48xlarge     max 20" in summary
     assert "2  ml.g6.48xlarge     max 8" in summary
     assert "Scaling: 1-4 instances, target weighted utilization 0.7" in summary
-    assert "(FILL(p5_48xlarge,0)/20 + FILL(g6_48xlarge,0)/8)" in summary
+    assert (
+        "(FILL(p5_48xlarge_sum,0)/20 + FILL(g6_48xlarge_sum,0)/8) / (FILL(p5_48xlarge_n,0) + FILL(g6_48xlarge_n,0))"
+        in summary
+    )
     assert "rolls back on 3 alarm(s)" in summary

@@ -9,18 +9,22 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_s3 as s3
 
 from cdk_genai_inference import (
+    AsyncInference,
     CapacitySize,
     DeploymentPolicy,
     InferenceComponents,
     InstancePool,
     InstancePoolEndpoint,
     Model,
+    PrefixAwareRouting,
     RollbackAlarms,
+    RoutingStrategy,
     ValidationError,
 )
-from conftest import IMAGE, MODEL_DATA, new_stack
+from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
 TWO_POOLS = [InstancePool(P5, max_concurrency=20), InstancePool(G6, max_concurrency=8)]
@@ -44,8 +48,7 @@ ENDPOINT_ERRORS = [
     fails(
         "instance_pools allows at most 5 pools, got 6",
         instance_pools=[
-            InstancePool(f"ml.g5.{s}")
-            for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
+            InstancePool(f"ml.g5.{s}") for s in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
         ],
     ),
     fails("instance_pools needs at least 1 pool, got 0", instance_pools=[]),
@@ -190,6 +193,80 @@ ENDPOINT_ERRORS = [
         deployment=DeploymentPolicy.linear(termination_wait=Duration.seconds(3601)),
     ),
     fails(
+        "provisioning_timeout must be a whole number of seconds, got 5 minutes 500 millis",
+        provisioning_timeout=Duration.millis(300500),
+    ),
+    fails(
+        "prefix_aware_routing goes with routing_strategy=RoutingStrategy.PREFIX_AWARE and is required by it, "
+        "got routing_strategy=PREFIX_AWARE, prefix_aware_routing=None",
+        routing_strategy=RoutingStrategy.PREFIX_AWARE,
+    ),
+    fails(
+        "prefix_aware_routing goes with routing_strategy=RoutingStrategy.PREFIX_AWARE",
+        prefix_aware_routing=PrefixAwareRouting(prefix_length=2048, concurrency_threshold=4),
+    ),
+    fails(
+        "prefix_aware_routing.prefix_length must be between 1024 and 65536, got 512",
+        routing_strategy=RoutingStrategy.PREFIX_AWARE,
+        prefix_aware_routing=PrefixAwareRouting(prefix_length=512, concurrency_threshold=4),
+    ),
+    fails(
+        "prefix_aware_routing.concurrency_threshold must be between 1 and 1024, got 2000",
+        routing_strategy=RoutingStrategy.PREFIX_AWARE,
+        prefix_aware_routing=PrefixAwareRouting(prefix_length=2048, concurrency_threshold=2000),
+    ),
+    fails(
+        "variant_overrides cannot set ManagedInstanceScaling; use the scale_on_weighted_utilization (with inference_components) argument",
+        variant_overrides={"ManagedInstanceScaling": {"Status": "ENABLED"}},
+    ),
+    fails(
+        "instance_pools[].model_latency_threshold sets a rollback alarm of a guarded deployment; it needs deployment",
+        instance_pools=[InstancePool(P5, model_latency_threshold=Duration.seconds(5))],
+    ),
+    fails(
+        "async_inference cannot be combined with inference_components: inference components serve real-time endpoints only",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024)],
+        inference_components=InferenceComponents(),
+        async_inference=AsyncInference(output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket")),
+    ),
+    fails(
+        "inference_components.component_name must be 1-63 characters matching",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024)],
+        inference_components=InferenceComponents(component_name="llm_component"),
+    ),
+    fails(
+        "inference_components.initial_copy_count must be at least 1, got 0",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024)],
+        inference_components=InferenceComponents(initial_copy_count=0),
+    ),
+    fails(
+        "instance_pools[0].min_memory_mb must be at least 128 MiB, got 64 MiB",
+        instance_pools=[InstancePool(P5, min_memory_mb=64)],
+        inference_components=InferenceComponents(),
+    ),
+    fails(
+        "instance_pools[0].accelerators must be at least 1, got 0",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024, accelerators=0)],
+        inference_components=InferenceComponents(),
+    ),
+    fails(
+        "instance_pools[0].cpu_cores must be at least 0.25, got 0.1",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024, cpu_cores=0.1)],
+        inference_components=InferenceComponents(),
+    ),
+    fails(
+        "rollback_alarms.period must be 10 s, 30 s or a multiple of 60 s, got 45 s",
+        rollback_alarms=RollbackAlarms(period=Duration.seconds(45)),
+    ),
+    fails(
+        "rollback_alarms.evaluation_periods must be at least 1, got 0",
+        rollback_alarms=RollbackAlarms(evaluation_periods=0, datapoints_to_alarm=0),
+    ),
+    fails(
+        "rollback_alarms.latency_statistic must be Average, Minimum, Maximum or a percentile such as p90 or p99.9, got 'p999x'",
+        rollback_alarms=RollbackAlarms(latency_statistic="p999x"),
+    ),
+    fails(
         "rollback_alarms.datapoints_to_alarm must not exceed evaluation_periods (3), got 4",
         rollback_alarms=RollbackAlarms(datapoints_to_alarm=4),
     ),
@@ -222,9 +299,7 @@ def test_rejects_more_than_ten_rollback_alarms() -> None:
 
 def test_add_rollback_alarm_rejects_the_eleventh() -> None:
     stack = new_stack()
-    ep = endpoint(
-        stack, deployment=DeploymentPolicy.rolling(), alarms=[cw.Alarm.from_alarm_name(stack, "A", "a")]
-    )
+    ep = endpoint(stack, deployment=DeploymentPolicy.rolling(), alarms=[cw.Alarm.from_alarm_name(stack, "A", "a")])
     for i in range(8):
         ep.add_rollback_alarm(cw.Alarm.from_alarm_name(stack, f"B{i}", f"b-{i}"))
     with pytest.raises(ValidationError, match="at most 10 alarms, got 11"):
@@ -271,6 +346,13 @@ SCALING_ERRORS = [
         min_capacity=2,
         max_capacity=4,
     ),
+    fails("max_capacity must be at least 1, got 0", min_capacity=1, max_capacity=0),
+    fails(
+        "scale_out_cooldown must be between 0 and 3600 seconds, got 3601 seconds",
+        min_capacity=1,
+        max_capacity=2,
+        scale_out_cooldown=Duration.seconds(3601),
+    ),
     fails(
         "scale_in_cooldown must be between 0 and 3600 seconds, got 7200 seconds",
         min_capacity=1,
@@ -298,6 +380,48 @@ def test_weighted_scaling_needs_max_concurrency_on_every_pool() -> None:
         ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
 
 
+def test_weighted_utilization_metric_needs_max_concurrency_too() -> None:
+    ep = endpoint(instance_pools=[InstancePool(P5)])
+    with pytest.raises(
+        ValidationError, match="metric_weighted_utilization needs max_concurrency on every instance pool"
+    ):
+        ep.metric_weighted_utilization()
+
+
+def test_component_scaling_keeps_the_initial_instance_count_under_the_maximum() -> None:
+    ep = endpoint(
+        instance_pools=[InstancePool(P5, min_memory_mb=1024, max_concurrency=4)],
+        inference_components=InferenceComponents(),
+        initial_instance_count=5,
+    )
+    with pytest.raises(
+        ValidationError,
+        match=re.escape("initial_instance_count (5) must lie between 1 (1) and max_capacity (2)"),
+    ):
+        ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
+
+
+def test_component_scaling_needs_at_least_one_copy() -> None:
+    ep = endpoint(
+        instance_pools=[InstancePool(P5, min_memory_mb=1024, max_concurrency=4)],
+        inference_components=InferenceComponents(),
+    )
+    with pytest.raises(ValidationError, match="min_capacity must be at least 1, got 0"):
+        ep.scale_on_weighted_utilization(min_capacity=0, max_capacity=2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"endpoint_name": "bad_name"}, "endpoint_name must be 1-63 characters matching"),
+        ({"endpoint_name": "ok", "variant_name": "-bad"}, "variant_name must be 1-63 characters matching"),
+    ],
+)
+def test_imports_check_names(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        InstancePoolEndpoint.from_endpoint_attributes(new_stack(), "Imported", **kwargs)
+
+
 def test_weighted_scaling_is_configured_once() -> None:
     ep = endpoint()
     ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
@@ -316,6 +440,12 @@ MODEL_ERRORS = [
         inference_specification_name="spec",
     ),
     fails(
+        "model_data_url goes with image_uri; a model package carries its own data",
+        image_uri=None,
+        model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",
+        keep_model_data=True,
+    ),
+    fails(
         "model_data_url must be an s3:// URL, got 'https://example.com/model'",
         model_data_url="https://example.com/model",
     ),
@@ -325,14 +455,15 @@ MODEL_ERRORS = [
 @pytest.mark.parametrize(("overrides", "message"), MODEL_ERRORS)
 def test_model_rejects(overrides: dict[str, Any], message: str) -> None:
     props: dict[str, Any] = {"image_uri": IMAGE, "model_data_url": MODEL_DATA}
+    keep_model_data = overrides.pop("keep_model_data", False)
     props.update(overrides)
-    if props["image_uri"] is None:
+    if props["image_uri"] is None and not keep_model_data:
         props.pop("model_data_url")
     with pytest.raises(ValidationError, match=re.escape(message)):
         Model(new_stack(), "Model", **props)
 
 
-def test_unresolved_tokens_are_not_rejected() -> None:
+def test_unresolved_tokens_are_not_rejected_and_reach_the_template() -> None:
     stack = new_stack()
     instance_type = cdk.CfnParameter(stack, "InstanceType").value_as_string
     capacity = cdk.CfnParameter(stack, "Capacity", type="Number").value_as_number
@@ -347,6 +478,27 @@ def test_unresolved_tokens_are_not_rejected() -> None:
         ],
         provisioning_timeout=Duration.seconds(timeout),
         volume_size_gb=cdk.CfnParameter(stack, "Volume", type="Number").value_as_number,
+        deployment=DeploymentPolicy.rolling(wait_interval=Duration.seconds(timeout)),
     )
-    scaling = ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
-    assert scaling.expression.startswith("(FILL(pool1,0)/${Token[")
+    ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    template = synth(stack).to_json()
+    policy = next(
+        r for r in template["Resources"].values() if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"
+    )
+    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"][
+        "Metrics"
+    ]
+    assert metrics[-1]["Expression"] == {
+        "Fn::Join": [
+            "",
+            [
+                "(FILL(pool1_sum,0)/",
+                {"Ref": "Capacity"},
+                " + FILL(g6_48xlarge_sum,0)/8) / (FILL(pool1_n,0) + FILL(g6_48xlarge_n,0))",
+            ],
+        ]
+    }
+    config = next(r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::EndpointConfig")
+    variant = config["Properties"]["ProductionVariants"][0]
+    assert variant["InstancePools"][0]["InstanceType"] == {"Ref": "InstanceType"}
+    assert variant["VariantInstanceProvisionTimeoutInSeconds"] == {"Ref": "Timeout"}

@@ -1,7 +1,7 @@
 """AWS CDK constructs for generative-AI inference on Amazon SageMaker AI."""
 
 from .alarms import RollbackAlarms
-from .deployment import CapacitySize, CapacityUnit, DeploymentPolicy
+from .deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
 from .endpoint import (
     AsyncInference,
     IInstancePoolEndpoint,
@@ -11,12 +11,13 @@ from .endpoint import (
 )
 from .errors import ValidationError
 from .model import IModel, Model
-from .pools import InstancePool, RoutingStrategy
+from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy
 
 __all__ = [
     "AsyncInference",
     "CapacitySize",
     "CapacityUnit",
+    "DeploymentKind",
     "DeploymentPolicy",
     "IInstancePoolEndpoint",
     "IModel",
@@ -24,6 +25,7 @@ __all__ = [
     "InstancePool",
     "InstancePoolEndpoint",
     "Model",
+    "PrefixAwareRouting",
     "RollbackAlarms",
     "RoutingStrategy",
     "ValidationError",

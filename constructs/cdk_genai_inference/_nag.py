@@ -14,20 +14,21 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 
+def acknowledge(construct: IConstruct, rule: str, reason: str, *, resource: str | None = None) -> None:
+    """Acknowledge AwsSolutions ``rule`` (optionally one finding of it) on ``construct`` and its children."""
+    finding = f"[Resource::{resource}]" if resource is not None else ""
+    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}{finding}", reason=reason))
+
+
 def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reason: str) -> None:
     """Acknowledge ``AwsSolutions-IAM5`` for exactly these wildcard resources on ``construct``."""
     stack = Stack.of(construct)
-    acks = [
-        Acknowledgment(
-            id=f"AwsSolutions::AwsSolutions-IAM5[Resource::{_render(stack.resolve(resource))}]",
-            reason=reason,
-        )
-        for resource in resources
-    ]
-    Validations.of(construct).acknowledge(*acks)
+    for resource in resources:
+        acknowledge(construct, "AwsSolutions-IAM5", reason, resource=render(stack.resolve(resource)))
 
 
-def _render(value: Any) -> str:
+def render(value: Any) -> str:
+    """A resolved CloudFormation value as cdk-nag prints it in a finding id."""
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and "Ref" in value:
@@ -36,5 +37,5 @@ def _render(value: Any) -> str:
         return "<{}.{}>".format(*value["Fn::GetAtt"])
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(_render(part) for part in parts)
+        return separator.join(render(part) for part in parts)
     raise ValueError(f"cannot render {value!r} for a cdk-nag acknowledgment")

@@ -29,10 +29,13 @@ def check_range(arg: str, value: float | None, low: float, high: float | None, u
 
 def check_duration(arg: str, value: Duration | None, low_s: int, high_s: int | None) -> None:
     """Range-check a ``Duration`` in whole seconds."""
-    if value is None or unresolved(value.to_string()):
+    if value is None:
         return
-    seconds = value.to_seconds()
-    check_range(arg, seconds, low_s, high_s, "seconds")
+    try:
+        total = value.to_seconds()
+    except RuntimeError as error:  # jsii: not a whole number of seconds
+        raise ValidationError(f"{arg} must be a whole number of seconds, got {value.to_human_string()}") from error
+    check_range(arg, total, low_s, high_s, "seconds")
 
 
 def check_choice(arg: str, value: str | None, allowed: Collection[str], what: str = "") -> None:

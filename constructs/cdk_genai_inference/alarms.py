@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from .errors import ValidationError
 from .metrics import EndpointMetrics
 from .pools import InstancePool
 
+LATENCY_STATISTIC = re.compile(r"^(Average|Minimum|Maximum|p(100|[1-9]?[0-9])(\.[0-9]+)?)$")
 MAX_ROLLBACK_ALARMS = 10
 """``AutoRollbackConfiguration.Alarms`` holds 1 to 10 alarms."""
 
@@ -53,6 +55,14 @@ class RollbackAlarms:
     def validate(self, arg: str) -> None:
         check_range(f"{arg}.error_rate_percent", self.error_rate_percent, 0, 100)
         check_duration(f"{arg}.period", self.period, 10, 86400)
+        period = self.period.to_seconds()
+        if not unresolved(period) and period not in (10, 30) and period % 60:
+            raise ValidationError(f"{arg}.period must be 10 s, 30 s or a multiple of 60 s, got {period:g} s")
+        if not unresolved(self.latency_statistic) and not LATENCY_STATISTIC.match(self.latency_statistic):
+            raise ValidationError(
+                f"{arg}.latency_statistic must be Average, Minimum, Maximum or a percentile such as p90 "
+                f"or p99.9, got {self.latency_statistic!r}"
+            )
         check_range(f"{arg}.evaluation_periods", self.evaluation_periods, 1, None)
         check_range(f"{arg}.datapoints_to_alarm", self.datapoints_to_alarm, 1, None)
         if not unresolved(self.evaluation_periods) and self.datapoints_to_alarm > self.evaluation_periods:

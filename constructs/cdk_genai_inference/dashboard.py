@@ -30,9 +30,7 @@ def fleet_dashboard(endpoint: InstancePoolEndpoint) -> cw.Dashboard:
         )
 
     dashboard = cw.Dashboard(endpoint, "Dashboard")
-    load: list[cw.IWidget] = [
-        per_type("Concurrent requests per instance type", endpoint.metric_concurrent_requests)
-    ]
+    load: list[cw.IWidget] = [per_type("Concurrent requests per instance type", endpoint.concurrency_metric)]
     if all(pool.max_concurrency is not None for pool in endpoint.instance_pools):
         load.insert(
             0,

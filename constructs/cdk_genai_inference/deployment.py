@@ -201,13 +201,14 @@ class DeploymentPolicy:
     def _check_execution_bound(self, arg: str) -> None:
         bound = self.max_execution_timeout
         steps = self._steps()
-        if bound is None or steps is None or unresolved(bound.to_string()):
+        if bound is None or steps is None:
             return
-        if unresolved(self.wait_interval.to_string()):
+        parts = [bound.to_seconds(), self.wait_interval.to_seconds()]
+        if self.termination_wait is not None:
+            parts.append(self.termination_wait.to_seconds())
+        if any(unresolved(part) for part in parts):
             return
-        waits = steps * self.wait_interval.to_seconds()
-        if self.termination_wait is not None and not unresolved(self.termination_wait.to_string()):
-            waits += self.termination_wait.to_seconds()
+        waits = steps * parts[1] + (parts[2] if len(parts) > 2 else 0)
         if bound.to_seconds() <= waits:
             raise ValidationError(
                 f"{arg}.max_execution_timeout must exceed the {steps} bake wait(s) plus termination wait "
@@ -219,17 +220,11 @@ class DeploymentPolicy:
             return 1
         if self.kind is DeploymentKind.CANARY:
             return 2
-        if (
-            self.size is None
-            or self.size.unit is not CapacityUnit.CAPACITY_PERCENT
-            or unresolved(self.size.value)
-        ):
+        if self.size is None or self.size.unit is not CapacityUnit.CAPACITY_PERCENT or unresolved(self.size.value):
             return None
         return math.ceil(100 / self.size.value)
 
-    def to_endpoint_config(
-        self, alarm_names: Sequence[str]
-    ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
+    def to_endpoint_config(self, alarm_names: Sequence[str]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
         """``AWS::SageMaker::Endpoint`` ``DeploymentConfig``."""
         rollback = _endpoint_rollback(alarm_names)
         if self.kind is DeploymentKind.ROLLING:
@@ -281,9 +276,7 @@ def rollback_only_config(
     alarm_names: Sequence[str],
 ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
     """Auto-rollback alarms on SageMaker's default update (blue/green, all at once, no bake)."""
-    return sagemaker.CfnEndpoint.DeploymentConfigProperty(
-        auto_rollback_configuration=_endpoint_rollback(alarm_names)
-    )
+    return sagemaker.CfnEndpoint.DeploymentConfigProperty(auto_rollback_configuration=_endpoint_rollback(alarm_names))
 
 
 def _endpoint_rollback(

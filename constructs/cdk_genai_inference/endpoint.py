@@ -26,7 +26,7 @@ from .deployment import DeploymentPolicy, rollback_only_config
 from .errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
 from .model import IModel
-from .pools import InstancePool, RoutingStrategy, prioritized
+from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, prioritized
 from .scaling import UtilizationTerm, format_number, metric_id, weighted_utilization_expression
 
 INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
@@ -38,6 +38,7 @@ _MANAGED_VARIANT_PROPERTIES = {
     "InstancePools": "instance_pools",
     "VariantInstanceProvisionTimeoutInSeconds": "provisioning_timeout",
     "RoutingConfig": "routing_strategy",
+    "ManagedInstanceScaling": "scale_on_weighted_utilization (with inference_components)",
     "VolumeSizeInGB": "volume_size_gb",
     "ModelDataDownloadTimeoutInSeconds": "model_data_download_timeout",
     "ContainerStartupHealthCheckTimeoutInSeconds": "container_startup_health_check_timeout",
@@ -103,8 +104,8 @@ class InferenceComponents:
     """Host the model as one inference component with a specification per pool.
 
     Each pool then needs ``min_memory_mb`` (and usually ``accelerators``); its ``model`` (or the
-    endpoint's) runs on that instance type. Scaling tracks the copy count, and SageMaker's managed
-    instance scaling adds and removes instances to fit the copies.
+    endpoint's) runs on that instance type. ``scale_on_weighted_utilization`` then tracks the copy
+    count and turns on managed instance scaling, so instances follow the copies.
 
     Args:
         initial_copy_count: Copies started at creation. Default: 1
@@ -155,6 +156,8 @@ class InstancePoolEndpoint(_EndpointBase):
         provisioning_timeout: How long SageMaker may look for capacity across all pools,
             5-60 minutes. Default: - service default
         routing_strategy: Default: LEAST_OUTSTANDING_REQUESTS
+        prefix_aware_routing: Settings of ``RoutingStrategy.PREFIX_AWARE`` (required with it).
+            Default: - none
         volume_size_gb: Storage volume per instance, 1-512 GB (EBS-only instance types).
             Default: - service default
         model_data_download_timeout: 60-3600 s. Default: - service default
@@ -165,7 +168,7 @@ class InstancePoolEndpoint(_EndpointBase):
         inference_components: Hosts the model(s) as an inference component. Default: - models
             are deployed directly on the variant
         deployment: How updates replace the fleet. Default: - SageMaker's default (blue/green,
-            all at once, no bake) and no rollback alarms
+            all at once, no bake), rolled back only by ``alarms`` if any
         rollback_alarms: The default rollback alarms of a guarded deployment; ``None`` for none.
             Default: - ``RollbackAlarms()`` when ``deployment`` is set
         alarms: More alarms that roll a deployment back (10 in all). Default: - none
@@ -187,6 +190,7 @@ class InstancePoolEndpoint(_EndpointBase):
         initial_instance_count: int = 1,
         provisioning_timeout: Duration | None = None,
         routing_strategy: RoutingStrategy = RoutingStrategy.LEAST_OUTSTANDING_REQUESTS,
+        prefix_aware_routing: PrefixAwareRouting | None = None,
         volume_size_gb: int | None = None,
         model_data_download_timeout: Duration | None = None,
         container_startup_health_check_timeout: Duration | None = None,
@@ -209,16 +213,15 @@ class InstancePoolEndpoint(_EndpointBase):
         check_duration("provisioning_timeout", provisioning_timeout, 300, 3600)
         check_range("volume_size_gb", volume_size_gb, 1, 512, "GB")
         check_duration("model_data_download_timeout", model_data_download_timeout, 60, 3600)
-        check_duration(
-            "container_startup_health_check_timeout", container_startup_health_check_timeout, 60, 3600
-        )
-        if not isinstance(routing_strategy, RoutingStrategy):
-            raise ValidationError(
-                f"routing_strategy must be a RoutingStrategy, got {routing_strategy!r}; "
-                f"allowed: {', '.join(r.name for r in RoutingStrategy)}"
-            )
+        check_duration("container_startup_health_check_timeout", container_startup_health_check_timeout, 60, 3600)
+        _check_routing(routing_strategy, prefix_aware_routing)
         if deployment is not None:
             deployment.validate("deployment", inference_components=ic_mode)
+        elif any(p.model_latency_threshold is not None for p in pools):
+            raise ValidationError(
+                "instance_pools[].model_latency_threshold sets a rollback alarm of a guarded deployment; "
+                "it needs deployment"
+            )
         if rollback_alarms is not None:
             rollback_alarms.validate("rollback_alarms")
         _check_variant_overrides(variant_overrides or {})
@@ -229,17 +232,13 @@ class InstancePoolEndpoint(_EndpointBase):
                 inference_components.component_name,
                 "InferenceComponentName",
             )
-            check_range(
-                "inference_components.initial_copy_count", inference_components.initial_copy_count, 1, None
-            )
+            check_range("inference_components.initial_copy_count", inference_components.initial_copy_count, 1, None)
             if async_inference is not None:
                 raise ValidationError(
                     "async_inference cannot be combined with inference_components: "
                     "inference components serve real-time endpoints only"
                 )
-        planned_alarms = len(alarms) + (
-            _default_alarm_count(pools, rollback_alarms) if deployment is not None else 0
-        )
+        planned_alarms = len(alarms) + (_default_alarm_count(pools, rollback_alarms) if deployment is not None else 0)
         _check_alarm_count(planned_alarms)
 
         super().__init__(scope, id, physical_name=endpoint_name)
@@ -254,35 +253,28 @@ class InstancePoolEndpoint(_EndpointBase):
         self._scaling: WeightedUtilizationScaling | None = None
         self._inference_components = inference_components
 
+        self._variant: dict[str, Any] = dict(
+            variant_name=variant_name,
+            model_name=None if ic_mode else (model or pools[0].model).model_name,  # type: ignore[union-attr]
+            initial_instance_count=initial_instance_count,
+            instance_pools=[
+                sagemaker.CfnEndpointConfig.InstancePoolProperty(
+                    instance_type=pool.instance_type,
+                    priority=pool.priority,  # type: ignore[arg-type]
+                    model_name_override=(pool.model.model_name if pool.model is not None and not ic_mode else None),
+                )
+                for pool in pools
+            ],
+            variant_instance_provision_timeout_in_seconds=seconds(provisioning_timeout),
+            routing_config=_routing(routing_strategy, prefix_aware_routing),
+            volume_size_in_gb=volume_size_gb,
+            model_data_download_timeout_in_seconds=seconds(model_data_download_timeout),
+            container_startup_health_check_timeout_in_seconds=seconds(container_startup_health_check_timeout),
+        )
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
-            production_variants=[
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-                    variant_name=variant_name,
-                    model_name=None if ic_mode else (model or pools[0].model).model_name,  # type: ignore[union-attr]
-                    initial_instance_count=initial_instance_count,
-                    instance_pools=[
-                        sagemaker.CfnEndpointConfig.InstancePoolProperty(
-                            instance_type=pool.instance_type,
-                            priority=pool.priority,  # type: ignore[arg-type]
-                            model_name_override=(
-                                pool.model.model_name if pool.model is not None and not ic_mode else None
-                            ),
-                        )
-                        for pool in pools
-                    ],
-                    variant_instance_provision_timeout_in_seconds=seconds(provisioning_timeout),
-                    routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
-                        routing_strategy=routing_strategy.value
-                    ),
-                    volume_size_in_gb=volume_size_gb,
-                    model_data_download_timeout_in_seconds=seconds(model_data_download_timeout),
-                    container_startup_health_check_timeout_in_seconds=seconds(
-                        container_startup_health_check_timeout
-                    ),
-                )
-            ],
+            production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(**self._variant)],
             kms_key_id=encryption_key.key_arn if encryption_key else None,
             async_inference_config=self._async_config(async_inference, pools, model),
             execution_role_arn=self._component_role(inference_components).role_arn if ic_mode else None,
@@ -300,9 +292,7 @@ class InstancePoolEndpoint(_EndpointBase):
         self.endpoint_name = physical_name
         # Built from the name (not GetAtt) so grants in other stacks need no cross-stack export.
         self.endpoint_arn = (
-            _endpoint_arn(self, physical_name)
-            if not unresolved(physical_name)
-            else resource.attr_endpoint_arn
+            _endpoint_arn(self, physical_name) if not unresolved(physical_name) else resource.attr_endpoint_arn
         )
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
@@ -361,8 +351,9 @@ class InstancePoolEndpoint(_EndpointBase):
         return cw.MathExpression(
             expression=weighted_utilization_expression(terms),
             using_metrics={
-                t.metric_id: self.metric_concurrent_requests(instance_type=t.instance_type, period=period)
+                query_id: self.concurrency_metric(instance_type=t.instance_type, statistic=stat, period=period)
                 for t in terms
+                for query_id, stat in ((t.sum_id, "Sum"), (t.count_id, "SampleCount"))
             },
             label="Weighted utilization",
             period=period or Duration.minutes(1),
@@ -396,22 +387,19 @@ class InstancePoolEndpoint(_EndpointBase):
         ic_mode = self._inference_components is not None
         if self._scaling is not None:
             raise ValidationError("scale_on_weighted_utilization was already called for this endpoint")
-        check_range("min_capacity", min_capacity, 0 if ic_mode else 1, None)
+        check_range("min_capacity", min_capacity, 1, None)
         check_range("max_capacity", max_capacity, 1, None)
         if not unresolved(min_capacity) and not unresolved(max_capacity) and max_capacity < min_capacity:
-            raise ValidationError(
-                f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}"
-            )
+            raise ValidationError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
         count = self.initial_instance_count
-        if not ic_mode and not unresolved(count) and not min_capacity <= count <= max_capacity:
+        low = 1 if ic_mode else min_capacity  # with components, instances range over 1..max_capacity
+        if not unresolved(count) and not unresolved(max_capacity) and not low <= count <= max_capacity:
             raise ValidationError(
-                f"initial_instance_count ({self.initial_instance_count}) must lie between "
-                f"min_capacity ({min_capacity}) and max_capacity ({max_capacity})"
+                f"initial_instance_count ({count}) must lie between {'1' if ic_mode else 'min_capacity'} "
+                f"({low}) and max_capacity ({max_capacity})"
             )
         if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
-            raise ValidationError(
-                f"target_utilization must be above 0 and at most 1, got {target_utilization:g}"
-            )
+            raise ValidationError(f"target_utilization must be above 0 and at most 1, got {target_utilization:g}")
         check_duration("scale_in_cooldown", scale_in_cooldown, 0, 3600)
         check_duration("scale_out_cooldown", scale_out_cooldown, 0, 3600)
         terms = self._utilization_terms("scale_on_weighted_utilization")
@@ -451,15 +439,14 @@ class InstancePoolEndpoint(_EndpointBase):
                 disable_scale_in,
             ),
         )
-        if ic_mode and self.inference_component is not None:
-            self.endpoint_config.add_property_override(
-                "ProductionVariants.0.ManagedInstanceScaling",
-                {
-                    "Status": "ENABLED",
-                    "MinInstanceCount": 1 if min_capacity else 0,
-                    "MaxInstanceCount": max_capacity,
-                },
+        if ic_mode:
+            # Instances follow the copies: SageMaker adds an instance when a copy has no room.
+            self._variant["managed_instance_scaling"] = sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+                status="ENABLED", min_instance_count=1, max_instance_count=max_capacity
             )
+            self.endpoint_config.production_variants = [
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(**self._variant)
+            ]
         self._scaling = WeightedUtilizationScaling(target, policy, expression)
         # Keep the scaled instance count across updates; weight and data capture follow the config.
         self.resource.retain_all_variant_properties = True
@@ -515,18 +502,25 @@ class InstancePoolEndpoint(_EndpointBase):
             endpoint_name=self.endpoint_name,
             variant_name=self.variant_name,
             inference_component_name=name,
+            # CloudFormation takes one instance type as the singular Specification, 2-5 as Specifications.
+            specification=(
+                ic.InferenceComponentSpecificationProperty(
+                    model_name=(pools[0].model or model).model_name,  # type: ignore[union-attr]
+                    compute_resource_requirements=_requirements(pools[0]),
+                )
+                if len(pools) == 1
+                else None
+            ),
             specifications=[
                 ic.InferenceComponentSpecificationForInstanceTypeProperty(
                     instance_type=pool.instance_type,
                     model_name=(pool.model or model).model_name,  # type: ignore[union-attr]
-                    compute_resource_requirements=ic.InferenceComponentComputeResourceRequirementsProperty(
-                        min_memory_required_in_mb=pool.min_memory_mb,
-                        number_of_accelerator_devices_required=pool.accelerators,
-                        number_of_cpu_cores_required=pool.cpu_cores,
-                    ),
+                    compute_resource_requirements=_requirements(pool),
                 )
                 for pool in pools
-            ],
+            ]
+            if len(pools) > 1
+            else None,
             runtime_config=ic.InferenceComponentRuntimeConfigProperty(copy_count=options.initial_copy_count),
         )
         component.node.add_dependency(self.resource)
@@ -587,6 +581,29 @@ class _ImportedEndpoint(_EndpointBase):
         self.endpoint_arn = _endpoint_arn(self, endpoint_name)
 
 
+def _requirements(
+    pool: InstancePool,
+) -> sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty:
+    return sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
+        min_memory_required_in_mb=pool.min_memory_mb,
+        number_of_accelerator_devices_required=pool.accelerators,
+        number_of_cpu_cores_required=pool.cpu_cores,
+    )
+
+
+def _routing(
+    strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None
+) -> sagemaker.CfnEndpointConfig.RoutingConfigProperty:
+    return sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+        routing_strategy=strategy.value,
+        prefix_aware_routing_config=sagemaker.CfnEndpointConfig.PrefixAwareRoutingConfigProperty(
+            prefix_length=prefix_aware.prefix_length, concurrency_threshold=prefix_aware.concurrency_threshold
+        )
+        if prefix_aware
+        else None,
+    )
+
+
 def _endpoint_arn(scope: Construct, endpoint_name: str) -> str:
     """The endpoint's ARN; SageMaker writes the name in lower case there."""
     name = endpoint_name if unresolved(endpoint_name) else endpoint_name.lower()
@@ -605,25 +622,27 @@ def _target_tracking(
     policy = appscaling.CfnScalingPolicy
     queries = []
     for term in terms:
-        metric = endpoint.metric_concurrent_requests(instance_type=term.instance_type)
-        queries.append(
-            policy.TargetTrackingMetricDataQueryProperty(
-                id=term.metric_id,
-                label=f"{term.instance_type} (max {format_number(term.max_concurrency)} concurrent)",
-                return_data=False,
-                metric_stat=policy.TargetTrackingMetricStatProperty(
-                    stat="Average",
-                    metric=policy.TargetTrackingMetricProperty(
-                        namespace=INVOCATION_NAMESPACE,
-                        metric_name=metric.metric_name,
-                        dimensions=[
-                            policy.TargetTrackingMetricDimensionProperty(name=k, value=v)
-                            for k, v in (metric.dimensions or {}).items()
-                        ],
+        metric = endpoint.concurrency_metric(instance_type=term.instance_type)
+        capacity = f"max {format_number(term.max_concurrency)} concurrent"
+        for query_id, stat in ((term.sum_id, "Sum"), (term.count_id, "SampleCount")):
+            queries.append(
+                policy.TargetTrackingMetricDataQueryProperty(
+                    id=query_id,
+                    label=f"{term.instance_type} ({capacity}): {stat}",
+                    return_data=False,
+                    metric_stat=policy.TargetTrackingMetricStatProperty(
+                        stat=stat,
+                        metric=policy.TargetTrackingMetricProperty(
+                            namespace=INVOCATION_NAMESPACE,
+                            metric_name=metric.metric_name,
+                            dimensions=[
+                                policy.TargetTrackingMetricDimensionProperty(name=k, value=v)
+                                for k, v in (metric.dimensions or {}).items()
+                            ],
+                        ),
                     ),
-                ),
+                )
             )
-        )
     queries.append(
         policy.TargetTrackingMetricDataQueryProperty(
             id="utilization", label="Weighted utilization", expression=expression, return_data=True
@@ -660,32 +679,42 @@ def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: 
             continue
         if pool.min_memory_mb is None:
             raise ValidationError(
-                f"instance_pools[{index}].min_memory_mb is required with inference_components "
-                f"({pool.instance_type})"
+                f"instance_pools[{index}].min_memory_mb is required with inference_components ({pool.instance_type})"
             )
         check_range(f"instance_pools[{index}].min_memory_mb", pool.min_memory_mb, 128, None, "MiB")
         check_range(f"instance_pools[{index}].accelerators", pool.accelerators, 1, None)
         check_range(f"instance_pools[{index}].cpu_cores", pool.cpu_cores, 0.25, None)
 
 
+def _check_routing(strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None) -> None:
+    if not isinstance(strategy, RoutingStrategy):
+        raise ValidationError(
+            f"routing_strategy must be a RoutingStrategy, got {strategy!r}; "
+            f"allowed: {', '.join(r.name for r in RoutingStrategy)}"
+        )
+    if (strategy is RoutingStrategy.PREFIX_AWARE) != (prefix_aware is not None):
+        raise ValidationError(
+            "prefix_aware_routing goes with routing_strategy=RoutingStrategy.PREFIX_AWARE and is required by it, "
+            f"got routing_strategy={strategy.name}, prefix_aware_routing={prefix_aware!r}"
+        )
+    if prefix_aware is not None:
+        check_range("prefix_aware_routing.prefix_length", prefix_aware.prefix_length, 1024, 65536)
+        check_range("prefix_aware_routing.concurrency_threshold", prefix_aware.concurrency_threshold, 1, 1024)
+
+
 def _check_variant_overrides(overrides: Mapping[str, Any]) -> None:
     allowed = service_model.members("ProductionVariant")
     for key in overrides:
         if key in _INCOMPATIBLE_VARIANT_PROPERTIES:
-            raise ValidationError(
-                f"variant_overrides cannot set {key}: {_INCOMPATIBLE_VARIANT_PROPERTIES[key]}"
-            )
+            raise ValidationError(f"variant_overrides cannot set {key}: {_INCOMPATIBLE_VARIANT_PROPERTIES[key]}")
         if key in _MANAGED_VARIANT_PROPERTIES:
             raise ValidationError(
                 f"variant_overrides cannot set {key}; use the {_MANAGED_VARIANT_PROPERTIES[key]} argument"
             )
         if key not in allowed:
-            others = sorted(
-                allowed - _MANAGED_VARIANT_PROPERTIES.keys() - _INCOMPATIBLE_VARIANT_PROPERTIES.keys()
-            )
+            others = sorted(allowed - _MANAGED_VARIANT_PROPERTIES.keys() - _INCOMPATIBLE_VARIANT_PROPERTIES.keys())
             raise ValidationError(
-                f"variant_overrides got unknown ProductionVariant property {key!r}; "
-                f"allowed: {', '.join(others)}"
+                f"variant_overrides got unknown ProductionVariant property {key!r}; allowed: {', '.join(others)}"
             )
 
 

@@ -128,7 +128,7 @@ class EndpointMetrics(Resource):
             label=label,
         )
 
-    def metric_concurrent_requests(
+    def metric_concurrent_requests_per_model(
         self,
         *,
         instance_type: str | None = None,
@@ -136,16 +136,49 @@ class EndpointMetrics(Resource):
         period: Duration | None = None,
         label: str | None = None,
     ) -> cw.Metric:
-        """In-flight plus queued requests per instance (``ConcurrentRequestsPerModel``), or per copy
-        (``ConcurrentRequestsPerCopy``) with inference components; high resolution (10 s)."""
-        name = "ConcurrentRequestsPerCopy" if self.inference_component_name else "ConcurrentRequestsPerModel"
+        """In-flight plus queued requests per instance, until the last streamed token; published
+        every 10 s (Average by default)."""
         return self.metric(
-            name,
+            "ConcurrentRequestsPerModel",
             instance_type=instance_type,
             statistic=statistic or "Average",
             period=period,
             label=label,
         )
+
+    def metric_concurrent_requests_per_copy(
+        self,
+        *,
+        instance_type: str | None = None,
+        statistic: str | None = None,
+        period: Duration | None = None,
+        label: str | None = None,
+    ) -> cw.Metric:
+        """In-flight plus queued requests per inference-component copy; published every 10 s
+        (Average by default). Only endpoints with inference components publish it."""
+        return self.metric(
+            "ConcurrentRequestsPerCopy",
+            instance_type=instance_type,
+            statistic=statistic or "Average",
+            period=period,
+            label=label,
+        )
+
+    def concurrency_metric(
+        self,
+        *,
+        instance_type: str | None = None,
+        statistic: str | None = None,
+        period: Duration | None = None,
+        label: str | None = None,
+    ) -> cw.Metric:
+        """The concurrency metric scaling reads: per copy with inference components, else per model."""
+        helper = (
+            self.metric_concurrent_requests_per_copy
+            if self.inference_component_name
+            else self.metric_concurrent_requests_per_model
+        )
+        return helper(instance_type=instance_type, statistic=statistic, period=period, label=label)
 
     def metric_cpu_utilization(
         self,

@@ -72,16 +72,11 @@ class Model(Resource):
             )
         if inference_specification_name is not None and model_package_arn is None:
             raise ValidationError(
-                "inference_specification_name selects a specification of a model package; "
-                "it needs model_package_arn"
+                "inference_specification_name selects a specification of a model package; it needs model_package_arn"
             )
         if model_data_url is not None and image_uri is None:
             raise ValidationError("model_data_url goes with image_uri; a model package carries its own data")
-        if (
-            model_data_url is not None
-            and not unresolved(model_data_url)
-            and not _S3_URL.match(model_data_url)
-        ):
+        if model_data_url is not None and not unresolved(model_data_url) and not _S3_URL.match(model_data_url):
             raise ValidationError(f"model_data_url must be an s3:// URL, got {model_data_url!r}")
         super().__init__(scope, id, physical_name=model_name)
 

@@ -24,7 +24,22 @@ class RoutingStrategy(enum.Enum):
     """Send each request to the instance with the fewest in flight: faster types take more traffic."""
     RANDOM = "RANDOM"
     PREFIX_AWARE = "PREFIX_AWARE"
-    KV_AWARE = "KV_AWARE"
+    """Send requests that share a prompt prefix to the same instance (set ``prefix_aware_routing``)."""
+
+
+@dataclass(frozen=True)
+class PrefixAwareRouting:
+    """Settings of prefix-aware routing.
+
+    Args:
+        prefix_length: Bytes of the request body (characters of the messages, for the OpenAI API)
+            that make the prefix, 1024-65536.
+        concurrency_threshold: In-flight requests on the chosen instance (or copy) at which the
+            endpoint routes elsewhere, 1-1024.
+    """
+
+    prefix_length: int
+    concurrency_threshold: int
 
 
 @dataclass(frozen=True)
@@ -76,18 +91,10 @@ def prioritized(pools: Sequence[InstancePool], arg: str = "instance_pools") -> l
             "SageMaker hosting instance type",
         )
         check_range(f"{arg}[{index}].priority", pool.priority, 1, MAX_POOLS)
-        if (
-            pool.max_concurrency is not None
-            and not unresolved(pool.max_concurrency)
-            and pool.max_concurrency <= 0
-        ):
-            raise ValidationError(
-                f"{arg}[{index}].max_concurrency must be positive, got {pool.max_concurrency:g}"
-            )
+        if pool.max_concurrency is not None and not unresolved(pool.max_concurrency) and pool.max_concurrency <= 0:
+            raise ValidationError(f"{arg}[{index}].max_concurrency must be positive, got {pool.max_concurrency:g}")
         if not unresolved(pool.scaling_weight) and pool.scaling_weight <= 0:
-            raise ValidationError(
-                f"{arg}[{index}].scaling_weight must be positive, got {pool.scaling_weight:g}"
-            )
+            raise ValidationError(f"{arg}[{index}].scaling_weight must be positive, got {pool.scaling_weight:g}")
     check_unique(f"{arg} instance types", (p.instance_type for p in pools))
 
     explicit = [p.priority is not None for p in pools]

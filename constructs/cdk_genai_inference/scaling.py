@@ -1,21 +1,23 @@
 """The weighted-utilization metric-math expression for a mixed-instance fleet.
 
-Each pool ``i`` reports ``c_i``, the average concurrent requests per instance (or per copy) of its
-instance type, and sustains ``m_i`` per instance; ``w_i`` is its scaling weight (default 1).
-The expression is
+Every instance of pool ``i`` publishes its concurrency (``ConcurrentRequestsPerModel``, or
+``ConcurrentRequestsPerCopy`` per copy) to the per-type series of its instance type, and sustains
+``m_i`` concurrent requests; ``w_i`` is the pool's scaling weight (default 1). Per evaluation period,
+``s_i`` is the ``Sum`` of the samples of that series and ``n_i`` their ``SampleCount``. The expression is
 
-    (sum_i w_i * FILL(c_i, 0) / m_i) / (sum_i w_i * FILL(c_i * 0 + 1, 0))
+    (sum_i w_i * FILL(s_i, 0) / m_i) / (sum_i w_i * FILL(n_i, 0))
 
-The numerator is the weighted sum of the per-pool utilizations ``c_i / m_i``. The denominator counts
-(with weights) only the pools that report data: ``c_i * 0 + 1`` is 1 wherever ``c_i`` has a datapoint
-and missing wherever it has none, and ``FILL(..., 0)`` turns that gap into 0. An empty fallback pool
-therefore drops out of both sums instead of diluting the result, which is the weighted mean
-utilization of the pools that have instances. With every pool empty the denominator is 0, CloudWatch
-drops the datapoint, and target tracking does nothing (it never reads "no data" as idle).
+``s_i / m_i`` adds up the utilization of every sample of pool ``i``, and ``n_i`` counts those samples,
+so the quotient is the mean utilization over all samples of all instances: the true per-instance
+utilization of the fleet that exists, whatever the pools' sizes. Every instance publishes at the same
+rate, so a pool with three instances weighs three times a pool with one. An empty fallback pool
+publishes nothing; ``FILL(..., 0)`` turns its gap into 0 in both sums, so it neither dilutes the
+result nor counts as idle. With every pool empty the denominator is 0, CloudWatch drops the
+datapoint, and target tracking does nothing (it never reads "no data" as idle).
 
-The result is the same whether CloudWatch treats a missing operand as 0 (its documented rule for
-arithmetic between time series) or as missing: every missing value meets a ``FILL`` before any
-arithmetic with another series.
+The result is the same whether CloudWatch counts a missing operand as 0 (its documented rule for
+arithmetic between time series), as missing, or leaves a FILL of a series with no data at all empty:
+every missing value meets a ``FILL`` or a sum with reporting pools first.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from .errors import ValidationError
 MAX_METRICS_PER_EXPRESSION = 10
 """CloudWatch metric-math alarms (which target tracking creates) read at most 10 metrics."""
 
+METRICS_PER_POOL = 2
+"""``Sum`` and ``SampleCount`` of the pool's per-type concurrency."""
+
 MAX_EXPRESSION_LENGTH = 2048
 """Application Auto Scaling's limit on one ``Expression``."""
 
@@ -44,16 +49,24 @@ TOKEN_PLACEHOLDER_LENGTH = 12
 
 @dataclass(frozen=True)
 class UtilizationTerm:
-    """One pool's contribution: its metric id, instance type, capacity and weight."""
+    """One pool's contribution: its metric-id stem, instance type, capacity and weight."""
 
     metric_id: str
     instance_type: str
     max_concurrency: float
     weight: float = 1.0
 
+    @property
+    def sum_id(self) -> str:
+        return f"{self.metric_id}_sum"
+
+    @property
+    def count_id(self) -> str:
+        return f"{self.metric_id}_n"
+
 
 def metric_id(instance_type: str, position: int) -> str:
-    """A readable metric-math id for a pool, e.g. ``p5_48xlarge`` for ``ml.p5.48xlarge``."""
+    """A readable metric-math id stem for a pool, e.g. ``p5_48xlarge`` for ``ml.p5.48xlarge``."""
     if unresolved(instance_type):
         return f"pool{position}"
     name = re.sub(r"[^a-zA-Z0-9]+", "_", instance_type.removeprefix("ml."))
@@ -64,10 +77,11 @@ def weighted_utilization_expression(terms: Sequence[UtilizationTerm]) -> str:
     """Render the expression for ``terms`` after checking the service limits."""
     if not terms:
         raise ValidationError("weighted utilization needs at least one instance pool, got none")
-    if len(terms) > MAX_METRICS_PER_EXPRESSION:
+    metrics = METRICS_PER_POOL * len(terms)
+    if metrics > MAX_METRICS_PER_EXPRESSION:
         raise ValidationError(
-            f"weighted utilization reads one metric per pool and CloudWatch allows at most "
-            f"{MAX_METRICS_PER_EXPRESSION} metrics in one expression, got {len(terms)}"
+            f"weighted utilization reads {METRICS_PER_POOL} metrics per pool and CloudWatch allows at most "
+            f"{MAX_METRICS_PER_EXPRESSION} metrics in one expression, got {len(terms)} pools ({metrics} metrics)"
         )
     for term in terms:
         if not ID_PATTERN.match(term.metric_id):
@@ -75,9 +89,9 @@ def weighted_utilization_expression(terms: Sequence[UtilizationTerm]) -> str:
                 f"metric id {term.metric_id!r} must start with a lower-case letter and contain "
                 "only letters, digits and underscores"
             )
-    numerator = " + ".join(_scaled(f"FILL({t.metric_id},0)", t.weight, t.max_concurrency) for t in terms)
-    presence = " + ".join(_scaled(f"FILL({t.metric_id}*0+1,0)", t.weight, None) for t in terms)
-    expression = f"({numerator}) / ({presence})"
+    numerator = " + ".join(_scaled(f"FILL({t.sum_id},0)", t.weight, t.max_concurrency) for t in terms)
+    samples = " + ".join(_scaled(f"FILL({t.count_id},0)", t.weight, None) for t in terms)
+    expression = f"({numerator}) / ({samples})"
     length = expression_length(expression)
     if length > MAX_EXPRESSION_LENGTH:
         raise ValidationError(
@@ -98,18 +112,9 @@ def _scaled(series: str, weight: float, divisor: float | None) -> str:
 
 
 def format_number(value: float) -> str:
-    """A number as metric math writes it; deploy-time numbers stay tokens inside the string."""
+    """A plain decimal as metric math reads it (never exponent notation); tokens stay tokens."""
     if unresolved(value):
         return Tokenization.stringify_number(value)
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.6g}"
-
-
-__all__ = [
-    "MAX_EXPRESSION_LENGTH",
-    "MAX_METRICS_PER_EXPRESSION",
-    "UtilizationTerm",
-    "metric_id",
-    "weighted_utilization_expression",
-]
+    return f"{value:.9f}".rstrip("0").rstrip(".")
