@@ -21,6 +21,7 @@ from aws_cdk.assertions import Template
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the reference stacks/ package
+sys.path.insert(0, str(REPO / "lambda" / "sagemaker_ai_jobs"))  # the handlers (`lambda` is a keyword)
 
 ENV = cdk.Environment(account="111122223333", region="us-west-2")
 LINT_REGIONS = ["us-west-2", "us-east-1"]

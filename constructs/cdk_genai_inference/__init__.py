@@ -10,8 +10,20 @@ from .endpoint import (
     WeightedUtilizationScaling,
 )
 from .errors import ValidationError
+from .jobs import JobWait, MlflowTracking, S3Location
 from .model import IModel, Model
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy
+from .recommendation import (
+    Framework,
+    IRecommendationJob,
+    LoraAdapter,
+    PoolOrder,
+    RecommendationGoal,
+    RecommendationJob,
+    RecommendedModels,
+    ResolvedPool,
+)
+from .workload import IWorkloadConfig, SlaSearch, TokenDistribution, WorkloadConfig
 
 __all__ = [
     "AsyncInference",
@@ -19,15 +31,30 @@ __all__ = [
     "CapacityUnit",
     "DeploymentKind",
     "DeploymentPolicy",
+    "Framework",
     "IInstancePoolEndpoint",
     "IModel",
+    "IRecommendationJob",
+    "IWorkloadConfig",
     "InferenceComponents",
     "InstancePool",
     "InstancePoolEndpoint",
+    "JobWait",
+    "LoraAdapter",
+    "MlflowTracking",
     "Model",
+    "PoolOrder",
     "PrefixAwareRouting",
+    "RecommendationGoal",
+    "RecommendationJob",
+    "RecommendedModels",
+    "ResolvedPool",
     "RollbackAlarms",
     "RoutingStrategy",
+    "S3Location",
+    "SlaSearch",
+    "TokenDistribution",
     "ValidationError",
     "WeightedUtilizationScaling",
+    "WorkloadConfig",
 ]

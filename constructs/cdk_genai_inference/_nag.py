@@ -14,9 +14,14 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
 
-def acknowledge(construct: IConstruct, rule: str, reason: str, *, resource: str | None = None) -> None:
-    """Acknowledge AwsSolutions ``rule`` (optionally one finding of it) on ``construct`` and its children."""
-    finding = f"[Resource::{resource}]" if resource is not None else ""
+def acknowledge(
+    construct: IConstruct, rule: str, reason: str, *, resource: str | None = None, policy: str | None = None
+) -> None:
+    """Acknowledge AwsSolutions ``rule`` (or one finding of it: a wildcard ``resource`` or a managed
+    ``policy``) on ``construct`` and its children."""
+    finding = (
+        f"[Resource::{resource}]" if resource is not None else f"[Policy::{policy}]" if policy is not None else ""
+    )
     Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}{finding}", reason=reason))
 
 

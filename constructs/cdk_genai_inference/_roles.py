@@ -56,3 +56,11 @@ def sagemaker_execution_role(scope: Construct, id: str, description: str) -> iam
         "PutMetricData is limited to SageMaker's namespaces by a condition.",
     )
     return role
+
+
+def depend_on_policy(construct: Construct, role: object) -> None:
+    """Make ``construct`` wait for ``role``'s inline policy. The role itself is referenced by ARN
+    (an implicit dependency already), but SageMaker checks the permissions as soon as it is used."""
+    policy = role.node.try_find_child("DefaultPolicy") if isinstance(role, iam.Role) else None
+    if policy is not None:
+        construct.node.add_dependency(policy)

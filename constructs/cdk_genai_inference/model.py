@@ -13,7 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ._nag import acknowledge_wildcards
-from ._roles import sagemaker_execution_role
+from ._roles import depend_on_policy, sagemaker_execution_role
 from ._validate import unresolved
 from .errors import ValidationError
 
@@ -95,10 +95,7 @@ class Model(Resource):
             primary_container=container,
             model_name=model_name,
         )
-        # The role itself is referenced; its policy must exist before SageMaker uses the role.
-        policy = self.role.node.try_find_child("DefaultPolicy") if isinstance(self.role, iam.Role) else None
-        if policy is not None:
-            resource.node.add_dependency(policy)
+        depend_on_policy(resource, self.role)
         self.model_name: str = resource.attr_model_name
 
     @staticmethod

@@ -37,3 +37,8 @@ def name_rule(shape_name: str) -> tuple[str, int]:
     """The regular expression and maximum length of a SageMaker name shape, e.g. ``EndpointName``."""
     metadata = _model().shape_for(shape_name).metadata
     return metadata["pattern"], metadata["max"]
+
+
+def operation(name: str) -> Any:
+    """The botocore operation model, e.g. ``CreateAIRecommendationJob``."""
+    return _model().operation_model(name)

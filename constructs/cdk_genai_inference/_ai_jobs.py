@@ -1,0 +1,168 @@
+"""The per-stack machinery behind every AI job resource: one custom-resource provider, one waiter.
+
+``AiJobsProvider.of(scope)`` finds or creates it at the stack root, so a stack with ten jobs and
+resolvers still has one set of functions. Each job resource grants the shared role exactly the
+actions on exactly its own ARNs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk import custom_resources as cr
+
+from constructs import Construct
+
+from ._asset import handler_asset
+from ._nag import acknowledge, acknowledge_wildcards
+
+PROVIDER_ID = "CdkGenAiInferenceAiJobs"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+MAX_WAIT = Duration.hours(12)
+"""CloudFormation wait conditions time out after at most 43,200 s."""
+
+
+class AiJobsProvider(Construct):
+    """The shared custom-resource provider and deployment waiter of one stack."""
+
+    @staticmethod
+    def of(scope: Construct) -> AiJobsProvider:
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        return existing if isinstance(existing, AiJobsProvider) else AiJobsProvider(stack, PROVIDER_ID)
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        code = lambda_.Code.from_asset(str(handler_asset()), exclude=["**/__pycache__", "**/*.pyc"])
+        self.role = iam.Role(
+            self,
+            "HandlerRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Manages SageMaker AI jobs for CloudFormation (cdk-genai-inference)",
+        )
+        self._log_group = logs.LogGroup(
+            self, "Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        self._log_group.grant_write(self.role)
+        self.on_event = self._function("OnEvent", "ai_jobs_handler.on_event", code)
+        self.is_complete = self._function("IsComplete", "ai_jobs_handler.is_complete", code)
+        self.poll = self._function("Poll", "ai_jobs_handler.poll", code)
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event,
+            is_complete_handler=self.is_complete,
+            query_interval=Duration.seconds(30),
+            total_timeout=Duration.hours(1),
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=self._log_group, level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+        # Named and referenced by ARN, not GetAtt: the waiter invokes a function that runs as the role
+        # that starts the waiter, and a reference would close a cycle.
+        self.waiter_name = Names.unique_resource_name(self, max_length=80, separator="-")
+        self.waiter_arn = Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.waiter_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.waiter = self._waiter()
+        self.grant(["states:StartExecution"], [self.waiter_arn])
+        self._acknowledge()
+
+    @property
+    def service_token(self) -> str:
+        return self.provider.service_token
+
+    def grant(self, actions: Sequence[str], resources: Sequence[str]) -> None:
+        """Allow the handlers ``actions`` on ``resources`` (a job's own ARNs)."""
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
+
+    def grant_pass_role(self, role: iam.IRole) -> None:
+        """Allow the handlers to hand ``role`` to SageMaker, and to nothing else."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+
+    def _function(self, id: str, handler: str, code: lambda_.Code) -> lambda_.Function:
+        return lambda_.Function(
+            self,
+            id,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=handler,
+            code=code,
+            role=self.role,
+            timeout=Duration.minutes(2),
+            memory_size=256,
+            log_group=self._log_group,
+            description="cdk-genai-inference: SageMaker AI jobs for CloudFormation",
+        )
+
+    def _waiter(self) -> sfn.StateMachine:
+        """Polls a job until it ends or its bound passes, then signals the wait condition."""
+        poll = tasks.LambdaInvoke(
+            self,
+            "PollJob",
+            lambda_function=self.poll,
+            payload_response_only=True,
+            retry_on_service_exceptions=True,
+        )
+        wait = sfn.Wait(self, "WaitBeforeNextPoll", time=sfn.WaitTime.seconds_path("$.PollSeconds"))
+        done = sfn.Succeed(self, "Signalled")
+        definition = poll.next(
+            sfn.Choice(self, "JobDone")
+            .when(sfn.Condition.boolean_equals("$.Done", True), done)
+            .otherwise(wait.next(poll))
+        )
+        return sfn.StateMachine(
+            self,
+            "Waiter",
+            state_machine_name=self.waiter_name,
+            definition_body=sfn.DefinitionBody.from_chainable(definition),
+            timeout=MAX_WAIT.plus(Duration.hours(1)),
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=self._log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+
+    def _acknowledge(self) -> None:
+        acknowledge(
+            self.provider,
+            "AwsSolutions-IAM4",
+            "aws-cdk's provider framework gives its functions AWSLambdaBasicExecutionRole (their own logs only).",
+            policy="arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        )
+        acknowledge(
+            self.provider,
+            "AwsSolutions-L1",
+            "aws-cdk's provider framework picks its own Node.js runtime; our handlers run the latest Python.",
+        )
+        acknowledge(
+            self.provider,
+            "AwsSolutions-SF2",
+            "aws-cdk's provider framework does not offer X-Ray tracing for its retry state machine; "
+            "it logs every event to CloudWatch Logs instead.",
+        )
+        functions = [c for c in self.node.find_all() if isinstance(c, lambda_.Function)]
+        acknowledge_wildcards(
+            self,
+            [f"{fn.function_arn}:*" for fn in functions],
+            "Generated by aws-cdk: invoking a function's versions and aliases (<function ARN>:*).",
+        )
+        acknowledge_wildcards(
+            self,
+            ["*"],
+            "X-Ray trace writes and CloudWatch Logs delivery for Step Functions have no resource ARNs.",
+        )

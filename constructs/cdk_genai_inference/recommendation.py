@@ -1,0 +1,501 @@
+"""``RecommendationJob`` and ``RecommendedModels``: from a model in S3 to deploy-ready pools."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+from aws_cdk import CustomResource, Resource, Stack, Token
+from aws_cdk import aws_iam as iam
+
+from constructs import Construct, IDependable
+
+from . import service_model
+from ._ai_jobs import AiJobsProvider
+from ._nag import acknowledge_wildcards
+from ._roles import depend_on_policy, sagemaker_execution_role
+from ._validate import check_choice, check_unique, unresolved
+from .errors import ValidationError
+from .jobs import (
+    JobWait,
+    MlflowTracking,
+    S3Location,
+    check_job_name_prefix,
+    grant_s3,
+    job_name,
+    job_resource,
+    validate_request,
+)
+from .model import Model
+from .pools import MAX_POOLS, InstancePool
+from .workload import IWorkloadConfig, workload_config_arn
+
+MAX_INSTANCE_TYPES = 3
+"""``ComputeSpec.InstanceTypes`` holds at most 3 instance types."""
+
+
+class RecommendationGoal(enum.Enum):
+    """The one performance objective the job optimizes for."""
+
+    COST = "cost"
+    """Lowest cost per hour of the configuration."""
+    LATENCY = "ttft-ms"
+    """Lowest time to first token."""
+    THROUGHPUT = "throughput"
+    """Highest output tokens per second."""
+
+
+class Framework(enum.Enum):
+    """The serving framework the recommended configurations use."""
+
+    VLLM = "VLLM"
+    LMI = "LMI"
+
+
+class PoolOrder(enum.Enum):
+    """How ``RecommendedModels`` orders its pools."""
+
+    PRIORITY = "priority"
+    """The order of ``instance_types`` (your priority)."""
+    RANKING = "ranking"
+    """The job's ranking for its goal (instance types then resolve at deploy time)."""
+
+
+@dataclass(frozen=True)
+class LoraAdapter:
+    """A LoRA adapter to serve with the model: an S3 URI or a model package, under an id.
+
+    Args:
+        adapter_id: Letters, digits and hyphens.
+        s3_uri: The adapter weights. Default: - none
+        model_package_arn: A registered adapter. Default: - none
+    """
+
+    adapter_id: str
+    s3_uri: str | None = None
+    model_package_arn: str | None = None
+
+
+@runtime_checkable
+class IRecommendationJob(Protocol):
+    """An AI recommendation job, created by this stack or elsewhere."""
+
+    @property
+    def job_name(self) -> str: ...
+
+    @property
+    def job_arn(self) -> str: ...
+
+    @property
+    def model_package_group(self) -> str: ...
+
+
+class RecommendationJob(Resource):
+    """An AI recommendation job: SageMaker optimizes the model for the workload and one goal,
+    benchmarks candidate configurations on real GPUs and ranks deploy-ready recommendations.
+
+    CloudFormation has no resource type for the job; a custom resource (one provider per stack)
+    creates it. The job's name is derived from its definition: any change starts a new job and
+    CloudFormation replaces the old one, which is stopped and deleted. A retried Create adopts the
+    job it already started. Jobs run for an hour or more, so ``wait`` decides whether the deployment
+    holds until the job completes (up to 12 hours, through a wait condition) or moves on.
+
+    Args:
+        model_source: The Hugging Face checkpoint (SafeTensors) in S3.
+        workload_config: The traffic to optimize for.
+        goal: Cost, latency (time to first token) or throughput.
+        output: Where the job writes its output (same Region).
+        instance_types: Up to 3 types to consider. Default: - the service chooses
+        framework: vLLM or LMI. Default: - the service chooses
+        optimize_model: Apply optimizations such as speculative decoding and kernel tuning.
+            Default: - service default (no optimization)
+        capacity_reservation_arns: Run only on these ML capacity reservations. Default: - on-demand
+        adapters: LoRA adapters, 1-10. Default: - none
+        model_package_group: Group the recommended model package is registered in.
+            Default: - a group named after the job
+        mlflow: Stream results to SageMaker MLflow. Default: - none
+        role: The job's execution role. Default: - a least-privilege role
+        job_name_prefix: Stem of the job name (a definition hash is appended). Default: - from the path
+        run_token: Any value; changing it starts a new job with the same definition. Default: - none
+        wait: ``JobWait.in_deployment()`` or ``JobWait.none()``. Default: - wait up to 12 hours
+        tags: Tags of the job. Default: - none
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        model_source: S3Location,
+        workload_config: IWorkloadConfig,
+        goal: RecommendationGoal,
+        output: S3Location,
+        instance_types: Sequence[str] = (),
+        framework: Framework | None = None,
+        optimize_model: bool | None = None,
+        capacity_reservation_arns: Sequence[str] = (),
+        adapters: Sequence[LoraAdapter] = (),
+        model_package_group: str | None = None,
+        mlflow: MlflowTracking | None = None,
+        role: iam.IRole | None = None,
+        job_name_prefix: str | None = None,
+        run_token: str | None = None,
+        wait: JobWait | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        _check_instance_types(instance_types)
+        _check_adapters(adapters)
+        check_job_name_prefix(job_name_prefix)
+        if not isinstance(goal, RecommendationGoal):
+            raise ValidationError(
+                f"goal must be a RecommendationGoal, got {goal!r}; allowed: {', '.join(g.name for g in RecommendationGoal)}"
+            )
+        super().__init__(scope, id)
+        self.role: iam.IRole = role or self._default_role(
+            model_source, output, workload_config, mlflow, model_package_group
+        )
+        request: dict[str, Any] = {
+            "ModelSource": {"S3": {"S3Uri": model_source.uri}},
+            "OutputConfig": _drop_none(
+                {
+                    "S3OutputLocation": output.uri,
+                    "ModelPackageGroupIdentifier": model_package_group,
+                    "MlflowConfig": mlflow.request() if mlflow else None,
+                }
+            ),
+            "AIWorkloadConfigIdentifier": workload_config.workload_config_name,
+            "PerformanceTarget": {"Constraints": [{"Metric": goal.value}]},
+            "RoleArn": self.role.role_arn,
+            "InferenceSpecification": {"Framework": framework.value} if framework else None,
+            "OptimizeModel": optimize_model,
+            "ComputeSpec": _drop_none(
+                {
+                    "InstanceTypes": list(instance_types) or None,
+                    "CapacityReservationConfig": {
+                        "CapacityReservationPreference": "capacity-reservations-only",
+                        "MlReservationArns": list(capacity_reservation_arns),
+                    }
+                    if capacity_reservation_arns
+                    else None,
+                }
+            )
+            or None,
+            "AdapterSource": _adapter_source(adapters),
+            "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()] or None,
+        }
+        request = _drop_none(request)
+        name = job_name(self, job_name_prefix, {**request, "RunToken": run_token})
+        request = {"AIRecommendationJobName": name, **request}
+        validate_request("CreateAIRecommendationJob", request)
+
+        self.job_name = name
+        self.model_package_group = model_package_group or name
+        stack = Stack.of(self)
+        self.job_arn = stack.format_arn(
+            service="sagemaker", resource="ai-recommendation-job", resource_name=name.lower()
+        )
+        self.instance_types = list(instance_types)
+        self.model_source = model_source
+        self.output = output
+
+        provider = AiJobsProvider.of(self)
+        provider.grant(
+            [
+                "sagemaker:CreateAIRecommendationJob",
+                "sagemaker:DescribeAIRecommendationJob",
+                "sagemaker:StopAIRecommendationJob",
+                "sagemaker:DeleteAIRecommendationJob",
+                "sagemaker:AddTags",
+            ],
+            [self.job_arn],
+        )
+        provider.grant(
+            ["sagemaker:CreateAIRecommendationJob"], [workload_config_arn(self, workload_config.workload_config_name)]
+        )
+        provider.grant_pass_role(self.role)
+        self.resource, self.completion = job_resource(
+            self,
+            kind="RecommendationJob",
+            resource_type="Custom::AIRecommendationJob",
+            request=request,
+            name=name,
+            wait=wait or JobWait.in_deployment(),
+        )
+        if isinstance(workload_config, Construct):
+            self.resource.node.add_dependency(workload_config)
+        depend_on_policy(self.resource, self.role)
+
+    @staticmethod
+    def from_job_name(
+        scope: Construct, id: str, job_name: str, *, model_package_group: str | None = None
+    ) -> IRecommendationJob:
+        """A job created elsewhere (console, Studio, another stack or pipeline stage)."""
+        return _ImportedRecommendationJob(scope, id, job_name, model_package_group)
+
+    def _default_role(
+        self,
+        model_source: S3Location,
+        output: S3Location,
+        workload: IWorkloadConfig,
+        mlflow: MlflowTracking | None,
+        model_package_group: str | None,
+    ) -> iam.Role:
+        role = sagemaker_execution_role(
+            self, "ExecutionRole", "Execution role of an AI recommendation job (cdk-genai-inference)"
+        )
+        model_source.grant_read(role)
+        output.grant_read_write(role)
+        for uri in getattr(workload, "dataset_uris", []):
+            grant_s3(role, uri, write=False)
+        secrets = list(getattr(workload, "secret_arns", []))
+        if secrets:
+            role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets))
+        stack = Stack.of(self)
+        quotas = stack.format_arn(service="servicequotas", resource="sagemaker", resource_name="*")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "servicequotas:GetServiceQuota",
+                    "servicequotas:GetAWSDefaultServiceQuota",
+                    "servicequotas:ListServiceQuotas",
+                ],
+                resources=[quotas],
+            )
+        )
+        if mlflow is not None:
+            mlflow.grant(role)
+        acknowledge_wildcards(
+            role,
+            [quotas],
+            "The service reads SageMaker's own quotas (which ones depends on the instance types it tries).",
+        )
+        return role
+
+
+class _ImportedRecommendationJob(Resource):
+    def __init__(self, scope: Construct, id: str, name: str, model_package_group: str | None) -> None:
+        super().__init__(scope, id)
+        self.job_name = name
+        self.model_package_group = model_package_group or name
+        resolved = name if unresolved(name) else name.lower()
+        self.job_arn = Stack.of(scope).format_arn(
+            service="sagemaker", resource="ai-recommendation-job", resource_name=resolved
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedPool:
+    """One pool of ``RecommendedModels``: the recommendation chosen for an instance type.
+
+    Every attribute is a deploy-time value (a token) read from the job's completed output.
+    """
+
+    instance_type: str
+    model: Model
+    model_package_arn: str
+    inference_specification_name: str
+    instance_count: float
+    copies_per_instance: float
+    client_side_concurrency: float
+
+
+class RecommendedModels(Resource):
+    """Resolve a completed recommendation job into one model per instance pool.
+
+    A custom resource (same provider as the jobs) describes the job and, for each instance type,
+    picks its best-ranked recommendation: the model package, the inference specification for that
+    type, instance and copy counts and the expected performance. A native ``AWS::SageMaker::Model``
+    runs each (model package plus specification name). ``instance_pools`` then feeds
+    ``InstancePoolEndpoint`` directly; a pool without ``max_concurrency`` takes the recommendation's
+    ``ClientSideConcurrency``, so weighted scaling needs no hand-typed numbers.
+
+    The deployment fails with a clear message when the job has not completed (its status and
+    failure reason), when it made no recommendation for a requested instance type (naming those it
+    did recommend), or when a model package is missing.
+
+    Args:
+        job: The job (``RecommendationJob`` waits for it when created with ``JobWait.in_deployment``).
+        instance_types: Pools to resolve, 1-5 (and within the job's instance types).
+            Default: - the job's ``instance_types``
+        order: ``PRIORITY`` (the order of ``instance_types``) or ``RANKING`` (the job's ranking).
+            Default: PRIORITY
+        max_concurrency: Override per instance type. Default: - the recommendation's concurrency
+        role: Execution role of the models. Default: - a least-privilege role
+        model_data: S3 locations the models read (the job output and the original weights);
+            needed only for an imported job. Default: - the job's output and model source
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        job: IRecommendationJob,
+        instance_types: Sequence[str] = (),
+        order: PoolOrder = PoolOrder.PRIORITY,
+        max_concurrency: Mapping[str, float] | None = None,
+        role: iam.IRole | None = None,
+        model_data: Sequence[S3Location] = (),
+    ) -> None:
+        types = list(instance_types) or list(getattr(job, "instance_types", []))
+        if not types:
+            raise ValidationError("instance_types is required: the job does not say which instance types it considered")
+        if len(types) > MAX_POOLS:
+            raise ValidationError(f"instance_types allows at most {MAX_POOLS} pools, got {len(types)}")
+        check_unique("instance_types", types)
+        job_types = list(getattr(job, "instance_types", []))
+        for index, instance_type in enumerate(types):
+            if job_types:
+                check_choice(f"instance_types[{index}]", instance_type, job_types, "instance type of this job")
+        if not isinstance(order, PoolOrder):
+            raise ValidationError(f"order must be a PoolOrder, got {order!r}")
+        unknown = set(max_concurrency or {}) - set(types)
+        if unknown:
+            raise ValidationError(
+                f"max_concurrency names instance types that are not pools: {', '.join(sorted(unknown))}"
+            )
+        super().__init__(scope, id)
+
+        provider = AiJobsProvider.of(self)
+        provider.grant(["sagemaker:DescribeAIRecommendationJob"], [job.job_arn])
+        packages = Stack.of(self).format_arn(
+            service="sagemaker", resource="model-package", resource_name=f"{_lower(job.model_package_group)}/*"
+        )
+        provider.grant(["sagemaker:DescribeModelPackage"], [packages])
+        acknowledge_wildcards(
+            provider,
+            [packages],
+            "The recommended model package versions of the job's group are numbered by the service.",
+        )
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type="Custom::RecommendedModels",
+            properties={
+                "Kind": "RecommendationResolution",
+                "JobName": job.job_name,
+                "InstanceTypes": types,
+                "Order": order.value,
+            },
+        )
+        completion: IDependable | None = getattr(job, "completion", None)
+        if completion is not None:
+            self.resource.node.add_dependency(completion)
+
+        self.role: iam.IRole = role or self._default_role(job, model_data)
+        self.pools: list[ResolvedPool] = []
+        for position, declared in enumerate(types, start=1):
+            attr = self._attribute
+            instance_type = declared if order is PoolOrder.PRIORITY else attr(position, "InstanceType")
+            model = Model(
+                self,
+                f"Pool{position}Model",
+                model_package_arn=attr(position, "ModelPackageArn"),
+                inference_specification_name=attr(position, "InferenceSpecificationName"),
+                role=self.role,
+            )
+            self.pools.append(
+                ResolvedPool(
+                    instance_type=instance_type,
+                    model=model,
+                    model_package_arn=attr(position, "ModelPackageArn"),
+                    inference_specification_name=attr(position, "InferenceSpecificationName"),
+                    instance_count=Token.as_number(attr(position, "InstanceCount")),
+                    copies_per_instance=Token.as_number(attr(position, "CopyCountPerInstance")),
+                    client_side_concurrency=Token.as_number(attr(position, "ClientSideConcurrency")),
+                )
+            )
+        self._max_concurrency = dict(max_concurrency or {})
+        self._order = order
+
+    @property
+    def instance_pools(self) -> list[InstancePool]:
+        """Pools for ``InstancePoolEndpoint``: the resolved models, priorities by ``order``, and
+        ``max_concurrency`` from the recommendation unless overridden."""
+        pools = []
+        for pool in self.pools:
+            override = self._max_concurrency.get(pool.instance_type) if not unresolved(pool.instance_type) else None
+            pools.append(
+                InstancePool(
+                    pool.instance_type,
+                    model=pool.model,
+                    max_concurrency=override if override is not None else pool.client_side_concurrency,
+                )
+            )
+        return pools
+
+    def expected(self, position: int, metric: str) -> str:
+        """An expected-performance figure of pool ``position`` (1-based), e.g. ``OutputTokenThroughput``
+        or ``RequestLatencyP90``, as a deploy-time string."""
+        return self._attribute(position, metric)
+
+    def _attribute(self, position: int, name: str) -> str:
+        return self.resource.get_att_string(f"Pool{position}.{name}")
+
+    def _default_role(self, job: IRecommendationJob, model_data: Sequence[S3Location]) -> iam.Role:
+        role = sagemaker_execution_role(self, "ModelRole", "Execution role of recommended models (cdk-genai-inference)")
+        locations = list(model_data) or [
+            loc for loc in (getattr(job, "output", None), getattr(job, "model_source", None)) if loc is not None
+        ]
+        for location in locations:
+            location.grant_read(role)
+        stack = Stack.of(self)
+        images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                resources=[images],
+            )
+        )
+        acknowledge_wildcards(
+            role,
+            [images],
+            "The serving image is named by the recommendation at deploy time (an AWS Deep Learning "
+            "Container in an AWS-owned account); it is unknown at synth.",
+        )
+        return role
+
+
+def _lower(name: str) -> str:
+    return name if unresolved(name) else name.lower()
+
+
+def _check_instance_types(instance_types: Sequence[str]) -> None:
+    if len(instance_types) > MAX_INSTANCE_TYPES:
+        raise ValidationError(
+            f"instance_types allows at most {MAX_INSTANCE_TYPES} instance types per recommendation job, "
+            f"got {len(instance_types)}"
+        )
+    allowed = service_model.recommendation_instance_types()
+    for index, instance_type in enumerate(instance_types):
+        check_choice(f"instance_types[{index}]", instance_type, allowed, "instance type for AI recommendation jobs")
+    check_unique("instance_types", instance_types)
+
+
+def _check_adapters(adapters: Sequence[LoraAdapter]) -> None:
+    if len(adapters) > 10:
+        raise ValidationError(f"adapters allows at most 10 LoRA adapters, got {len(adapters)}")
+    for index, adapter in enumerate(adapters):
+        if (adapter.s3_uri is None) == (adapter.model_package_arn is None):
+            raise ValidationError(f"adapters[{index}] needs exactly one of s3_uri and model_package_arn")
+        if not unresolved(adapter.adapter_id) and not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", adapter.adapter_id):
+            raise ValidationError(
+                f"adapters[{index}].adapter_id must be letters, digits and inner hyphens, got {adapter.adapter_id!r}"
+            )
+    check_unique("adapters ids", (a.adapter_id for a in adapters))
+
+
+def _adapter_source(adapters: Sequence[LoraAdapter]) -> dict[str, Any] | None:
+    s3_uris = [{"AdapterId": a.adapter_id, "S3Uri": a.s3_uri} for a in adapters if a.s3_uri]
+    packages = [
+        {"AdapterId": a.adapter_id, "ModelPackageArn": a.model_package_arn} for a in adapters if a.model_package_arn
+    ]
+    return _drop_none({"S3Uris": s3_uris or None, "ModelPackageArns": packages or None}) or None
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
