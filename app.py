@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The reference app: the serving stack from cdk.json context, checked by cdk-nag's AwsSolutions pack."""
+"""The reference app from cdk.json context, checked by cdk-nag's AwsSolutions pack."""
 
 import sys
 
@@ -7,12 +7,11 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from cdk_genai_inference import ValidationError
-from stacks.config import ServingConfig
-from stacks.serving_stack import ServingStack
+from stacks.reference_app import build
 
 app = cdk.App()
 try:
-    ServingStack(app, "GenAiServing", config=ServingConfig.from_context(app.node))
+    build(app)
 except ValidationError as error:
     sys.exit(f"error: {error}")
 cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))

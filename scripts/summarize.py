@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CAPACITY_LABEL = re.compile(r"^(?P<type>\S+) \(max (?P<max>[^ ]+) concurrent\)")
+CAPACITY_LABEL = re.compile(r"^(?P<type>\S+) \(max (?P<max>.+?) concurrent\)")
 
 
 def main(assembly: str) -> int:
@@ -33,9 +33,34 @@ def main(assembly: str) -> int:
 def summarize_stack(name: str, template: dict[str, Any]) -> str:
     resources: dict[str, Any] = template.get("Resources", {})
     lines = [f"{name}: {len(resources)} resources, {len(json.dumps(template)):,} template bytes"]
+    for job in _of_type(resources, "Custom::AIRecommendationJob"):
+        lines += _job_lines(job)
+    for resolution in _of_type(resources, "Custom::RecommendedModels"):
+        props = resolution["Properties"]
+        lines.append(
+            f"  Resolves job {_text(props['JobName'])} into one model per pool "
+            f"({', '.join(props['InstanceTypes'])}; {props['Order']} order)"
+        )
     for endpoint in _of_type(resources, "AWS::SageMaker::Endpoint"):
         lines += _endpoint_lines(resources, endpoint)
     return "\n".join(lines)
+
+
+def _job_lines(job: dict[str, Any]) -> list[str]:
+    props = job["Properties"]
+    request = props["Request"]
+    goal = request["PerformanceTarget"]["Constraints"][0]["Metric"]
+    types = ", ".join(request.get("ComputeSpec", {}).get("InstanceTypes", [])) or "chosen by the service"
+    wait = props.get("Wait")
+    if wait:
+        hours, minutes = wait["TimeoutSeconds"] // 3600, wait["PollSeconds"] // 60
+        waits = f"the deployment waits up to {hours} h for it (checks every {minutes} min)"
+    else:
+        waits = "the deployment starts it and moves on"
+    return [
+        f"  Recommendation job {request['AIRecommendationJobName']}: goal {goal} over {types}",
+        f"    {waits}",
+    ]
 
 
 def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list[str]:
@@ -50,10 +75,11 @@ def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list
     ]
     policy = _scaling_policy(resources)
     capacities = _capacities(policy)
-    lines.append("  Instance pools (priority, type, concurrency one instance sustains):")
+    lines.append("  Instance pools (priority, type, concurrency one instance sustains; <...> resolves at deploy time):")
     for pool in sorted(variant.get("InstancePools", []), key=lambda p: p["Priority"]):
-        capacity = capacities.get(pool["InstanceType"], "not set")
-        lines.append(f"    {pool['Priority']}  {pool['InstanceType']:<18} max {capacity}")
+        instance_type = _text(pool["InstanceType"])
+        capacity = capacities.get(instance_type, "not set")
+        lines.append(f"    {pool['Priority']}  {instance_type:<18} max {capacity}")
     if policy is not None:
         target = _scalable_target(resources, policy)
         tracking = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]
@@ -105,7 +131,7 @@ def _capacities(policy: dict[str, Any] | None) -> dict[str, str]:
     metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]
     found = {}
     for metric in metrics["Metrics"]:
-        match = CAPACITY_LABEL.match(metric.get("Label", ""))
+        match = CAPACITY_LABEL.match(_text(metric.get("Label", "")))
         if match:
             found[match["type"]] = match["max"]
     return found
@@ -120,7 +146,17 @@ def _unit(kind: str) -> str:
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "(resolved at deploy time)"
+    """A template value as a reader sees it; deploy-time parts are named after what they read."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"<{value['Fn::GetAtt'][1]}>"
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_text(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"<{value['Ref']}>"
+    return "<resolved at deploy time>"
 
 
 if __name__ == "__main__":

@@ -4,17 +4,44 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Self
 
 from cdk_genai_inference import ValidationError
 from constructs import Node
 
-PREFIX = "serving:"
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str,
+    "int": int,
+    "float": (int, float),
+    "list[str]": list,
+    "list[int]": list,
+    "list[dict[str, Any]]": list,
+}
+
+
+class _FromContext:
+    """Reads each dataclass field from the context key ``<PREFIX><field>``."""
+
+    PREFIX = ""
+
+    @classmethod
+    def from_context(cls, node: Node) -> Self:
+        """Read every setting; values given with ``-c`` arrive as strings and are parsed as JSON."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):  # type: ignore[arg-type]
+            key = cls.PREFIX + field.name
+            raw = node.try_get_context(key)
+            if raw is None:
+                raise ValidationError(f"context key {key!r} is missing; add it to cdk.json or pass -c {key}=...")
+            values[field.name] = _parse(key, raw, str(field.type))
+        return cls(**values)
 
 
 @dataclass(frozen=True)
-class ServingConfig:
-    """Settings of the reference serving stack; each is the context key ``serving:<name>``."""
+class ServingConfig(_FromContext):
+    """Settings of the reference serving stacks; each is the context key ``serving:<name>``."""
+
+    PREFIX = "serving:"
 
     endpointName: str
     imageUri: str
@@ -31,32 +58,32 @@ class ServingConfig:
     errorRatePercent: float
     modelLatencyP90Ms: int
 
-    @classmethod
-    def from_context(cls, node: Node) -> ServingConfig:
-        """Read every setting; values given with ``-c`` arrive as strings and are parsed as JSON."""
-        values: dict[str, Any] = {}
-        for field in fields(cls):
-            key = PREFIX + field.name
-            raw = node.try_get_context(key)
-            if raw is None:
-                raise ValidationError(f"context key {key!r} is missing; add it to cdk.json or pass -c {key}=...")
-            values[field.name] = _parse(key, raw, field.type)
-        return cls(**values)
+
+@dataclass(frozen=True)
+class RecommendationConfig(_FromContext):
+    """Settings of the reference recommendation flow; each is the context key ``recommendation:<name>``."""
+
+    PREFIX = "recommendation:"
+
+    modelSourceUri: str
+    outputUri: str
+    instanceTypes: list[str]
+    goal: str
+    inputTokensMean: int
+    inputTokensStddev: float
+    outputTokensMean: int
+    outputTokensStddev: float
+    concurrency: list[int]
+    waitHours: int
+    jobNamePrefix: str
 
 
-def _parse(key: str, raw: Any, annotation: Any) -> Any:
+def _parse(key: str, raw: Any, annotation: str) -> Any:
     if isinstance(raw, str) and annotation != "str":
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as error:
             raise ValidationError(f"context key {key!r} must be JSON ({annotation}), got {raw!r}") from error
-    types: dict[str, type | tuple[type, ...]] = {
-        "str": str,
-        "int": int,
-        "float": (int, float),
-        "list[dict[str, Any]]": list,
-    }
-    expected = types[annotation]
-    if not isinstance(raw, expected) or isinstance(raw, bool):
+    if not isinstance(raw, _TYPES[annotation]) or isinstance(raw, bool):
         raise ValidationError(f"context key {key!r} must be {annotation}, got {raw!r}")
     return raw

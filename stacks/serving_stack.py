@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack
@@ -27,27 +28,41 @@ class ServingStack(Stack):
     def __init__(self, scope: Construct, id: str, *, config: ServingConfig, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         model = Model(self, "Model", image_uri=config.imageUri, model_data_url=config.modelDataUrl)
-        self.endpoint = InstancePoolEndpoint(
-            self,
-            "Endpoint",
-            endpoint_name=config.endpointName,
-            model=model,
-            instance_pools=[_pool(index, spec) for index, spec in enumerate(config.pools)],
-            initial_instance_count=config.initialInstanceCount,
-            provisioning_timeout=Duration.seconds(config.provisioningTimeoutSeconds),
-            deployment=_deployment(config),
-            rollback_alarms=RollbackAlarms(
-                error_rate_percent=config.errorRatePercent,
-                model_latency=Duration.millis(config.modelLatencyP90Ms),
-            ),
-        )
-        scaling = self.endpoint.scale_on_weighted_utilization(
-            min_capacity=config.minCapacity,
-            max_capacity=config.maxCapacity,
-            target_utilization=config.targetUtilization,
-        )
-        CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name)
-        CfnOutput(self, "ScalingExpression", value=scaling.expression)
+        pools = [_pool(index, spec) for index, spec in enumerate(config.pools)]
+        self.endpoint = serve(self, config, pools, model=model)
+
+
+def serve(
+    scope: Construct,
+    config: ServingConfig,
+    pools: Sequence[InstancePool],
+    *,
+    model: Model | None = None,
+    name_suffix: str = "",
+) -> InstancePoolEndpoint:
+    """The reference endpoint over ``pools``: scaling, guarded deployment and outputs from ``config``."""
+    endpoint = InstancePoolEndpoint(
+        scope,
+        "Endpoint",
+        endpoint_name=config.endpointName + name_suffix,
+        model=model,
+        instance_pools=pools,
+        initial_instance_count=config.initialInstanceCount,
+        provisioning_timeout=Duration.seconds(config.provisioningTimeoutSeconds),
+        deployment=_deployment(config),
+        rollback_alarms=RollbackAlarms(
+            error_rate_percent=config.errorRatePercent,
+            model_latency=Duration.millis(config.modelLatencyP90Ms),
+        ),
+    )
+    scaling = endpoint.scale_on_weighted_utilization(
+        min_capacity=config.minCapacity,
+        max_capacity=config.maxCapacity,
+        target_utilization=config.targetUtilization,
+    )
+    CfnOutput(scope, "EndpointName", value=endpoint.endpoint_name)
+    CfnOutput(scope, "ScalingExpression", value=scaling.expression)
+    return endpoint
 
 
 def _pool(index: int, spec: dict[str, Any]) -> InstancePool:

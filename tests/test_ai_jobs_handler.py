@@ -33,9 +33,7 @@ REQUEST = {
 
 
 def client(service: str) -> Any:
-    return boto3.client(
-        service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
-    )
+    return boto3.client(service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
 @pytest.fixture
@@ -87,7 +85,10 @@ def recommendation(instance_type: str, spec: str, concurrency: str, stat: str = 
             "InferenceSpecificationName": spec,
             "InstanceDetails": [{"InstanceType": instance_type, "InstanceCount": 1, "CopyCountPerInstance": 2}],
         },
-        "DeploymentConfiguration": {"InstanceType": instance_type, "ImageUri": "763104351884.dkr.ecr.us-west-2.amazonaws.com/vllm:0.11"},
+        "DeploymentConfiguration": {
+            "InstanceType": instance_type,
+            "ImageUri": "763104351884.dkr.ecr.us-west-2.amazonaws.com/vllm:0.11",
+        },
         "ExpectedPerformance": [
             {"Metric": "OutputTokenThroughput", "Stat": stat, "Value": "1480.5", "Unit": "Tokens/Second"},
             {"Metric": "RequestLatency", "Stat": "p90", "Value": "9120", "Unit": "Milliseconds"},
@@ -143,7 +144,9 @@ def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(sm, sfn
 
 def test_a_retried_create_adopts_the_job_and_starts_no_second_one(sm):
     sagemaker, stub = sm
-    stub.add_client_error("create_ai_recommendation_job", "ResourceInUse", "Job already exists", expected_params=REQUEST)
+    stub.add_client_error(
+        "create_ai_recommendation_job", "ResourceInUse", "Job already exists", expected_params=REQUEST
+    )
     stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
     result = logic.on_event(sagemaker, event("Create", JOB_PROPS))
     assert result["PhysicalResourceId"] == JOB and result["Data"]["JobArn"] == JOB_ARN
@@ -155,7 +158,10 @@ def test_a_retried_waiter_start_is_not_an_error(sm, sfn):
     wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
     sfn_stub.add_client_error("start_execution", "ExecutionAlreadyExists", "already started")
-    assert logic.on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)["PhysicalResourceId"] == JOB
+    assert (
+        logic.on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)["PhysicalResourceId"]
+        == JOB
+    )
 
 
 def test_throttling_is_retried_with_backoff(sm, no_backoff):
@@ -181,7 +187,10 @@ def test_access_denied_fails_clearly_without_retrying(sm, no_backoff):
     stub.add_client_error(
         "create_ai_recommendation_job", "AccessDeniedException", "not authorized to perform: iam:PassRole", 400
     )
-    with pytest.raises(logic.JobError, match=f"creating AI recommendation job {JOB} failed: AccessDeniedException: not authorized to perform: iam:PassRole"):
+    with pytest.raises(
+        logic.JobError,
+        match=f"creating AI recommendation job {JOB} failed: AccessDeniedException: not authorized to perform: iam:PassRole",
+    ):
         logic.on_event(sagemaker, event("Create", JOB_PROPS))
     assert no_backoff == []
 
@@ -192,7 +201,11 @@ def test_access_denied_fails_clearly_without_retrying(sm, no_backoff):
 def test_a_changed_definition_creates_a_new_job(sm):
     sagemaker, stub = sm
     new = {**REQUEST, "AIRecommendationJobName": "genai-rec-00aa11bb22", "OptimizeModel": False}
-    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN.replace(JOB, new["AIRecommendationJobName"])}, new)
+    stub.add_response(
+        "create_ai_recommendation_job",
+        {"AIRecommendationJobArn": JOB_ARN.replace(JOB, new["AIRecommendationJobName"])},
+        new,
+    )
     result = logic.on_event(
         sagemaker,
         event("Update", {**JOB_PROPS, "Request": new}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
@@ -205,7 +218,8 @@ def test_an_update_of_tags_only_keeps_the_job(sm):
     tagged = {**REQUEST, "Tags": [{"Key": "team", "Value": "ml"}]}
     stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
     result = logic.on_event(
-        sagemaker, event("Update", {**JOB_PROPS, "Request": tagged}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS)
+        sagemaker,
+        event("Update", {**JOB_PROPS, "Request": tagged}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
     )
     assert result == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
 
@@ -215,7 +229,8 @@ def test_a_deploy_time_only_change_is_refused_with_the_remedy(sm):
     changed = {**REQUEST, "RoleArn": "arn:aws:iam::111122223333:role/other-role"}
     with pytest.raises(logic.JobError, match="change a property the construct sees at synth"):
         logic.on_event(
-            sagemaker, event("Update", {**JOB_PROPS, "Request": changed}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS)
+            sagemaker,
+            event("Update", {**JOB_PROPS, "Request": changed}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
         )
 
 
@@ -266,7 +281,12 @@ def test_create_and_update_complete_at_once(sm):
     ("status", "failure", "now", "expected"),
     [
         ("Completed", None, 10.0, ("SUCCESS", f"AI recommendation job {JOB} completed")),
-        ("Failed", "AlgorithmError: CUDA out of memory on ml.g5.12xlarge", 10.0, ("FAILURE", f"AI recommendation job {JOB} Failed: AlgorithmError: CUDA out of memory on ml.g5.12xlarge")),
+        (
+            "Failed",
+            "AlgorithmError: CUDA out of memory on ml.g5.12xlarge",
+            10.0,
+            ("FAILURE", f"AI recommendation job {JOB} Failed: AlgorithmError: CUDA out of memory on ml.g5.12xlarge"),
+        ),
         ("Stopped", None, 10.0, ("FAILURE", f"AI recommendation job {JOB} Stopped: no failure reason given")),
         ("InProgress", None, 100.0, ("FAILURE", f"AI recommendation job {JOB} is still InProgress")),
         ("InProgress", None, 10.0, None),
@@ -274,7 +294,9 @@ def test_create_and_update_complete_at_once(sm):
 )
 def test_poll_signals_the_wait_condition_with_the_jobs_outcome(sm, status, failure, now, expected):
     sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described(status, failure=failure), {"AIRecommendationJobName": JOB})
+    stub.add_response(
+        "describe_ai_recommendation_job", described(status, failure=failure), {"AIRecommendationJobName": JOB}
+    )
     result = logic.poll_job(sagemaker, "RecommendationJob", JOB, deadline=50.0, now=now)
     if expected is None:
         assert (result.done, result.signal) == (False, None)
@@ -287,13 +309,15 @@ def test_poll_signals_the_wait_condition_with_the_jobs_outcome(sm, status, failu
 
 def test_the_waiter_step_sends_the_signal_to_the_handle(monkeypatch, sm):
     sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Failed", failure="boom"), {"AIRecommendationJobName": JOB})
+    stub.add_response(
+        "describe_ai_recommendation_job", described("Failed", failure="boom"), {"AIRecommendationJobName": JOB}
+    )
     sent: list[tuple[str, bytes]] = []
     monkeypatch.setattr(ai_jobs_handler, "sagemaker", lambda: sagemaker)
     monkeypatch.setattr(ai_jobs_handler, "_put", lambda url, body: sent.append((url, body)))
     step = {"Kind": "RecommendationJob", "JobName": JOB, "HandleUrl": HANDLE, "Deadline": 9e12, "PollSeconds": 300}
     assert ai_jobs_handler.poll(step, None) == {**step, "Status": "Failed", "Done": True}
-    (url, body), = sent
+    ((url, body),) = sent
     assert url == HANDLE
     assert json.loads(body)["Status"] == "FAILURE" and "Failed: boom" in json.loads(body)["Reason"]
 
@@ -301,7 +325,12 @@ def test_the_waiter_step_sends_the_signal_to_the_handle(monkeypatch, sm):
 # ---------------------------------------------------------------------------------------------- resolve
 
 
-RESOLVE = {"Kind": "RecommendationResolution", "JobName": JOB, "InstanceTypes": ["ml.g6.12xlarge", "ml.g6e.12xlarge"], "Order": "priority"}
+RESOLVE = {
+    "Kind": "RecommendationResolution",
+    "JobName": JOB,
+    "InstanceTypes": ["ml.g6.12xlarge", "ml.g6e.12xlarge"],
+    "Order": "priority",
+}
 
 
 def stub_packages(stub, count: int) -> None:
@@ -349,15 +378,26 @@ def test_resolution_in_ranking_order_follows_the_job(sm):
 def test_resolution_names_the_types_the_job_did_recommend(sm):
     sagemaker, stub = sm
     stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED[:2]))
-    with pytest.raises(logic.JobError, match=f"AI recommendation job {JOB} has no recommendation for ml.g6.12xlarge; it recommended: ml.g6e.12xlarge, ml.g5.12xlarge"):
+    with pytest.raises(
+        logic.JobError,
+        match=f"AI recommendation job {JOB} has no recommendation for ml.g6.12xlarge; it recommended: ml.g6e.12xlarge, ml.g5.12xlarge",
+    ):
         logic.on_event(sagemaker, event("Create", RESOLVE))
 
 
 @pytest.mark.parametrize(
     ("status", "failure", "message"),
     [
-        ("Failed", "No instance type fits the model", f"AI recommendation job {JOB} is Failed, not Completed: No instance type fits the model"),
-        ("InProgress", None, f"AI recommendation job {JOB} is InProgress, not Completed; resolve it once the job has completed"),
+        (
+            "Failed",
+            "No instance type fits the model",
+            f"AI recommendation job {JOB} is Failed, not Completed: No instance type fits the model",
+        ),
+        (
+            "InProgress",
+            None,
+            f"AI recommendation job {JOB} is InProgress, not Completed; resolve it once the job has completed",
+        ),
     ],
 )
 def test_resolution_of_an_unfinished_job_fails_with_its_status(sm, status, failure, message):
@@ -371,7 +411,10 @@ def test_resolution_fails_when_a_model_package_is_missing(sm):
     sagemaker, stub = sm
     stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
     stub.add_client_error("describe_model_package", "ValidationException", "Model Package does not exist.")
-    with pytest.raises(logic.JobError, match=f"model package arn:aws:sagemaker:{REGION}:111122223333:model-package/{JOB}/1 for ml.g6.12xlarge is missing"):
+    with pytest.raises(
+        logic.JobError,
+        match=f"model package arn:aws:sagemaker:{REGION}:111122223333:model-package/{JOB}/1 for ml.g6.12xlarge is missing",
+    ):
         logic.on_event(sagemaker, event("Create", RESOLVE))
 
 
@@ -402,4 +445,9 @@ def test_expected_performance_accepts_both_spellings_of_the_average():
             {"Metric": "ClientSideConcurrency", "Value": "16"},
             {"Metric": "Cost", "Value": "n/a"},
         ]
-    ) == {"RequestThroughput": 3.5, "OutputTokenThroughput": 700.0, "TimeToFirstTokenP50": 210.5, "ClientSideConcurrency": 16.0}
+    ) == {
+        "RequestThroughput": 3.5,
+        "OutputTokenThroughput": 700.0,
+        "TimeToFirstTokenP50": 210.5,
+        "ClientSideConcurrency": 16.0,
+    }

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import botocore
 import pytest
-from conftest import REPO
 
 from cdk_genai_inference._asset import SERVICES, handler_asset
+from conftest import REPO
 
 OLD_SDK = "1.40.0"  # long before 1.42.93, which added the AI job APIs
 
@@ -29,8 +29,15 @@ def old_sdk() -> Path:
     if not (target / "botocore").is_dir():
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
-                f"boto3=={OLD_SDK}", f"botocore=={OLD_SDK}",
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--target",
+                str(target),
+                f"boto3=={OLD_SDK}",
+                f"botocore=={OLD_SDK}",
             ],
             check=True,
             capture_output=True,
@@ -44,7 +51,9 @@ def run_isolated(paths: list[Path], code: str) -> str:
     script = f"import sys\nsys.path[:0] = {[str(p) for p in paths]!r}\n" + textwrap.dedent(code)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_"))}
     # -S: no site-packages (only stdlib and ``paths``); -B: never write bytecode into the asset.
-    result = subprocess.run([sys.executable, "-S", "-B", "-c", script], capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-S", "-B", "-c", script], capture_output=True, text=True, env=env, check=False
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 

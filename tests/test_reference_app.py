@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,23 +19,24 @@ from syrupy.extensions.json import JSONSnapshotExtension
 from cdk_genai_inference import InstancePool, InstancePoolEndpoint, Model, ValidationError
 from conftest import ENV, IMAGE, REPO, lint, mask_volatile, new_stack, synth
 from stacks.config import ServingConfig
-from stacks.serving_stack import ServingStack
+from stacks.reference_app import build
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+STACKS = ["GenAiServing", "GenAiRecommendToServe", "GenAiRecommendation", "GenAiRecommendedServing"]
 
 
-def reference_app(**context: Any) -> tuple[cdk.App, ServingStack]:
+def reference_app(**context: Any) -> tuple[cdk.App, dict[str, cdk.Stack]]:
     app = cdk.App(context={**CONTEXT, **context})
-    stack = ServingStack(app, "GenAiServing", config=ServingConfig.from_context(app.node), env=ENV)
+    stacks = build(app, env=ENV)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return app, stack
+    return app, stacks
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict[str, Any]:
+def templates() -> dict[str, dict[str, Any]]:
     app, _ = reference_app()
     assembly = app.synth()  # raises when cdk-nag reports an unacknowledged finding
-    return assembly.get_stack_by_name("GenAiServing").template
+    return {name: assembly.get_stack_by_name(name).template for name in STACKS}
 
 
 @pytest.fixture
@@ -42,39 +44,67 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-def test_reference_stack_passes_cfn_lint(reference: dict[str, Any]) -> None:
-    assert lint(reference) == []
+def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
 
 
-def test_reference_stack_matches_snapshot(reference: dict[str, Any], snapshot_json) -> None:
-    assert mask_volatile(reference) == snapshot_json
+@pytest.mark.parametrize("name", STACKS)
+def test_every_reference_stack_passes_cfn_lint(templates: dict[str, dict[str, Any]], name: str) -> None:
+    assert lint(templates[name]) == []
+
+
+def test_serving_stack_matches_snapshot(templates: dict[str, dict[str, Any]], snapshot_json) -> None:
+    assert mask_volatile(templates["GenAiServing"]) == snapshot_json
+
+
+def test_recommend_to_serve_stack_matches_snapshot(templates: dict[str, dict[str, Any]], snapshot_json) -> None:
+    assert mask_volatile(templates["GenAiRecommendToServe"]) == snapshot_json
 
 
 def test_minimal_stack_matches_snapshot(snapshot_json) -> None:
     stack = new_stack("Minimal")
     InstancePoolEndpoint(
-        stack,
-        "Endpoint",
-        model=Model(stack, "Model", image_uri=IMAGE),
-        instance_pools=[InstancePool("ml.g6.12xlarge")],
+        stack, "Endpoint", model=Model(stack, "Model", image_uri=IMAGE), instance_pools=[InstancePool("ml.g6.12xlarge")]
     )
     assert mask_volatile(synth(stack).to_json()) == snapshot_json
 
 
-def test_reference_stack_follows_the_launch_setup(reference: dict[str, Any]) -> None:
-    resources = reference["Resources"].values()
-    config = next(r for r in resources if r["Type"] == "AWS::SageMaker::EndpointConfig")["Properties"]
-    variant = config["ProductionVariants"][0]
+def test_serving_stack_follows_the_launch_setup(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["GenAiServing"]
+    (config,) = of_type(template, "AWS::SageMaker::EndpointConfig")
+    variant = config["Properties"]["ProductionVariants"][0]
     assert variant["InstancePools"] == [
         {"InstanceType": "ml.p5.48xlarge", "Priority": 1},
         {"InstanceType": "ml.g6.48xlarge", "Priority": 2},
     ]
     assert variant["RoutingConfig"]["RoutingStrategy"] == "LEAST_OUTSTANDING_REQUESTS"
-    policy = next(r for r in resources if r["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy")["Properties"]
-    assert policy["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 0.7
-    endpoint = next(r for r in resources if r["Type"] == "AWS::SageMaker::Endpoint")["Properties"]
-    assert "RollingUpdatePolicy" in endpoint["DeploymentConfig"]
-    assert len(endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 3
+    (policy,) = of_type(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"] == 0.7
+    (endpoint,) = of_type(template, "AWS::SageMaker::Endpoint")
+    deployment = endpoint["Properties"]["DeploymentConfig"]
+    assert "RollingUpdatePolicy" in deployment
+    assert len(deployment["AutoRollbackConfiguration"]["Alarms"]) == 3
+
+
+def test_one_deployment_waits_for_the_launch_example_job(templates: dict[str, dict[str, Any]]) -> None:
+    template = templates["GenAiRecommendToServe"]
+    (workload,) = of_type(template, "AWS::SageMaker::AIWorkloadConfig")
+    spec = json.loads(workload["Properties"]["AIWorkloadConfigs"]["WorkloadSpec"]["Inline"])
+    assert (spec["parameters"]["prompt_input_tokens_mean"], spec["parameters"]["output_tokens_mean"]) == (3500, 200)
+    (job,) = of_type(template, "Custom::AIRecommendationJob")
+    assert job["Properties"]["Request"]["PerformanceTarget"] == {"Constraints": [{"Metric": "throughput"}]}
+    assert len(job["Properties"]["Request"]["ComputeSpec"]["InstanceTypes"]) == 3
+    (condition,) = of_type(template, "AWS::CloudFormation::WaitCondition")
+    assert condition["Properties"]["Timeout"] == "43200"
+    assert len(of_type(template, "AWS::SageMaker::Model")) == 3
+
+
+def test_the_pipeline_stages_share_the_job_by_name(templates: dict[str, dict[str, Any]]) -> None:
+    (job,) = of_type(templates["GenAiRecommendation"], "Custom::AIRecommendationJob")
+    (resolution,) = of_type(templates["GenAiRecommendedServing"], "Custom::RecommendedModels")
+    assert resolution["Properties"]["JobName"] == job["Properties"]["Request"]["AIRecommendationJobName"]
+    assert "Wait" not in job["Properties"]
+    assert not of_type(templates["GenAiRecommendation"], "AWS::CloudFormation::WaitCondition")
 
 
 def test_nag_fails_synthesis_on_an_unacknowledged_finding() -> None:
@@ -89,35 +119,30 @@ def test_nag_fails_synthesis_on_an_unacknowledged_finding() -> None:
 
 
 def test_context_values_from_the_command_line_are_parsed() -> None:
-    _, stack = reference_app(
-        **{
-            "serving:pools": '[{"instanceType": "ml.g6e.12xlarge", "maxConcurrency": 16}]',
-            "serving:maxCapacity": "6",
-        }
-    )
-    assert stack.endpoint.instance_types == ["ml.g6e.12xlarge"]
+    pools = '[{"instanceType": "ml.g6e.12xlarge", "maxConcurrency": 16}]'
+    _, stacks = reference_app(**{"serving:pools": pools, "serving:maxCapacity": "6"})
+    assert stacks["GenAiServing"].endpoint.instance_types == ["ml.g6e.12xlarge"]
 
 
 @pytest.mark.parametrize(
     ("context", "message"),
     [
         ({"serving:maxCapacity": "six"}, "context key 'serving:maxCapacity' must be JSON (int), got 'six'"),
-        (
-            {"serving:targetUtilization": "true"},
-            "context key 'serving:targetUtilization' must be float, got True",
-        ),
+        ({"serving:targetUtilization": "true"}, "context key 'serving:targetUtilization' must be float, got True"),
         ({"serving:pools": '[{"type": "ml.g6.xlarge"}]'}, "context serving:pools[0] needs instanceType"),
         (
             {"serving:deployment": "big-bang"},
             "context serving:deployment must be rolling, canary, linear or all-at-once",
         ),
+        (
+            {"recommendation:goal": "speed"},
+            "context recommendation:goal must be one of cost, latency, throughput, got 'speed'",
+        ),
+        ({"recommendation:instanceTypes": '["ml.m5.large"]'}, "instance_types[0] got 'ml.m5.large'"),
     ],
 )
 def test_bad_context_fails_with_a_clear_message(context: dict[str, Any], message: str) -> None:
-    with pytest.raises(
-        ValidationError,
-        match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]"),
-    ):
+    with pytest.raises(ValidationError, match=re.escape(message)):
         reference_app(**context)
 
 
@@ -129,17 +154,12 @@ def test_missing_context_key_is_named() -> None:
 
 def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path: Path) -> None:
     """What `./dev synth` runs: the pinned CLI, cdk.json's context, no AWS account."""
-    env = {
-        **os.environ,
-        "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-    }
-    for key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        env.pop(key, None)
-    cli = REPO / "node_modules" / ".bin" / "cdk"
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"CDK_DISABLE_CLI_TELEMETRY": "true", "PATH": path})
     out = tmp_path / "cdk.out"
     synth_run = subprocess.run(
-        [str(cli), "synth", "--quiet", "--no-notices", "--ci", "--output", str(out)],
+        [str(REPO / "node_modules" / ".bin" / "cdk"), "synth", "--quiet", "--no-notices", "--ci", "--output", str(out)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -149,17 +169,17 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
     assert synth_run.returncode == 0, synth_run.stderr
     assert "end-of-life" not in synth_run.stderr
     summary = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "summarize.py"), str(out)],
-        capture_output=True,
-        text=True,
-        check=True,
+        [sys.executable, str(REPO / "scripts" / "summarize.py"), str(out)], capture_output=True, text=True, check=True
     ).stdout
-    assert "GenAiServing:" in summary
-    assert "1  ml.p5.48xlarge     max 20" in summary
-    assert "2  ml.g6.48xlarge     max 8" in summary
-    assert "Scaling: 1-4 instances, target weighted utilization 0.7" in summary
-    assert (
-        "(FILL(p5_48xlarge_sum,0)/20 + FILL(g6_48xlarge_sum,0)/8) / (FILL(p5_48xlarge_n,0) + FILL(g6_48xlarge_n,0))"
-        in summary
-    )
-    assert "rolls back on 3 alarm(s)" in summary
+    for expected in (
+        "Synthesized 4 stack(s)",
+        "1  ml.p5.48xlarge     max 20",
+        "2  ml.g6.48xlarge     max 8",
+        "Scaling: 1-4 instances, target weighted utilization 0.7",
+        "(FILL(p5_48xlarge_sum,0)/20 + FILL(g6_48xlarge_sum,0)/8) / (FILL(p5_48xlarge_n,0) + FILL(g6_48xlarge_n,0))",
+        "rolls back on 3 alarm(s)",
+        "the deployment waits up to 12 h for it (checks every 5 min)",
+        "the deployment starts it and moves on",
+        "1  ml.g6e.12xlarge    max <Pool1.ClientSideConcurrency>",
+    ):
+        assert expected in summary, expected

@@ -15,12 +15,23 @@ from constructs import IConstruct
 
 
 def acknowledge(
-    construct: IConstruct, rule: str, reason: str, *, resource: str | None = None, policy: str | None = None
+    construct: IConstruct,
+    rule: str,
+    reason: str,
+    *,
+    resource: str | None = None,
+    action: str | None = None,
+    policy: str | None = None,
 ) -> None:
-    """Acknowledge AwsSolutions ``rule`` (or one finding of it: a wildcard ``resource`` or a managed
-    ``policy``) on ``construct`` and its children."""
-    finding = (
-        f"[Resource::{resource}]" if resource is not None else f"[Policy::{policy}]" if policy is not None else ""
+    """Acknowledge AwsSolutions ``rule`` on ``construct`` and its children: the whole rule, or one
+    finding of it (a wildcard ``resource`` or ``action``, or a managed ``policy``)."""
+    finding = next(
+        (
+            f"[{kind}::{value}]"
+            for kind, value in (("Resource", resource), ("Action", action), ("Policy", policy))
+            if value
+        ),
+        "",
     )
     Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::{rule}{finding}", reason=reason))
 

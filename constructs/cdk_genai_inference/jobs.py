@@ -18,7 +18,7 @@ from constructs import Construct
 
 from . import service_model
 from ._ai_jobs import MAX_WAIT, AiJobsProvider
-from ._nag import acknowledge_wildcards
+from ._nag import acknowledge, acknowledge_wildcards
 from ._roles import depend_on_policy
 from ._validate import check_duration, unresolved
 from .errors import ValidationError
@@ -85,7 +85,9 @@ class S3Location:
         if self.bucket is None:
             grant_s3(grantee, self.uri, write=write)
             return
-        _grant_prefix(grantee, self.bucket.bucket_arn, self.bucket.arn_for_objects(f"{self.prefix}*"), self.prefix, write)
+        _grant_prefix(
+            grantee, self.bucket.bucket_arn, self.bucket.arn_for_objects(f"{self.prefix}*"), self.prefix, write
+        )
         if self.bucket.encryption_key is not None:
             key = self.bucket.encryption_key
             (key.grant_encrypt_decrypt if write else key.grant_decrypt)(grantee)
@@ -143,6 +145,13 @@ class MlflowTracking:
                 actions=["sagemaker-mlflow:*", "sagemaker:CallMlflowAppApi", "sagemaker:DescribeMlflowApp"],
                 resources=[self.resource_arn],
             )
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5",
+            "The job logs runs, metrics and artifacts through the MLflow API of this one MLflow resource; "
+            "SageMaker documents sagemaker-mlflow:* for it.",
+            action="sagemaker-mlflow:*",
         )
 
 
@@ -217,14 +226,14 @@ def job_resource(
         properties=properties,
     )
     depend_on_policy(resource, provider.role)
-    if handle is None:
+    if handle is None or wait.timeout is None:
         return resource, resource
     condition = CfnWaitCondition(
         scope,
         f"Completion{name[-HASH_LENGTH:]}",
         handle=handle.ref,
         timeout=str(int(wait.timeout.to_seconds())),
-        count=1,  # type: ignore[union-attr]
+        count=1,
     )
     condition.node.add_dependency(resource)
     return resource, condition

@@ -150,9 +150,8 @@ class RecommendationJob(Resource):
         _check_adapters(adapters)
         check_job_name_prefix(job_name_prefix)
         if not isinstance(goal, RecommendationGoal):
-            raise ValidationError(
-                f"goal must be a RecommendationGoal, got {goal!r}; allowed: {', '.join(g.name for g in RecommendationGoal)}"
-            )
+            allowed = ", ".join(g.name for g in RecommendationGoal)
+            raise ValidationError(f"goal must be a RecommendationGoal, got {goal!r}; allowed: {allowed}")
         super().__init__(scope, id)
         self.role: iam.IRole = role or self._default_role(
             model_source, output, workload_config, mlflow, model_package_group

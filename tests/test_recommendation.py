@@ -1,0 +1,372 @@
+"""RecommendationJob and RecommendedModels: the custom resources, waiting, IAM and per-pool models."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from cdk_nag import AwsSolutionsChecks
+
+from cdk_genai_inference import (
+    Framework,
+    InstancePoolEndpoint,
+    JobWait,
+    LoraAdapter,
+    MlflowTracking,
+    PoolOrder,
+    RecommendationGoal,
+    RecommendationJob,
+    RecommendedModels,
+    S3Location,
+    TokenDistribution,
+    ValidationError,
+    WorkloadConfig,
+)
+from conftest import ENV, lint, new_stack, synth
+
+TYPES = ["ml.g6e.12xlarge", "ml.g6.12xlarge", "ml.g5.12xlarge"]
+SOURCE = "s3://genai-models-111122223333/llama-3.1-8b/"
+OUTPUT = "s3://genai-artifacts-111122223333/recommendations/"
+MLFLOW = "arn:aws:sagemaker:us-west-2:111122223333:mlflow-app/app-abc123"
+
+
+def job_props(stack: cdk.Stack, **overrides: Any) -> dict[str, Any]:
+    workload = stack.node.try_find_child("Workload") or WorkloadConfig(
+        stack, "Workload", input_tokens=TokenDistribution(3500), output_tokens=TokenDistribution(200)
+    )
+    props = {
+        "model_source": S3Location.from_uri(SOURCE),
+        "workload_config": workload,
+        "goal": RecommendationGoal.THROUGHPUT,
+        "output": S3Location.from_uri(OUTPUT),
+        "instance_types": TYPES,
+    }
+    props.update(overrides)
+    return props
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, Any]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Recommend", env=ENV)
+    job = RecommendationJob(
+        stack,
+        "Job",
+        **job_props(
+            stack,
+            framework=Framework.VLLM,
+            optimize_model=True,
+            capacity_reservation_arns=["arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1"],
+            adapters=[LoraAdapter("sql", s3_uri="s3://genai-adapters-111122223333/sql/")],
+            mlflow=MlflowTracking(MLFLOW, experiment_name="llama-sizing"),
+            tags={"team": "ml-platform"},
+            wait=JobWait.in_deployment(Duration.hours(6), poll_interval=Duration.minutes(10)),
+        ),
+    )
+    second = RecommendationJob(stack, "NoWait", **job_props(stack, goal=RecommendationGoal.COST, wait=JobWait.none()))
+    models = RecommendedModels(stack, "Models", job=job, max_concurrency={"ml.g5.12xlarge": 6})
+    ranked = RecommendedModels(stack, "Ranked", job=job, instance_types=TYPES[:2], order=PoolOrder.RANKING)
+    endpoint = InstancePoolEndpoint(stack, "Endpoint", instance_pools=models.instance_pools, dashboard=False)
+    scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    ranked_endpoint = InstancePoolEndpoint(
+        stack, "RankedEndpoint", instance_pools=ranked.instance_pools, dashboard=False
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    template = app.synth().get_stack_by_name("Recommend").template  # raises on any cdk-nag finding
+    return {
+        "stack": stack,
+        "job": job,
+        "second": second,
+        "models": models,
+        "ranked": ranked,
+        "scaling": scaling,
+        "ranked_endpoint": ranked_endpoint,
+        "template": template,
+    }
+
+
+def resources(built: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {k: v for k, v in built["template"]["Resources"].items() if v["Type"] == kind}
+
+
+def props_of(built: dict[str, Any], construct: Any) -> dict[str, Any]:
+    return built["template"]["Resources"][built["stack"].get_logical_id(construct.node.default_child)]["Properties"]
+
+
+def test_template_passes_cfn_lint(built: dict[str, Any]) -> None:
+    assert lint(built["template"]) == []
+
+
+def test_job_request_carries_every_option(built: dict[str, Any]) -> None:
+    job = built["job"]
+    request = props_of(built, job.resource)["Request"]
+    stack = built["stack"]
+    assert request == {
+        "AIRecommendationJobName": job.job_name,
+        "ModelSource": {"S3": {"S3Uri": SOURCE}},
+        "OutputConfig": {
+            "S3OutputLocation": OUTPUT,
+            "MlflowConfig": {"MlflowResourceArn": MLFLOW, "MlflowExperimentName": "llama-sizing"},
+        },
+        "AIWorkloadConfigIdentifier": stack.node.find_child("Workload").workload_config_name,
+        "PerformanceTarget": {"Constraints": [{"Metric": "throughput"}]},
+        "RoleArn": {"Fn::GetAtt": [stack.get_logical_id(job.role.node.default_child), "Arn"]},
+        "InferenceSpecification": {"Framework": "VLLM"},
+        "OptimizeModel": True,
+        "ComputeSpec": {
+            "InstanceTypes": TYPES,
+            "CapacityReservationConfig": {
+                "CapacityReservationPreference": "capacity-reservations-only",
+                "MlReservationArns": ["arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1"],
+            },
+        },
+        "AdapterSource": {"S3Uris": [{"AdapterId": "sql", "S3Uri": "s3://genai-adapters-111122223333/sql/"}]},
+        "Tags": [{"Key": "team", "Value": "ml-platform"}],
+    }
+    assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", job.job_name)
+
+
+def test_waiting_job_has_a_wait_condition_bounded_as_asked(built: dict[str, Any]) -> None:
+    job = built["job"]
+    wait = props_of(built, job.resource)["Wait"]
+    assert (wait["TimeoutSeconds"], wait["PollSeconds"]) == (21600, 600)
+    conditions = resources(built, "AWS::CloudFormation::WaitCondition")
+    assert len(conditions) == 1  # the second job does not wait
+    (condition,) = conditions.values()
+    assert condition["Properties"]["Timeout"] == "21600"
+    assert condition["DependsOn"] == [built["stack"].get_logical_id(job.resource.node.default_child)]
+    assert "Wait" not in props_of(built, built["second"].resource)
+
+
+def test_models_wait_for_the_job_to_complete(built: dict[str, Any]) -> None:
+    resolution = built["template"]["Resources"][
+        built["stack"].get_logical_id(built["models"].resource.node.default_child)
+    ]
+    (condition_id,) = resources(built, "AWS::CloudFormation::WaitCondition")
+    assert condition_id in resolution["DependsOn"]
+    assert resolution["Properties"]["InstanceTypes"] == TYPES
+    assert resolution["Properties"]["Order"] == "priority"
+
+
+def test_job_name_follows_the_definition(built: dict[str, Any]) -> None:
+    stack = new_stack()
+    first = RecommendationJob(stack, "A", **job_props(stack))
+    same = RecommendationJob(new_stack(), "A", **job_props(new_stack()))
+    other = RecommendationJob(stack, "B", **job_props(stack, job_name_prefix="llama-sizing", optimize_model=True))
+    rerun = RecommendationJob(
+        stack, "C", **job_props(stack, job_name_prefix="llama-sizing", optimize_model=True, run_token="2")
+    )
+    assert first.job_name == same.job_name
+    assert other.job_name.startswith("llama-sizing-") and len(other.job_name) == len("llama-sizing-") + 10
+    assert rerun.job_name != other.job_name
+
+
+def test_one_provider_serves_every_job_and_resolver(built: dict[str, Any]) -> None:
+    functions = resources(built, "AWS::Lambda::Function")
+    ours = [f for f in functions.values() if f["Properties"].get("Handler", "").startswith("ai_jobs_handler.")]
+    assert sorted(f["Properties"]["Handler"] for f in ours) == [
+        "ai_jobs_handler.is_complete",
+        "ai_jobs_handler.on_event",
+        "ai_jobs_handler.poll",
+    ]
+    assert all(f["Properties"]["Runtime"] == "python3.14" for f in ours)
+    assert len(resources(built, "AWS::StepFunctions::StateMachine")) == 2  # our waiter, the framework's retry loop
+    tokens = {
+        json.dumps(r["Properties"]["ServiceToken"])
+        for r in built["template"]["Resources"].values()
+        if r["Type"].startswith("Custom::")
+    }
+    assert len(tokens) == 1
+
+
+def statements(built: dict[str, Any], role: Any) -> list[dict[str, Any]]:
+    role_id = built["stack"].get_logical_id(role.node.default_child)
+    found = []
+    for policy in resources(built, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def test_handler_role_acts_only_on_this_stacks_jobs(built: dict[str, Any]) -> None:
+    provider = built["stack"].node.find_child("CdkGenAiInferenceAiJobs")
+    granted = statements(built, provider.role)
+    sagemaker = [s for s in granted if any(a.startswith("sagemaker:") for a in _list(s["Action"]))]
+    assert sagemaker and all(s["Resource"] != "*" for s in sagemaker)
+    job_arns = {
+        json.dumps(r) for s in sagemaker for r in _list(s["Resource"]) if "ai-recommendation-job" in json.dumps(r)
+    }
+    for job in (built["job"], built["second"]):
+        assert any(job.job_name.lower() in arn for arn in job_arns)
+    passes = [s for s in granted if s["Action"] == "iam:PassRole"]
+    assert len(passes) == 2
+    for statement in passes:
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+        assert "Fn::GetAtt" in statement["Resource"]
+
+
+def test_execution_role_reads_the_model_writes_the_output_and_nothing_broader(built: dict[str, Any]) -> None:
+    granted = statements(built, built["job"].role)
+    by_action = {tuple(sorted(_list(s["Action"]))): s for s in granted}
+    assert json.dumps(by_action[("s3:GetObject",)]["Resource"]).endswith('llama-3.1-8b/*"]]}')
+    writes = by_action[("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")]
+    assert json.dumps(writes["Resource"]).endswith('recommendations/*"]]}')
+    assert not any("s3:DeleteObject" in json.dumps(s["Action"]) for s in granted)
+    assert (
+        by_action[("sagemaker-mlflow:*", "sagemaker:CallMlflowAppApi", "sagemaker:DescribeMlflowApp")]["Resource"]
+        == MLFLOW
+    )
+    quotas = by_action[
+        ("servicequotas:GetAWSDefaultServiceQuota", "servicequotas:GetServiceQuota", "servicequotas:ListServiceQuotas")
+    ]
+    assert ":servicequotas:us-west-2:111122223333:sagemaker/*" in json.dumps(quotas["Resource"])
+
+
+def test_one_model_per_pool_runs_the_package_and_its_specification(built: dict[str, Any]) -> None:
+    resolution_id = built["stack"].get_logical_id(built["models"].resource.node.default_child)
+    for position, pool in enumerate(built["models"].pools, start=1):
+        container = props_of(built, pool.model)["PrimaryContainer"]
+        assert container == {
+            "ModelPackageName": {"Fn::GetAtt": [resolution_id, f"Pool{position}.ModelPackageArn"]},
+            "InferenceSpecificationName": {"Fn::GetAtt": [resolution_id, f"Pool{position}.InferenceSpecificationName"]},
+        }
+
+
+def test_pools_take_the_recommendations_concurrency_unless_overridden(built: dict[str, Any]) -> None:
+    resolution_id = built["stack"].get_logical_id(built["models"].resource.node.default_child)
+    expression = built["stack"].resolve(built["scaling"].expression)
+    parts = expression["Fn::Join"][1]
+    assert {"Fn::GetAtt": [resolution_id, "Pool1.ClientSideConcurrency"]} in parts
+    assert {"Fn::GetAtt": [resolution_id, "Pool2.ClientSideConcurrency"]} in parts
+    assert "FILL(g5_12xlarge_sum,0)/6)" in "".join(p for p in parts if isinstance(p, str))
+
+
+def test_ranking_order_resolves_instance_types_at_deploy_time(built: dict[str, Any]) -> None:
+    ranked_id = built["stack"].get_logical_id(built["ranked"].resource.node.default_child)
+    config = built["template"]["Resources"][built["stack"].get_logical_id(built["ranked_endpoint"].endpoint_config)][
+        "Properties"
+    ]
+    pools = config["ProductionVariants"][0]["InstancePools"]
+    assert [p["InstanceType"] for p in pools] == [
+        {"Fn::GetAtt": [ranked_id, "Pool1.InstanceType"]},
+        {"Fn::GetAtt": [ranked_id, "Pool2.InstanceType"]},
+    ]
+    assert [p["Priority"] for p in pools] == [1, 2]
+
+
+def test_an_imported_job_is_resolved_by_name(built: dict[str, Any]) -> None:
+    stack = new_stack("Serving")
+    job = RecommendationJob.from_job_name(stack, "Job", "llama-sizing-0123456789")
+    models = RecommendedModels(
+        stack, "Models", job=job, instance_types=["ml.g6e.12xlarge"], model_data=[S3Location.from_uri(OUTPUT)]
+    )
+    InstancePoolEndpoint(stack, "Endpoint", instance_pools=models.instance_pools, dashboard=False)
+    template = synth(stack).to_json()
+    resolution = next(r for r in template["Resources"].values() if r["Type"] == "Custom::RecommendedModels")
+    assert resolution["Properties"]["JobName"] == "llama-sizing-0123456789"
+    assert "DependsOn" not in resolution or not any("Completion" in d for d in resolution["DependsOn"])
+    assert not [r for r in template["Resources"].values() if r["Type"] == "Custom::AIRecommendationJob"]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+ERRORS = [
+    (
+        {"instance_types": [*TYPES, "ml.g6.2xlarge"]},
+        "instance_types allows at most 3 instance types per recommendation job, got 4",
+    ),
+    (
+        {"instance_types": ["ml.m5.large"]},
+        "instance_types[0] got 'ml.m5.large', which is not a valid instance type for AI recommendation jobs",
+    ),
+    (
+        {"instance_types": ["ml.g6.12xlarge", "ml.g6.12xlarge"]},
+        "instance_types must be unique, got 'ml.g6.12xlarge' more than once",
+    ),
+    ({"goal": "throughput"}, "goal must be a RecommendationGoal, got 'throughput'; allowed: COST, LATENCY, THROUGHPUT"),
+    ({"adapters": [LoraAdapter("sql")]}, "adapters[0] needs exactly one of s3_uri and model_package_arn"),
+    (
+        {"adapters": [LoraAdapter("sql_v2", s3_uri="s3://a/b/")]},
+        "adapters[0].adapter_id must be letters, digits and inner hyphens, got 'sql_v2'",
+    ),
+    (
+        {"adapters": [LoraAdapter(f"a{i}", s3_uri="s3://a/b/") for i in range(11)]},
+        "adapters allows at most 10 LoRA adapters, got 11",
+    ),
+    (
+        {"job_name_prefix": "my_job"},
+        "job_name_prefix must be 1-52 letters, digits and hyphens (not at the ends), got 'my_job'",
+    ),
+    (
+        {"mlflow": MlflowTracking("arn:short")},
+        "the CreateAIRecommendationJob request would be rejected: Invalid length for parameter "
+        "OutputConfig.MlflowConfig.MlflowResourceArn, value: 9, valid min length: 20",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "message"), ERRORS, ids=[m[:50] for _, m in ERRORS])
+def test_job_rejects(overrides: dict[str, Any], message: str) -> None:
+    stack = new_stack()
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        RecommendationJob(stack, "Job", **job_props(stack, **overrides))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: JobWait.in_deployment(Duration.hours(13)),
+            "JobWait.in_deployment timeout must be between 60 and 43200 seconds, got 46800 seconds",
+        ),
+        (
+            lambda: JobWait.in_deployment(poll_interval=Duration.seconds(30)),
+            "JobWait.in_deployment poll_interval must be between 60 and 3600 seconds, got 30 seconds",
+        ),
+        (
+            lambda: S3Location.from_uri("https://bucket/key"),
+            "S3 location must be an s3:// URI, got 'https://bucket/key'",
+        ),
+    ],
+)
+def test_wait_and_location_reject(call: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        call()
+
+
+def resolver_error(**kwargs: Any) -> None:
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack))
+    RecommendedModels(stack, "Models", job=job, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"instance_types": ["ml.p5.48xlarge"]},
+            "instance_types[0] got 'ml.p5.48xlarge', which is not a valid instance type of this job",
+        ),
+        (
+            {"max_concurrency": {"ml.p5.48xlarge": 3}},
+            "max_concurrency names instance types that are not pools: ml.p5.48xlarge",
+        ),
+        ({"order": "ranking"}, "order must be a PoolOrder, got 'ranking'"),
+    ],
+)
+def test_resolver_rejects(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        resolver_error(**kwargs)
+
+
+def test_resolving_an_imported_job_needs_instance_types() -> None:
+    stack = new_stack()
+    job = RecommendationJob.from_job_name(stack, "Job", "elsewhere")
+    with pytest.raises(ValidationError, match="instance_types is required"):
+        RecommendedModels(stack, "Models", job=job)
