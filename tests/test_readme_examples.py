@@ -14,7 +14,7 @@ EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.
 
 def test_readme_examples_synthesize_and_lint_clean() -> None:
     examples = {m["name"]: m["code"] for m in EXAMPLE.finditer((REPO / "README.md").read_text())}
-    assert list(examples) == ["instance-pool-endpoint", "inference-components"]
+    assert list(examples) == ["instance-pool-endpoint", "inference-components", "workload-and-recommendation"]
 
     app = cdk.App()
     functions = cdk.Stack(app, "Functions")
@@ -34,5 +34,7 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
         assert lint(stack.template) == [], stack.stack_name
     serving = assembly.get_stack_by_name("Serving").template
     kinds = [r["Type"] for r in serving["Resources"].values()]
-    assert kinds.count("AWS::SageMaker::Endpoint") == 2
+    assert kinds.count("AWS::SageMaker::Endpoint") == 3
     assert kinds.count("AWS::SageMaker::InferenceComponent") == 1
+    assert kinds.count("Custom::AIRecommendationJob") == 1
+    assert kinds.count("AWS::SageMaker::Model") == 1 + 3  # the README's model and one per recommended pool
