@@ -1,6 +1,16 @@
 """AWS CDK constructs for generative-AI inference on Amazon SageMaker AI."""
 
 from .alarms import RollbackAlarms
+from .benchmark import (
+    HEADLINE_FIGURES,
+    BenchmarkJob,
+    BenchmarkNetwork,
+    BenchmarkResults,
+    BenchmarkSla,
+    CapacityMeasurement,
+    IBenchmarkJob,
+    ResultsPublishing,
+)
 from .deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
 from .endpoint import (
     AsyncInference,
@@ -26,12 +36,19 @@ from .recommendation import (
 from .workload import IWorkloadConfig, SlaSearch, TokenDistribution, WorkloadConfig
 
 __all__ = [
+    "HEADLINE_FIGURES",
     "AsyncInference",
+    "BenchmarkJob",
+    "BenchmarkNetwork",
+    "BenchmarkResults",
+    "BenchmarkSla",
+    "CapacityMeasurement",
     "CapacitySize",
     "CapacityUnit",
     "DeploymentKind",
     "DeploymentPolicy",
     "Framework",
+    "IBenchmarkJob",
     "IInstancePoolEndpoint",
     "IModel",
     "IRecommendationJob",
@@ -49,6 +66,7 @@ __all__ = [
     "RecommendationJob",
     "RecommendedModels",
     "ResolvedPool",
+    "ResultsPublishing",
     "RollbackAlarms",
     "RoutingStrategy",
     "S3Location",

@@ -105,8 +105,8 @@ class AiJobsProvider(Construct):
             handler=handler,
             code=code,
             role=self.role,
-            timeout=Duration.minutes(2),
-            memory_size=256,
+            timeout=Duration.minutes(10),  # reading a benchmark's output.tar.gz streams up to hundreds of MB
+            memory_size=512,
             log_group=self._log_group,
             description="cdk-genai-inference: SageMaker AI jobs for CloudFormation",
         )

@@ -28,7 +28,7 @@ SDK_DISTRIBUTIONS = {
     "six": "six",
 }
 """Importable name -> distribution, for boto3 and everything it imports."""
-SERVICES = ("sagemaker", "s3", "stepfunctions", "sts")
+SERVICES = ("sagemaker", "s3", "stepfunctions", "cloudwatch", "ssm", "sts")
 """botocore service models the handlers need; the other ~440 are left out (about 25 MB)."""
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 

@@ -9,6 +9,7 @@ import urllib.request
 from typing import Any
 
 import ai_jobs_logic as logic
+import benchmark_logic
 import boto3
 from botocore.config import Config
 
@@ -22,12 +23,21 @@ def sagemaker() -> Any:
 
 
 def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Custom-resource onEvent: create, replace or begin deleting a job; resolve recommendations."""
+    """Custom-resource onEvent: create, replace or begin deleting a job; resolve recommendations;
+    read, gate and publish benchmark results."""
     client = sagemaker()
-    event = {**event, "ResourceProperties": coerce_request(client, event["ResourceProperties"])}
+    props = event["ResourceProperties"]
+    LOG.info("%s %s", event["RequestType"], props.get("Kind"))
+    if props.get("Kind") == "BenchmarkResults":
+        ssm = boto3.client("ssm", config=CONFIG)
+        if event["RequestType"] == "Delete":
+            benchmark_logic.unpublish(ssm, props.get("Publish") or {})
+            return {"PhysicalResourceId": event["PhysicalResourceId"]}
+        s3, cloudwatch = boto3.client("s3", config=CONFIG), boto3.client("cloudwatch", config=CONFIG)
+        return benchmark_logic.benchmark_results(client, s3, cloudwatch, ssm, props)
+    event = {**event, "ResourceProperties": coerce_request(client, props)}
     if "OldResourceProperties" in event:
         event["OldResourceProperties"] = coerce_request(client, event["OldResourceProperties"])
-    LOG.info("%s %s", event["RequestType"], event["ResourceProperties"].get("Kind"))
     return logic.on_event(client, event, boto3.client("stepfunctions", config=CONFIG))
 
 

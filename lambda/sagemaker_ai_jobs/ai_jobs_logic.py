@@ -28,6 +28,8 @@ RETRYABLE = frozenset(
         "ServiceUnavailable",
         "InternalFailure",
         "InternalServerError",
+        "SlowDown",
+        "RequestTimeout",
     }
 )
 backoff: Callable[[float], None] = time.sleep
@@ -53,6 +55,9 @@ class JobApi:
     name_field: str
     status_field: str
     arn_field: str
+    failed_run_has_output: bool = False
+    """A benchmark that AIPerf's validity gate failed still wrote its whole output: its results
+    resource, not the waiter, reports the failure together with the figures."""
 
 
 JOB_APIS = {
@@ -75,6 +80,7 @@ JOB_APIS = {
         "AIBenchmarkJobName",
         "AIBenchmarkJobStatus",
         "AIBenchmarkJobArn",
+        failed_run_has_output=True,
     ),
 }
 
@@ -167,8 +173,9 @@ def poll_job(sm: Any, kind: str, name: str, deadline: float, now: float) -> Poll
         reason = f"{api.noun} {name} no longer exists"
         return PollResult("Missing", True, _signal("FAILURE", reason, name))
     status = job[api.status_field]
-    if status == "Completed":
-        return PollResult(status, True, _signal("SUCCESS", f"{api.noun} {name} completed", name, job[api.arn_field]))
+    if status == "Completed" or (status == "Failed" and api.failed_run_has_output):
+        reason = f"{api.noun} {name} finished {status}"
+        return PollResult(status, True, _signal("SUCCESS", reason, name, job[api.arn_field]))
     if status in TERMINAL:
         reason = f"{api.noun} {name} {status}: {job.get('FailureReason') or 'no failure reason given'}"
         return PollResult(status, True, _signal("FAILURE", reason, name))

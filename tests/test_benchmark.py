@@ -1,0 +1,313 @@
+"""BenchmarkJob and BenchmarkResults: the job, the gate, capacities, publishing, IAM, validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from cdk_nag import AwsSolutionsChecks
+
+from cdk_genai_inference import (
+    BenchmarkJob,
+    BenchmarkNetwork,
+    BenchmarkResults,
+    BenchmarkSla,
+    CapacityMeasurement,
+    InferenceComponents,
+    InstancePool,
+    InstancePoolEndpoint,
+    JobWait,
+    Model,
+    ResultsPublishing,
+    S3Location,
+    TokenDistribution,
+    ValidationError,
+    WorkloadConfig,
+)
+from conftest import ENV, IMAGE, lint, new_stack, synth
+
+OUTPUT = "s3://genai-artifacts-111122223333/benchmarks/"
+SLA = BenchmarkSla(
+    request_latency_p99_ms=15000, time_to_first_token_p90_ms=800, min_output_tokens_per_second=900, max_error_rate=0.01
+)
+
+
+def serving(stack: cdk.Stack, **kwargs: Any) -> InstancePoolEndpoint:
+    model = stack.node.try_find_child("Model") or Model(stack, "Model", image_uri=IMAGE)
+    pools = kwargs.pop("instance_pools", [InstancePool("ml.g6e.12xlarge", max_concurrency=16)])
+    return InstancePoolEndpoint(
+        stack, kwargs.pop("id", "Endpoint"), model=model, instance_pools=pools, dashboard=False, **kwargs
+    )
+
+
+def workload(stack: cdk.Stack) -> WorkloadConfig:
+    return stack.node.try_find_child("Workload") or WorkloadConfig(
+        stack,
+        "Workload",
+        input_tokens=TokenDistribution(3500),
+        output_tokens=TokenDistribution(200),
+        concurrency=[4, 8, 16],
+    )
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, Any]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Bench", env=ENV)
+    endpoint = serving(stack)
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack, "Vpc", vpc_id="vpc-0a1b2c3d", availability_zones=["us-west-2a"], private_subnet_ids=["subnet-0a1b2c3d"]
+    )
+    group = ec2.SecurityGroup.from_security_group_id(stack, "Group", "sg-0a1b2c3d")
+    bench = BenchmarkJob(
+        stack,
+        "Nightly",
+        endpoint=endpoint,
+        workload_config=workload(stack),
+        output=S3Location.from_uri(OUTPUT),
+        sla=SLA,
+        capacity=CapacityMeasurement(sla=BenchmarkSla(request_latency_p99_ms=15000), instances=1),
+        publish=ResultsPublishing(metric_namespace="GenAI/Benchmarks", parameter_prefix="/genai/benchmarks/nightly"),
+        network=BenchmarkNetwork(subnets=vpc.private_subnets, security_groups=[group]),
+        run_token="build-42",
+        tags={"team": "ml-platform"},
+    )
+    sized = serving(
+        stack,
+        id="Sized",
+        instance_pools=[InstancePool("ml.g6e.12xlarge", max_concurrency=bench.results.max_concurrency_per_instance)],
+    )
+    scaling = sized.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    components = serving(
+        stack,
+        id="Components",
+        instance_pools=[InstancePool("ml.g6.12xlarge", min_memory_mb=32768, accelerators=4)],
+        inference_components=InferenceComponents(component_name="llm"),
+    )
+    on_components = BenchmarkJob(
+        stack,
+        "OnComponents",
+        endpoint=components,
+        workload_config=workload(stack),
+        output=S3Location.from_uri(OUTPUT),
+        wait=JobWait.none(),
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    template = app.synth().get_stack_by_name("Bench").template  # raises on a cdk-nag finding
+    return {
+        "stack": stack,
+        "bench": bench,
+        "scaling": scaling,
+        "on_components": on_components,
+        "endpoint": endpoint,
+        "template": template,
+    }
+
+
+def logical(built: dict[str, Any], construct: Any) -> str:
+    element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+    return built["stack"].get_logical_id(element)
+
+
+def resource(built: dict[str, Any], construct: Any) -> dict[str, Any]:
+    return built["template"]["Resources"][logical(built, construct)]
+
+
+def test_template_passes_cfn_lint(built: dict[str, Any]) -> None:
+    assert lint(built["template"]) == []
+
+
+def test_job_targets_the_endpoint_after_it_is_in_service(built: dict[str, Any]) -> None:
+    job = resource(built, built["bench"].resource)
+    request = job["Properties"]["Request"]
+    assert request["BenchmarkTarget"] == {"Endpoint": {"Identifier": built["endpoint"].endpoint_name}}
+    assert request["OutputConfig"] == {"S3OutputLocation": OUTPUT}
+    assert request["NetworkConfig"] == {
+        "VpcConfig": {"SecurityGroupIds": ["sg-0a1b2c3d"], "Subnets": ["subnet-0a1b2c3d"]}
+    }
+    assert request["Tags"] == [{"Key": "team", "Value": "ml-platform"}]
+    assert logical(built, built["endpoint"].resource) in job["DependsOn"]
+
+
+def test_an_inference_component_endpoint_lists_its_component(built: dict[str, Any]) -> None:
+    request = resource(built, built["on_components"].resource)["Properties"]["Request"]
+    assert request["BenchmarkTarget"]["Endpoint"]["InferenceComponents"] == [{"Identifier": "llm"}]
+    assert built["on_components"].results is None
+
+
+def test_results_wait_for_the_job_and_carry_the_gate(built: dict[str, Any]) -> None:
+    results = resource(built, built["bench"].results.resource)
+    assert results["Type"] == "Custom::AIBenchmarkResults"
+    (condition,) = [
+        k for k, r in built["template"]["Resources"].items() if r["Type"] == "AWS::CloudFormation::WaitCondition"
+    ]
+    assert condition in results["DependsOn"]
+    props = results["Properties"]
+    assert props["Thresholds"] == [
+        {"Metric": "RequestLatencyP99", "Limit": 15000, "AtMost": True},
+        {"Metric": "TimeToFirstTokenP90", "Limit": 800, "AtMost": True},
+        {"Metric": "OutputTokenThroughput", "Limit": 900, "AtMost": False},
+        {"Metric": "ErrorRate", "Limit": 0.01, "AtMost": True},
+    ]
+    assert props["Capacity"] == {
+        "Thresholds": [{"Metric": "RequestLatencyP99", "Limit": 15000, "AtMost": True}],
+        "Instances": 1,
+    }
+    assert props["Publish"]["Namespace"] == "GenAI/Benchmarks"
+    assert props["Publish"]["ParameterPrefix"] == "/genai/benchmarks/nightly"
+
+
+def test_figures_are_stack_outputs(built: dict[str, Any]) -> None:
+    outputs = built["template"]["Outputs"]
+    results_id = logical(built, built["bench"].results.resource)
+    values = {
+        o["Value"]["Fn::GetAtt"][1] for o in outputs.values() if o["Value"].get("Fn::GetAtt", [None])[0] == results_id
+    }
+    assert values == {
+        "RequestLatencyP50",
+        "RequestLatencyP90",
+        "RequestLatencyP99",
+        "TimeToFirstTokenP50",
+        "TimeToFirstTokenP90",
+        "InterTokenLatencyP50",
+        "InterTokenLatencyP90",
+        "OutputTokenThroughput",
+        "RequestThroughput",
+        "ErrorCount",
+        "ErrorRate",
+        "RequestCount",
+    }
+
+
+def test_measured_capacity_feeds_weighted_scaling(built: dict[str, Any]) -> None:
+    expression = built["stack"].resolve(built["scaling"].expression)
+    results_id = logical(built, built["bench"].results.resource)
+    assert {"Fn::GetAtt": [results_id, "MaxConcurrencyPerInstance"]} in expression["Fn::Join"][1]
+
+
+def test_execution_role_may_invoke_only_this_endpoint(built: dict[str, Any]) -> None:
+    role_id = logical(built, built["bench"].role)
+    statements = [
+        s
+        for p in built["template"]["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    invoke = next(s for s in statements if "sagemaker:InvokeEndpoint" in s["Action"])
+    assert invoke["Resource"] == {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":sagemaker:us-west-2:111122223333:endpoint/{built['endpoint'].endpoint_name.lower()}",
+            ],
+        ]
+    }
+    writes = next(s for s in statements if "s3:PutObject" in s["Action"])
+    assert json.dumps(writes["Resource"]).endswith('benchmarks/*"]]}')
+
+
+def test_handler_role_reads_the_output_and_writes_only_its_figures(built: dict[str, Any]) -> None:
+    provider = built["stack"].node.find_child("CdkGenAiInferenceAiJobs")
+    role_id = logical(built, provider.role)
+    statements = [
+        s
+        for p in built["template"]["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    metrics = next(s for s in statements if s["Action"] == "cloudwatch:PutMetricData")
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "GenAI/Benchmarks"}}
+    ssm = next(s for s in statements if "ssm:PutParameter" in s["Action"])
+    assert json.dumps(ssm["Resource"]).endswith(':parameter/genai/benchmarks/nightly/*"]]}')
+    assert any(
+        s["Action"] == "s3:GetObject" and json.dumps(s["Resource"]).endswith('benchmarks/*"]]}') for s in statements
+    )
+
+
+def test_the_job_name_follows_the_endpoint_and_the_run_token() -> None:
+    def name(pools: list[InstancePool], token: str | None) -> str:
+        stack = new_stack()
+        return BenchmarkJob(
+            stack,
+            "B",
+            endpoint=serving(stack, instance_pools=pools),
+            workload_config=workload(stack),
+            output=S3Location.from_uri(OUTPUT),
+            run_token=token,
+            wait=JobWait.none(),
+        ).job_name
+
+    base = name([InstancePool("ml.g6e.12xlarge")], None)
+    assert base == name([InstancePool("ml.g6e.12xlarge")], None)
+    assert base != name([InstancePool("ml.g6e.12xlarge")], "2")
+    assert base != name([InstancePool("ml.g6e.12xlarge"), InstancePool("ml.g6.12xlarge")], None)
+
+
+def test_results_of_an_imported_job_are_read_in_a_later_stage() -> None:
+    stack = new_stack("Gate")
+    job = BenchmarkJob.from_job_name(stack, "Job", "nightly-4d5e6f7a8b", output=S3Location.from_uri(OUTPUT))
+    results = BenchmarkResults(stack, "Results", job=job, sla=SLA, outputs=False)
+    template = synth(stack).to_json()
+    props = template["Resources"][stack.get_logical_id(results.resource.node.default_child)]["Properties"]
+    assert props["JobName"] == "nightly-4d5e6f7a8b"
+    assert "Outputs" not in template
+
+
+ERRORS = [
+    ({"sla": BenchmarkSla(max_error_rate=2)}, "sla.max_error_rate must be between 0 and 1, got 2"),
+    ({"sla": BenchmarkSla(request_latency_p99_ms=-1)}, "sla.request_latency_p99_ms must be at least 0, got -1"),
+    ({"capacity": CapacityMeasurement(instances=0)}, "capacity.instances must be at least 1, got 0"),
+    ({"publish": ResultsPublishing()}, "publish needs metric_namespace, parameter_prefix or both"),
+    (
+        {"publish": ResultsPublishing(metric_namespace="AWS/SageMaker")},
+        "publish.metric_namespace cannot be an AWS namespace, got 'AWS/SageMaker'",
+    ),
+    (
+        {"publish": ResultsPublishing(parameter_prefix="genai/b")},
+        "publish.parameter_prefix must start with '/', got 'genai/b'",
+    ),
+    ({"sla": SLA, "wait": JobWait.none()}, "sla, capacity and publish apply to results read in this deployment"),
+    (
+        {"network": BenchmarkNetwork(subnets=[], security_groups=[])},
+        "network needs 1-16 subnets and 1-5 security groups, got 0 and 0",
+    ),
+    ({"job_name_prefix": "-bad"}, "job_name_prefix must be 1-52 letters, digits and hyphens"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), ERRORS, ids=[m[:50] for _, m in ERRORS])
+def test_rejects(kwargs: dict[str, Any], message: str) -> None:
+    stack = new_stack()
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        BenchmarkJob(
+            stack,
+            "B",
+            endpoint=serving(stack),
+            workload_config=workload(stack),
+            output=S3Location.from_uri(OUTPUT),
+            **kwargs,
+        )
+
+
+def test_capacity_and_figures_need_what_they_read() -> None:
+    stack = new_stack()
+    job = BenchmarkJob.from_job_name(stack, "Job", "j", output=S3Location.from_uri(OUTPUT))
+    results = BenchmarkResults(stack, "Results", job=job, outputs=False)
+    with pytest.raises(
+        ValidationError, match=re.escape("max_concurrency_per_instance needs capacity=CapacityMeasurement(...)")
+    ):
+        _ = results.max_concurrency_per_instance
+    with pytest.raises(ValidationError, match="figure got 'P99'; allowed: RequestLatencyP50"):
+        results.figure("P99")
+
+
+def test_wait_bound_defaults_to_two_hours(built: dict[str, Any]) -> None:
+    wait = resource(built, built["bench"].resource)["Properties"]["Wait"]
+    assert wait["TimeoutSeconds"] == int(Duration.hours(2).to_seconds())
