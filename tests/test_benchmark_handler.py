@@ -106,7 +106,7 @@ def test_results_of_a_completed_job_become_attributes(clients) -> None:
 
 
 def test_the_output_is_found_across_listing_pages(clients) -> None:
-    made, stubs = clients
+    _, stubs = clients
     archive = tarball({"profile_export_aiperf.json": profile_v11()})
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
     stubs["s3"].add_response(

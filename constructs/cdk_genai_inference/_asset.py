@@ -14,8 +14,10 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 FUNCTION = "sagemaker_ai_jobs"
 SDK_DISTRIBUTIONS = {
@@ -94,3 +96,13 @@ def _cache_root() -> Path:
         root = Path(tempfile.gettempdir()) / "cdk-genai-inference-assets"
         root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def handler_module(name: str) -> ModuleType:
+    """Import one of the handlers' pure modules (e.g. ``aiperf_results``) for use outside Lambda,
+    from the same files the asset ships. Their names are unique, so appending the folder to the
+    import path shadows nothing."""
+    folder = str(handler_source())
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module(name)

@@ -35,9 +35,8 @@ def find_output(s3: Any, output_location: str, job_name: str) -> tuple[str, str]
     found: list[dict[str, Any]] = []
     token: str | None = None
     while True:
-        page = with_retries(
-            lambda: s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **({"ContinuationToken": token} if token else {}))
-        )
+        paging = {"ContinuationToken": token} if token else {}
+        page = with_retries(lambda paging=paging: s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **paging))
         found += [obj for obj in page.get("Contents", []) if obj["Key"].endswith(OUTPUT_ARCHIVE)]
         token = page.get("NextContinuationToken")
         if not page.get("IsTruncated") or not token:

@@ -1,0 +1,199 @@
+"""``cdk-genai-benchmark-report``: compare benchmark outputs in a table and a throughput-latency chart.
+
+Each input is a local folder, an ``output.tar.gz``, or an ``s3://`` URI (of the archive, or of a job's
+output location, where the newest ``output.tar.gz`` is used). ``--label`` names the inputs, in order.
+The chart plots output tokens per second against p90 request latency, one line per configuration
+through its concurrency levels: the chart that shows "same latency, twice the tokens/s".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._asset import handler_module
+
+COLUMNS = (
+    ("Concurrency", None),
+    ("Req/s", "RequestThroughput"),
+    ("Out tok/s", "OutputTokenThroughput"),
+    ("Lat p50 ms", "RequestLatencyP50"),
+    ("Lat p90 ms", "RequestLatencyP90"),
+    ("Lat p99 ms", "RequestLatencyP99"),
+    ("TTFT p50", "TimeToFirstTokenP50"),
+    ("TTFT p90", "TimeToFirstTokenP90"),
+    ("ITL p50", "InterTokenLatencyP50"),
+    ("ITL p90", "InterTokenLatencyP90"),
+    ("Errors", "ErrorCount"),
+)
+LARGE_DOWNLOAD = 5 * 1024 * 1024
+"""Downloads at least this big report their progress."""
+PLOT_X = "RequestLatencyP90"
+PLOT_Y = "OutputTokenThroughput"
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One compared input: its label and its parsed output."""
+
+    label: str
+    output: Any  # aiperf_results.BenchmarkOutput
+
+
+def main(
+    argv: Sequence[str] | None = None, *, s3: Any = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    parser = argparse.ArgumentParser(prog="cdk-genai-benchmark-report", description=__doc__.splitlines()[0])
+    parser.add_argument("inputs", nargs="+", help="folder, output.tar.gz or s3:// URI")
+    parser.add_argument("--label", action="append", default=[], help="a name per input, in order")
+    parser.add_argument("--plot", type=Path, help="write a PNG chart here")
+    parser.add_argument("--size", default="1200x800", help="chart size in pixels, WIDTHxHEIGHT (default 1200x800)")
+    args = parser.parse_args(argv)
+    if args.label and len(args.label) != len(args.inputs):
+        parser.error(f"--label given {len(args.label)} times for {len(args.inputs)} inputs")
+    try:
+        width, height = (int(part) for part in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size must be WIDTHxHEIGHT in pixels, got {args.size!r}")
+    results = handler_module("aiperf_results")
+    configurations = []
+    for index, spec in enumerate(args.inputs):
+        label = args.label[index] if args.label else _default_label(spec)
+        try:
+            configurations.append(Configuration(label, load_input(spec, s3=s3, progress=err)))
+        except (results.ResultsError, OSError) as error:
+            print(f"error: {spec}: {error}", file=err)
+            return 1
+    out.write(table(configurations))
+    if args.plot:
+        plot(configurations, args.plot, width, height)
+        print(f"wrote {args.plot} ({width}x{height})", file=err)
+    return 0
+
+
+def load_input(spec: str, *, s3: Any = None, progress: TextIO = sys.stderr) -> Any:
+    """Parse one input: local path or S3 URI."""
+    results = handler_module("aiperf_results")
+    if not spec.startswith("s3://"):
+        return results.load_path(Path(spec))
+    client = s3 or _s3_client()
+    bucket, key = _archive_location(client, spec)
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / "output.tar.gz"
+        response = client.get_object(Bucket=bucket, Key=key)
+        report = _progress(f"s3://{bucket}/{key}", int(response.get("ContentLength") or 0), progress)
+        with local.open("wb") as file:
+            for chunk in response["Body"].iter_chunks(chunk_size=1024 * 1024):
+                file.write(chunk)
+                report(len(chunk))
+        return results.load_path(local)
+
+
+def table(configurations: Sequence[Configuration]) -> str:
+    """A plain-text comparison: one row per configuration and concurrency level."""
+    header = ["Configuration", *(name for name, _ in COLUMNS)]
+    rows = [header]
+    for configuration in configurations:
+        for run in sorted(configuration.output.runs, key=lambda r: r.concurrency or 0):
+            figures = run.headline()
+            cells = [configuration.label, str(run.concurrency) if run.concurrency is not None else "-"]
+            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for _, key in COLUMNS[1:]]
+            rows.append(cells)
+        if configuration.output.failure_reason:
+            rows.append([f"  ! {configuration.output.failure_reason}"] + [""] * len(COLUMNS))
+    widths = [max(len(row[i]) for row in rows if not row[0].startswith("  !")) for i in range(len(header))]
+    lines = []
+    for row in rows:
+        if row[0].startswith("  !"):
+            lines.append(row[0])
+            continue
+        lines.append(
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines) + "\n"
+
+
+def plot(configurations: Sequence[Configuration], path: Path, width: int, height: int) -> None:
+    """Throughput against latency, one line per configuration, points labelled with concurrency."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import pyplot
+    except ImportError as error:  # pragma: no cover - depends on the install
+        raise SystemExit("the chart needs matplotlib: pip install 'cdk-genai-inference[report]'") from error
+    dpi = 100
+    figure, axes = pyplot.subplots(figsize=(width / dpi, height / dpi), dpi=dpi)
+    for configuration in configurations:
+        points = [
+            (figures[PLOT_X], figures[PLOT_Y], run.concurrency)
+            for run in sorted(configuration.output.runs, key=lambda r: r.concurrency or 0)
+            if (figures := run.headline())[PLOT_X] is not None and figures[PLOT_Y] is not None
+        ]
+        if not points:
+            continue
+        xs, ys, levels = zip(*points, strict=True)
+        axes.plot(xs, ys, marker="o", label=configuration.label)
+        for x, y, level in points:
+            if level is not None:
+                axes.annotate(f"c={level}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    axes.set_xlabel("p90 request latency (ms)")
+    axes.set_ylabel("output tokens per second")
+    axes.set_title("Throughput against latency per configuration")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.savefig(path, dpi=dpi)
+    pyplot.close(figure)
+
+
+def _archive_location(client: Any, uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    if key.endswith(".tar.gz"):
+        return bucket, key
+    benchmark_logic = handler_module("benchmark_logic")
+    return benchmark_logic.find_output(client, uri, job_name="")  # type: ignore[no-any-return]
+
+
+def _progress(name: str, total: int, stream: TextIO) -> Callable[[int], None]:
+    """Report a download every 10 % (only for downloads large enough to wait for)."""
+    state = {"done": 0, "shown": -1}
+
+    def update(chunk: int) -> None:
+        state["done"] += chunk
+        if total < LARGE_DOWNLOAD:
+            return
+        tenth = state["done"] * 10 // total
+        if tenth > state["shown"]:
+            state["shown"] = tenth
+            print(f"downloading {name}: {state['done'] / 1e6:.0f} of {total / 1e6:.0f} MB ({tenth * 10}%)", file=stream)
+
+    return update
+
+
+def _s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+def _default_label(spec: str) -> str:
+    parts = [p for p in spec.rstrip("/").replace("s3://", "").split("/") if p and p not in ("output", "output.tar.gz")]
+    return parts[-1] if parts else spec
+
+
+def _cell(value: float | None, *, whole: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if whole or abs(value) >= 100 else f"{value:.2f}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
