@@ -280,7 +280,7 @@ def test_create_and_update_complete_at_once(sm):
 @pytest.mark.parametrize(
     ("status", "failure", "now", "expected"),
     [
-        ("Completed", None, 10.0, ("SUCCESS", f"AI recommendation job {JOB} completed")),
+        ("Completed", None, 10.0, ("SUCCESS", f"AI recommendation job {JOB} finished Completed")),
         (
             "Failed",
             "AlgorithmError: CUDA out of memory on ml.g5.12xlarge",

@@ -140,7 +140,7 @@ def plot(configurations: Sequence[Configuration], path: Path, width: int, height
         ]
         if not points:
             continue
-        xs, ys, levels = zip(*points, strict=True)
+        xs, ys, _ = zip(*points, strict=True)
         axes.plot(xs, ys, marker="o", label=configuration.label)
         for x, y, level in points:
             if level is not None:
