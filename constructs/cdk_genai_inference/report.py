@@ -159,7 +159,7 @@ def _archive_location(client: Any, uri: str) -> tuple[str, str]:
     if key.endswith(".tar.gz"):
         return bucket, key
     benchmark_logic = handler_module("benchmark_logic")
-    return benchmark_logic.find_output(client, uri, job_name="")  # type: ignore[no-any-return]
+    return benchmark_logic.find_output(client, uri, job_name="")
 
 
 def _progress(name: str, total: int, stream: TextIO) -> Callable[[int], None]:
