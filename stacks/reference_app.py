@@ -23,7 +23,7 @@ def build(app: cdk.App, **stack_options: Any) -> dict[str, cdk.Stack]:
     }
     stage_one = RecommendationJobStack(app, "GenAiRecommendation", recommendation=recommendation, **stack_options)
     stacks["GenAiRecommendation"] = stage_one
-    stacks["GenAiRecommendedServing"] = RecommendedServingStack(
+    stage_two = RecommendedServingStack(
         app,
         "GenAiRecommendedServing",
         job_name=stage_one.job.job_name,
@@ -31,4 +31,8 @@ def build(app: cdk.App, **stack_options: Any) -> dict[str, cdk.Stack]:
         serving=serving,
         **stack_options,
     )
+    # Deploy order only: in a pipeline, stage two runs once the job has completed (a later run, or
+    # after a manual approval); before that it fails, naming the job's status.
+    stage_two.add_dependency(stage_one)
+    stacks["GenAiRecommendedServing"] = stage_two
     return stacks

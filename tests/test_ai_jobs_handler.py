@@ -129,7 +129,7 @@ def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(sm, sfn
     stepfunctions, sfn_stub = sfn
     wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
-    payload = {"Kind": "RecommendationJob", "JobName": JOB, "HandleUrl": HANDLE, "Deadline": 4600.0, "PollSeconds": 60}
+    payload = {"Kind": "RecommendationJob", "JobName": JOB, "HandleUrl": HANDLE, "Deadline": 4480.0, "PollSeconds": 60}
     sfn_stub.add_response(
         "start_execution",
         {"executionArn": f"{WAITER}:run", "startDate": dt.datetime(2026, 11, 21, tzinfo=dt.UTC)},
@@ -175,11 +175,11 @@ def test_throttling_is_retried_with_backoff(sm, no_backoff):
 
 def test_throttling_that_never_ends_fails_after_the_last_attempt(sm, no_backoff):
     sagemaker, stub = sm
-    for _ in range(8):
+    for _ in range(6):
         stub.add_client_error("create_ai_recommendation_job", "ThrottlingException", "Rate exceeded")
     with pytest.raises(logic.JobError, match="ThrottlingException"):
         logic.on_event(sagemaker, event("Create", JOB_PROPS))
-    assert len(no_backoff) == 7
+    assert len(no_backoff) == 5
 
 
 def test_access_denied_fails_clearly_without_retrying(sm, no_backoff):
@@ -213,15 +213,16 @@ def test_a_changed_definition_creates_a_new_job(sm):
     assert result["PhysicalResourceId"] == "genai-rec-00aa11bb22"  # new id: CloudFormation deletes the old job
 
 
-def test_an_update_of_tags_only_keeps_the_job(sm):
+def test_an_update_of_tags_only_retags_the_job_in_place(sm):
     sagemaker, stub = sm
-    tagged = {**REQUEST, "Tags": [{"Key": "team", "Value": "ml"}]}
+    old = {**REQUEST, "Tags": [{"Key": "team", "Value": "ml"}, {"Key": "cost-center", "Value": "42"}]}
+    new = {**REQUEST, "Tags": [{"Key": "team", "Value": "ml-platform"}]}
     stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
-    result = logic.on_event(
-        sagemaker,
-        event("Update", {**JOB_PROPS, "Request": tagged}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
-    )
-    assert result == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
+    stub.add_response("delete_tags", {}, {"ResourceArn": JOB_ARN, "TagKeys": ["cost-center"]})
+    stub.add_response("add_tags", {"Tags": new["Tags"]}, {"ResourceArn": JOB_ARN, "Tags": new["Tags"]})
+    old_props = {**JOB_PROPS, "Request": old}
+    update = event("Update", {**JOB_PROPS, "Request": new}, PhysicalResourceId=JOB, OldResourceProperties=old_props)
+    assert logic.on_event(sagemaker, update) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
 
 
 def test_a_deploy_time_only_change_is_refused_with_the_remedy(sm):
@@ -451,3 +452,125 @@ def test_expected_performance_accepts_both_spellings_of_the_average():
         "TimeToFirstTokenP50": 210.5,
         "ClientSideConcurrency": 16.0,
     }
+
+
+# ---------------------------------------------------------------------------------------------- robustness
+
+
+def test_switching_an_existing_job_to_waiting_starts_its_waiter(sm, sfn):
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
+    stub.add_response("describe_ai_recommendation_job", described("Completed"), {"AIRecommendationJobName": JOB})
+    sfn_stub.add_response(
+        "start_execution", {"executionArn": f"{WAITER}:x", "startDate": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
+    )
+    update = event("Update", {**JOB_PROPS, "Wait": wait}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS)
+    assert logic.on_event(sagemaker, update, stepfunctions)["PhysicalResourceId"] == JOB
+
+
+def test_a_poll_that_cannot_read_the_job_fails_the_deployment_at_once(sm):
+    sagemaker, stub = sm
+    stub.add_client_error("describe_ai_recommendation_job", "AccessDeniedException", "not authorized", 400)
+    result = logic.poll_job(sagemaker, "RecommendationJob", JOB, deadline=1e12, now=0.0)
+    assert result.done
+    assert result.signal["Status"] == "FAILURE"
+    assert (
+        result.signal["Reason"] == f"checking AI recommendation job {JOB} failed: AccessDeniedException: not authorized"
+    )
+
+
+def test_a_waiter_whose_polls_failed_signals_the_cause(monkeypatch):
+    sent: list[bytes] = []
+    monkeypatch.setattr(ai_jobs_handler, "_put", lambda url, body: sent.append(body))
+    step = {
+        "Kind": "BenchmarkJob",
+        "JobName": "b",
+        "HandleUrl": HANDLE,
+        "Error": {"Error": "Lambda.Unknown", "Cause": "Task timed out"},
+    }
+    assert ai_jobs_handler.poll(step, None)["Done"] is True
+    signal = json.loads(sent[0])
+    assert (signal["Status"], signal["Reason"]) == (
+        "FAILURE",
+        "the waiter for AI benchmark job b failed: Task timed out",
+    )
+
+
+def test_resolution_reports_access_denied_on_a_package_clearly(sm):
+    sagemaker, stub = sm
+    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
+    stub.add_client_error(
+        "describe_model_package", "AccessDeniedException", "not authorized to DescribeModelPackage", 400
+    )
+    with pytest.raises(
+        logic.JobError, match=f"reading model package .*/{JOB}/1 for ml.g6.12xlarge failed: AccessDeniedException"
+    ):
+        logic.on_event(sagemaker, event("Create", RESOLVE))
+
+
+def test_concurrency_per_instance_divides_the_configurations_concurrency():
+    pool = logic.ResolvedPool(
+        "ml.g6e.12xlarge",
+        1,
+        "arn",
+        "spec",
+        instance_count=2,
+        copies_per_instance=1,
+        performance={"ClientSideConcurrency": 24.0},
+    )
+    assert pool.concurrency_per_instance == 12
+
+
+def test_the_response_keeps_what_the_stack_reads_and_fails_on_what_is_missing():
+    pools = [
+        logic.ResolvedPool(
+            f"ml.g{i}.48xlarge",
+            i,
+            "arn:aws:sagemaker:us-west-2:111122223333:model-package/" + "x" * 60 + "/1",
+            "s" * 60,
+            1,
+            1,
+            {
+                **{f"Metric{m}WithALongNameP99": float(m) for m in range(12)},
+                "ClientSideConcurrency": 8.0,
+                "RequestLatencyP90": 900.0,
+            },
+        )
+        for i in range(1, 6)
+    ]
+    data = logic.resolution_response(JOB, pools, "id", needs_concurrency=[1, 2], metrics=["RequestLatencyP90"])["Data"]
+    assert len(json.dumps(data)) <= logic.RESPONSE_LIMIT_BYTES
+    assert (
+        data["Pool5.RequestLatencyP90"] == "900" and "Pool1.Metric0WithALongNameP99" not in data
+    )  # trimmed to what is read
+    assert data["Pool2.MaxConcurrencyPerInstance"] == "8"
+    bare = [logic.ResolvedPool("ml.g6.12xlarge", 1, "arn", "spec", 1, 1, {"RequestThroughput": 2.0})]
+    with pytest.raises(
+        logic.JobError,
+        match="reports no ClientSideConcurrency \\(it reports RequestThroughput\\); give that pool a max_concurrency",
+    ):
+        logic.resolution_response(JOB, bare, "id", needs_concurrency=[1])
+    with pytest.raises(logic.JobError, match="reports no TimeToFirstTokenP90"):
+        logic.resolution_response(JOB, bare, "id", metrics=["TimeToFirstTokenP90"])
+    with pytest.raises(logic.JobError, match="exceed CloudFormation's 4 KB response limit"):
+        logic.resolution_response(JOB, pools, "id", metrics=[f"Metric{m}WithALongNameP99" for m in range(12)])
+
+
+def test_a_resolution_update_resolves_again(sm):
+    sagemaker, stub = sm
+    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
+    stub_packages(stub, 1)
+    props = {**RESOLVE, "InstanceTypes": ["ml.g5.12xlarge"]}
+    update = event("Update", props, PhysicalResourceId=f"{JOB}:priority", OldResourceProperties=RESOLVE)
+    assert logic.on_event(sagemaker, update)["Data"]["Pool1.InstanceType"] == "ml.g5.12xlarge"
+
+
+def test_the_entry_point_dispatches_with_its_own_clients(monkeypatch, sm):
+    sagemaker, stub = sm
+    monkeypatch.setattr(ai_jobs_handler, "sagemaker", lambda: sagemaker)
+    stepfunctions = client("stepfunctions")
+    monkeypatch.setattr(ai_jobs_handler.boto3, "client", lambda service, **_: {"stepfunctions": stepfunctions}[service])
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    as_cloudformation_sends_it = {**JOB_PROPS, "Request": {**REQUEST, "OptimizeModel": "true"}}
+    assert ai_jobs_handler.on_event(event("Create", as_cloudformation_sends_it), None)["PhysicalResourceId"] == JOB

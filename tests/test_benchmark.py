@@ -278,7 +278,7 @@ ERRORS = [
         {"network": BenchmarkNetwork(subnets=[], security_groups=[])},
         "network needs 1-16 subnets and 1-5 security groups, got 0 and 0",
     ),
-    ({"job_name_prefix": "-bad"}, "job_name_prefix must be 1-52 letters, digits and hyphens"),
+    ({"job_name_prefix": "-bad"}, "job_name_prefix must be 1-52 lower-case letters, digits and hyphens"),
 ]
 
 

@@ -220,9 +220,8 @@ def test_execution_role_reads_the_model_writes_the_output_and_nothing_broader(bu
         by_action[("sagemaker-mlflow:*", "sagemaker:CallMlflowAppApi", "sagemaker:DescribeMlflowApp")]["Resource"]
         == MLFLOW
     )
-    quotas = by_action[
-        ("servicequotas:GetAWSDefaultServiceQuota", "servicequotas:GetServiceQuota", "servicequotas:ListServiceQuotas")
-    ]
+    quotas = by_action[("servicequotas:GetAWSDefaultServiceQuota", "servicequotas:GetServiceQuota")]
+    assert by_action[("servicequotas:ListServiceQuotas",)]["Resource"] == "*"  # no resource ARNs exist for it
     assert ":servicequotas:us-west-2:111122223333:sagemaker/*" in json.dumps(quotas["Resource"])
 
 
@@ -240,8 +239,8 @@ def test_pools_take_the_recommendations_concurrency_unless_overridden(built: dic
     resolution_id = built["stack"].get_logical_id(built["models"].resource.node.default_child)
     expression = built["stack"].resolve(built["scaling"].expression)
     parts = expression["Fn::Join"][1]
-    assert {"Fn::GetAtt": [resolution_id, "Pool1.ClientSideConcurrency"]} in parts
-    assert {"Fn::GetAtt": [resolution_id, "Pool2.ClientSideConcurrency"]} in parts
+    assert {"Fn::GetAtt": [resolution_id, "Pool1.MaxConcurrencyPerInstance"]} in parts
+    assert {"Fn::GetAtt": [resolution_id, "Pool2.MaxConcurrencyPerInstance"]} in parts
     assert "FILL(g5_12xlarge_sum,0)/6)" in "".join(p for p in parts if isinstance(p, str))
 
 
@@ -301,7 +300,7 @@ ERRORS = [
     ),
     (
         {"job_name_prefix": "my_job"},
-        "job_name_prefix must be 1-52 letters, digits and hyphens (not at the ends), got 'my_job'",
+        "job_name_prefix must be 1-52 lower-case letters, digits and hyphens (not at the ends), got 'my_job'",
     ),
     (
         {"mlflow": MlflowTracking("arn:short")},
@@ -369,4 +368,93 @@ def test_resolving_an_imported_job_needs_instance_types() -> None:
     stack = new_stack()
     job = RecommendationJob.from_job_name(stack, "Job", "elsewhere")
     with pytest.raises(ValidationError, match="instance_types is required"):
+        RecommendedModels(stack, "Models", job=job)
+
+
+def test_a_changed_workload_gets_a_new_name_and_so_does_its_job() -> None:
+    def names(tokens: int) -> tuple[str, str]:
+        stack = new_stack()
+        workload = WorkloadConfig(stack, "Workload", input_tokens=TokenDistribution(tokens))
+        job = RecommendationJob(stack, "Job", **job_props(stack))
+        return workload.workload_config_name, job.job_name
+
+    first, second = names(3500), names(550)
+    assert first[0] != second[0] and first[1] != second[1]
+    assert names(3500) == first
+
+
+def test_tags_change_in_place_without_a_new_job() -> None:
+    stack = new_stack()
+    plain = RecommendationJob(stack, "Job", **job_props(stack))
+    other = new_stack()
+    tagged = RecommendationJob(other, "Job", **job_props(other, tags={"team": "ml"}))
+    assert plain.job_name == tagged.job_name
+
+
+def test_expected_figures_are_requested_from_the_resolver() -> None:
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack))
+    models = RecommendedModels(stack, "Models", job=job, max_concurrency={"ml.g5.12xlarge": 6})
+    throughput = models.expected(1, "OutputTokenThroughput")
+    models.expected(3, "RequestLatencyP90")
+    props = synth(stack).to_json()["Resources"][stack.get_logical_id(models.resource.node.default_child)]["Properties"]
+    assert props["ExpectedMetrics"] == ["OutputTokenThroughput", "RequestLatencyP90"]
+    assert props["ConcurrencyFor"] == [1, 2]  # pool 3 has its own max_concurrency
+    assert stack.resolve(throughput) == {
+        "Fn::GetAtt": [stack.get_logical_id(models.resource.node.default_child), "Pool1.OutputTokenThroughput"]
+    }
+
+
+def test_the_services_own_choice_of_instance_types_is_resolved_by_rank() -> None:
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack, instance_types=[]))
+    models = RecommendedModels(stack, "Models", job=job, order=PoolOrder.RANKING, pool_count=2)
+    InstancePoolEndpoint(stack, "Endpoint", instance_pools=models.instance_pools, dashboard=False)
+    template = synth(stack).to_json()
+    props = template["Resources"][stack.get_logical_id(models.resource.node.default_child)]["Properties"]
+    assert (props["InstanceTypes"], props["PoolCount"], props["Order"]) == ([], 2, "ranking")
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda s, job: RecommendedModels(
+                s, "M", job=job, order=PoolOrder.RANKING, max_concurrency={"ml.g6.12xlarge": 4}
+            ),
+            "max_concurrency cannot be combined with order=PoolOrder.RANKING",
+        ),
+        (
+            lambda s, job: RecommendedModels(s, "M", job=job, pool_count=2),
+            "pool_count (2) must match the 3 instance types",
+        ),
+        (
+            lambda s, job: RecommendedModels(
+                s, "M", job=RecommendationJob.from_job_name(s, "I", "x"), order=PoolOrder.RANKING
+            ),
+            "instance_types is required, unless order=PoolOrder.RANKING and pool_count",
+        ),
+        (
+            lambda s, job: RecommendedModels(s, "M", job=job).expected(4, "RequestLatencyP90"),
+            "position must be between 1 and 3, got 4",
+        ),
+        (
+            lambda s, job: RecommendedModels(s, "M", job=job).expected(1, "p90"),
+            "metric must be a name such as OutputTokenThroughput",
+        ),
+    ],
+)
+def test_resolution_rules(build: Any, message: str) -> None:
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack))
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        build(stack, job)
+
+
+def test_a_job_this_deployment_does_not_wait_for_cannot_be_resolved_in_it() -> None:
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack, wait=JobWait.none()))
+    with pytest.raises(
+        ValidationError, match=re.escape("job does not wait (JobWait.none()), so this deployment cannot resolve it")
+    ):
         RecommendedModels(stack, "Models", job=job)

@@ -57,8 +57,9 @@ def test_serving_stack_matches_snapshot(templates: dict[str, dict[str, Any]], sn
     assert mask_volatile(templates["GenAiServing"]) == snapshot_json
 
 
-def test_recommend_to_serve_stack_matches_snapshot(templates: dict[str, dict[str, Any]], snapshot_json) -> None:
-    assert mask_volatile(templates["GenAiRecommendToServe"]) == snapshot_json
+@pytest.mark.parametrize("name", ["GenAiRecommendToServe", "GenAiRecommendation", "GenAiRecommendedServing"])
+def test_recommendation_stacks_match_snapshots(templates: dict[str, dict[str, Any]], name: str, snapshot_json) -> None:
+    assert mask_volatile(templates[name]) == snapshot_json
 
 
 def test_minimal_stack_matches_snapshot(snapshot_json) -> None:
@@ -180,6 +181,6 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
         "rolls back on 3 alarm(s)",
         "the deployment waits up to 12 h for it (checks every 5 min)",
         "the deployment starts it and moves on",
-        "1  ml.g6e.12xlarge    max <Pool1.ClientSideConcurrency>",
+        "1  ml.g6e.12xlarge    max <Pool1.MaxConcurrencyPerInstance>",
     ):
         assert expected in summary, expected

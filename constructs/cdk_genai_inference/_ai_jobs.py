@@ -120,6 +120,13 @@ class AiJobsProvider(Construct):
             payload_response_only=True,
             retry_on_service_exceptions=True,
         )
+        # A poll that keeps failing (permissions, a broken handle) must not leave the deployment
+        # waiting for hours: retry, then signal the failure through the same function.
+        poll.add_retry(errors=["States.ALL"], interval=Duration.seconds(30), max_attempts=3, backoff_rate=2)
+        report = tasks.LambdaInvoke(
+            self, "SignalWaiterFailure", lambda_function=self.poll, payload_response_only=True
+        ).next(sfn.Fail(self, "WaiterFailed", error="WaiterFailed", cause="polling failed; the deployment was told"))
+        poll.add_catch(report, errors=["States.ALL"], result_path="$.Error")
         wait = sfn.Wait(self, "WaitBeforeNextPoll", time=sfn.WaitTime.seconds_path("$.PollSeconds"))
         done = sfn.Succeed(self, "Signalled")
         definition = poll.next(

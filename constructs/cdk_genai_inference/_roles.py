@@ -52,8 +52,8 @@ def sagemaker_execution_role(scope: Construct, id: str, description: str) -> iam
     acknowledge_wildcards(
         role,
         ["*"],
-        "cloudwatch:PutMetricData and ecr:GetAuthorizationToken support no resource ARNs; "
-        "PutMetricData is limited to SageMaker's namespaces by a condition.",
+        "cloudwatch:PutMetricData (and ecr:GetAuthorizationToken, where an image is pulled) support no "
+        "resource ARNs; PutMetricData is limited to SageMaker's namespaces by a condition.",
     )
     return role
 

@@ -237,7 +237,8 @@ class BenchmarkJob(Resource):
             }
         if tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-        definition = {**request, "RunToken": run_token, "EndpointDefinition": _endpoint_definition(endpoint)}
+        identity = {k: v for k, v in request.items() if k != "Tags"}  # tags change in place
+        definition = {**identity, "RunToken": run_token, "EndpointDefinition": _endpoint_definition(endpoint)}
         name = job_name(self, job_name_prefix, definition)
         request = {"AIBenchmarkJobName": name, **request}
         validate_request("CreateAIBenchmarkJob", request)
@@ -254,6 +255,7 @@ class BenchmarkJob(Resource):
                 "sagemaker:StopAIBenchmarkJob",
                 "sagemaker:DeleteAIBenchmarkJob",
                 "sagemaker:AddTags",
+                "sagemaker:DeleteTags",
             ],
             [self.job_arn],
         )

@@ -160,8 +160,9 @@ def job_name(scope: Construct, prefix: str | None, request: dict[str, Any]) -> s
     CloudFormation replaces the old one); a retried Create finds the job it already started."""
     definition = json.dumps(Stack.of(scope).resolve(request), sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(definition.encode()).hexdigest()[:HASH_LENGTH]
-    stem = prefix or Names.unique_resource_name(scope, max_length=JOB_NAME_MAX - HASH_LENGTH - 1, separator="-")
-    stem = re.sub(r"[^a-zA-Z0-9-]", "-", stem).strip("-")[: JOB_NAME_MAX - HASH_LENGTH - 1].rstrip("-")
+    # Lower case: SageMaker writes resource names into ARNs in lower case, and IAM compares exactly.
+    stem = prefix or Names.unique_resource_name(scope, max_length=JOB_NAME_MAX - HASH_LENGTH - 1, separator="-").lower()
+    stem = re.sub(r"[^a-z0-9-]", "-", stem).strip("-")[: JOB_NAME_MAX - HASH_LENGTH - 1].rstrip("-")
     return f"{stem}-{digest}"
 
 
@@ -169,9 +170,10 @@ def check_job_name_prefix(prefix: str | None) -> None:
     if prefix is None or unresolved(prefix):
         return
     limit = JOB_NAME_MAX - HASH_LENGTH - 1
-    if not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", prefix) or len(prefix) > limit:
+    if not re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", prefix) or len(prefix) > limit:
         raise ValidationError(
-            f"job_name_prefix must be 1-{limit} letters, digits and hyphens (not at the ends), got {prefix!r}"
+            f"job_name_prefix must be 1-{limit} lower-case letters, digits and hyphens (not at the ends), "
+            f"got {prefix!r} (lower case keeps the job's IAM ARN exact)"
         )
 
 
@@ -208,9 +210,10 @@ def job_resource(
     provider = AiJobsProvider.of(scope)
     properties: dict[str, Any] = {"Kind": kind, "Request": request}
     handle = None
+    suffix = ""
     if wait.timeout is not None:
-        # New ids per job name: a wait condition cannot be signalled twice, so a new job needs a new one.
-        suffix = name[-HASH_LENGTH:]
+        # New ids per job and bound: a wait condition can be neither signalled twice nor updated.
+        suffix = f"{name[-HASH_LENGTH:]}{int(wait.timeout.to_seconds())}"
         handle = CfnWaitConditionHandle(scope, f"WaitHandle{suffix}")
         properties["Wait"] = {
             "StateMachineArn": provider.waiter_arn,
@@ -228,9 +231,10 @@ def job_resource(
     depend_on_policy(resource, provider.role)
     if handle is None or wait.timeout is None:
         return resource, resource
+    resource.node.add_dependency(provider.waiter)  # the job starts the waiter by name
     condition = CfnWaitCondition(
         scope,
-        f"Completion{name[-HASH_LENGTH:]}",
+        f"Completion{suffix}",
         handle=handle.ref,
         timeout=str(int(wait.timeout.to_seconds())),
         count=1,

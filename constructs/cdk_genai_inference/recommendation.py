@@ -17,7 +17,7 @@ from . import service_model
 from ._ai_jobs import AiJobsProvider
 from ._nag import acknowledge_wildcards
 from ._roles import depend_on_policy, sagemaker_execution_role
-from ._validate import check_choice, check_unique, unresolved
+from ._validate import check_choice, check_range, check_unique, unresolved
 from .errors import ValidationError
 from .jobs import (
     JobWait,
@@ -186,7 +186,8 @@ class RecommendationJob(Resource):
             "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()] or None,
         }
         request = _drop_none(request)
-        name = job_name(self, job_name_prefix, {**request, "RunToken": run_token})
+        identity = {k: v for k, v in request.items() if k != "Tags"}  # tags change in place
+        name = job_name(self, job_name_prefix, {**identity, "RunToken": run_token})
         request = {"AIRecommendationJobName": name, **request}
         validate_request("CreateAIRecommendationJob", request)
 
@@ -208,6 +209,7 @@ class RecommendationJob(Resource):
                 "sagemaker:StopAIRecommendationJob",
                 "sagemaker:DeleteAIRecommendationJob",
                 "sagemaker:AddTags",
+                "sagemaker:DeleteTags",
             ],
             [self.job_arn],
         )
@@ -256,20 +258,45 @@ class RecommendationJob(Resource):
         quotas = stack.format_arn(service="servicequotas", resource="sagemaker", resource_name="*")
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=[
-                    "servicequotas:GetServiceQuota",
-                    "servicequotas:GetAWSDefaultServiceQuota",
-                    "servicequotas:ListServiceQuotas",
-                ],
+                actions=["servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota"],
                 resources=[quotas],
+            )
+        )
+        role.add_to_policy(iam.PolicyStatement(actions=["servicequotas:ListServiceQuotas"], resources=["*"]))
+        _grant_image_pull(role)
+        group = _group_name(model_package_group) if model_package_group else None
+        # The service registers the recommended model package (in a group named after the job by default).
+        packages = [
+            stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=group or "*"),
+            stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{group or '*'}/*"),
+        ]
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "sagemaker:CreateModelPackageGroup",
+                    "sagemaker:DescribeModelPackageGroup",
+                    "sagemaker:CreateModelPackage",
+                    "sagemaker:DescribeModelPackage",
+                ],
+                resources=packages,
+            )
+        )
+        # The service creates its candidate endpoints and benchmark runs with this same role.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iam:PassRole"],
+                resources=[role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
         if mlflow is not None:
             mlflow.grant(role)
         acknowledge_wildcards(
             role,
-            [quotas],
-            "The service reads SageMaker's own quotas (which ones depends on the instance types it tries).",
+            [quotas, "*", *packages],
+            "The service reads SageMaker's quotas for the instance types it tries (ListServiceQuotas has no "
+            "resource ARN), and registers the recommendation in a model package group named after the job "
+            "(its name includes a definition hash, so the group's ARN is not known when the role is defined).",
         )
         return role
 
@@ -279,9 +306,8 @@ class _ImportedRecommendationJob(Resource):
         super().__init__(scope, id)
         self.job_name = name
         self.model_package_group = model_package_group or name
-        resolved = name if unresolved(name) else name.lower()
         self.job_arn = Stack.of(scope).format_arn(
-            service="sagemaker", resource="ai-recommendation-job", resource_name=resolved
+            service="sagemaker", resource="ai-recommendation-job", resource_name=_lower(name)
         )
 
 
@@ -289,7 +315,7 @@ class _ImportedRecommendationJob(Resource):
 class ResolvedPool:
     """One pool of ``RecommendedModels``: the recommendation chosen for an instance type.
 
-    Every attribute is a deploy-time value (a token) read from the job's completed output.
+    Every attribute but ``model`` is a deploy-time value (a token) read from the completed job.
     """
 
     instance_type: str
@@ -298,7 +324,8 @@ class ResolvedPool:
     inference_specification_name: str
     instance_count: float
     copies_per_instance: float
-    client_side_concurrency: float
+    max_concurrency_per_instance: float
+    """``ClientSideConcurrency`` of the recommended configuration divided by its instance count."""
 
 
 class RecommendedModels(Resource):
@@ -309,19 +336,22 @@ class RecommendedModels(Resource):
     type, instance and copy counts and the expected performance. A native ``AWS::SageMaker::Model``
     runs each (model package plus specification name). ``instance_pools`` then feeds
     ``InstancePoolEndpoint`` directly; a pool without ``max_concurrency`` takes the recommendation's
-    ``ClientSideConcurrency``, so weighted scaling needs no hand-typed numbers.
+    ``ClientSideConcurrency`` per instance, so weighted scaling needs no hand-typed numbers.
 
-    The deployment fails with a clear message when the job has not completed (its status and
-    failure reason), when it made no recommendation for a requested instance type (naming those it
-    did recommend), or when a model package is missing.
+    The deployment fails with a clear message when the job has not completed (its status and failure
+    reason), when it made no recommendation for a requested instance type (naming those it did
+    recommend), when a model package is missing, or when a figure the stack reads is not reported.
 
     Args:
-        job: The job (``RecommendationJob`` waits for it when created with ``JobWait.in_deployment``).
+        job: A ``RecommendationJob`` that waits in this deployment, or one imported by name.
         instance_types: Pools to resolve, 1-5 (and within the job's instance types).
             Default: - the job's ``instance_types``
         order: ``PRIORITY`` (the order of ``instance_types``) or ``RANKING`` (the job's ranking).
             Default: PRIORITY
-        max_concurrency: Override per instance type. Default: - the recommendation's concurrency
+        pool_count: With ``RANKING`` and no instance types (the service chose them): serve the job's
+            best ``pool_count`` instance types, 1-5. Default: - the number of instance types
+        max_concurrency: Override per instance type (``PRIORITY`` order only). Default: - the
+            recommendation's concurrency per instance
         role: Execution role of the models. Default: - a least-privilege role
         model_data: S3 locations the models read (the job output and the original weights);
             needed only for an imported job. Default: - the job's output and model source
@@ -335,33 +365,23 @@ class RecommendedModels(Resource):
         job: IRecommendationJob,
         instance_types: Sequence[str] = (),
         order: PoolOrder = PoolOrder.PRIORITY,
+        pool_count: int | None = None,
         max_concurrency: Mapping[str, float] | None = None,
         role: iam.IRole | None = None,
         model_data: Sequence[S3Location] = (),
     ) -> None:
-        types = list(instance_types) or list(getattr(job, "instance_types", []))
-        if not types:
-            raise ValidationError("instance_types is required: the job does not say which instance types it considered")
-        if len(types) > MAX_POOLS:
-            raise ValidationError(f"instance_types allows at most {MAX_POOLS} pools, got {len(types)}")
-        check_unique("instance_types", types)
         job_types = list(getattr(job, "instance_types", []))
-        for index, instance_type in enumerate(types):
-            if job_types:
-                check_choice(f"instance_types[{index}]", instance_type, job_types, "instance type of this job")
-        if not isinstance(order, PoolOrder):
-            raise ValidationError(f"order must be a PoolOrder, got {order!r}")
-        unknown = set(max_concurrency or {}) - set(types)
-        if unknown:
-            raise ValidationError(
-                f"max_concurrency names instance types that are not pools: {', '.join(sorted(unknown))}"
-            )
+        types = list(instance_types) or job_types
+        count = _check_resolution(job, types, job_types, order, pool_count, max_concurrency or {})
         super().__init__(scope, id)
 
         provider = AiJobsProvider.of(self)
-        provider.grant(["sagemaker:DescribeAIRecommendationJob"], [job.job_arn])
+        job_arns = list(dict.fromkeys([job.job_arn, _arn_as_given(self, job.job_name)]))
+        provider.grant(["sagemaker:DescribeAIRecommendationJob"], job_arns)
         packages = Stack.of(self).format_arn(
-            service="sagemaker", resource="model-package", resource_name=f"{_lower(job.model_package_group)}/*"
+            service="sagemaker",
+            resource="model-package",
+            resource_name=f"{_lower(_group_name(job.model_package_group))}/*",
         )
         provider.grant(["sagemaker:DescribeModelPackage"], [packages])
         acknowledge_wildcards(
@@ -369,6 +389,8 @@ class RecommendedModels(Resource):
             [packages],
             "The recommended model package versions of the job's group are numbered by the service.",
         )
+        overrides = dict(max_concurrency or {})
+        self._expected: list[str] = []
         self.resource = CustomResource(
             self,
             "Resource",
@@ -379,6 +401,9 @@ class RecommendedModels(Resource):
                 "JobName": job.job_name,
                 "InstanceTypes": types,
                 "Order": order.value,
+                "PoolCount": count,
+                "ConcurrencyFor": [i for i, t in enumerate(types or [None] * count, start=1) if t not in overrides],
+                "ExpectedMetrics": [],
             },
         )
         completion: IDependable | None = getattr(job, "completion", None)
@@ -387,9 +412,9 @@ class RecommendedModels(Resource):
 
         self.role: iam.IRole = role or self._default_role(job, model_data)
         self.pools: list[ResolvedPool] = []
-        for position, declared in enumerate(types, start=1):
+        for position in range(1, count + 1):
             attr = self._attribute
-            instance_type = declared if order is PoolOrder.PRIORITY else attr(position, "InstanceType")
+            declared = types[position - 1] if types and order is PoolOrder.PRIORITY else None
             model = Model(
                 self,
                 f"Pool{position}Model",
@@ -399,37 +424,42 @@ class RecommendedModels(Resource):
             )
             self.pools.append(
                 ResolvedPool(
-                    instance_type=instance_type,
+                    instance_type=declared or attr(position, "InstanceType"),
                     model=model,
                     model_package_arn=attr(position, "ModelPackageArn"),
                     inference_specification_name=attr(position, "InferenceSpecificationName"),
                     instance_count=Token.as_number(attr(position, "InstanceCount")),
                     copies_per_instance=Token.as_number(attr(position, "CopyCountPerInstance")),
-                    client_side_concurrency=Token.as_number(attr(position, "ClientSideConcurrency")),
+                    max_concurrency_per_instance=Token.as_number(attr(position, "MaxConcurrencyPerInstance")),
                 )
             )
-        self._max_concurrency = dict(max_concurrency or {})
-        self._order = order
+        self._max_concurrency = overrides
 
     @property
     def instance_pools(self) -> list[InstancePool]:
         """Pools for ``InstancePoolEndpoint``: the resolved models, priorities by ``order``, and
         ``max_concurrency`` from the recommendation unless overridden."""
-        pools = []
-        for pool in self.pools:
-            override = self._max_concurrency.get(pool.instance_type) if not unresolved(pool.instance_type) else None
-            pools.append(
-                InstancePool(
-                    pool.instance_type,
-                    model=pool.model,
-                    max_concurrency=override if override is not None else pool.client_side_concurrency,
-                )
+        return [
+            InstancePool(
+                pool.instance_type,
+                model=pool.model,
+                max_concurrency=self._max_concurrency.get(pool.instance_type, pool.max_concurrency_per_instance),
             )
-        return pools
+            for pool in self.pools
+        ]
 
     def expected(self, position: int, metric: str) -> str:
-        """An expected-performance figure of pool ``position`` (1-based), e.g. ``OutputTokenThroughput``
-        or ``RequestLatencyP90``, as a deploy-time string."""
+        """An expected-performance figure of pool ``position`` (1-based) as a deploy-time string, e.g.
+        ``OutputTokenThroughput``, ``RequestLatencyP90`` or ``TimeToFirstTokenP50``. The deployment
+        fails with a clear message if the recommendation does not report it."""
+        check_range("position", position, 1, len(self.pools))
+        if not re.fullmatch(r"[A-Z][A-Za-z]+(P\d{2})?", metric):
+            raise ValidationError(
+                f"metric must be a name such as OutputTokenThroughput or RequestLatencyP90, got {metric!r}"
+            )
+        if metric not in self._expected:
+            self._expected.append(metric)
+            self.resource.node.default_child.add_property_override("ExpectedMetrics", list(self._expected))  # type: ignore[union-attr]
         return self._attribute(position, metric)
 
     def _attribute(self, position: int, name: str) -> str:
@@ -442,21 +472,85 @@ class RecommendedModels(Resource):
         ]
         for location in locations:
             location.grant_read(role)
-        stack = Stack.of(self)
-        images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                resources=[images],
-            )
-        )
-        acknowledge_wildcards(
-            role,
-            [images],
-            "The serving image is named by the recommendation at deploy time (an AWS Deep Learning "
-            "Container in an AWS-owned account); it is unknown at synth.",
-        )
+        _grant_image_pull(role)
         return role
+
+
+def _check_resolution(
+    job: IRecommendationJob,
+    types: list[str],
+    job_types: list[str],
+    order: PoolOrder,
+    pool_count: int | None,
+    max_concurrency: Mapping[str, float],
+) -> int:
+    """Validate a resolution and return its number of pools."""
+    if not isinstance(order, PoolOrder):
+        raise ValidationError(f"order must be a PoolOrder, got {order!r}")
+    if getattr(job, "completion", None) is not None and getattr(job, "completion", None) is getattr(
+        job, "resource", None
+    ):
+        raise ValidationError(
+            "job does not wait (JobWait.none()), so this deployment cannot resolve it; resolve it in a later "
+            "stack with RecommendationJob.from_job_name(...)"
+        )
+    if not types:
+        if order is not PoolOrder.RANKING or pool_count is None:
+            raise ValidationError(
+                "instance_types is required, unless order=PoolOrder.RANKING and pool_count say how many of "
+                "the job's best instance types to serve"
+            )
+        check_range("pool_count", pool_count, 1, MAX_POOLS)
+        return pool_count
+    if len(types) > MAX_POOLS:
+        raise ValidationError(f"instance_types allows at most {MAX_POOLS} pools, got {len(types)}")
+    check_unique("instance_types", types)
+    for index, instance_type in enumerate(types):
+        if job_types:
+            check_choice(f"instance_types[{index}]", instance_type, job_types, "instance type of this job")
+    unknown = set(max_concurrency) - set(types)
+    if unknown:
+        raise ValidationError(f"max_concurrency names instance types that are not pools: {', '.join(sorted(unknown))}")
+    if max_concurrency and order is PoolOrder.RANKING:
+        raise ValidationError(
+            "max_concurrency cannot be combined with order=PoolOrder.RANKING: the pools' instance types are "
+            "known only at deploy time"
+        )
+    if pool_count is not None and pool_count != len(types):
+        raise ValidationError(f"pool_count ({pool_count}) must match the {len(types)} instance types, or be left out")
+    return len(types)
+
+
+def _grant_image_pull(role: iam.Role) -> None:
+    """Pull the serving images a recommendation names: AWS Deep Learning Containers, whose account
+    and repository are known only at deploy time."""
+    stack = Stack.of(role)
+    images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            resources=[images],
+        )
+    )
+    role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+    acknowledge_wildcards(
+        role,
+        [images],
+        "The serving image is named by the recommendation at deploy time (an AWS Deep Learning Container "
+        "in an AWS-owned account).",
+    )
+
+
+def _group_name(identifier: str) -> str:
+    """A model package group's name from its name or ARN."""
+    if unresolved(identifier) or "model-package-group/" not in identifier:
+        return identifier
+    return identifier.split("model-package-group/", 1)[1]
+
+
+def _arn_as_given(scope: Construct, name: str) -> str:
+    """The job's ARN with the name exactly as given (for an imported job whose case is unknown)."""
+    return Stack.of(scope).format_arn(service="sagemaker", resource="ai-recommendation-job", resource_name=name)
 
 
 def _lower(name: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -222,8 +224,10 @@ class WorkloadConfig(Resource):
     reference it are replaced with it.
 
     Args:
-        workload_config_name: Lower-case physical name. Default: - generated (lower case)
-        input_tokens: Prompt length. Default: - AIPerf default (550 tokens)
+        workload_config_name: Lower-case physical name; give a new one with every change (CloudFormation
+            replaces the configuration and cannot reuse a name). Default: - generated from the path and
+            a hash of the definition, so every change gets a new name
+        input_tokens: Prompt length. Default: - AIPerf's default
         output_tokens: Response length. Default: - AIPerf default
         concurrency: One level, or a list to sweep (results per level). Default: - AIPerf default
         request_count: Requests per level. Default: - AIPerf default
@@ -292,7 +296,7 @@ class WorkloadConfig(Resource):
         self.secret_arns: list[str] = list((secrets or {}).values())
         self.dataset_uris: list[str] = list((datasets or {}).values())
 
-        name = workload_config_name or Names.unique_resource_name(self, max_length=63, separator="-").lower()
+        name = workload_config_name or _generated_name(self, self.spec, datasets or {})
         resource = sagemaker.CfnAIWorkloadConfig(
             self,
             "Resource",
@@ -329,6 +333,15 @@ def workload_config_arn(scope: Construct, name: str) -> str:
     """The ARN of a workload configuration by name (names are lower case)."""
     resolved = name if unresolved(name) else name.lower()
     return Stack.of(scope).format_arn(service="sagemaker", resource="ai-workload-config", resource_name=resolved)
+
+
+def _generated_name(scope: Construct, spec: dict[str, Any], datasets: Mapping[str, str]) -> str:
+    """``<path>-<hash of the definition>``: CloudFormation replaces the configuration on any change,
+    and a replacement needs a new name."""
+    definition = json.dumps(Stack.of(scope).resolve({"spec": spec, "datasets": dict(datasets)}), sort_keys=True)
+    digest = hashlib.sha256(definition.encode()).hexdigest()[:8]
+    stem = Names.unique_resource_name(scope, max_length=54, separator="-").lower().strip("-")
+    return f"{stem}-{digest}"
 
 
 def _check_name(name: str | None) -> None:

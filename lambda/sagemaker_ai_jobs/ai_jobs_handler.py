@@ -15,7 +15,7 @@ from botocore.config import Config
 
 LOG = logging.getLogger()
 LOG.setLevel(logging.INFO)
-CONFIG = Config(retries={"max_attempts": 10, "mode": "adaptive"}, user_agent_extra="cdk-genai-inference")
+CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, user_agent_extra="cdk-genai-inference")
 
 
 def sagemaker() -> Any:
@@ -47,7 +47,13 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def poll(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One step of the waiter state machine: check the job, signal the wait condition when done."""
+    """One step of the waiter state machine: check the job, signal the wait condition when done.
+    Called with ``Error`` when polling failed for good: then it signals the failure."""
+    if "Error" in event:
+        logic.send_signal(
+            _put, event["HandleUrl"], logic.waiter_failed(event["Kind"], event["JobName"], event["Error"])
+        )
+        return {**event, "Status": "WaiterFailed", "Done": True}
     result = logic.poll_job(sagemaker(), event["Kind"], event["JobName"], float(event["Deadline"]), time.time())
     if result.signal is not None:
         logic.send_signal(_put, event["HandleUrl"], result.signal)

@@ -89,7 +89,7 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def with_retries(call: Callable[[], Any], *, attempts: int = 8, base_delay: float = 1.0) -> Any:
+def with_retries(call: Callable[[], Any], *, attempts: int = 6, base_delay: float = 1.0) -> Any:
     """Call ``call``, retrying throttling and transient service errors with jittered exponential backoff."""
     for attempt in range(attempts):
         try:
@@ -168,7 +168,12 @@ class PollResult:
 def poll_job(sm: Any, kind: str, name: str, deadline: float, now: float) -> PollResult:
     """Check a job for a deployment that waits on it; decide whether and how to signal."""
     api = JOB_APIS[kind]
-    job = describe(sm, api, name)
+    try:
+        job = describe(sm, api, name)
+    except ClientError as error:
+        return PollResult(
+            "Unknown", True, _signal("FAILURE", str(_explain(error, f"checking {api.noun} {name}")), name)
+        )
     if job is None:
         reason = f"{api.noun} {name} no longer exists"
         return PollResult("Missing", True, _signal("FAILURE", reason, name))
@@ -182,7 +187,10 @@ def poll_job(sm: Any, kind: str, name: str, deadline: float, now: float) -> Poll
     if now >= deadline:
         hours = (now - job["CreationTime"].timestamp()) / 3600 if "CreationTime" in job else None
         age = f" after {hours:.1f} h" if hours is not None else ""
-        reason = f"{api.noun} {name} is still {status}{age}, past the deployment's wait bound; it keeps running"
+        reason = (
+            f"{api.noun} {name} is still {status}{age}, past the deployment's wait bound; "
+            "the rollback stops and deletes it (raise the bound with JobWait.in_deployment(timeout=...))"
+        )
         return PollResult(status, True, _signal("FAILURE", reason, name))
     return PollResult(status, False, None)
 
@@ -202,7 +210,9 @@ def start_waiter(sfn: Any, wait: dict[str, Any], kind: str, name: str, now: floa
         "Kind": kind,
         "JobName": name,
         "HandleUrl": wait["HandleUrl"],
-        "Deadline": now + float(wait["TimeoutSeconds"]),
+        # Leave a poll interval and a minute of margin so the job's status, not CloudFormation's
+        # generic time-out, explains a job that outlives the bound.
+        "Deadline": now + max(0.0, float(wait["TimeoutSeconds"]) - float(wait["PollSeconds"]) - 60),
         "PollSeconds": int(wait["PollSeconds"]),
     }
     try:
@@ -214,6 +224,13 @@ def start_waiter(sfn: Any, wait: dict[str, Any], kind: str, name: str, now: floa
     except ClientError as error:
         if error_code(error) != "ExecutionAlreadyExists":
             raise _explain(error, f"starting the waiter for {JOB_APIS[kind].noun} {name}") from error
+
+
+def waiter_failed(kind: str, name: str, error: dict[str, Any]) -> dict[str, str]:
+    """The signal for a waiter that could not poll (its retries exhausted): fail the deployment now
+    rather than let the wait condition time out hours later."""
+    cause = str(error.get("Cause") or error.get("Error") or "unknown error")[:1000]
+    return _signal("FAILURE", f"the waiter for {JOB_APIS[kind].noun} {name} failed: {cause}", name)
 
 
 def send_signal(put: Callable[[str, bytes], None], url: str, signal: dict[str, str]) -> None:
@@ -233,11 +250,19 @@ class ResolvedPool:
     rank: int
     model_package_arn: str
     inference_specification_name: str
-    instance_count: int | None
-    copies_per_instance: int | None
+    instance_count: int
+    copies_per_instance: int
     performance: dict[str, float]
 
-    def attributes(self, prefix: str, *, detailed: bool = True) -> dict[str, str]:
+    @property
+    def concurrency_per_instance(self) -> float | None:
+        """``ClientSideConcurrency`` is what the whole recommended configuration (``instance_count``
+        instances) sustained; weighted scaling needs one instance's share."""
+        concurrency = self.performance.get("ClientSideConcurrency")
+        return None if concurrency is None else concurrency / max(self.instance_count, 1)
+
+    def attributes(self, prefix: str, metrics: list[str] | None) -> dict[str, str]:
+        """The pool's attributes: the core ones always, performance metrics as listed (None: all)."""
         values: dict[str, Any] = {
             "InstanceType": self.instance_type,
             "Rank": self.rank,
@@ -245,10 +270,12 @@ class ResolvedPool:
             "InferenceSpecificationName": self.inference_specification_name,
             "InstanceCount": self.instance_count,
             "CopyCountPerInstance": self.copies_per_instance,
-            "ClientSideConcurrency": self.performance.get("ClientSideConcurrency"),
+            "MaxConcurrencyPerInstance": self.concurrency_per_instance,
         }
-        if detailed:
-            values.update(self.performance)
+        performance = (
+            self.performance if metrics is None else {m: self.performance[m] for m in metrics if m in self.performance}
+        )
+        values.update(performance)
         return {f"{prefix}.{k}": _text(v) for k, v in values.items() if v is not None}
 
 
@@ -325,7 +352,7 @@ def _resolved(sm: Any, job_name: str, instance_type: str, rank: int, recommendat
                 f"AI recommendation job {job_name}: model package {package} for {instance_type} is missing "
                 f"({error.response['Error'].get('Message', error_code(error))})"
             ) from error
-        raise
+        raise _explain(error, f"reading model package {package} for {instance_type}") from error
     instance = next(
         (d for d in details.get("InstanceDetails") or [] if d.get("InstanceType") == instance_type),
         recommendation.get("DeploymentConfiguration") or {},
@@ -335,22 +362,47 @@ def _resolved(sm: Any, job_name: str, instance_type: str, rank: int, recommendat
         rank=rank,
         model_package_arn=package,
         inference_specification_name=details.get("InferenceSpecificationName") or "",
-        instance_count=instance.get("InstanceCount"),
-        copies_per_instance=instance.get("CopyCountPerInstance"),
+        instance_count=int(instance.get("InstanceCount") or 1),
+        copies_per_instance=int(instance.get("CopyCountPerInstance") or 1),
         performance=expected_performance(recommendation.get("ExpectedPerformance") or []),
     )
 
 
-def resolution_response(job_name: str, pools: list[ResolvedPool], physical_id: str) -> dict[str, Any]:
-    """The custom-resource response, trimmed to fit CloudFormation's 4 KB limit."""
-    data: dict[str, str] = {"JobName": job_name, "PoolCount": str(len(pools))}
-    for index, pool in enumerate(pools, start=1):
-        data.update(pool.attributes(f"Pool{index}"))
-    if len(json.dumps(data)) > RESPONSE_LIMIT_BYTES:
-        data = {"JobName": job_name, "PoolCount": str(len(pools))}
+def resolution_response(
+    job_name: str,
+    pools: list[ResolvedPool],
+    physical_id: str,
+    *,
+    needs_concurrency: list[int] = (),  # type: ignore[assignment]
+    metrics: list[str] = (),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    """The custom-resource response. Every attribute the stack reads must be there (a missing one
+    fails the deployment with a bare GetAtt error), and the whole must fit CloudFormation's 4 KB."""
+    for position in needs_concurrency:
+        pool = pools[position - 1]
+        if pool.concurrency_per_instance is None:
+            raise JobError(
+                f"AI recommendation job {job_name}: the recommendation for {pool.instance_type} reports no "
+                f"ClientSideConcurrency (it reports {', '.join(sorted(pool.performance)) or 'no performance'}); "
+                "give that pool a max_concurrency"
+            )
+    for metric in metrics:
+        for pool in pools:
+            if metric not in pool.performance:
+                raise JobError(
+                    f"AI recommendation job {job_name}: the recommendation for {pool.instance_type} reports no "
+                    f"{metric} (it reports {', '.join(sorted(pool.performance)) or 'no performance'})"
+                )
+    for detail in (None, list(metrics)):  # everything if it fits, else what the stack reads
+        data: dict[str, str] = {"JobName": job_name, "PoolCount": str(len(pools))}
         for index, pool in enumerate(pools, start=1):
-            data.update(pool.attributes(f"Pool{index}", detailed=False))
-    return {"PhysicalResourceId": physical_id, "Data": data}
+            data.update(pool.attributes(f"Pool{index}", detail))
+        if len(json.dumps(data)) <= RESPONSE_LIMIT_BYTES:
+            return {"PhysicalResourceId": physical_id, "Data": data}
+    raise JobError(
+        f"AI recommendation job {job_name}: the resolved attributes exceed CloudFormation's 4 KB response limit; "
+        "read fewer expected-performance metrics"
+    )
 
 
 def _text(value: Any) -> str:
@@ -388,10 +440,17 @@ def _on_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     if kind == "RecommendationResolution":
         if request_type == "Delete":
             return {"PhysicalResourceId": event["PhysicalResourceId"]}
+        order = props.get("Order", "priority")
         pools = resolve_recommendations(
-            sm, props["JobName"], list(props.get("InstanceTypes") or []), props.get("Order", "priority")
+            sm, props["JobName"], list(props.get("InstanceTypes") or []), order, int(props.get("PoolCount") or 5)
         )
-        return resolution_response(props["JobName"], pools, f"{props['JobName']}:{props.get('Order', 'priority')}")
+        return resolution_response(
+            props["JobName"],
+            pools,
+            f"{props['JobName']}:{order}",
+            needs_concurrency=[int(p) for p in props.get("ConcurrencyFor") or []],
+            metrics=list(props.get("ExpectedMetrics") or []),
+        )
     api = JOB_APIS[kind]
     request = props["Request"]
     if request_type == "Create":
@@ -405,7 +464,9 @@ def _on_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
                     "at deploy time, so its name stayed the same; change a property the construct sees at synth "
                     "(for example run_token) to start a new job"
                 )
-            return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": _job_data(sm, api, request)}
+            data = _job_data(sm, api, request)
+            _retag(sm, data["JobArn"], old.get("Tags") or [], request.get("Tags") or [])
+            return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": data}
         return create_job(sm, kind, request)
     begin_delete(sm, kind, event["PhysicalResourceId"])
     return {"PhysicalResourceId": event["PhysicalResourceId"]}
@@ -416,6 +477,15 @@ def is_complete(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     if event["RequestType"] != "Delete" or props["Kind"] not in JOB_APIS:
         return {"IsComplete": True}
     return {"IsComplete": finish_delete(sm, props["Kind"], event["PhysicalResourceId"])}
+
+
+def _retag(sm: Any, arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
+    """Tags are not part of a job's identity: change them in place."""
+    removed = sorted({t["Key"] for t in old} - {t["Key"] for t in new})
+    if removed:
+        with_retries(lambda: sm.delete_tags(ResourceArn=arn, TagKeys=removed))
+    if new and new != old:
+        with_retries(lambda: sm.add_tags(ResourceArn=arn, Tags=new))
 
 
 def _definition(request: dict[str, Any]) -> dict[str, Any]:
