@@ -43,7 +43,26 @@ def summarize_stack(name: str, template: dict[str, Any]) -> str:
         )
     for endpoint in _of_type(resources, "AWS::SageMaker::Endpoint"):
         lines += _endpoint_lines(resources, endpoint)
+    for benchmark in _of_type(resources, "Custom::AIBenchmarkJob"):
+        lines += _benchmark_lines(resources, benchmark)
     return "\n".join(lines)
+
+
+def _benchmark_lines(resources: dict[str, Any], benchmark: dict[str, Any]) -> list[str]:
+    props = benchmark["Properties"]
+    request = props["Request"]
+    target = _text(request["BenchmarkTarget"]["Endpoint"]["Identifier"])
+    lines = [f"  Benchmark job {request['AIBenchmarkJobName']} against {target} (AIPerf), after every endpoint change"]
+    results = [
+        r
+        for r in _of_type(resources, "Custom::AIBenchmarkResults")
+        if r["Properties"]["JobName"] == request["AIBenchmarkJobName"]
+    ]
+    gates = [t for r in results for t in r["Properties"].get("Thresholds", [])]
+    if gates:
+        bounds = ", ".join(f"{t['Metric']} {'<=' if t['AtMost'] else '>='} {t['Limit']:g}" for t in gates)
+        lines.append(f"    gate (a breach rolls the deployment back): {bounds}")
+    return lines
 
 
 def _job_lines(job: dict[str, Any]) -> list[str]:

@@ -78,6 +78,23 @@ class RecommendationConfig(_FromContext):
     jobNamePrefix: str
 
 
+@dataclass(frozen=True)
+class BenchmarkConfig(_FromContext):
+    """The benchmark gate of the reference serving stack; each is the context key ``benchmark:<name>``."""
+
+    PREFIX = "benchmark:"
+
+    outputUri: str
+    inputTokensMean: int
+    outputTokensMean: int
+    concurrency: list[int]
+    requestLatencyP99Ms: float
+    timeToFirstTokenP90Ms: float
+    minOutputTokensPerSecond: float
+    maxErrorRate: float
+    waitHours: int
+
+
 def _parse(key: str, raw: Any, annotation: str) -> Any:
     if isinstance(raw, str) and annotation != "str":
         try:

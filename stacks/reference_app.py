@@ -6,17 +6,19 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from .config import RecommendationConfig, ServingConfig
+from .config import BenchmarkConfig, RecommendationConfig, ServingConfig
 from .recommendation_stacks import RecommendationJobStack, RecommendedServingStack, RecommendToServeStack
 from .serving_stack import ServingStack
 
 
 def build(app: cdk.App, **stack_options: Any) -> dict[str, cdk.Stack]:
-    """Serving on instance pools; recommend-then-serve in one deployment; and the same as two stages."""
+    """Serving on instance pools behind a benchmark gate; recommend-then-serve in one deployment; and the
+    same as two pipeline stages."""
     serving = ServingConfig.from_context(app.node)
     recommendation = RecommendationConfig.from_context(app.node)
+    benchmark = BenchmarkConfig.from_context(app.node)
     stacks: dict[str, cdk.Stack] = {
-        "GenAiServing": ServingStack(app, "GenAiServing", config=serving, **stack_options),
+        "GenAiServing": ServingStack(app, "GenAiServing", config=serving, benchmark=benchmark, **stack_options),
         "GenAiRecommendToServe": RecommendToServeStack(
             app, "GenAiRecommendToServe", recommendation=recommendation, serving=serving, **stack_options
         ),
@@ -33,6 +35,6 @@ def build(app: cdk.App, **stack_options: Any) -> dict[str, cdk.Stack]:
     )
     # Deploy order only: in a pipeline, stage two runs once the job has completed (a later run, or
     # after a manual approval); before that it fails, naming the job's status.
-    stage_two.add_dependency(stage_one)
+    stage_two.add_stack_dependency(stage_one)
     stacks["GenAiRecommendedServing"] = stage_two
     return stacks

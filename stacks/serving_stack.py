@@ -8,28 +8,64 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 
 from cdk_genai_inference import (
+    BenchmarkJob,
+    BenchmarkSla,
     CapacitySize,
     DeploymentPolicy,
     InstancePool,
     InstancePoolEndpoint,
+    JobWait,
     Model,
     RollbackAlarms,
+    S3Location,
+    TokenDistribution,
     ValidationError,
+    WorkloadConfig,
 )
 from constructs import Construct
 
-from .config import ServingConfig
+from .config import BenchmarkConfig, ServingConfig
 
 
 class ServingStack(Stack):
     """A model on ``ml.p5.48xlarge`` falling back to ``ml.g6.48xlarge`` (by default), routed by least
-    outstanding requests, scaled on weighted utilization, updated by a guarded rolling deployment."""
+    outstanding requests, scaled on weighted utilization, updated by a guarded rolling deployment,
+    and gated by a benchmark of the endpoint it just deployed."""
 
-    def __init__(self, scope: Construct, id: str, *, config: ServingConfig, **kwargs: Any) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: ServingConfig, benchmark: BenchmarkConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, id, **kwargs)
         model = Model(self, "Model", image_uri=config.imageUri, model_data_url=config.modelDataUrl)
         pools = [_pool(index, spec) for index, spec in enumerate(config.pools)]
         self.endpoint = serve(self, config, pools, model=model)
+        self.benchmark = gate(self, self.endpoint, benchmark)
+
+
+def gate(scope: Construct, endpoint: InstancePoolEndpoint, config: BenchmarkConfig) -> BenchmarkJob:
+    """Benchmark the endpoint after every change to it; a breach of the SLA rolls the deployment back."""
+    workload = WorkloadConfig(
+        scope,
+        "BenchmarkWorkload",
+        input_tokens=TokenDistribution(config.inputTokensMean),
+        output_tokens=TokenDistribution(config.outputTokensMean),
+        concurrency=config.concurrency,
+        streaming=True,
+    )
+    return BenchmarkJob(
+        scope,
+        "Benchmark",
+        endpoint=endpoint,
+        workload_config=workload,
+        output=S3Location.from_uri(config.outputUri),
+        sla=BenchmarkSla(
+            request_latency_p99_ms=config.requestLatencyP99Ms,
+            time_to_first_token_p90_ms=config.timeToFirstTokenP90Ms,
+            min_output_tokens_per_second=config.minOutputTokensPerSecond,
+            max_error_rate=config.maxErrorRate,
+        ),
+        wait=JobWait.in_deployment(Duration.hours(config.waitHours)),
+    )
 
 
 def serve(
