@@ -67,3 +67,14 @@ def _sample(value: str, allowed: Collection[str]) -> str:
     close = difflib.get_close_matches(value, list(allowed), n=5, cutoff=0.6)
     hint = f" (closest: {', '.join(close)})" if close else ""
     return f"one of the {len(allowed)} values in botocore's SageMaker service model{hint}"
+
+
+def check_name(arg: str, value: str | None, shape_name: str) -> None:
+    """Check a physical name against the SageMaker service model's pattern and length for ``shape_name``."""
+    if value is None or unresolved(value):
+        return
+    from . import service_model  # local: keeps botocore off the import path of pure helpers
+
+    pattern, max_length = service_model.name_rule(shape_name)
+    if not value or len(value) > max_length or not re.fullmatch(pattern, value):
+        raise ValidationError(f"{arg} must be 1-{max_length} characters matching {pattern}, got {value!r}")
