@@ -14,7 +14,12 @@ EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.
 
 def test_readme_examples_synthesize_and_lint_clean() -> None:
     examples = {m["name"]: m["code"] for m in EXAMPLE.finditer((REPO / "README.md").read_text())}
-    assert list(examples) == ["instance-pool-endpoint", "inference-components", "workload-and-recommendation"]
+    assert list(examples) == [
+        "instance-pool-endpoint",
+        "inference-components",
+        "workload-and-recommendation",
+        "benchmark",
+    ]
 
     app = cdk.App()
     functions = cdk.Stack(app, "Functions")
@@ -37,4 +42,6 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
     assert kinds.count("AWS::SageMaker::Endpoint") == 3
     assert kinds.count("AWS::SageMaker::InferenceComponent") == 1
     assert kinds.count("Custom::AIRecommendationJob") == 1
+    assert kinds.count("Custom::AIBenchmarkJob") == 1 and kinds.count("Custom::AIBenchmarkResults") == 1
+    assert namespace["sized"].max_concurrency is not None
     assert kinds.count("AWS::SageMaker::Model") == 1 + 3  # the README's model and one per recommended pool
