@@ -12,7 +12,7 @@ from typing import Any
 
 from conftest import REPO
 
-SHARED = REPO.parent / "shared" / "fixtures" / "aiperf-0.13-mock"
+SHARED = REPO / "tests" / "fixtures" / "aiperf-0.13-mock"
 
 
 def real_profile() -> dict[str, Any]:
