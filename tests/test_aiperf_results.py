@@ -24,7 +24,7 @@ def test_the_real_aiperf_0_13_run_gives_every_headline_figure() -> None:
         }
     )
     run = output.primary()
-    assert (run.schema_version, run.aiperf_version, run.complete) == ("1.4", "0.13.0", True)
+    assert (run.schema_version, run.aiperf_version, run.complete, run.concurrency) == ("1.4", "0.13.0", True, 4)
     figures = run.headline()
     for name, (metric, stat) in results.HEADLINE.items():
         assert figures[name] == pytest.approx(raw[metric][stat]), name
@@ -176,3 +176,92 @@ def test_an_sla_search_that_found_nothing_says_where_it_failed() -> None:
     output = from_files({"profile_export_aiperf.json": profile_v11(), "search_history.json": json.dumps(history)})
     with pytest.raises(results.ResultsError, match=r"no concurrency that meets the SLA \(it failed from 1\)"):
         results.sustainable_concurrency(output, [])
+
+
+def test_aiperf_0_13_reports_its_error_rate_in_percent() -> None:
+    profile = real_profile()
+    profile["request_error_rate"] = {"unit": "%", "avg": 3.33}
+    profile["error_request_count"] = {"unit": "requests", "avg": 10}
+    run = from_files({"profile_export_aiperf.json": profile}).primary()
+    assert run.error_rate == pytest.approx(0.0333)
+    assert not results.gate(run, [Threshold("ErrorRate", 0.01)]).passed
+
+
+def test_latencies_in_other_time_units_are_converted_and_unknown_units_refused() -> None:
+    profile = profile_v11()
+    profile["request_latency"] = {"unit": "sec", "p50": 8.8901, "p90": 10.4207, "p99": 12.0103}
+    run = from_files({"profile_export_aiperf.json": profile}).primary()
+    assert run.headline()["RequestLatencyP99"] == pytest.approx(12010.3)
+    profile["request_latency"]["unit"] = "fortnights"
+    with pytest.raises(results.ResultsError, match="request_latency is in 'fortnights'"):
+        from_files({"profile_export_aiperf.json": profile}).primary().headline()
+
+
+def test_a_cancelled_run_never_passes_the_gate() -> None:
+    profile = real_profile()
+    profile["was_cancelled"] = True
+    run = from_files({"profile_export_aiperf.json": profile}).primary()
+    assert results.gate(run, []).breaches == ["run did not complete (AIPerf marked it cancelled or incomplete)"]
+
+
+def test_multi_trial_sweeps_pass_a_level_only_when_every_trial_does() -> None:
+    files = {
+        "profile_runs/trial_0001/concurrency_8/profile_export_aiperf.json": profile_v11(
+            concurrency=8, errors=0, scale=0.8
+        ),
+        "profile_runs/trial_0002/concurrency_8/profile_export_aiperf.json": profile_v11(
+            concurrency=8, errors=0, scale=1.2
+        ),
+        "profile_runs/trial_0001/concurrency_4/profile_export_aiperf.json": profile_v11(
+            concurrency=4, errors=0, scale=0.5
+        ),
+        "profile_runs/trial_0002/concurrency_4/profile_export_aiperf.json": profile_v11(
+            concurrency=4, errors=0, scale=0.6
+        ),
+    }
+    output = from_files(files)
+    assert sorted(run.label for run in output.runs) == [
+        "trial_0001/concurrency_4",
+        "trial_0001/concurrency_8",
+        "trial_0002/concurrency_4",
+        "trial_0002/concurrency_8",
+    ]
+    assert results.sustainable_concurrency(output, [Threshold("RequestLatencyP99", 12010.3)]) == 4  # trial 2 of 8 fails
+
+
+def test_an_sla_search_reports_the_run_at_its_answer() -> None:
+    files = {
+        f"search_iter_000{i}/profile_export_aiperf.json": profile_v11(concurrency=level, errors=0, scale=scale)
+        for i, (level, scale) in enumerate([(16, 1.0), (32, 2.0), (24, 1.4)], start=1)
+    }
+    files["search_history.json"] = {
+        "boundary_summary": {"feasible_max": {"value": 24}, "infeasible_min": {"value": 32}}
+    }
+    output = from_files(files)
+    assert output.primary().label == "search_iter_0003"
+    assert output.primary().concurrency == 24
+
+
+def test_a_search_without_a_boundary_still_reads_and_says_so_when_asked() -> None:
+    output = from_files(
+        {"profile_export_aiperf.json": profile_v11(), "search_history.json": {"boundary_summary": None}}
+    )
+    assert output.search == results.Search(None, None)
+    assert output.primary().headline()["RequestLatencyP50"] == pytest.approx(8890.1)
+    with pytest.raises(results.ResultsError, match="the SLA search found no concurrency that meets the SLA"):
+        results.sustainable_concurrency(output, [])
+
+
+@pytest.mark.parametrize(
+    ("threshold", "passes"),
+    [
+        (Threshold("TimeToFirstTokenP50", 270.8), True),
+        (Threshold("TimeToFirstTokenP50", 270.7), False),
+        (Threshold("InterTokenLatencyP50", 4.3), True),
+        (Threshold("InterTokenLatencyP50", 4.29), False),
+        (Threshold("RequestThroughput", 1.16, at_most=False), True),
+        (Threshold("RequestThroughput", 1.17, at_most=False), False),
+    ],
+)
+def test_more_thresholds_and_their_edges(threshold: Threshold, passes: bool) -> None:
+    assert results.gate(RUN, [threshold]).passed is passes

@@ -13,6 +13,7 @@ from aws_cdk import aws_ec2 as ec2
 from cdk_nag import AwsSolutionsChecks
 
 from cdk_genai_inference import (
+    HEADLINE_FIGURES,
     BenchmarkJob,
     BenchmarkNetwork,
     BenchmarkResults,
@@ -181,6 +182,8 @@ def test_figures_are_stack_outputs(built: dict[str, Any]) -> None:
         "ErrorCount",
         "ErrorRate",
         "RequestCount",
+        "JobStatus",
+        "FailureReason",
     }
 
 
@@ -311,3 +314,64 @@ def test_capacity_and_figures_need_what_they_read() -> None:
 def test_wait_bound_defaults_to_two_hours(built: dict[str, Any]) -> None:
     wait = resource(built, built["bench"].resource)["Properties"]["Wait"]
     assert wait["TimeoutSeconds"] == int(Duration.hours(2).to_seconds())
+
+
+def test_the_figures_are_the_ones_the_handler_computes() -> None:
+    import aiperf_results
+
+    assert HEADLINE_FIGURES == aiperf_results.FIGURES
+
+
+def test_a_changed_model_or_component_is_benchmarked_again() -> None:
+    def name(image: str, copies: int = 1) -> tuple[str, str]:
+        stack = new_stack()
+        model = Model(stack, "Model", image_uri=image)
+        direct = InstancePoolEndpoint(
+            stack, "Direct", model=model, instance_pools=[InstancePool("ml.g6e.12xlarge")], dashboard=False
+        )
+        components = InstancePoolEndpoint(
+            stack,
+            "Components",
+            model=model,
+            dashboard=False,
+            instance_pools=[InstancePool("ml.g6.12xlarge", min_memory_mb=32768)],
+            inference_components=InferenceComponents(initial_copy_count=copies),
+        )
+        common = {"workload_config": workload(stack), "output": S3Location.from_uri(OUTPUT), "wait": JobWait.none()}
+        return (
+            BenchmarkJob(stack, "A", endpoint=direct, **common).job_name,
+            BenchmarkJob(stack, "B", endpoint=components, **common).job_name,
+        )
+
+    base = name(IMAGE)
+    assert base == name(IMAGE)
+    newer_image = name(IMAGE.replace("0.33.0", "0.34.0"))
+    assert newer_image[0] != base[0] and newer_image[1] != base[1]
+    assert name(IMAGE, copies=2)[1] != base[1]
+
+
+def test_published_metrics_keep_one_name_across_runs(built: dict[str, Any]) -> None:
+    publish = resource(built, built["bench"].results.resource)["Properties"]["Publish"]
+    assert publish["Dimensions"] == [{"Name": "Benchmark", "Value": built["bench"].job_name.rsplit("-", 1)[0]}]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"run_token": "token"}, "run_token must be known at synth"),
+        ({"capacity": CapacityMeasurement()}, "capacity without an sla needs a workload with sla_search"),
+    ],
+)
+def test_deploy_time_tokens_and_capacity_without_a_rule_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    stack = new_stack()
+    if kwargs.get("run_token") == "token":
+        kwargs["run_token"] = cdk.CfnParameter(stack, "Run").value_as_string
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        BenchmarkJob(
+            stack,
+            "B",
+            endpoint=serving(stack),
+            workload_config=workload(stack),
+            output=S3Location.from_uri(OUTPUT),
+            **kwargs,
+        )

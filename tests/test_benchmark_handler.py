@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from typing import Any
 
+import ai_jobs_handler
 import ai_jobs_logic as logic
 import benchmark_logic
 import boto3
@@ -112,7 +113,7 @@ def test_the_output_is_found_across_listing_pages(clients) -> None:
     stubs["s3"].add_response(
         "list_objects_v2",
         {
-            "Contents": [{"Key": "benchmarks/logs.txt", "LastModified": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}],
+            "Contents": [{"Key": "benchmarks/logs.txt", "LastModified": dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)}],
             "IsTruncated": True,
             "NextContinuationToken": "page2",
         },
@@ -120,11 +121,21 @@ def test_the_output_is_found_across_listing_pages(clients) -> None:
     )
     stubs["s3"].add_response(
         "list_objects_v2",
-        {"Contents": [{"Key": KEY, "LastModified": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}], "IsTruncated": False},
+        {
+            "Contents": [
+                {"Key": KEY, "LastModified": dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC)},
+                {"Key": "benchmarks/last-month/output.tar.gz", "LastModified": dt.datetime(2026, 10, 1, tzinfo=dt.UTC)},
+            ],
+            "IsTruncated": False,
+        },
         {"Bucket": "genai-artifacts-111122223333", "Prefix": "benchmarks/", "ContinuationToken": "page2"},
     )
     stubs["s3"].add_client_error("get_object", "SlowDown", "Please reduce your request rate", 503)
-    stubs["s3"].add_response("get_object", {"Body": StreamingBody(io.BytesIO(archive), len(archive))})
+    stubs["s3"].add_response(  # never the archive older than the job: a previous run's
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(archive), len(archive))},
+        {"Bucket": "genai-artifacts-111122223333", "Key": KEY},
+    )
     assert run(clients)["Data"]["RequestLatencyP90"] == "10420.7"
 
 
@@ -234,8 +245,8 @@ def test_figures_are_published_as_metrics_and_parameters(clients) -> None:
             ],
         },
     )
-    for name, (value, _) in figures.items():
-        text = str(int(value)) if value.is_integer() else f"{value:.6g}"
+    texts = {name: str(int(value)) if value.is_integer() else f"{value:.6g}" for name, (value, _) in figures.items()}
+    for name, text in sorted({**texts, "JobName": JOB}.items()):
         stubs["ssm"].add_response(
             "put_parameter",
             {"Version": 1},
@@ -249,12 +260,76 @@ def test_figures_are_published_as_metrics_and_parameters(clients) -> None:
     run(clients, Publish=publish)
 
 
-def test_deleting_results_removes_the_parameters(clients) -> None:
+def test_deleting_results_removes_the_parameters_this_job_wrote(clients) -> None:
     made, stubs = clients
-    names = [f"/b/{n}" for n in [*benchmark_logic.results.HEADLINE, "ErrorCount", "ErrorRate", "RequestCount"]]
+    names = [f"/b/{n}" for n in [*benchmark_logic.results.FIGURES, "JobName"]]
+    stubs["ssm"].add_response(
+        "get_parameter", {"Parameter": {"Name": "/b/JobName", "Value": JOB, "Type": "String"}}, {"Name": "/b/JobName"}
+    )
     stubs["ssm"].add_response("delete_parameters", {"DeletedParameters": names[:10]}, {"Names": names[:10]})
     stubs["ssm"].add_response("delete_parameters", {"InvalidParameters": names[10:]}, {"Names": names[10:]})
-    benchmark_logic.unpublish(made["ssm"], {"ParameterPrefix": "/b"})
+    benchmark_logic.unpublish(made["ssm"], {"ParameterPrefix": "/b"}, JOB)
+
+
+def test_deleting_replaced_results_keeps_the_new_runs_parameters(clients) -> None:
+    made, stubs = clients
+    newer = {"Parameter": {"Name": "/b/JobName", "Value": "nightly-bench-0000000000", "Type": "String"}}
+    stubs["ssm"].add_response("get_parameter", newer)
+    benchmark_logic.unpublish(made["ssm"], {"ParameterPrefix": "/b"}, JOB)  # no delete_parameters call
+    stubs["ssm"].add_client_error("get_parameter", "ParameterNotFound", "gone")
+    benchmark_logic.unpublish(made["ssm"], {"ParameterPrefix": "/b"}, JOB)
+
+
+def test_every_figure_is_returned_even_when_not_measured(clients) -> None:
+    _, stubs = clients
+    stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
+    stub_output(stubs, tarball({"profile_export_aiperf.json": profile_v11(streaming=False, errors=0)}))
+    data = run(clients)["Data"]
+    assert set(benchmark_logic.results.FIGURES) <= set(data)  # the stack reads every one with GetAtt
+    assert (data["TimeToFirstTokenP90"], data["InterTokenLatencyP50"]) == ("n/a", "n/a")
+    assert (data["JobStatus"], data["FailureReason"], data["Concurrency"]) == ("Completed", "none", "10")
+
+
+def test_a_job_that_failed_before_writing_output_reports_its_reason(clients) -> None:
+    _, stubs = clients
+    reason = "ClientError: endpoint genai-serving not found"
+    stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Failed", reason))
+    stubs["s3"].add_response("list_objects_v2", {"IsTruncated": False, "KeyCount": 0})
+    with pytest.raises(logic.JobError) as failure:
+        run(clients)
+    assert str(failure.value).startswith(f"AI benchmark job {JOB} Failed: {reason} (AI benchmark job {JOB} left no")
+
+
+def test_access_denied_on_the_output_is_explained(clients) -> None:
+    _, stubs = clients
+    stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
+    stubs["s3"].add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
+    with pytest.raises(logic.JobError, match=rf"AI benchmark job {JOB}: An error occurred \(AccessDenied\)"):
+        run(clients)
+
+
+def test_a_job_that_is_gone_has_no_results(clients) -> None:
+    _, stubs = clients
+    stubs["sagemaker"].add_client_error("describe_ai_benchmark_job", "ResourceNotFound", "no such job")
+    with pytest.raises(logic.JobError, match=f"AI benchmark job {JOB} does not exist"):
+        run(clients)
+
+
+def test_the_entry_point_routes_results_and_their_deletion(monkeypatch, clients) -> None:
+    made, stubs = clients
+    monkeypatch.setattr(ai_jobs_handler, "sagemaker", lambda: made["sagemaker"])
+    monkeypatch.setattr(ai_jobs_handler.boto3, "client", lambda service, **_: made[service])
+    stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
+    stub_output(stubs, tarball({"profile_export_aiperf.json": profile_v11()}))
+    created = ai_jobs_handler.on_event({"RequestType": "Create", "ResourceProperties": props()}, None)
+    assert created["Data"]["RequestLatencyP99"] == "12010.3"
+    stubs["ssm"].add_client_error("get_parameter", "ParameterNotFound", "none published")
+    delete = {
+        "RequestType": "Delete",
+        "PhysicalResourceId": created["PhysicalResourceId"],
+        "ResourceProperties": props(Publish={"ParameterPrefix": "/b"}),
+    }
+    assert ai_jobs_handler.on_event(delete, None) == {"PhysicalResourceId": f"{JOB}:results"}
 
 
 def test_the_waiter_hands_a_failed_benchmark_to_its_results(clients) -> None:

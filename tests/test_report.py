@@ -86,6 +86,8 @@ def test_table_and_chart_compare_configurations(archives, tmp_path: Path) -> Non
         "ITL",
         "p90",
         "Errors",
+        "Error",
+        "%",
     ]
     rows = [line.split() for line in lines[2:]]
     assert [(r[0], r[1]) for r in rows] == [
@@ -94,7 +96,7 @@ def test_table_and_chart_compare_configurations(archives, tmp_path: Path) -> Non
         ("g6e", "16"),
         ("g6", "4"),
         ("g6", "8"),
-        ("mock", "-"),
+        ("mock", "4"),
     ]
     raw = real_profile()
     assert rows[-1][3] == f"{raw['output_token_throughput']['avg']:,.0f}"
@@ -156,3 +158,22 @@ def test_the_command_is_installed_with_the_package(archives) -> None:
     assert run.returncode == 0, run.stderr
     assert "output.tar.gz" not in run.stdout.splitlines()[2]  # labelled by folder: g6e
     assert run.stdout.splitlines()[2].split()[0] == "g6e"
+
+
+def test_s3_errors_are_reported_without_a_traceback() -> None:
+    s3 = boto3.client("s3", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(s3) as stub:
+        stub.add_response("list_objects_v2", {"IsTruncated": False, "KeyCount": 0})
+        stub.add_client_error("get_object", "AccessDenied", "Access Denied", 403)
+        err = io.StringIO()
+        assert report.main(["s3://artifacts/empty/"], s3=s3, out=io.StringIO(), err=err) == 1
+        assert err.getvalue() == "error: s3://artifacts/empty/: there is no output.tar.gz under s3://artifacts/empty/\n"
+        err = io.StringIO()
+        assert report.main(["s3://artifacts/run/output.tar.gz"], s3=s3, out=io.StringIO(), err=err) == 1
+        assert "error: s3://artifacts/run/output.tar.gz: An error occurred (AccessDenied)" in err.getvalue()
+
+
+@pytest.mark.parametrize("size", ["0x0", "640", "-5x400", "20000x480"])
+def test_chart_sizes_are_checked(archives, size: str) -> None:
+    with pytest.raises(SystemExit):
+        report.main([str(archives["fast"]), "--plot", "x.png", "--size", size], out=io.StringIO(), err=io.StringIO())

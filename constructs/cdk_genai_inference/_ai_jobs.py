@@ -171,5 +171,6 @@ class AiJobsProvider(Construct):
         acknowledge_wildcards(
             self,
             ["*"],
-            "X-Ray trace writes and CloudWatch Logs delivery for Step Functions have no resource ARNs.",
+            "No resource ARNs exist for X-Ray trace writes, Step Functions' log delivery, or "
+            "cloudwatch:PutMetricData (which a benchmark's results may use, limited to its namespace by a condition).",
         )

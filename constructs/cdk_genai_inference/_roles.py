@@ -64,3 +64,23 @@ def depend_on_policy(construct: Construct, role: object) -> None:
     policy = role.node.try_find_child("DefaultPolicy") if isinstance(role, iam.Role) else None
     if policy is not None:
         construct.node.add_dependency(policy)
+
+
+def grant_image_pull(role: iam.Role) -> None:
+    """Pull the images the service runs for the workload (AWS Deep Learning Containers for serving,
+    the AIPerf image for benchmarks), whose account and repository are known only at deploy time."""
+    stack = Stack.of(role)
+    images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            resources=[images],
+        )
+    )
+    role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+    acknowledge_wildcards(
+        role,
+        [images],
+        "The service chooses the image at deploy time (an AWS Deep Learning Container or the AIPerf image, "
+        "in an AWS-owned account).",
+    )

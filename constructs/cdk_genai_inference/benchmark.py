@@ -9,12 +9,14 @@ from typing import Any, Protocol, runtime_checkable
 from aws_cdk import ArnFormat, CfnOutput, CustomResource, Duration, Resource, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct, IDependable
 
 from ._ai_jobs import AiJobsProvider
+from ._asset import handler_module
 from ._nag import acknowledge_wildcards
-from ._roles import depend_on_policy, sagemaker_execution_role
+from ._roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from ._validate import check_range, unresolved
 from .endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
 from .errors import ValidationError
@@ -31,21 +33,9 @@ from .jobs import (
 from .metrics import INVOCATION_NAMESPACE
 from .workload import IWorkloadConfig, workload_config_arn
 
-HEADLINE_FIGURES = (
-    "RequestLatencyP50",
-    "RequestLatencyP90",
-    "RequestLatencyP99",
-    "TimeToFirstTokenP50",
-    "TimeToFirstTokenP90",
-    "InterTokenLatencyP50",
-    "InterTokenLatencyP90",
-    "OutputTokenThroughput",
-    "RequestThroughput",
-    "ErrorCount",
-    "ErrorRate",
-    "RequestCount",
-)
-"""The figures a results resource exposes (latencies in ms, throughput per second, error rate a fraction)."""
+HEADLINE_FIGURES: tuple[str, ...] = tuple(handler_module("aiperf_results").FIGURES)
+"""The figures a results resource exposes (latencies in ms, throughput per second, error rate a
+fraction), as the results handler computes them; ``n/a`` when the run did not produce one."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +148,9 @@ class IBenchmarkJob(Protocol):
     @property
     def job_arn(self) -> str: ...
 
+    @property
+    def output(self) -> S3Location: ...
+
 
 class BenchmarkJob(Resource):
     """An AI benchmark job: NVIDIA AIPerf against an endpoint, results in S3.
@@ -211,6 +204,16 @@ class BenchmarkJob(Resource):
     ) -> None:
         check_job_name_prefix(job_name_prefix)
         _check_results_options(sla, capacity, publish)
+        if run_token is not None and unresolved(run_token):
+            raise ValidationError(
+                "run_token must be known at synth (it names the job); pass it with -c or an environment "
+                "variable, not a CloudFormation parameter"
+            )
+        if capacity is not None and capacity.sla is None and not _searches(workload_config):
+            raise ValidationError(
+                "capacity without an sla needs a workload with sla_search (the search answers it); give "
+                "capacity=CapacityMeasurement(sla=...) to pick from a concurrency sweep"
+            )
         if network is not None and not (1 <= len(network.subnets) <= 16 and 1 <= len(network.security_groups) <= 5):
             raise ValidationError(
                 f"network needs 1-16 subnets and 1-5 security groups, got {len(network.subnets)} and "
@@ -283,6 +286,7 @@ class BenchmarkJob(Resource):
                 capacity=capacity,
                 publish=publish,
                 allow_failed_job=allow_failed_job,
+                metric_name=job_name_prefix or name.rsplit("-", 1)[0],
             )
         elif sla or capacity or publish:
             raise ValidationError(
@@ -307,6 +311,7 @@ class BenchmarkJob(Resource):
             self, "ExecutionRole", "Execution role of an AI benchmark job (cdk-genai-inference)"
         )
         output.grant_read_write(role)
+        grant_image_pull(role)  # AIPerf runs as a training job under this role
         endpoint.grant_invoke(role)
         for uri in getattr(workload, "dataset_uris", []):
             grant_s3(role, uri, write=False)
@@ -367,7 +372,10 @@ class BenchmarkResults(Resource):
         capacity: Derive ``max_concurrency_per_instance``. Default: - none
         publish: CloudWatch metrics and/or SSM parameters. Default: - none
         allow_failed_job: Accept a job AIPerf's validity gate failed. Default: False
-        outputs: Add the figures to the stack's outputs. Default: True
+        outputs: Add the figures, the job's status and its failure reason to the stack's outputs.
+            Default: True
+        metric_name: Value of the ``Benchmark`` dimension of published metrics; keep it stable
+            across runs so alarms and dashboards follow it. Default: - the job name without its hash
     """
 
     def __init__(
@@ -381,13 +389,13 @@ class BenchmarkResults(Resource):
         publish: ResultsPublishing | None = None,
         allow_failed_job: bool = False,
         outputs: bool = True,
+        metric_name: str | None = None,
     ) -> None:
         _check_results_options(sla, capacity, publish)
         super().__init__(scope, id)
         provider = AiJobsProvider.of(self)
         provider.grant(["sagemaker:DescribeAIBenchmarkJob"], [job.job_arn])
-        output: S3Location = job.output  # type: ignore[attr-defined]
-        output.grant_read(provider.role)
+        job.output.grant_read(provider.role)
         properties: dict[str, Any] = {
             "Kind": "BenchmarkResults",
             "JobName": job.job_name,
@@ -400,7 +408,8 @@ class BenchmarkResults(Resource):
                 "Instances": capacity.instances,
             }
         if publish is not None:
-            properties["Publish"] = self._grant_publishing(provider, publish, job.job_name)
+            stable = metric_name or job.job_name.rsplit("-", 1)[0]
+            properties["Publish"] = self._grant_publishing(provider, publish, stable)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -416,12 +425,24 @@ class BenchmarkResults(Resource):
         if outputs:
             for figure in HEADLINE_FIGURES:
                 CfnOutput(self, figure, value=self.figure(figure), description=f"Benchmark {figure}")
+            CfnOutput(self, "JobStatus", value=self.job_status, description="Benchmark job status")
+            CfnOutput(self, "FailureReason", value=self.failure_reason, description="Benchmark failure reason")
 
     def figure(self, name: str) -> str:
         """A headline figure (see ``HEADLINE_FIGURES``) as a deploy-time string."""
         if name not in HEADLINE_FIGURES:
             raise ValidationError(f"figure got {name!r}; allowed: {', '.join(HEADLINE_FIGURES)}")
         return self.resource.get_att_string(name)
+
+    @property
+    def job_status(self) -> str:
+        """``Completed``, or ``Failed`` when ``allow_failed_job`` accepted a run AIPerf failed."""
+        return self.resource.get_att_string("JobStatus")
+
+    @property
+    def failure_reason(self) -> str:
+        """The job's (or AIPerf's) failure reason, or ``none``."""
+        return self.resource.get_att_string("FailureReason")
 
     @property
     def max_concurrency_per_instance(self) -> float:
@@ -431,11 +452,13 @@ class BenchmarkResults(Resource):
             raise ValidationError("max_concurrency_per_instance needs capacity=CapacityMeasurement(...)")
         return Token.as_number(self.resource.get_att("MaxConcurrencyPerInstance"))
 
-    def _grant_publishing(self, provider: AiJobsProvider, publish: ResultsPublishing, name: str) -> dict[str, Any]:
+    def _grant_publishing(
+        self, provider: AiJobsProvider, publish: ResultsPublishing, metric_name: str
+    ) -> dict[str, Any]:
         settings: dict[str, Any] = {}
         if publish.metric_namespace:
             settings["Namespace"] = publish.metric_namespace
-            settings["Dimensions"] = [{"Name": "Benchmark", "Value": name}]
+            settings["Dimensions"] = [{"Name": "Benchmark", "Value": metric_name}]
             provider.role.add_to_principal_policy(
                 iam.PolicyStatement(
                     actions=["cloudwatch:PutMetricData"],
@@ -452,7 +475,7 @@ class BenchmarkResults(Resource):
                 resource_name=f"{prefix.lstrip('/')}/*",
                 arn_format=ArnFormat.SLASH_RESOURCE_NAME,
             )
-            provider.grant(["ssm:PutParameter", "ssm:DeleteParameters"], [parameters])
+            provider.grant(["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameters"], [parameters])
             acknowledge_wildcards(provider, [parameters], "The figures are written under this one parameter path.")
         return settings
 
@@ -482,7 +505,22 @@ def _check_results_options(
 
 
 def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
-    """What the endpoint serves, as synthesized: a change to it names (and runs) a new benchmark."""
-    if isinstance(endpoint, InstancePoolEndpoint):
-        return Stack.of(endpoint).resolve(endpoint.endpoint_config.production_variants)
-    return endpoint.endpoint_name
+    """What the endpoint serves, as synthesized: its variant, its models' containers and its inference
+    component. A change to any of them names (and so runs) a new benchmark."""
+    if not isinstance(endpoint, InstancePoolEndpoint):
+        return endpoint.endpoint_name
+    parts: list[Any] = [endpoint.endpoint_config.production_variants]
+    for model in endpoint.models:
+        cfn = model.node.default_child if isinstance(model, Construct) else None
+        if isinstance(cfn, sagemaker.CfnModel):
+            parts.append([cfn.primary_container, cfn.containers, cfn.execution_role_arn])
+    component = endpoint.inference_component
+    if component is not None:
+        parts.append([component.specification, component.specifications, component.runtime_config])
+    return Stack.of(endpoint).resolve(parts)
+
+
+def _searches(workload: IWorkloadConfig) -> bool:
+    """Whether the workload runs an SLA search (unknown for an imported one: assume it does)."""
+    spec = getattr(workload, "spec", None)
+    return spec is None or "search_recipe" in spec.get("parameters", {})

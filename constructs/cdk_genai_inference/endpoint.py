@@ -246,6 +246,7 @@ class InstancePoolEndpoint(_EndpointBase):
         # itself depends on the rollback alarms (a GetAtt would close a cycle).
         physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
         self.instance_pools: list[InstancePool] = pools
+        self.models: list[IModel] = list(dict.fromkeys(m for m in [model, *(p.model for p in pools)] if m is not None))
         self.variant_name = variant_name
         self.initial_instance_count = initial_instance_count
         self._deployment = deployment

@@ -16,7 +16,7 @@ from constructs import Construct, IDependable
 from . import service_model
 from ._ai_jobs import AiJobsProvider
 from ._nag import acknowledge_wildcards
-from ._roles import depend_on_policy, sagemaker_execution_role
+from ._roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from ._validate import check_choice, check_range, check_unique, unresolved
 from .errors import ValidationError
 from .jobs import (
@@ -263,7 +263,7 @@ class RecommendationJob(Resource):
             )
         )
         role.add_to_policy(iam.PolicyStatement(actions=["servicequotas:ListServiceQuotas"], resources=["*"]))
-        _grant_image_pull(role)
+        grant_image_pull(role)
         group = _group_name(model_package_group) if model_package_group else None
         # The service registers the recommended model package (in a group named after the job by default).
         packages = [
@@ -472,7 +472,7 @@ class RecommendedModels(Resource):
         ]
         for location in locations:
             location.grant_read(role)
-        _grant_image_pull(role)
+        grant_image_pull(role)
         return role
 
 
@@ -519,26 +519,6 @@ def _check_resolution(
     if pool_count is not None and pool_count != len(types):
         raise ValidationError(f"pool_count ({pool_count}) must match the {len(types)} instance types, or be left out")
     return len(types)
-
-
-def _grant_image_pull(role: iam.Role) -> None:
-    """Pull the serving images a recommendation names: AWS Deep Learning Containers, whose account
-    and repository are known only at deploy time."""
-    stack = Stack.of(role)
-    images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
-    role.add_to_policy(
-        iam.PolicyStatement(
-            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            resources=[images],
-        )
-    )
-    role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-    acknowledge_wildcards(
-        role,
-        [images],
-        "The serving image is named by the recommendation at deploy time (an AWS Deep Learning Container "
-        "in an AWS-owned account).",
-    )
 
 
 def _group_name(identifier: str) -> str:

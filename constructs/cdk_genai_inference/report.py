@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ._asset import handler_module
 
 COLUMNS = (
@@ -30,6 +32,7 @@ COLUMNS = (
     ("ITL p50", "InterTokenLatencyP50"),
     ("ITL p90", "InterTokenLatencyP90"),
     ("Errors", "ErrorCount"),
+    ("Error %", "ErrorRate"),
 )
 LARGE_DOWNLOAD = 5 * 1024 * 1024
 """Downloads at least this big report their progress."""
@@ -59,14 +62,21 @@ def main(
     try:
         width, height = (int(part) for part in args.size.lower().split("x"))
     except ValueError:
-        parser.error(f"--size must be WIDTHxHEIGHT in pixels, got {args.size!r}")
+        width = height = 0
+    if not (100 <= width <= 10_000 and 100 <= height <= 10_000):
+        parser.error(f"--size must be WIDTHxHEIGHT, each 100 to 10000 pixels, got {args.size!r}")
     results = handler_module("aiperf_results")
     configurations = []
     for index, spec in enumerate(args.inputs):
         label = args.label[index] if args.label else _default_label(spec)
         try:
             configurations.append(Configuration(label, load_input(spec, s3=s3, progress=err)))
-        except (results.ResultsError, OSError) as error:
+        except (results.ResultsError, OSError, ClientError, BotoCoreError) as error:
+            print(f"error: {spec}: {error}", file=err)
+            return 1
+        except Exception as error:  # the handler modules' own error type, loaded at run time
+            if type(error).__name__ != "JobError":
+                raise
             print(f"error: {spec}: {error}", file=err)
             return 1
     out.write(table(configurations))
@@ -102,7 +112,9 @@ def table(configurations: Sequence[Configuration]) -> str:
         for run in sorted(configuration.output.runs, key=lambda r: r.concurrency or 0):
             figures = run.headline()
             cells = [configuration.label, str(run.concurrency) if run.concurrency is not None else "-"]
-            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for _, key in COLUMNS[1:]]
+            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for _, key in COLUMNS[1:-1]]
+            rate = figures.get("ErrorRate")
+            cells.append("-" if rate is None else f"{rate * 100:.2f}")
             rows.append(cells)
         if configuration.output.failure_reason:
             rows.append([f"  ! {configuration.output.failure_reason}"] + [""] * len(COLUMNS))

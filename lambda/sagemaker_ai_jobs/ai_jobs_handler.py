@@ -31,7 +31,7 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if props.get("Kind") == "BenchmarkResults":
         ssm = boto3.client("ssm", config=CONFIG)
         if event["RequestType"] == "Delete":
-            benchmark_logic.unpublish(ssm, props.get("Publish") or {})
+            benchmark_logic.unpublish(ssm, props.get("Publish") or {}, props["JobName"])
             return {"PhysicalResourceId": event["PhysicalResourceId"]}
         s3, cloudwatch = boto3.client("s3", config=CONFIG), boto3.client("cloudwatch", config=CONFIG)
         return benchmark_logic.benchmark_results(client, s3, cloudwatch, ssm, props)

@@ -20,6 +20,9 @@ PROFILE = "profile_export_aiperf.json"
 SEARCH_HISTORY = "search_history.json"
 FAILURE_REASON = "failure_reason.txt"
 LEVEL_DIR = re.compile(r"(?:^|/)concurrency_(\d+)/")
+RUN_DIR = re.compile(r"(?:^|/)((?:trial|search_iter)_\d+)/")
+"""Multi-trial sweeps write ``profile_runs/trial_NNNN/concurrency_N/``; SLA searches ``search_iter_NNNN/``."""
+TO_MS = {"ms": 1.0, "ns": 1e-6, "us": 1e-3, "sec": 1e3, "s": 1e3}
 
 HEADLINE: dict[str, tuple[str, str]] = {
     "RequestLatencyP50": ("request_latency", "p50"),
@@ -33,6 +36,9 @@ HEADLINE: dict[str, tuple[str, str]] = {
     "RequestThroughput": ("request_throughput", "avg"),
 }
 """The headline figures: name -> (AIPerf metric tag, statistic). Latencies in ms, throughput per second."""
+LATENCIES = {name for name in HEADLINE if name.endswith(("P50", "P90", "P99"))}
+FIGURES = (*HEADLINE, "ErrorCount", "ErrorRate", "RequestCount")
+"""Every figure ``Run.headline`` returns, in order."""
 
 
 class ResultsError(Exception):
@@ -59,6 +65,16 @@ class Run:
         value = entry.get(stat)
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
+    def latency_ms(self, metric: str, stat: str) -> float | None:
+        """A latency statistic in milliseconds, whatever time unit the export used."""
+        value = self.value(metric, stat)
+        unit = str(self.metrics.get(metric, {}).get("unit", "ms")).lower()
+        if value is None:
+            return None
+        if unit not in TO_MS:
+            raise ResultsError(f"{self.label}: {metric} is in {unit!r}, not a time unit this reader knows")
+        return value * TO_MS[unit]
+
     @property
     def error_count(self) -> float:
         errors = self.value("error_request_count")
@@ -77,7 +93,9 @@ class Run:
         return self.error_count / total if total else None
 
     def headline(self) -> dict[str, float | None]:
-        figures: dict[str, float | None] = {name: self.value(*key) for name, key in HEADLINE.items()}
+        figures: dict[str, float | None] = {
+            name: self.latency_ms(*key) if name in LATENCIES else self.value(*key) for name, key in HEADLINE.items()
+        }
         figures["ErrorCount"] = self.error_count
         figures["ErrorRate"] = self.error_rate
         figures["RequestCount"] = self.value("request_count")
@@ -105,7 +123,12 @@ class BenchmarkOutput:
         return any(run.concurrency is not None for run in self.runs) and len(self.runs) > 1
 
     def primary(self) -> Run:
-        """The run the headline figures come from: the single run, or the sweep's highest level."""
+        """The run the headline figures come from: the SLA search's answer, else the single run or
+        the sweep's highest level."""
+        if self.search is not None and self.search.feasible_max is not None:
+            answer = [run for run in self.runs if run.concurrency == self.search.feasible_max]
+            if answer:
+                return answer[-1]
         return max(self.runs, key=lambda run: (run.concurrency or 0, run.label))
 
 
@@ -117,9 +140,9 @@ def load(files: Mapping[str, Callable[[], bytes]], seen: Iterable[str] = ()) -> 
         found = sorted(set(files) | set(seen))
         raise ResultsError(f"no {PROFILE} in the benchmark output (found: {', '.join(found[:8]) or 'nothing'})")
     runs = [_run(path, _json(path, files[path]())) for path in profiles]
-    levels = [run for run in runs if run.label.startswith("concurrency_")]
-    if levels:  # a sweep writes per-level folders; a top-level profile beside them repeats one level
-        runs = levels
+    nested = [run for run in runs if run.label != "run"]
+    if nested:  # sweeps and searches write a folder per run; a top-level profile beside them repeats one
+        runs = nested
     search = None
     history = next((p for p in sorted(files) if p.endswith(SEARCH_HISTORY)), None)
     if history is not None:
@@ -171,9 +194,11 @@ def _run(path: str, document: Any) -> Run:
         raise ResultsError(f"{path} does not hold an AIPerf profile object")
     metrics = {k: v for k, v in document.items() if isinstance(v, dict) and "unit" in v}
     level = LEVEL_DIR.search("/" + path)
+    folder = RUN_DIR.search("/" + path)
     errors = document.get("error_summary") or []
+    parts = [folder.group(1) if folder else None, f"concurrency_{level.group(1)}" if level else None]
     return Run(
-        label=f"concurrency_{level.group(1)}" if level else "run",
+        label="/".join(p for p in parts if p) or "run",
         concurrency=int(level.group(1)) if level else _configured_concurrency(document),
         metrics=metrics,
         schema_version=str(document.get("schema_version")) if document.get("schema_version") else None,
@@ -186,19 +211,18 @@ def _run(path: str, document: Any) -> Run:
 def _configured_concurrency(document: dict[str, Any]) -> int | None:
     """The concurrency AIPerf ran at, from ``input_config`` (its shape differs between versions)."""
     config = document.get("input_config") or {}
-    for path in (("loadgen", "concurrency"), ("phases", "profiling", "concurrency")):
-        node: Any = config
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, int) and not isinstance(node, bool):
-            return node
-    return None
+    candidates = [(config.get("loadgen") or {}).get("concurrency")]  # AIPerf 0.8 (schema 1.1)
+    phases = config.get("phases")  # AIPerf 0.13 (schema 1.4): a list of phases
+    if isinstance(phases, list):
+        candidates += [p.get("concurrency") for p in phases if isinstance(p, dict) and p.get("kind") == "profiling"]
+    return next((c for c in candidates if isinstance(c, int) and not isinstance(c, bool)), None)
 
 
 def _search(document: Any) -> Search:
+    """The search's answer; a search that never bounded anything has a null summary."""
     summary = document.get("boundary_summary") if isinstance(document, dict) else None
     if not isinstance(summary, dict):
-        raise ResultsError(f"{SEARCH_HISTORY} has no boundary_summary")
+        return Search(None, None)
     return Search(_boundary(summary.get("feasible_max")), _boundary(summary.get("infeasible_min")))
 
 
@@ -240,7 +264,7 @@ def gate(run: Run, thresholds: Iterable[Threshold]) -> Verdict:
     """Check every threshold; a metric the run does not have is a failure, never a silent pass.
     Equality passes (``<=`` and ``>=``)."""
     figures = run.headline()
-    breaches = []
+    breaches = [] if run.complete else [f"{run.label} did not complete (AIPerf marked it cancelled or incomplete)"]
     for threshold in thresholds:
         value = figures.get(threshold.metric)
         if value is None:
@@ -264,8 +288,11 @@ def sustainable_concurrency(output: BenchmarkOutput, thresholds: Iterable[Thresh
     levels = [run for run in output.runs if run.concurrency is not None]
     if not levels:
         raise ResultsError("no concurrency levels to choose from: run a sweep or an SLA search")
-    passing = [run.concurrency for run in levels if gate(run, limits).passed]
+    verdicts: dict[int, bool] = {}
+    for run in levels:  # with several trials, a level passes only if every trial does
+        verdicts[run.concurrency] = verdicts.get(run.concurrency, True) and gate(run, limits).passed  # type: ignore[index]
+    passing = [level for level, ok in verdicts.items() if ok]
     if not passing:
-        tried = ", ".join(str(run.concurrency) for run in sorted(levels, key=lambda r: r.concurrency or 0))
+        tried = ", ".join(str(level) for level in sorted(verdicts))
         raise ResultsError(f"no concurrency level meets the SLA (tried {tried})")
     return float(max(passing))  # type: ignore[type-var]

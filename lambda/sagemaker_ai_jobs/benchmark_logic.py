@@ -10,6 +10,8 @@ from ai_jobs_logic import JOB_APIS, JobError, describe, error_code, with_retries
 from botocore.exceptions import ClientError
 
 OUTPUT_ARCHIVE = "output.tar.gz"
+NOT_MEASURED = "n/a"
+"""The value of a figure the run did not produce (every figure is always returned: the stack reads them all)."""
 UNITS = {
     "OutputTokenThroughput": "Count/Second",
     "RequestThroughput": "Count/Second",
@@ -28,22 +30,28 @@ def thresholds(specs: list[dict[str, Any]] | None) -> list[results.Threshold]:
     ]
 
 
-def find_output(s3: Any, output_location: str, job_name: str) -> tuple[str, str]:
+def find_output(s3: Any, output_location: str, job_name: str = "", created: Any = None) -> tuple[str, str]:
     """The job's ``output.tar.gz``: listed under its output location, never assumed at a fixed key.
-    With several, the one whose key names the job wins, then the newest."""
+    Archives older than the job (``created``) are earlier runs'; of the rest, one whose key names the
+    job wins, then the newest."""
     bucket, _, prefix = output_location.removeprefix("s3://").partition("/")
     found: list[dict[str, Any]] = []
     token: str | None = None
     while True:
         paging = {"ContinuationToken": token} if token else {}
         page = with_retries(lambda paging=paging: s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **paging))
-        found += [obj for obj in page.get("Contents", []) if obj["Key"].endswith(OUTPUT_ARCHIVE)]
+        found += [
+            obj
+            for obj in page.get("Contents", [])
+            if obj["Key"].endswith(OUTPUT_ARCHIVE) and (created is None or obj["LastModified"] >= created)
+        ]
         token = page.get("NextContinuationToken")
         if not page.get("IsTruncated") or not token:
             break
     if not found:
-        raise JobError(f"AI benchmark job {job_name} left no {OUTPUT_ARCHIVE} under {output_location}")
-    best = max(found, key=lambda obj: (job_name in obj["Key"], obj["LastModified"]))
+        whose = f"AI benchmark job {job_name} left no" if job_name else "there is no"
+        raise JobError(f"{whose} {OUTPUT_ARCHIVE} under {output_location}")
+    best = max(found, key=lambda obj: (bool(job_name) and job_name in obj["Key"], obj["LastModified"]))
     return bucket, best["Key"]
 
 
@@ -57,25 +65,33 @@ def benchmark_results(sm: Any, s3: Any, cloudwatch: Any, ssm: Any, props: dict[s
     status = job[api.status_field]
     if status not in ("Completed", "Failed"):
         raise JobError(f"AI benchmark job {name} is {status}; its results exist once it has finished")
-    bucket, key = find_output(s3, job["OutputConfig"]["S3OutputLocation"], name)
-    body = with_retries(lambda: s3.get_object(Bucket=bucket, Key=key))["Body"]
     try:
+        bucket, key = find_output(s3, job["OutputConfig"]["S3OutputLocation"], name, job.get("CreationTime"))
+        body = with_retries(lambda: s3.get_object(Bucket=bucket, Key=key))["Body"]
         output = results.load_tarball(body)
-    except results.ResultsError as error:
-        raise JobError(f"AI benchmark job {name}: s3://{bucket}/{key}: {error}") from error
+    except (JobError, results.ResultsError, ClientError) as error:
+        if status == "Failed":  # a job that failed before writing its output: its reason matters most
+            reason = job.get("FailureReason") or "no reason given"
+            raise JobError(f"AI benchmark job {name} Failed: {reason} ({error})") from error
+        if isinstance(error, JobError):
+            raise
+        raise JobError(f"AI benchmark job {name}: {error}") from error
     run = output.primary()
     figures = run.headline()
-    data = {k: _text(v) for k, v in figures.items() if v is not None}
-    data.update({"JobName": name, "JobStatus": status, "Output": f"s3://{bucket}/{key}", "Runs": str(len(output.runs))})
-    if run.concurrency is not None:
-        data["Concurrency"] = str(run.concurrency)
-
     failure = job.get("FailureReason") or output.failure_reason
+    data = {k: NOT_MEASURED if v is None else _text(v) for k, v in figures.items()}
+    data.update(
+        {
+            "JobName": name,
+            "JobStatus": status,
+            "FailureReason": (failure or "none")[:500],
+            "Output": f"s3://{bucket}/{key}",
+            "Runs": str(len(output.runs)),
+            "Concurrency": str(run.concurrency) if run.concurrency is not None else NOT_MEASURED,
+        }
+    )
     if status == "Failed" and str(props.get("AllowFailedJob", "false")).lower() != "true":
         raise JobError(f"AI benchmark job {name} Failed: {failure or 'no reason given'}; measured {_summary(figures)}")
-    if failure:
-        data["FailureReason"] = failure[:500]
-
     verdict = results.gate(run, thresholds(props.get("Thresholds")))
     if not verdict.passed:
         raise JobError(verdict.message(f"AI benchmark job {name}"))
@@ -88,12 +104,13 @@ def benchmark_results(sm: Any, s3: Any, cloudwatch: Any, ssm: Any, props: dict[s
             raise JobError(f"AI benchmark job {name}: {error}") from error
         data["MaxConcurrencyPerInstance"] = _text(sustained / float(capacity.get("Instances", 1)))
 
-    publish(cloudwatch, ssm, props.get("Publish") or {}, {k: v for k, v in figures.items() if v is not None})
+    publish(cloudwatch, ssm, props.get("Publish") or {}, {k: v for k, v in figures.items() if v is not None}, name)
     return {"PhysicalResourceId": f"{name}:results", "Data": data}
 
 
-def publish(cloudwatch: Any, ssm: Any, settings: dict[str, Any], figures: dict[str, float]) -> None:
-    """Publish the figures as CloudWatch metrics and/or SSM parameters, as configured."""
+def publish(cloudwatch: Any, ssm: Any, settings: dict[str, Any], figures: dict[str, float], job_name: str) -> None:
+    """Publish the figures as CloudWatch metrics and/or SSM parameters, as configured. The parameters
+    include ``JobName``: the run they came from, so replacing a results resource never loses them."""
     namespace = settings.get("Namespace")
     if namespace:
         dimensions = [{"Name": d["Name"], "Value": d["Value"]} for d in settings.get("Dimensions", [])]
@@ -104,20 +121,30 @@ def publish(cloudwatch: Any, ssm: Any, settings: dict[str, Any], figures: dict[s
         with_retries(lambda: cloudwatch.put_metric_data(Namespace=namespace, MetricData=metric_data))
     prefix = settings.get("ParameterPrefix")
     if prefix:
-        for name, value in sorted(figures.items()):
+        values = {**{name: _text(value) for name, value in figures.items()}, "JobName": job_name}
+        for name, value in sorted(values.items()):
             with_retries(
                 lambda name=name, value=value: ssm.put_parameter(
-                    Name=f"{prefix}/{name}", Value=_text(value), Type="String", Overwrite=True
+                    Name=f"{prefix}/{name}", Value=value, Type="String", Overwrite=True
                 )
             )
 
 
-def unpublish(ssm: Any, settings: dict[str, Any]) -> None:
-    """Remove the SSM parameters a results resource wrote (absent ones are fine)."""
+def unpublish(ssm: Any, settings: dict[str, Any], job_name: str) -> None:
+    """Remove the SSM parameters this job's results wrote. When a re-run replaced the results, the
+    parameters name the new job and stay."""
     prefix = (settings or {}).get("ParameterPrefix")
     if not prefix:
         return
-    names = [f"{prefix}/{name}" for name in [*results.HEADLINE, "ErrorCount", "ErrorRate", "RequestCount"]]
+    try:
+        owner = with_retries(lambda: ssm.get_parameter(Name=f"{prefix}/JobName"))["Parameter"]["Value"]
+    except ClientError as error:
+        if error_code(error) == "ParameterNotFound":
+            return
+        raise
+    if owner != job_name:
+        return
+    names = [f"{prefix}/{name}" for name in [*results.FIGURES, "JobName"]]
     for start in range(0, len(names), 10):
         try:
             with_retries(lambda start=start: ssm.delete_parameters(Names=names[start : start + 10]))
