@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Stack
@@ -25,12 +26,12 @@ ASSET_HASH = re.compile(r"[0-9a-f]{64}")
 MASK = "[ASSET HASH]"
 
 
-def mask_volatile(template: dict[str, Any]) -> dict[str, Any]:
+def mask_volatile(template: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``template`` with asset hashes masked and CDK's version metadata removed."""
-    masked = json.loads(ASSET_HASH.sub(MASK, json.dumps(template, sort_keys=True)))
+    masked: dict[str, Any] = json.loads(ASSET_HASH.sub(MASK, json.dumps(template, sort_keys=True)))
     masked.get("Resources", {}).pop("CDKMetadata", None)
     masked.get("Conditions", {}).pop("CDKMetadataAvailable", None)
-    return masked  # type: ignore[no-any-return]
+    return masked
 
 
 def snapshot_template(stack: Stack) -> dict[str, Any]:
