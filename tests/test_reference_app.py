@@ -17,7 +17,8 @@ from cdk_nag import AwsSolutionsChecks
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_genai_inference import InstancePool, InstancePoolEndpoint, Model, ValidationError
-from conftest import ENV, IMAGE, REPO, lint, mask_volatile, new_stack, synth
+from cdk_genai_inference.testing import mask_volatile
+from conftest import ENV, IMAGE, REPO, lint, new_stack, synth
 from stacks.config import ServingConfig
 from stacks.reference_app import build
 

@@ -20,6 +20,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from ._asset import handler_asset
+from ._budget import watch
 from ._nag import acknowledge, acknowledge_wildcards
 
 PROVIDER_ID = "CdkGenAiInferenceAiJobs"
@@ -39,6 +40,7 @@ class AiJobsProvider(Construct):
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
+        watch(self)
         code = lambda_.Code.from_asset(str(handler_asset()), exclude=["**/__pycache__", "**/*.pyc"])
         self.role = iam.Role(
             self,

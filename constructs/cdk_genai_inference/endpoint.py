@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import service_model
+from ._budget import watch
 from ._roles import sagemaker_execution_role
 from ._validate import check_duration, check_name, check_range, seconds, unresolved
 from .alarms import MAX_ROLLBACK_ALARMS, RollbackAlarms, create_rollback_alarms
@@ -242,6 +243,7 @@ class InstancePoolEndpoint(_EndpointBase):
         _check_alarm_count(planned_alarms)
 
         super().__init__(scope, id, physical_name=endpoint_name)
+        watch(self)
         # A name known at synth keeps metrics and alarms independent of the endpoint resource, which
         # itself depends on the rollback alarms (a GetAtt would close a cycle).
         physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")

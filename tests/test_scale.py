@@ -1,0 +1,83 @@
+"""Growing gracefully: one provider per stack, a warning before CloudFormation's limits, and the
+measuring script itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Annotations, Match
+
+from cdk_genai_inference import (
+    InstancePool,
+    InstancePoolEndpoint,
+    Model,
+    RecommendationGoal,
+    RecommendationJob,
+    RecommendedModels,
+    S3Location,
+    WorkloadConfig,
+)
+from conftest import ENV, IMAGE, REPO
+
+
+def endpoint_stack(extra_resources: int) -> cdk.Stack:
+    stack = cdk.Stack(cdk.App(), "Big", env=ENV)
+    InstancePoolEndpoint(
+        stack, "Endpoint", model=Model(stack, "Model", image_uri=IMAGE), instance_pools=[InstancePool("ml.g6.12xlarge")]
+    )
+    for index in range(extra_resources):
+        cdk.CfnWaitConditionHandle(stack, f"Filler{index}")
+    return stack
+
+
+def test_a_stack_near_cloudformations_limits_is_warned_about() -> None:
+    near = Annotations.from_stack(endpoint_stack(445))
+    near.has_warning(
+        "/Big", Match.string_like_regexp("this stack has 45\\d resources .* CloudFormation allows 500 resources")
+    )
+    calm = Annotations.from_stack(endpoint_stack(10))
+    assert calm.find_warning("/Big", Match.string_like_regexp("this stack has")) == []
+
+
+def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
+    def functions(jobs: int) -> int:
+        app = cdk.App()
+        stack = cdk.Stack(app, "Jobs", env=ENV)
+        workload = WorkloadConfig(stack, "Workload")
+        for index in range(jobs):
+            job = RecommendationJob(
+                stack,
+                f"Job{index}",
+                model_source=S3Location.from_uri(f"s3://models/m{index}/"),
+                workload_config=workload,
+                goal=RecommendationGoal.COST,
+                instance_types=["ml.g6.12xlarge"],
+                output=S3Location.from_uri("s3://artifacts/out/"),
+            )
+            RecommendedModels(stack, f"Models{index}", job=job)
+        template = app.synth().get_stack_by_name("Jobs").template
+        return sum(
+            1
+            for r in template["Resources"].values()
+            if r["Type"] in ("AWS::Lambda::Function", "AWS::StepFunctions::StateMachine")
+        )
+
+    assert functions(1) == functions(4)
+
+
+def test_the_measuring_script_reports_per_endpoint_cost() -> None:
+    run = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split() == ["endpoints", "resources", "bytes", "synth", "s", "CfnInclude", "s", "ratio"]
+    one, two = (line.split() for line in lines[1:3])
+    assert int(two[1]) - int(one[1]) == 8  # resources per added endpoint
+    assert lines[3].startswith("per added endpoint: 8.0 resources")
