@@ -45,6 +45,9 @@ def summarize_stack(name: str, template: dict[str, Any]) -> str:
         lines += _endpoint_lines(resources, endpoint)
     for benchmark in _of_type(resources, "Custom::AIBenchmarkJob"):
         lines += _benchmark_lines(resources, benchmark)
+    for pipeline in _of_type(resources, "AWS::CodePipeline::Pipeline"):
+        stages = [stage["Name"] for stage in pipeline["Properties"]["Stages"]]
+        lines.append(f"  Pipeline stages: {' -> '.join(stages)} (a failed stage stops promotion)")
     return "\n".join(lines)
 
 

@@ -95,6 +95,22 @@ class BenchmarkConfig(_FromContext):
     waitHours: int
 
 
+@dataclass(frozen=True)
+class PipelineConfig(_FromContext):
+    """The reference delivery pipeline; each is the context key ``pipeline:<name>``."""
+
+    PREFIX = "pipeline:"
+
+    repository: str
+    branch: str
+    connectionArn: str
+    region: str
+    pipelineAccount: str
+    stagingAccount: str
+    productionAccount: str
+    runToken: str
+
+
 def _parse(key: str, raw: Any, annotation: str) -> Any:
     if isinstance(raw, str) and annotation != "str":
         try:

@@ -6,7 +6,8 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from .config import BenchmarkConfig, RecommendationConfig, ServingConfig
+from .config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
+from .pipeline_stack import PipelineStack
 from .recommendation_stacks import RecommendationJobStack, RecommendedServingStack, RecommendToServeStack
 from .serving_stack import ServingStack
 
@@ -37,4 +38,14 @@ def build(app: cdk.App, **stack_options: Any) -> dict[str, cdk.Stack]:
     # after a manual approval); before that it fails, naming the job's status.
     stage_two.add_stack_dependency(stage_one)
     stacks["GenAiRecommendedServing"] = stage_two
+    pipeline = PipelineConfig.from_context(app.node)
+    stacks["GenAiPipeline"] = PipelineStack(
+        app,
+        "GenAiPipeline",
+        pipeline=pipeline,
+        recommendation=recommendation,
+        serving=serving,
+        benchmark=benchmark,
+        env=cdk.Environment(account=pipeline.pipelineAccount, region=pipeline.region),
+    )
     return stacks

@@ -6,6 +6,7 @@ reference), so the acknowledgment is computed from the same value the policy hol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,6 +52,8 @@ def render(value: Any) -> str:
         return f"<{value['Ref']}>"
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return "<{}.{}>".format(*value["Fn::GetAtt"])
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
     if isinstance(value, dict) and "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return separator.join(render(part) for part in parts)

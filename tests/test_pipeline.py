@@ -1,0 +1,79 @@
+"""The reference delivery pipeline: recommend -> serve -> benchmark gate -> production, synthesized
+with no AWS account and no context lookups, byte for byte the same every time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from cdk_nag import AwsSolutionsChecks
+
+from conftest import REPO, lint
+from stacks.reference_app import build
+
+CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+
+
+def synthesize(outdir: Path) -> Path:
+    app = cdk.App(outdir=str(outdir), context=CONTEXT)
+    build(app)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))  # raises on a finding
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return synthesize(tmp_path_factory.mktemp("first")), synthesize(tmp_path_factory.mktemp("second"))
+
+
+def templates(assembly: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(assembly)): p.read_bytes() for p in sorted(assembly.rglob("*.template.json"))}
+
+
+def test_two_synths_are_byte_identical(assemblies: tuple[Path, Path]) -> None:
+    first, second = (templates(a) for a in assemblies)
+    assert len(first) >= 9  # 5 app stacks and the 4 stages' stacks
+    assert first == second
+
+
+def test_no_context_lookups_and_no_account(assemblies: tuple[Path, Path]) -> None:
+    for manifest in assemblies[0].rglob("manifest.json"):
+        assert "missing" not in json.loads(manifest.read_text()), manifest
+    assert not (REPO / "cdk.context.json").exists()
+
+
+def test_stages_run_in_order_and_the_gate_precedes_promotion(assemblies: tuple[Path, Path]) -> None:
+    pipeline = json.loads((assemblies[0] / "GenAiPipeline.template.json").read_text())
+    (definition,) = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    stages = [s["Name"] for s in definition["Properties"]["Stages"]]
+    assert stages[-4:] == ["Recommend", "Serve", "BenchmarkGate", "Production"]
+    source = definition["Properties"]["Stages"][0]["Actions"][0]["Configuration"]
+    assert source["ConnectionArn"] == CONTEXT["pipeline:connectionArn"]
+    assert source["FullRepositoryId"] == CONTEXT["pipeline:repository"]
+
+
+def test_the_gate_benchmarks_the_served_endpoint_with_the_sla(assemblies: tuple[Path, Path]) -> None:
+    gate = json.loads(
+        next((assemblies[0] / "assembly-GenAiPipeline-BenchmarkGate").glob("*.template.json")).read_text()
+    )
+    (job,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkJob"]
+    assert (
+        job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["Identifier"]
+        == CONTEXT["serving:endpointName"] + "-staged"
+    )
+    (results,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkResults"]
+    assert {t["Metric"] for t in results["Properties"]["Thresholds"]} == {
+        "RequestLatencyP99",
+        "TimeToFirstTokenP90",
+        "OutputTokenThroughput",
+        "ErrorRate",
+    }
+
+
+def test_every_template_passes_cfn_lint(assemblies: tuple[Path, Path]) -> None:
+    for name, body in templates(assemblies[0]).items():
+        assert lint(json.loads(body)) == [], name
