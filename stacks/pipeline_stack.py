@@ -47,7 +47,7 @@ class ServeStage(cdk.Stage):
         stack = RecommendedServingStack(
             self, "Serving", job_name=job_name, recommendation=recommendation, serving=serving
         )
-        self.endpoint_name = stack.node.find_child("Endpoint").endpoint_name
+        self.endpoint_name = stack.endpoint.endpoint_name
 
 
 class BenchmarkGateStage(cdk.Stage):

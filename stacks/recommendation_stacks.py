@@ -13,6 +13,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Duration, Stack
 
 from cdk_genai_inference import (
+    InstancePoolEndpoint,
     IRecommendationJob,
     JobWait,
     RecommendationGoal,
@@ -64,7 +65,7 @@ def recommend(scope: Construct, config: RecommendationConfig, wait: JobWait) -> 
 
 def resolve_and_serve(
     scope: Construct, job: IRecommendationJob, recommendation: RecommendationConfig, serving: ServingConfig, suffix: str
-) -> RecommendedModels:
+) -> tuple[RecommendedModels, InstancePoolEndpoint]:
     models = RecommendedModels(
         scope,
         "RecommendedModels",
@@ -72,8 +73,7 @@ def resolve_and_serve(
         instance_types=recommendation.instanceTypes,
         model_data=[S3Location.from_uri(recommendation.outputUri), S3Location.from_uri(recommendation.modelSourceUri)],
     )
-    serve(scope, serving, models.instance_pools, name_suffix=suffix)
-    return models
+    return models, serve(scope, serving, models.instance_pools, name_suffix=suffix)
 
 
 class RecommendToServeStack(Stack):
@@ -85,7 +85,7 @@ class RecommendToServeStack(Stack):
         super().__init__(scope, id, **kwargs)
         wait = JobWait.in_deployment(Duration.hours(recommendation.waitHours))
         self.job = recommend(self, recommendation, wait)
-        self.models = resolve_and_serve(self, self.job, recommendation, serving, "-recommended")
+        self.models, self.endpoint = resolve_and_serve(self, self.job, recommendation, serving, "-recommended")
 
 
 class RecommendationJobStack(Stack):
@@ -111,4 +111,4 @@ class RecommendedServingStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         job = RecommendationJob.from_job_name(self, "RecommendationJob", job_name)
-        self.models = resolve_and_serve(self, job, recommendation, serving, "-staged")
+        self.models, self.endpoint = resolve_and_serve(self, job, recommendation, serving, "-staged")

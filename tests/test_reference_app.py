@@ -174,7 +174,7 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
         [sys.executable, str(REPO / "scripts" / "summarize.py"), str(out)], capture_output=True, text=True, check=True
     ).stdout
     for expected in (
-        "Synthesized 4 stack(s)",
+        "Synthesized 5 stack(s)",
         "1  ml.p5.48xlarge     max 20",
         "2  ml.g6.48xlarge     max 8",
         "Scaling: 1-4 instances, target weighted utilization 0.7",
@@ -183,5 +183,6 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
         "the deployment waits up to 12 h for it (checks every 5 min)",
         "the deployment starts it and moves on",
         "1  ml.g6e.12xlarge    max <Pool1.MaxConcurrencyPerInstance>",
+        "Pipeline stages: Source -> Build -> UpdatePipeline -> Assets -> Recommend -> Serve -> BenchmarkGate -> Production",
     ):
         assert expected in summary, expected
