@@ -574,3 +574,33 @@ def test_the_entry_point_dispatches_with_its_own_clients(monkeypatch, sm):
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
     as_cloudformation_sends_it = {**JOB_PROPS, "Request": {**REQUEST, "OptimizeModel": "true"}}
     assert ai_jobs_handler.on_event(event("Create", as_cloudformation_sends_it), None)["PhysicalResourceId"] == JOB
+
+
+def test_network_timeouts_are_retried_like_throttling(no_backoff) -> None:
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    outcomes = [
+        ReadTimeoutError(endpoint_url="https://api.sagemaker"),
+        EndpointConnectionError(endpoint_url="https://api.sagemaker"),
+        "ok",
+    ]
+
+    def call() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert logic.with_retries(call) == "ok"
+    assert len(no_backoff) == 2
+
+
+def test_a_timeout_that_never_ends_is_raised_after_the_last_attempt(no_backoff) -> None:
+    from botocore.exceptions import ReadTimeoutError
+
+    def call() -> None:
+        raise ReadTimeoutError(endpoint_url="https://api.sagemaker")
+
+    with pytest.raises(ReadTimeoutError):
+        logic.with_retries(call, attempts=3)
+    assert len(no_backoff) == 2

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 RUNNING = frozenset({"InProgress", "Stopping"})
@@ -34,6 +40,9 @@ RETRYABLE = frozenset(
 )
 backoff: Callable[[float], None] = time.sleep
 """How retries wait (tests replace it)."""
+
+TRANSIENT = (ReadTimeoutError, ConnectTimeoutError, EndpointConnectionError, ConnectionClosedError)
+"""Network faults worth another attempt (botocore retries them too, a few times, before they reach us)."""
 
 RESPONSE_LIMIT_BYTES = 3500
 """CloudFormation accepts at most 4096 bytes of custom-resource response; keep a margin."""
@@ -94,8 +103,9 @@ def with_retries(call: Callable[[], Any], *, attempts: int = 6, base_delay: floa
     for attempt in range(attempts):
         try:
             return call()
-        except ClientError as error:
-            if error_code(error) not in RETRYABLE or attempt == attempts - 1:
+        except (ClientError, *TRANSIENT) as error:
+            retryable = not isinstance(error, ClientError) or error_code(error) in RETRYABLE
+            if not retryable or attempt == attempts - 1:
                 raise
             backoff(min(60.0, base_delay * 2**attempt) * (0.5 + random.random() / 2))
     raise AssertionError("unreachable")
