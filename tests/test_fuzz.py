@@ -109,7 +109,7 @@ def holds(construct: str, build: Any) -> None:
 def mostly(valid: Any, anything: Any) -> Any:
     """Seven draws in eight from the valid part of a domain, so that examples with several
     arguments still get past validation often; the rest roam the whole domain."""
-    return st.one_of(*[valid] * 7, anything)
+    return st.sampled_from([True] * 7 + [False]).flatmap(lambda pick_valid: valid if pick_valid else anything)
 
 
 seconds = st.integers(min_value=0, max_value=40000)
@@ -171,7 +171,7 @@ alarms = mostly(
 )
 
 
-@fuzz(30)
+@fuzz(20)
 @given(
     pools=pools,
     count=mostly(st.just(1), st.integers(min_value=0, max_value=6)),
@@ -228,7 +228,7 @@ def test_instance_pool_endpoint(
     holds("InstancePoolEndpoint", build)
 
 
-@fuzz(30)
+@fuzz(20)
 @given(
     name=mostly(st.none(), st.sampled_from(["chat-3500-200", "Chat", "a" * 64, "-x"])),
     input_mean=mostly(st.none() | st.integers(min_value=1, max_value=20000), st.integers(min_value=-1, max_value=0)),
@@ -289,7 +289,7 @@ def test_workload_config(
     holds("WorkloadConfig", build)
 
 
-@fuzz(15)
+@fuzz(10)
 @given(
     types=mostly(
         st.lists(st.sampled_from(REC_TYPES[:3]), max_size=3, unique=True),
@@ -316,7 +316,7 @@ def test_recommendation_job(types, goal, prefix, wait) -> None:
     holds("RecommendationJob", build)
 
 
-@fuzz(15)
+@fuzz(10)
 @given(
     latency=mostly(
         st.none() | st.floats(min_value=0, max_value=50000, allow_nan=False), st.floats(-10, 0, allow_nan=False)
