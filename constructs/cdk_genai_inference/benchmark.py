@@ -14,6 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct, IDependable
 
 from ._ai_jobs import AiJobsProvider
+from ._arns import sagemaker_arn
 from ._asset import handler_module
 from ._nag import acknowledge_wildcards
 from ._roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
@@ -31,7 +32,7 @@ from .jobs import (
     validate_request,
 )
 from .metrics import INVOCATION_NAMESPACE
-from .workload import IWorkloadConfig, workload_config_arn
+from .workload import IWorkloadConfig
 
 HEADLINE_FIGURES: tuple[str, ...] = tuple(handler_module("aiperf_results").FIGURES)
 """The figures a results resource exposes (latencies in ms, throughput per second, error rate a
@@ -246,9 +247,8 @@ class BenchmarkJob(Resource):
         request = {"AIBenchmarkJobName": name, **request}
         validate_request("CreateAIBenchmarkJob", request)
 
-        stack = Stack.of(self)
         self.job_name = name
-        self.job_arn = stack.format_arn(service="sagemaker", resource="ai-benchmark-job", resource_name=name.lower())
+        self.job_arn = sagemaker_arn(self, "ai-benchmark-job", name)
         self.output = output
         provider = AiJobsProvider.of(self)
         provider.grant(
@@ -264,7 +264,7 @@ class BenchmarkJob(Resource):
         )
         provider.grant(
             ["sagemaker:CreateAIBenchmarkJob"],
-            [workload_config_arn(self, workload_config.workload_config_name), endpoint.endpoint_arn],
+            [sagemaker_arn(self, "ai-workload-config", workload_config.workload_config_name), endpoint.endpoint_arn],
         )
         provider.grant_pass_role(self.role)
         self.resource, self.completion = job_resource(
@@ -351,10 +351,7 @@ class _ImportedBenchmarkJob(Resource):
         super().__init__(scope, id)
         self.job_name = name
         self.output = output
-        resolved = name if unresolved(name) else name.lower()
-        self.job_arn = Stack.of(scope).format_arn(
-            service="sagemaker", resource="ai-benchmark-job", resource_name=resolved
-        )
+        self.job_arn = sagemaker_arn(scope, "ai-benchmark-job", name)
 
 
 class BenchmarkResults(Resource):

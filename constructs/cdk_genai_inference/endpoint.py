@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Duration, Names, Stack, Tags
+from aws_cdk import Duration, Names, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
@@ -18,6 +18,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from . import service_model
+from ._arns import sagemaker_arn
 from ._budget import watch
 from ._roles import sagemaker_execution_role
 from ._validate import check_duration, check_name, check_range, seconds, unresolved
@@ -295,7 +296,9 @@ class InstancePoolEndpoint(_EndpointBase):
         self.endpoint_name = physical_name
         # Built from the name (not GetAtt) so grants in other stacks need no cross-stack export.
         self.endpoint_arn = (
-            _endpoint_arn(self, physical_name) if not unresolved(physical_name) else resource.attr_endpoint_arn
+            sagemaker_arn(self, "endpoint", physical_name)
+            if not unresolved(physical_name)
+            else resource.attr_endpoint_arn
         )
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
@@ -581,7 +584,7 @@ class _ImportedEndpoint(_EndpointBase):
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
-        self.endpoint_arn = _endpoint_arn(self, endpoint_name)
+        self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
 
 
 def _requirements(
@@ -605,12 +608,6 @@ def _routing(
         if prefix_aware
         else None,
     )
-
-
-def _endpoint_arn(scope: Construct, endpoint_name: str) -> str:
-    """The endpoint's ARN; SageMaker writes the name in lower case there."""
-    name = endpoint_name if unresolved(endpoint_name) else endpoint_name.lower()
-    return Stack.of(scope).format_arn(service="sagemaker", resource="endpoint", resource_name=name)
 
 
 def _target_tracking(

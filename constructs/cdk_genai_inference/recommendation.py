@@ -15,6 +15,7 @@ from constructs import Construct, IDependable
 
 from . import service_model
 from ._ai_jobs import AiJobsProvider
+from ._arns import sagemaker_arn
 from ._nag import acknowledge_wildcards
 from ._roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from ._validate import check_choice, check_range, check_unique, unresolved
@@ -31,7 +32,7 @@ from .jobs import (
 )
 from .model import Model
 from .pools import MAX_POOLS, InstancePool
-from .workload import IWorkloadConfig, workload_config_arn
+from .workload import IWorkloadConfig
 
 MAX_INSTANCE_TYPES = 3
 """``ComputeSpec.InstanceTypes`` holds at most 3 instance types."""
@@ -193,10 +194,7 @@ class RecommendationJob(Resource):
 
         self.job_name = name
         self.model_package_group = model_package_group or name
-        stack = Stack.of(self)
-        self.job_arn = stack.format_arn(
-            service="sagemaker", resource="ai-recommendation-job", resource_name=name.lower()
-        )
+        self.job_arn = sagemaker_arn(self, "ai-recommendation-job", name)
         self.instance_types = list(instance_types)
         self.model_source = model_source
         self.output = output
@@ -214,7 +212,8 @@ class RecommendationJob(Resource):
             [self.job_arn],
         )
         provider.grant(
-            ["sagemaker:CreateAIRecommendationJob"], [workload_config_arn(self, workload_config.workload_config_name)]
+            ["sagemaker:CreateAIRecommendationJob"],
+            [sagemaker_arn(self, "ai-workload-config", workload_config.workload_config_name)],
         )
         provider.grant_pass_role(self.role)
         self.resource, self.completion = job_resource(
@@ -267,8 +266,8 @@ class RecommendationJob(Resource):
         group = _group_name(model_package_group) if model_package_group else None
         # The service registers the recommended model package (in a group named after the job by default).
         packages = [
-            stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=group or "*"),
-            stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{group or '*'}/*"),
+            sagemaker_arn(self, "model-package-group", group or "*", as_given=True),
+            sagemaker_arn(self, "model-package", f"{group or '*'}/*", as_given=True),
         ]
         role.add_to_policy(
             iam.PolicyStatement(
@@ -306,9 +305,7 @@ class _ImportedRecommendationJob(Resource):
         super().__init__(scope, id)
         self.job_name = name
         self.model_package_group = model_package_group or name
-        self.job_arn = Stack.of(scope).format_arn(
-            service="sagemaker", resource="ai-recommendation-job", resource_name=_lower(name)
-        )
+        self.job_arn = sagemaker_arn(scope, "ai-recommendation-job", name)
 
 
 @dataclass(frozen=True)
@@ -376,13 +373,11 @@ class RecommendedModels(Resource):
         super().__init__(scope, id)
 
         provider = AiJobsProvider.of(self)
-        job_arns = list(dict.fromkeys([job.job_arn, _arn_as_given(self, job.job_name)]))
-        provider.grant(["sagemaker:DescribeAIRecommendationJob"], job_arns)
-        packages = Stack.of(self).format_arn(
-            service="sagemaker",
-            resource="model-package",
-            resource_name=f"{_lower(_group_name(job.model_package_group))}/*",
+        job_arns = list(
+            dict.fromkeys([job.job_arn, sagemaker_arn(self, "ai-recommendation-job", job.job_name, as_given=True)])
         )
+        provider.grant(["sagemaker:DescribeAIRecommendationJob"], job_arns)
+        packages = sagemaker_arn(self, "model-package", f"{_group_name(job.model_package_group)}/*")
         provider.grant(["sagemaker:DescribeModelPackage"], [packages])
         acknowledge_wildcards(
             provider,
@@ -526,15 +521,6 @@ def _group_name(identifier: str) -> str:
     if unresolved(identifier) or "model-package-group/" not in identifier:
         return identifier
     return identifier.split("model-package-group/", 1)[1]
-
-
-def _arn_as_given(scope: Construct, name: str) -> str:
-    """The job's ARN with the name exactly as given (for an imported job whose case is unknown)."""
-    return Stack.of(scope).format_arn(service="sagemaker", resource="ai-recommendation-job", resource_name=name)
-
-
-def _lower(name: str) -> str:
-    return name if unresolved(name) else name.lower()
 
 
 def _check_instance_types(instance_types: Sequence[str]) -> None:
