@@ -14,6 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
+from ._arns import sagemaker_arn
 from ._validate import check_choice, check_duration, check_range, unresolved
 from .errors import ValidationError
 
@@ -23,91 +24,6 @@ NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 CHANNEL_PATTERN = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 SEARCH_STATISTICS = ("avg", "p50", "p90", "p95", "p99")
 
-AIPERF_PARAMETERS: frozenset[str] = frozenset(
-    [
-        "prompt_input_tokens_mean",
-        "synthetic_input_tokens_mean",
-        "isl",
-        "prompt_input_tokens_stddev",
-        "synthetic_input_tokens_stddev",
-        "isl_stddev",
-        "output_tokens_mean",
-        "prompt_output_tokens_mean",
-        "osl",
-        "output_tokens_stddev",
-        "prompt_output_tokens_stddev",
-        "osl_stddev",
-        "concurrency",
-        "request_count",
-        "num_requests",
-        "request_rate",
-        "benchmark_duration",
-        "max_concurrency",
-        "request_rate_mode",
-        "arrival_pattern",
-        "arrival_smoothness",
-        "vllm_burstiness",
-        "prefill_concurrency",
-        "streaming",
-        "tokenizer",
-        "hf_token",
-        "HF_TOKEN",
-        "request_timeout_seconds",
-        "goodput",
-        "benchmark_grace_period",
-        "extra_inputs",
-        "random_seed",
-        "verbose",
-        "num_conversations",
-        "conversation_num",
-        "num_sessions",
-        "model_selection_strategy",
-        "warmup_duration",
-        "warmup_request_count",
-        "num_warmup_requests",
-        "warmup_concurrency",
-        "warmup_prefill_concurrency",
-        "warmup_request_rate",
-        "warmup_arrival_pattern",
-        "warmup_grace_period",
-        "num_warmup_sessions",
-        "public_dataset",
-        "custom_dataset_type",
-        "input_file",
-        "dataset_sampling_strategy",
-        "image_width_mean",
-        "image_width_stddev",
-        "image_height_mean",
-        "image_height_stddev",
-        "image_batch_size",
-        "batch_size_image",
-        "image_format",
-        "video_width",
-        "video_height",
-        "video_fps",
-        "video_duration",
-        "video_batch_size",
-        "video_synth_type",
-        "video_format",
-        "video_codec",
-        "video_audio_num_channels",
-        "video_audio_sample_rate",
-        "video_audio_codec",
-        "video_audio_depth",
-        "search_recipe",
-        "ttft_sla_ms",
-        "tpot_sla_ms",
-        "e2e_sla_ms",
-        "error_rate_sla",
-        "search_stat",
-        "concurrency_min",
-        "concurrency_max",
-        "search_max_iterations",
-        "model",
-    ]
-)
-"""The workload specification's ``parameters`` (with aliases) from the SageMaker documentation; the
-service rejects any other name, so the construct does too."""
 
 _TYPED = {
     **dict.fromkeys(
@@ -153,6 +69,63 @@ _TYPED = {
     },
 }
 """Parameters the typed arguments own (with their aliases): they go through those arguments."""
+
+_UNTYPED_PARAMETERS = (
+    "HF_TOKEN",
+    "arrival_pattern",
+    "arrival_smoothness",
+    "batch_size_image",
+    "benchmark_grace_period",
+    "conversation_num",
+    "custom_dataset_type",
+    "dataset_sampling_strategy",
+    "extra_inputs",
+    "hf_token",
+    "image_batch_size",
+    "image_format",
+    "image_height_mean",
+    "image_height_stddev",
+    "image_width_mean",
+    "image_width_stddev",
+    "input_file",
+    "max_concurrency",
+    "model",
+    "model_selection_strategy",
+    "num_conversations",
+    "num_sessions",
+    "num_warmup_requests",
+    "num_warmup_sessions",
+    "prefill_concurrency",
+    "public_dataset",
+    "random_seed",
+    "request_rate_mode",
+    "request_timeout_seconds",
+    "verbose",
+    "video_audio_codec",
+    "video_audio_depth",
+    "video_audio_num_channels",
+    "video_audio_sample_rate",
+    "video_batch_size",
+    "video_codec",
+    "video_duration",
+    "video_format",
+    "video_fps",
+    "video_height",
+    "video_synth_type",
+    "video_width",
+    "vllm_burstiness",
+    "warmup_arrival_pattern",
+    "warmup_concurrency",
+    "warmup_duration",
+    "warmup_grace_period",
+    "warmup_prefill_concurrency",
+    "warmup_request_count",
+    "warmup_request_rate",
+)
+
+AIPERF_PARAMETERS: frozenset[str] = frozenset(_UNTYPED_PARAMETERS) | frozenset(_TYPED)
+"""The workload specification's ``parameters`` (with aliases) from the SageMaker documentation; the
+service rejects any other name, so the construct does too."""
 
 
 @dataclass(frozen=True)
@@ -324,15 +297,9 @@ class _ImportedWorkloadConfig(Resource):
     def __init__(self, scope: Construct, id: str, name: str) -> None:
         super().__init__(scope, id)
         self.workload_config_name = name
-        self.workload_config_arn = workload_config_arn(self, name)
+        self.workload_config_arn = sagemaker_arn(self, "ai-workload-config", name)
         self.secret_arns: list[str] = []
         self.dataset_uris: list[str] = []
-
-
-def workload_config_arn(scope: Construct, name: str) -> str:
-    """The ARN of a workload configuration by name (names are lower case)."""
-    resolved = name if unresolved(name) else name.lower()
-    return Stack.of(scope).format_arn(service="sagemaker", resource="ai-workload-config", resource_name=resolved)
 
 
 def _generated_name(scope: Construct, spec: dict[str, Any], datasets: Mapping[str, str]) -> str:
