@@ -14,12 +14,13 @@ import aws_cdk as cdk
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import pipelines
 
-from cdk_genai_inference import BenchmarkJob, BenchmarkSla, InstancePoolEndpoint, JobWait, S3Location, WorkloadConfig
+from cdk_genai_inference import InstancePoolEndpoint
 from constructs import Construct
 
 from ._nag import acknowledge_pipeline
 from .config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
 from .recommendation_stacks import RecommendationJobStack, RecommendedServingStack
+from .serving_stack import gate
 
 
 class RecommendStage(cdk.Stage):
@@ -65,21 +66,8 @@ class BenchmarkGateStage(cdk.Stage):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         stack = cdk.Stack(self, "Gate")
-        BenchmarkJob(
-            stack,
-            "Benchmark",
-            endpoint=InstancePoolEndpoint.from_endpoint_name(stack, "Endpoint", endpoint_name),
-            workload_config=WorkloadConfig(stack, "Workload", concurrency=benchmark.concurrency, streaming=True),
-            output=S3Location.from_uri(benchmark.outputUri),
-            sla=BenchmarkSla(
-                request_latency_p99_ms=benchmark.requestLatencyP99Ms,
-                time_to_first_token_p90_ms=benchmark.timeToFirstTokenP90Ms,
-                min_output_tokens_per_second=benchmark.minOutputTokensPerSecond,
-                max_error_rate=benchmark.maxErrorRate,
-            ),
-            run_token=run_token,
-            wait=JobWait.in_deployment(cdk.Duration.hours(benchmark.waitHours)),
-        )
+        endpoint = InstancePoolEndpoint.from_endpoint_name(stack, "Endpoint", endpoint_name)
+        gate(stack, endpoint, benchmark, run_token=run_token)
 
 
 class PipelineStack(cdk.Stack):

@@ -12,6 +12,7 @@ from cdk_genai_inference import (
     BenchmarkSla,
     CapacitySize,
     DeploymentPolicy,
+    IInstancePoolEndpoint,
     InstancePool,
     InstancePoolEndpoint,
     JobWait,
@@ -42,8 +43,11 @@ class ServingStack(Stack):
         self.benchmark = gate(self, self.endpoint, benchmark)
 
 
-def gate(scope: Construct, endpoint: InstancePoolEndpoint, config: BenchmarkConfig) -> BenchmarkJob:
-    """Benchmark the endpoint after every change to it; a breach of the SLA rolls the deployment back."""
+def gate(
+    scope: Construct, endpoint: IInstancePoolEndpoint, config: BenchmarkConfig, run_token: str | None = None
+) -> BenchmarkJob:
+    """Benchmark the endpoint after every change to it (and for every new ``run_token``); a breach of
+    the SLA fails the deployment."""
     workload = WorkloadConfig(
         scope,
         "BenchmarkWorkload",
@@ -64,6 +68,7 @@ def gate(scope: Construct, endpoint: InstancePoolEndpoint, config: BenchmarkConf
             min_output_tokens_per_second=config.minOutputTokensPerSecond,
             max_error_rate=config.maxErrorRate,
         ),
+        run_token=run_token,
         wait=JobWait.in_deployment(Duration.hours(config.waitHours)),
     )
 
