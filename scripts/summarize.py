@@ -22,7 +22,9 @@ def main(assembly: str) -> int:
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
     }
-    print(f"Synthesized {len(stacks)} stack(s) into {root}/ (cdk-nag AwsSolutions: no open findings)")
+    print(
+        f"Synthesized {len(stacks)} stack(s) into {root}/ (cdk-nag AwsSolutions and NIST 800-53 R5: no open findings)"
+    )
     for name, artifact in stacks.items():
         template = json.loads((root / artifact["properties"]["templateFile"]).read_text())
         print()

@@ -17,7 +17,7 @@ from aws_cdk import pipelines
 from cdk_genai_inference import InstancePoolEndpoint
 from constructs import Construct
 
-from ._nag import acknowledge_pipeline
+from ._scanners import acknowledge_pipeline
 from .config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
 from .recommendation_stacks import RecommendationJobStack, RecommendedServingStack
 from .serving_stack import gate

@@ -17,6 +17,7 @@ import aws_cdk as cdk
 import cfnlint.api
 import pytest
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the reference stacks/ package
@@ -47,6 +48,12 @@ def lint(template: dict[str, Any]) -> list[str]:
         for m in matches
         if m.rule.id[0] in "EW" and m.rule.id not in IGNORED_RULES and m.message not in IGNORED_MESSAGES
     ]
+
+
+def check_with_nag(app: cdk.App) -> None:
+    """Make ``app.synth()`` raise on any finding of cdk-nag's AwsSolutions or NIST 800-53 R5 pack
+    that no construct acknowledged."""
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
 
 
 def synth(stack: cdk.Stack) -> Template:

@@ -10,7 +10,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
-from cdk_nag import AwsSolutionsChecks
 
 from cdk_genai_inference import (
     HEADLINE_FIGURES,
@@ -30,7 +29,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from conftest import ENV, IMAGE, lint, new_stack, synth
+from conftest import ENV, IMAGE, check_with_nag, lint, new_stack, synth
 
 OUTPUT = "s3://genai-artifacts-111122223333/benchmarks/"
 SLA = BenchmarkSla(
@@ -98,7 +97,7 @@ def built() -> dict[str, Any]:
         output=S3Location.from_uri(OUTPUT),
         wait=JobWait.none(),
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    check_with_nag(app)
     template = app.synth().get_stack_by_name("Bench").template  # raises on a cdk-nag finding
     return {
         "stack": stack,

@@ -28,7 +28,7 @@ from cdk_genai_inference import (
 )
 from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
-P5, G6E, G6 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge"
+P5, G6E, G6, INF2 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge", "ml.inf2.48xlarge"
 
 
 class Built:
@@ -59,7 +59,6 @@ class Built:
             volume_size_gb=200,
             model_data_download_timeout=Duration.minutes(30),
             container_startup_health_check_timeout=Duration.minutes(10),
-            encryption_key=self.key,
             deployment=DeploymentPolicy.rolling(
                 max_batch=CapacitySize.instances(1),
                 wait_interval=Duration.minutes(10),
@@ -107,6 +106,14 @@ class Built:
             model=model,
             instance_pools=[InstancePool(P5)],
             deployment=DeploymentPolicy.all_at_once(wait_interval=Duration.seconds(0)),
+            dashboard=False,
+        )
+        self.ebs_backed = InstancePoolEndpoint(
+            stack,
+            "EbsBacked",
+            model=model,
+            instance_pools=[InstancePool(INF2), InstancePool("ml.p3.16xlarge")],
+            encryption_key=self.key,
             dashboard=False,
         )
         self.bucket = s3.Bucket(stack, "Out", enforce_ssl=True)
@@ -199,7 +206,8 @@ def test_endpoint_options_reach_the_variant(built: Built) -> None:
     assert variant["ModelDataDownloadTimeoutInSeconds"] == 1800
     assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 600
     assert variant["InferenceAmiVersion"] == "al2-ami-sagemaker-inference-gpu-3-1"
-    assert built.config(built.full)["KmsKeyId"] == {"Fn::GetAtt": [built.logical_id(built.key), "Arn"]}
+    assert built.config(built.ebs_backed)["KmsKeyId"] == {"Fn::GetAtt": [built.logical_id(built.key), "Arn"]}
+    assert "KmsKeyId" not in built.config(built.full)
     assert built.endpoint(built.full)["EndpointName"] == "llm-full"
 
 
@@ -359,6 +367,14 @@ def test_model_reads_uncompressed_weights_from_the_prefix(built: Built) -> None:
     assert model["PrimaryContainer"]["ModelDataSource"] == {
         "S3DataSource": {"S3Uri": MODEL_DATA, "S3DataType": "S3Prefix", "CompressionType": "None"}
     }
+
+
+def test_models_run_network_isolated_unless_opted_out(built: Built) -> None:
+    assert built.props(built.stack.node.find_child("Model"))["EnableNetworkIsolation"] is True
+    stack = new_stack()
+    local = Model(stack, "Local", image_uri=IMAGE, environment={"HF_MODEL_ID": "/opt/ml/model"})
+    hub = Model(stack, "Hub", image_uri=IMAGE, environment={"HF_MODEL_ID": "org/model"}, network_isolation=False)
+    assert [m.node.default_child.enable_network_isolation for m in (local, hub)] == [True, False]  # type: ignore[union-attr]
 
 
 def test_dashboard_has_per_instance_type_widgets(built: Built) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -69,6 +70,7 @@ ARGUMENTS = {
         InstancePoolEndpoint,
         InstancePoolEndpoint.scale_on_weighted_utilization,
         InstancePool,
+        Model,
         RollbackAlarms,
         DeploymentPolicy.rolling,
         DeploymentPolicy.canary,
@@ -189,12 +191,28 @@ alarms = mostly(
         st.none() | st.tuples(st.just(1), st.integers(min_value=1, max_value=8), st.just(0.7)),
         st.tuples(st.integers(-1, 5), st.integers(-1, 8), st.floats(min_value=-0.5, max_value=1.5, allow_nan=False)),
     ),
+    encrypted=mostly(st.just(False), st.booleans()),
+    isolated=st.booleans(),
+    hub_model=mostly(st.just(False), st.booleans()),
 )
 def test_instance_pool_endpoint(
-    pools, count, timeout, volume, routing, deployment, rollback, components, overrides, scaling
+    pools,
+    count,
+    timeout,
+    volume,
+    routing,
+    deployment,
+    rollback,
+    components,
+    overrides,
+    scaling,
+    encrypted,
+    isolated,
+    hub_model,
 ) -> None:
     def build(stack: cdk.Stack) -> None:
-        model = Model(stack, "Model", image_uri=IMAGE)
+        environment = {"HF_MODEL_ID": "org/model" if hub_model else "/opt/ml/model"}
+        model = Model(stack, "Model", image_uri=IMAGE, environment=environment, network_isolation=isolated)
         sized = [
             InstancePool(
                 p.instance_type,
@@ -219,6 +237,7 @@ def test_instance_pool_endpoint(
             rollback_alarms=rollback,
             inference_components=InferenceComponents() if components else None,
             variant_overrides=overrides,
+            encryption_key=kms.Key(stack, "Key", enable_key_rotation=True) if encrypted else None,
         )
         if scaling is not None:
             endpoint.scale_on_weighted_utilization(

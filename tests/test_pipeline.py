@@ -9,9 +9,8 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from cdk_nag import AwsSolutionsChecks
 
-from conftest import REPO, lint
+from conftest import REPO, check_with_nag, lint
 from stacks.reference_app import build
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
@@ -20,7 +19,7 @@ CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 def synthesize(outdir: Path) -> Path:
     app = cdk.App(outdir=str(outdir), context=CONTEXT)
     build(app)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))  # raises on a finding
+    check_with_nag(app)  # raises on a finding
     app.synth()
     return outdir
 

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from cdk_genai_inference import (
@@ -23,7 +24,9 @@ from cdk_genai_inference import (
     RollbackAlarms,
     RoutingStrategy,
     ValidationError,
+    service_model,
 )
+from cdk_genai_inference.pools import INSTANCE_STORE_FAMILIES, has_instance_storage
 from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
@@ -271,6 +274,14 @@ ENDPOINT_ERRORS = [
         rollback_alarms=RollbackAlarms(datapoints_to_alarm=4),
     ),
     fails(
+        "encryption_key cannot be used with instance_pools[1].instance_type 'ml.g6.48xlarge': it stores on local "
+        "NVMe that a hardware module on the instance encrypts, and SageMaker rejects a KMS key for it",
+        instance_pools=[InstancePool("ml.inf2.48xlarge"), InstancePool(G6)],
+        encryption_key=kms.Key.from_key_arn(
+            new_stack("Keys"), "Key", "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        ),
+    ),
+    fails(
         "rollback_alarms.error_rate_percent must be between 0 and 100, got 150",
         rollback_alarms=RollbackAlarms(error_rate_percent=150),
     ),
@@ -449,6 +460,11 @@ MODEL_ERRORS = [
         "model_data_url must be an s3:// URL, got 'https://example.com/model'",
         model_data_url="https://example.com/model",
     ),
+    fails(
+        "environment HF_MODEL_ID='meta-llama/Llama-3.1-8B-Instruct' makes the container download from the "
+        "Hugging Face Hub, which network_isolation=True blocks",
+        environment={"HF_MODEL_ID": "meta-llama/Llama-3.1-8B-Instruct"},
+    ),
 ]
 
 
@@ -502,3 +518,10 @@ def test_unresolved_tokens_are_not_rejected_and_reach_the_template() -> None:
     variant = config["Properties"]["ProductionVariants"][0]
     assert variant["InstancePools"][0]["InstanceType"] == {"Ref": "InstanceType"}
     assert variant["VariantInstanceProvisionTimeoutInSeconds"] == {"Ref": "Timeout"}
+
+
+def test_instance_store_families_are_hosting_families() -> None:
+    """The families whose NVMe refuses a KMS key are spelled as the SageMaker service model spells them."""
+    families = {instance_type.split(".")[1] for instance_type in service_model.hosting_instance_types()}
+    assert families >= INSTANCE_STORE_FAMILIES, INSTANCE_STORE_FAMILIES - families
+    assert has_instance_storage("ml.g6e.12xlarge") and not has_instance_storage("ml.inf2.48xlarge")

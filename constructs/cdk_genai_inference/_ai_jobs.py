@@ -21,12 +21,45 @@ from constructs import Construct
 
 from ._asset import handler_asset
 from ._budget import watch
-from ._nag import acknowledge, acknowledge_wildcards
+from ._scanners import INLINE_POLICY_WAIVER, Waiver, acknowledge, acknowledge_wildcards
 
 PROVIDER_ID = "CdkGenAiInferenceAiJobs"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MAX_WAIT = Duration.hours(12)
 """CloudFormation wait conditions time out after at most 43,200 s."""
+
+FUNCTION_WAIVERS = (
+    Waiver(
+        "The functions run once per CloudFormation event or waiter poll, a handful at a time. Reserved "
+        "concurrency would come out of the account's unreserved pool, and deploying fails in accounts "
+        "that are at the minimum of 10.",
+        nag=("NIST.800.53.R5-LambdaConcurrency",),
+        checkov=("CKV_AWS_115",),
+    ),
+    Waiver(
+        "CloudFormation, the provider framework and the waiter state machine invoke these functions and "
+        "report every failure on the stack's events; a dead-letter queue would hold events nobody replays.",
+        nag=("NIST.800.53.R5-LambdaDLQ",),
+        checkov=("CKV_AWS_116",),
+    ),
+    Waiver(
+        "The functions call only AWS service endpoints (SageMaker, S3, Lambda, Step Functions and CloudFormation's "
+        "response URL) and reach nothing inside a VPC; one would add NAT or interface endpoints and nothing else.",
+        nag=("NIST.800.53.R5-LambdaInsideVPC",),
+        checkov=("CKV_AWS_117",),
+    ),
+)
+FRAMEWORK_VARIABLES_WAIVER = Waiver(
+    "The variables are the ARNs of the provider framework's own functions and state machine, no secrets; "
+    "Lambda encrypts them at rest with its AWS managed key.",
+    checkov=("CKV_AWS_173",),
+)
+LOG_WAIVER = Waiver(
+    "CloudWatch Logs encrypts the group at rest. It holds the names, statuses and failure reasons of the "
+    "stack's AI jobs, never model data, prompts or credentials (the waiter logs without execution data).",
+    nag=("NIST.800.53.R5-CloudWatchLogGroupEncrypted",),
+    checkov=("CKV_AWS_158",),
+)
 
 
 class AiJobsProvider(Construct):
@@ -145,6 +178,11 @@ class AiJobsProvider(Construct):
         )
 
     def _acknowledge(self) -> None:
+        for waiver in FUNCTION_WAIVERS:
+            waiver.apply(self, cloudformation_type=lambda_.CfnFunction.CFN_RESOURCE_TYPE_NAME)
+        FRAMEWORK_VARIABLES_WAIVER.apply(self.provider, cloudformation_type=lambda_.CfnFunction.CFN_RESOURCE_TYPE_NAME)
+        LOG_WAIVER.apply(self._log_group)
+        INLINE_POLICY_WAIVER.apply(self)  # the handlers' role, and the roles of the framework and waiter
         acknowledge(
             self.provider,
             "AwsSolutions-IAM4",

@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
-from ._nag import acknowledge_wildcards
+from ._scanners import INLINE_POLICY_WAIVER, acknowledge_wildcards
 
 METRIC_NAMESPACES = ["/aws/sagemaker/*", "AWS/SageMaker"]
 
@@ -43,6 +43,7 @@ def sagemaker_execution_role(scope: Construct, id: str, description: str) -> iam
             conditions={"StringLike": {"cloudwatch:namespace": METRIC_NAMESPACES}},
         )
     )
+    INLINE_POLICY_WAIVER.apply(role)
     acknowledge_wildcards(
         role,
         [log_groups],

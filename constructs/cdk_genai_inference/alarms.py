@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cw
 
 from constructs import Construct
 
+from ._scanners import Waiver
 from ._validate import check_duration, check_range, unresolved
 from .errors import ValidationError
 from .metrics import EndpointMetrics
@@ -19,6 +20,11 @@ from .pools import InstancePool
 LATENCY_STATISTIC = re.compile(r"^(Average|Minimum|Maximum|p(100|[1-9]?[0-9])(\.[0-9]+)?)$")
 MAX_ROLLBACK_ALARMS = 10
 """``AutoRollbackConfiguration.Alarms`` holds 1 to 10 alarms."""
+NO_ACTION_WAIVER = Waiver(
+    "A rollback alarm: the endpoint's deployment configuration names it, and SageMaker rolls the update "
+    "back when it fires; it needs no action of its own.",
+    nag=("NIST.800.53.R5-CloudWatchAlarmAction",),
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ def create_rollback_alarms(
                 **common,  # type: ignore[arg-type]
             )
         )
+    for alarm in alarms:
+        NO_ACTION_WAIVER.apply(alarm)
     return alarms
 
 

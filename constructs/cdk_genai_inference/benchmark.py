@@ -16,8 +16,8 @@ from constructs import Construct, IDependable
 from ._ai_jobs import AiJobsProvider
 from ._arns import sagemaker_arn
 from ._asset import handler_module
-from ._nag import acknowledge_wildcards
 from ._roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
+from ._scanners import acknowledge_wildcards
 from ._validate import check_range, unresolved
 from .endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
 from .errors import ValidationError

@@ -21,6 +21,7 @@ from . import service_model
 from ._arns import sagemaker_arn
 from ._budget import watch
 from ._roles import sagemaker_execution_role
+from ._scanners import Waiver
 from ._validate import check_duration, check_name, check_range, seconds, unresolved
 from .alarms import MAX_ROLLBACK_ALARMS, RollbackAlarms, create_rollback_alarms
 from .dashboard import fleet_dashboard
@@ -28,7 +29,7 @@ from .deployment import DeploymentPolicy, rollback_only_config
 from .errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
 from .model import IModel
-from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, prioritized
+from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, has_instance_storage, prioritized
 from .scaling import UtilizationTerm, format_number, metric_id, weighted_utilization_expression
 
 INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
@@ -164,8 +165,9 @@ class InstancePoolEndpoint(_EndpointBase):
             Default: - service default
         model_data_download_timeout: 60-3600 s. Default: - service default
         container_startup_health_check_timeout: 60-3600 s. Default: - service default
-        encryption_key: KMS key for the instances' storage volumes. Default: - SageMaker's AWS
-            managed key (instance-store types encrypt with a hardware module either way)
+        encryption_key: KMS key for the instances' EBS storage volumes; not allowed with instance types whose
+            storage is local NVMe (g5, g6, g6e, p4d, p5 and more), which their hardware encrypts.
+            Default: - SageMaker's AWS managed key
         async_inference: Makes the endpoint asynchronous. Default: - real-time
         inference_components: Hosts the model(s) as an inference component. Default: - models
             are deployed directly on the variant
@@ -217,6 +219,7 @@ class InstancePoolEndpoint(_EndpointBase):
         check_duration("model_data_download_timeout", model_data_download_timeout, 60, 3600)
         check_duration("container_startup_health_check_timeout", container_startup_health_check_timeout, 60, 3600)
         _check_routing(routing_strategy, prefix_aware_routing)
+        _check_encryption_key(pools, encryption_key)
         if deployment is not None:
             deployment.validate("deployment", inference_components=ic_mode)
         elif any(p.model_latency_threshold is not None for p in pools):
@@ -285,6 +288,8 @@ class InstancePoolEndpoint(_EndpointBase):
         )
         for key, value in (variant_overrides or {}).items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
+        if encryption_key is None and all(has_instance_storage(p.instance_type) for p in pools):
+            _hardware_encryption_waiver(pools).apply(self.endpoint_config)
 
         resource = sagemaker.CfnEndpoint(
             self,
@@ -684,6 +689,26 @@ def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: 
         check_range(f"instance_pools[{index}].min_memory_mb", pool.min_memory_mb, 128, None, "MiB")
         check_range(f"instance_pools[{index}].accelerators", pool.accelerators, 1, None)
         check_range(f"instance_pools[{index}].cpu_cores", pool.cpu_cores, 0.25, None)
+
+
+def _check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
+    stored = [(i, p.instance_type) for i, p in enumerate(pools) if has_instance_storage(p.instance_type)]
+    if key is not None and stored:
+        index, instance_type = stored[0]
+        raise ValidationError(
+            f"encryption_key cannot be used with instance_pools[{index}].instance_type {instance_type!r}: it "
+            "stores on local NVMe that a hardware module on the instance encrypts, and SageMaker rejects a "
+            "KMS key for it; drop encryption_key, or use only EBS-backed instance types"
+        )
+
+
+def _hardware_encryption_waiver(pools: Sequence[InstancePool]) -> Waiver:
+    types = ", ".join(p.instance_type for p in pools)
+    return Waiver(
+        f"Every pool's instance type ({types}) stores on local NVMe, which a hardware module on the instance "
+        "encrypts (XTS-AES-256); SageMaker rejects a KMS key for these types.",
+        nag=("NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",),
+    )
 
 
 def _check_routing(strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None) -> None:

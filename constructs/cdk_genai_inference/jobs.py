@@ -18,8 +18,8 @@ from constructs import Construct
 
 from . import service_model
 from ._ai_jobs import MAX_WAIT, AiJobsProvider
-from ._nag import acknowledge, acknowledge_wildcards
 from ._roles import depend_on_policy
+from ._scanners import acknowledge, acknowledge_wildcards
 from ._validate import check_duration, unresolved
 from .errors import ValidationError
 

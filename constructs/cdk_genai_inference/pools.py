@@ -15,6 +15,34 @@ from .model import IModel
 
 MAX_POOLS = 5
 """``ProductionVariant.InstancePools`` holds 1 to 5 pools."""
+INSTANCE_STORE_FAMILIES = frozenset(
+    [
+        "c5d",
+        "c6gd",
+        "dl1",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "m5d",
+        "m6gd",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "p6-b200",
+        "r5d",
+        "r6gd",
+        "r7gd",
+        "trn1",
+        "trn1n",
+        "trn2",
+    ]
+)
+"""Hosting families whose storage is local NVMe, encrypted by a hardware module on the instance
+(XTS-AES-256); SageMaker rejects an endpoint configuration's ``KmsKeyId`` on them. A family missing
+here is treated as EBS-backed."""
 
 
 class RoutingStrategy(enum.Enum):
@@ -74,6 +102,12 @@ class InstancePool:
     accelerators: int | None = None
     min_memory_mb: int | None = None
     cpu_cores: float | None = None
+
+
+def has_instance_storage(instance_type: str) -> bool:
+    """Whether ``ml.<family>.<size>`` stores on hardware-encrypted local NVMe (never for a token)."""
+    parts = instance_type.split(".")
+    return not unresolved(instance_type) and len(parts) == 3 and parts[1] in INSTANCE_STORE_FAMILIES
 
 
 def prioritized(pools: Sequence[InstancePool], arg: str = "instance_pools") -> list[InstancePool]:

@@ -16,8 +16,8 @@ from constructs import Construct, IDependable
 from . import service_model
 from ._ai_jobs import AiJobsProvider
 from ._arns import sagemaker_arn
-from ._nag import acknowledge_wildcards
 from ._roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
+from ._scanners import acknowledge_wildcards
 from ._validate import check_choice, check_range, check_unique, unresolved
 from .errors import ValidationError
 from .jobs import (
@@ -352,6 +352,7 @@ class RecommendedModels(Resource):
         role: Execution role of the models. Default: - a least-privilege role
         model_data: S3 locations the models read (the job output and the original weights);
             needed only for an imported job. Default: - the job's output and model source
+        network_isolation: Run the models' containers without network access. Default: True
     """
 
     def __init__(
@@ -366,6 +367,7 @@ class RecommendedModels(Resource):
         max_concurrency: Mapping[str, float] | None = None,
         role: iam.IRole | None = None,
         model_data: Sequence[S3Location] = (),
+        network_isolation: bool = True,
     ) -> None:
         job_types = list(getattr(job, "instance_types", []))
         types = list(instance_types) or job_types
@@ -416,6 +418,7 @@ class RecommendedModels(Resource):
                 model_package_arn=attr(position, "ModelPackageArn"),
                 inference_specification_name=attr(position, "InferenceSpecificationName"),
                 role=self.role,
+                network_isolation=network_isolation,
             )
             self.pools.append(
                 ResolvedPool(
