@@ -28,7 +28,8 @@ UNSCOPED_BUILD_ACTIONS = Waiver(
 )
 ARTIFACT_ACCESS_LOGS = Waiver(
     "The pipeline's artifact bucket holds only build outputs that the pipeline itself writes and reads; "
-    "CloudTrail data events, not server access logs, are the audit trail for it.",
+    "where an audit trail of it is required, the account's CloudTrail S3 data events give one without a "
+    "second bucket of access logs.",
     nag=("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled"),
     checkov=("CKV_AWS_18",),
 )

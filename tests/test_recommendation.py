@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
 
 from cdk_genai_inference import (
     Framework,
@@ -73,14 +74,6 @@ def built() -> dict[str, Any]:
     scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
     ranked_endpoint = InstancePoolEndpoint(
         stack, "RankedEndpoint", instance_pools=ranked.instance_pools, dashboard=False
-    )
-    # Ranked pools' instance types are known only at deploy time, so the endpoint cannot tell that they
-    # store on hardware-encrypted NVMe; the user says so, as the README shows.
-    cdk.Validations.of(ranked_endpoint.endpoint_config).acknowledge(
-        cdk.Acknowledgment(
-            id="NIST.800.53.R5::NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",
-            reason="The job's instance types (g5, g6, g6e) all store on hardware-encrypted local NVMe.",
-        )
     )
     check_with_nag(app)
     template = app.synth().get_stack_by_name("Recommend").template  # raises on any cdk-nag finding
@@ -440,6 +433,16 @@ def test_the_services_own_choice_of_instance_types_is_resolved_by_rank() -> None
                 s, "M", job=RecommendationJob.from_job_name(s, "I", "x"), order=PoolOrder.RANKING
             ),
             "instance_types is required, unless order=PoolOrder.RANKING and pool_count",
+        ),
+        (
+            lambda s, job: InstancePoolEndpoint(
+                s,
+                "E",
+                instance_pools=RecommendedModels(s, "M", job=job, order=PoolOrder.RANKING).instance_pools,
+                encryption_key=kms.Key(s, "K", enable_key_rotation=True),
+            ),
+            "encryption_key cannot be used with instance_pools[0].instance_type, which resolves at deploy time to "
+            "one of ml.g6e.12xlarge, ml.g6.12xlarge, ml.g5.12xlarge: these store on local NVMe",
         ),
         (
             lambda s, job: RecommendedModels(s, "M", job=job).expected(4, "RequestLatencyP90"),

@@ -26,7 +26,7 @@ from cdk_genai_inference import (
     ValidationError,
     service_model,
 )
-from cdk_genai_inference.pools import INSTANCE_STORE_FAMILIES, has_instance_storage
+from cdk_genai_inference.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
 from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
@@ -275,7 +275,8 @@ ENDPOINT_ERRORS = [
     ),
     fails(
         "encryption_key cannot be used with instance_pools[1].instance_type 'ml.g6.48xlarge': it stores on local "
-        "NVMe that a hardware module on the instance encrypts, and SageMaker rejects a KMS key for it",
+        "NVMe that a hardware module on the instance encrypts, and SageMaker rejects a KMS key for an endpoint "
+        "with such a type",
         instance_pools=[InstancePool("ml.inf2.48xlarge"), InstancePool(G6)],
         encryption_key=kms.Key.from_key_arn(
             new_stack("Keys"), "Key", "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -461,9 +462,13 @@ MODEL_ERRORS = [
         model_data_url="https://example.com/model",
     ),
     fails(
-        "environment HF_MODEL_ID='meta-llama/Llama-3.1-8B-Instruct' makes the container download from the "
-        "Hugging Face Hub, which network_isolation=True blocks",
+        "environment HF_MODEL_ID='meta-llama/Llama-3.1-8B-Instruct' makes the container download the model "
+        "itself, which network_isolation=True blocks",
         environment={"HF_MODEL_ID": "meta-llama/Llama-3.1-8B-Instruct"},
+    ),
+    fails(
+        "environment OPTION_MODEL_ID='s3://genai-models/llama/' makes the container download the model itself",
+        environment={"OPTION_MODEL_ID": "s3://genai-models/llama/"},
     ),
 ]
 
@@ -524,4 +529,5 @@ def test_instance_store_families_are_hosting_families() -> None:
     """The families whose NVMe refuses a KMS key are spelled as the SageMaker service model spells them."""
     families = {instance_type.split(".")[1] for instance_type in service_model.hosting_instance_types()}
     assert families >= INSTANCE_STORE_FAMILIES, INSTANCE_STORE_FAMILIES - families
-    assert has_instance_storage("ml.g6e.12xlarge") and not has_instance_storage("ml.inf2.48xlarge")
+    assert local_nvme_types("ml.g6e.12xlarge") == ["ml.g6e.12xlarge"]
+    assert local_nvme_types("ml.inf2.48xlarge") == []

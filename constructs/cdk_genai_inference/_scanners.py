@@ -37,8 +37,9 @@ class Waiver:
 
 
 INLINE_POLICY_WAIVER = Waiver(
-    "CDK grants write this policy for this role alone, naming only the construct's own resources; "
-    "inline, it is created and deleted with the role and cannot be attached to another principal.",
+    "CDK grants write this policy for this role alone, scoped to what the construct uses (and what its "
+    "user grants the role); inline, it is created and deleted with the role and cannot be attached to "
+    "another principal.",
     nag=("NIST.800.53.R5-IAMNoInlinePolicy",),
 )
 

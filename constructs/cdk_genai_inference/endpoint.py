@@ -29,7 +29,7 @@ from .deployment import DeploymentPolicy, rollback_only_config
 from .errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
 from .model import IModel
-from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, has_instance_storage, prioritized
+from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized
 from .scaling import UtilizationTerm, format_number, metric_id, weighted_utilization_expression
 
 INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
@@ -288,8 +288,9 @@ class InstancePoolEndpoint(_EndpointBase):
         )
         for key, value in (variant_overrides or {}).items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
-        if encryption_key is None and all(has_instance_storage(p.instance_type) for p in pools):
-            _hardware_encryption_waiver(pools).apply(self.endpoint_config)
+        nvme = [t for p in pools for t in local_nvme_types(p.instance_type)]
+        if encryption_key is None and nvme:
+            _hardware_encryption_waiver(nvme).apply(self.endpoint_config)
 
         resource = sagemaker.CfnEndpoint(
             self,
@@ -692,21 +693,27 @@ def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: 
 
 
 def _check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
-    stored = [(i, p.instance_type) for i, p in enumerate(pools) if has_instance_storage(p.instance_type)]
-    if key is not None and stored:
-        index, instance_type = stored[0]
-        raise ValidationError(
-            f"encryption_key cannot be used with instance_pools[{index}].instance_type {instance_type!r}: it "
-            "stores on local NVMe that a hardware module on the instance encrypts, and SageMaker rejects a "
-            "KMS key for it; drop encryption_key, or use only EBS-backed instance types"
-        )
+    for index, pool in enumerate(pools):
+        nvme = local_nvme_types(pool.instance_type) if key is not None else []
+        if nvme:
+            subject = (
+                f"instance_pools[{index}].instance_type, which resolves at deploy time to one of "
+                f"{', '.join(nvme)}: these store"
+                if unresolved(pool.instance_type)
+                else f"instance_pools[{index}].instance_type {pool.instance_type!r}: it stores"
+            )
+            raise ValidationError(
+                f"encryption_key cannot be used with {subject} on local NVMe that a hardware module on the "
+                "instance encrypts, and SageMaker rejects a KMS key for an endpoint with such a type; drop "
+                "encryption_key, or use only EBS-backed instance types"
+            )
 
 
-def _hardware_encryption_waiver(pools: Sequence[InstancePool]) -> Waiver:
-    types = ", ".join(p.instance_type for p in pools)
+def _hardware_encryption_waiver(nvme_types: Sequence[str]) -> Waiver:
     return Waiver(
-        f"Every pool's instance type ({types}) stores on local NVMe, which a hardware module on the instance "
-        "encrypts (XTS-AES-256); SageMaker rejects a KMS key for these types.",
+        f"The pools run (or may run) {', '.join(dict.fromkeys(nvme_types))}, whose storage is local NVMe that a "
+        "hardware module on the instance encrypts (XTS-AES-256); SageMaker rejects a KMS key for an endpoint "
+        "configuration with any such type.",
         nag=("NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",),
     )
 

@@ -15,34 +15,36 @@ from .model import IModel
 
 MAX_POOLS = 5
 """``ProductionVariant.InstancePools`` holds 1 to 5 pools."""
-INSTANCE_STORE_FAMILIES = frozenset(
-    [
-        "c5d",
-        "c6gd",
-        "dl1",
-        "g4dn",
-        "g5",
-        "g6",
-        "g6e",
-        "m5d",
-        "m6gd",
-        "p4d",
-        "p4de",
-        "p5",
-        "p5e",
-        "p5en",
-        "p6-b200",
-        "r5d",
-        "r6gd",
-        "r7gd",
-        "trn1",
-        "trn1n",
-        "trn2",
-    ]
-)
+INSTANCE_STORE_FAMILIES = frozenset({
+    "c5d", "c6gd", "dl1", "g4dn", "g5", "g6", "g6e", "g7e", "m5d", "m6gd", "p4d", "p4de", "p5", "p5e", "p5en",
+    "p6-b200", "p6-b300", "p6e-gb200", "r5d", "r6gd", "r7gd", "trn1", "trn1n", "trn2",
+})  # fmt: skip
 """Hosting families whose storage is local NVMe, encrypted by a hardware module on the instance
-(XTS-AES-256); SageMaker rejects an endpoint configuration's ``KmsKeyId`` on them. A family missing
-here is treated as EBS-backed."""
+(XTS-AES-256). SageMaker rejects an endpoint configuration's ``KmsKeyId`` when any of its instance
+types is one of them. A family missing here is treated as EBS-backed."""
+
+_CANDIDATES: dict[str, tuple[str, ...]] = {}
+
+
+def register_candidates(instance_type: str, candidates: Sequence[str]) -> None:
+    """Record what a deploy-time ``instance_type`` (a token) can resolve to, e.g. one of a job's types."""
+    _CANDIDATES[instance_type] = tuple(candidates)
+
+
+def possible_instance_types(instance_type: str) -> tuple[str, ...]:
+    """The instance types ``instance_type`` may be at deploy time; empty when nothing is known."""
+    if not unresolved(instance_type):
+        return (instance_type,)
+    return _CANDIDATES.get(instance_type, ())
+
+
+def local_nvme_types(instance_type: str) -> list[str]:
+    """Those of the types ``instance_type`` may be whose storage is hardware-encrypted local NVMe."""
+    return [
+        t
+        for t in possible_instance_types(instance_type)
+        if t.count(".") == 2 and t.split(".")[1] in INSTANCE_STORE_FAMILIES
+    ]
 
 
 class RoutingStrategy(enum.Enum):
@@ -102,12 +104,6 @@ class InstancePool:
     accelerators: int | None = None
     min_memory_mb: int | None = None
     cpu_cores: float | None = None
-
-
-def has_instance_storage(instance_type: str) -> bool:
-    """Whether ``ml.<family>.<size>`` stores on hardware-encrypted local NVMe (never for a token)."""
-    parts = instance_type.split(".")
-    return not unresolved(instance_type) and len(parts) == 3 and parts[1] in INSTANCE_STORE_FAMILIES
 
 
 def prioritized(pools: Sequence[InstancePool], arg: str = "instance_pools") -> list[InstancePool]:

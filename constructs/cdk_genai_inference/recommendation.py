@@ -31,7 +31,7 @@ from .jobs import (
     validate_request,
 )
 from .model import Model
-from .pools import MAX_POOLS, InstancePool
+from .pools import MAX_POOLS, InstancePool, register_candidates
 from .workload import IWorkloadConfig
 
 MAX_INSTANCE_TYPES = 3
@@ -420,9 +420,12 @@ class RecommendedModels(Resource):
                 role=self.role,
                 network_isolation=network_isolation,
             )
+            instance_type = declared or attr(position, "InstanceType")
+            if declared is None and types:
+                register_candidates(instance_type, types)  # ranked: one of the job's types
             self.pools.append(
                 ResolvedPool(
-                    instance_type=declared or attr(position, "InstanceType"),
+                    instance_type=instance_type,
                     model=model,
                     model_package_arn=attr(position, "ModelPackageArn"),
                     inference_specification_name=attr(position, "InferenceSpecificationName"),
