@@ -693,8 +693,10 @@ def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: 
 
 
 def _check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
+    if key is None:
+        return
     for index, pool in enumerate(pools):
-        nvme = local_nvme_types(pool.instance_type) if key is not None else []
+        nvme = local_nvme_types(pool.instance_type)
         if nvme:
             subject = (
                 f"instance_pools[{index}].instance_type, which resolves at deploy time to one of "
