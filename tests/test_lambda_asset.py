@@ -11,7 +11,7 @@ from pathlib import Path
 import botocore
 import pytest
 
-from cdk_genai_inference._asset import SERVICES, handler_asset
+from cdk_genai_inference.jobs.asset import SERVICES, handler_asset
 from conftest import REPO
 
 OLD_SDK = "1.40.0"  # long before 1.42.93, which added the AI job APIs

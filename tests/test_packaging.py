@@ -36,7 +36,7 @@ def wheel_names(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 def test_wheel_holds_the_package_and_no_top_level_constructs(wheel_names: list[str]) -> None:
     assert "cdk_genai_inference/__init__.py" in wheel_names
-    assert "cdk_genai_inference/endpoint.py" in wheel_names
+    assert "cdk_genai_inference/serving/endpoint.py" in wheel_names
     assert "cdk_genai_inference/py.typed" in wheel_names
     assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/ai_jobs_handler.py" in wheel_names
     assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/ai_jobs_logic.py" in wheel_names

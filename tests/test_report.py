@@ -18,7 +18,7 @@ from aiperf_fixtures import SHARED, real_profile, sweep, tarball
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from cdk_genai_inference import report
+from cdk_genai_inference.console import report
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import random
 import pytest
 
 from cdk_genai_inference import InstancePool, InstancePoolEndpoint, Model, ValidationError
-from cdk_genai_inference.scaling import (
+from cdk_genai_inference.serving.scaling import (
     MAX_EXPRESSION_LENGTH,
     UtilizationTerm,
     format_number,

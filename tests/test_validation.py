@@ -24,9 +24,9 @@ from cdk_genai_inference import (
     RollbackAlarms,
     RoutingStrategy,
     ValidationError,
-    service_model,
 )
-from cdk_genai_inference.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
+from cdk_genai_inference._core import service_model
+from cdk_genai_inference.serving.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
 from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"

@@ -1,39 +1,32 @@
 """AWS CDK constructs for generative-AI inference on Amazon SageMaker AI."""
 
-from .alarms import RollbackAlarms
-from .benchmark import (
+from .benchmark.job import BenchmarkJob, BenchmarkNetwork
+from .benchmark.results import (
     HEADLINE_FIGURES,
-    BenchmarkJob,
-    BenchmarkNetwork,
     BenchmarkResults,
     BenchmarkSla,
     CapacityMeasurement,
     IBenchmarkJob,
     ResultsPublishing,
 )
-from .deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
-from .endpoint import (
+from .errors import ValidationError
+from .jobs.mlflow import MlflowTracking
+from .jobs.s3 import S3Location
+from .jobs.wait import JobWait
+from .jobs.workload import IWorkloadConfig, SlaSearch, TokenDistribution, WorkloadConfig
+from .recommendation.job import Framework, IRecommendationJob, LoraAdapter, RecommendationGoal, RecommendationJob
+from .recommendation.models import PoolOrder, RecommendedModels, ResolvedPool
+from .serving.alarms import RollbackAlarms
+from .serving.deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
+from .serving.endpoint import (
     AsyncInference,
     IInstancePoolEndpoint,
     InferenceComponents,
     InstancePoolEndpoint,
     WeightedUtilizationScaling,
 )
-from .errors import ValidationError
-from .jobs import JobWait, MlflowTracking, S3Location
-from .model import IModel, Model
-from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy
-from .recommendation import (
-    Framework,
-    IRecommendationJob,
-    LoraAdapter,
-    PoolOrder,
-    RecommendationGoal,
-    RecommendationJob,
-    RecommendedModels,
-    ResolvedPool,
-)
-from .workload import IWorkloadConfig, SlaSearch, TokenDistribution, WorkloadConfig
+from .serving.model import IModel, Model
+from .serving.pools import InstancePool, PrefixAwareRouting, RoutingStrategy
 
 __all__ = [
     "HEADLINE_FIGURES",

@@ -12,10 +12,10 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
-from ._roles import depend_on_policy, sagemaker_execution_role
-from ._scanners import acknowledge_wildcards
-from ._validate import unresolved
-from .errors import ValidationError
+from .._core.roles import depend_on_policy, sagemaker_execution_role
+from .._core.validation import unresolved
+from ..errors import ValidationError
+from ..scanners import acknowledge_wildcards
 
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"

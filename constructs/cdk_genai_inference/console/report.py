@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ._asset import handler_module
+from ..jobs.asset import handler_module
 
 COLUMNS = (
     ("Concurrency", None),

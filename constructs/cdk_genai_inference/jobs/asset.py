@@ -37,8 +37,8 @@ _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 def handler_source() -> Path:
     """The handler folder: package data in an installed wheel, ``lambda/`` in a source checkout."""
-    packaged = Path(__file__).parent / "_lambda" / FUNCTION
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "lambda" / FUNCTION
+    packaged = Path(__file__).parents[1] / "_lambda" / FUNCTION
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "lambda" / FUNCTION
 
 
 def handler_asset() -> Path:

@@ -7,7 +7,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
-from ._scanners import INLINE_POLICY_WAIVER, acknowledge_wildcards
+from ..scanners import INLINE_POLICY_WAIVER, acknowledge_wildcards
 
 METRIC_NAMESPACES = ["/aws/sagemaker/*", "AWS/SageMaker"]
 

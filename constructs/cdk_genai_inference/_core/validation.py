@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_cdk import Duration, Token
 
-from .errors import ValidationError
+from ..errors import ValidationError
 
 
 def unresolved(value: Any) -> bool:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_sagemaker as sagemaker
 
-from ._validate import check_duration, check_range, seconds, unresolved
-from .errors import ValidationError
+from .._core.validation import check_duration, check_range, seconds, unresolved
+from ..errors import ValidationError
 
 
 class CapacityUnit(enum.Enum):

@@ -14,9 +14,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
-from ._arns import sagemaker_arn
-from ._validate import check_choice, check_duration, check_range, unresolved
-from .errors import ValidationError
+from .._core.arns import sagemaker_arn
+from .._core.validation import check_choice, check_duration, check_range, unresolved
+from ..errors import ValidationError
 
 NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
 """CloudFormation's rule: lower case only, because DeleteAIWorkloadConfig lower-cases the name."""

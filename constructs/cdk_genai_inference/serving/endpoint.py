@@ -17,16 +17,16 @@ from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
-from . import service_model
-from ._arns import sagemaker_arn
-from ._budget import watch
-from ._roles import sagemaker_execution_role
-from ._scanners import Waiver
-from ._validate import check_duration, check_name, check_range, seconds, unresolved
+from .._core import service_model
+from .._core.arns import sagemaker_arn
+from .._core.budget import watch
+from .._core.roles import sagemaker_execution_role
+from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
+from ..errors import ValidationError
+from ..scanners import Waiver
 from .alarms import MAX_ROLLBACK_ALARMS, RollbackAlarms, create_rollback_alarms
 from .dashboard import fleet_dashboard
 from .deployment import DeploymentPolicy, rollback_only_config
-from .errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
 from .model import IModel
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized

@@ -19,9 +19,9 @@ from aws_cdk import custom_resources as cr
 
 from constructs import Construct
 
-from ._asset import handler_asset
-from ._budget import watch
-from ._scanners import INLINE_POLICY_WAIVER, Waiver, acknowledge, acknowledge_wildcards
+from .._core.budget import watch
+from ..scanners import INLINE_POLICY_WAIVER, Waiver, acknowledge, acknowledge_wildcards
+from .asset import handler_asset
 
 PROVIDER_ID = "CdkGenAiInferenceAiJobs"
 RUNTIME = lambda_.Runtime.PYTHON_3_14

@@ -11,9 +11,9 @@ from aws_cdk import aws_cloudwatch as cw
 
 from constructs import Construct
 
-from ._scanners import Waiver
-from ._validate import check_duration, check_range, unresolved
-from .errors import ValidationError
+from .._core.validation import check_duration, check_range, unresolved
+from ..errors import ValidationError
+from ..scanners import Waiver
 from .metrics import EndpointMetrics
 from .pools import InstancePool
 

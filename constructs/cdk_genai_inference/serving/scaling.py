@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from aws_cdk import Tokenization
 
-from ._validate import unresolved
-from .errors import ValidationError
+from .._core.validation import unresolved
+from ..errors import ValidationError
 
 MAX_METRICS_PER_EXPRESSION = 10
 """CloudWatch metric-math alarms (which target tracking creates) read at most 10 metrics."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 
 from aws_cdk import Duration
 
-from . import service_model
-from ._validate import check_choice, check_range, check_unique, unresolved
-from .errors import ValidationError
+from .._core import service_model
+from .._core.validation import check_choice, check_range, check_unique, unresolved
+from ..errors import ValidationError
 from .model import IModel
 
 MAX_POOLS = 5

@@ -6,7 +6,7 @@ from aws_cdk import Stack
 
 from constructs import Construct
 
-from ._validate import unresolved
+from .validation import unresolved
 
 
 def sagemaker_arn(scope: Construct, resource: str, name: str, *, as_given: bool = False) -> str:

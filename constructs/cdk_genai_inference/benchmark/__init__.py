@@ -1,0 +1,1 @@
+"""AI benchmark jobs and their results."""

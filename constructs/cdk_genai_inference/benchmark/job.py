@@ -1,0 +1,271 @@
+"""``BenchmarkJob``: an AIPerf benchmark of an endpoint as part of a deployment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Duration, Resource, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+
+from constructs import Construct
+
+from .._core.arns import sagemaker_arn
+from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
+from .._core.validation import unresolved
+from ..errors import ValidationError
+from ..jobs.job import check_job_name_prefix, job_name, job_resource, validate_request
+from ..jobs.mlflow import MlflowTracking
+from ..jobs.provider import AiJobsProvider
+from ..jobs.s3 import S3Location, grant_s3
+from ..jobs.wait import JobWait
+from ..jobs.workload import IWorkloadConfig
+from ..scanners import acknowledge_wildcards
+from ..serving.endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
+from .results import (
+    BenchmarkResults,
+    BenchmarkSla,
+    CapacityMeasurement,
+    IBenchmarkJob,
+    ResultsPublishing,
+    check_results_options,
+)
+
+
+@dataclass(frozen=True)
+class BenchmarkNetwork:
+    """Run the benchmark inside a VPC (to reach a VPC-only endpoint).
+
+    Args:
+        subnets: 1-16 subnets.
+        security_groups: 1-5 security groups.
+    """
+
+    subnets: Sequence[ec2.ISubnet]
+    security_groups: Sequence[ec2.ISecurityGroup]
+
+
+class BenchmarkJob(Resource):
+    """An AI benchmark job: NVIDIA AIPerf against an endpoint, results in S3.
+
+    Runs after the endpoint is in service (it depends on it). The job is named after its definition,
+    including the endpoint's configuration, so a changed endpoint is benchmarked again; ``run_token``
+    forces a new run without any change (a pipeline can pass its execution id to benchmark every
+    deploy). Delete stops a running job and deletes it; a job already gone is fine.
+
+    With ``JobWait.in_deployment`` (the default, 2 hours) the deployment waits, then ``results``
+    reads the output: its figures become attributes and stack outputs, and a breach of ``sla``
+    fails the deployment (CloudFormation rolls the stack back, endpoint update included).
+
+    Args:
+        endpoint: The endpoint to benchmark; its inference component, if any, is listed for the job.
+        workload_config: The traffic to send.
+        output: Where the job writes ``output.tar.gz``.
+        sla: Thresholds that gate the deployment. Default: - no gate
+        capacity: Derive the concurrency one instance sustains. Default: - none
+        publish: CloudWatch metrics and/or SSM parameters. Default: - none
+        allow_failed_job: Report a job AIPerf's validity gate failed instead of failing the
+            deployment (its figures are complete). Default: False
+        network: Subnets and security groups for a VPC endpoint. Default: - no VPC
+        mlflow: Stream results to SageMaker MLflow. Default: - none
+        role: The job's execution role. Default: - a least-privilege role
+        job_name_prefix: Stem of the job name. Default: - from the construct path
+        run_token: Any value; a new one starts a new benchmark. Default: - none
+        wait: Default: - wait up to 2 hours
+        tags: Tags of the job. Default: - none
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint: IInstancePoolEndpoint,
+        workload_config: IWorkloadConfig,
+        output: S3Location,
+        sla: BenchmarkSla | None = None,
+        capacity: CapacityMeasurement | None = None,
+        publish: ResultsPublishing | None = None,
+        allow_failed_job: bool = False,
+        network: BenchmarkNetwork | None = None,
+        mlflow: MlflowTracking | None = None,
+        role: iam.IRole | None = None,
+        job_name_prefix: str | None = None,
+        run_token: str | None = None,
+        wait: JobWait | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        check_job_name_prefix(job_name_prefix)
+        check_results_options(sla, capacity, publish)
+        if run_token is not None and unresolved(run_token):
+            raise ValidationError(
+                "run_token must be known at synth (it names the job); pass it with -c or an environment "
+                "variable, not a CloudFormation parameter"
+            )
+        if capacity is not None and capacity.sla is None and not _searches(workload_config):
+            raise ValidationError(
+                "capacity without an sla needs a workload with sla_search (the search answers it); give "
+                "capacity=CapacityMeasurement(sla=...) to pick from a concurrency sweep"
+            )
+        if network is not None and not (1 <= len(network.subnets) <= 16 and 1 <= len(network.security_groups) <= 5):
+            raise ValidationError(
+                f"network needs 1-16 subnets and 1-5 security groups, got {len(network.subnets)} and "
+                f"{len(network.security_groups)}"
+            )
+        wait = wait or JobWait.in_deployment(Duration.hours(2))
+        super().__init__(scope, id)
+        self.role: iam.IRole = role or self._default_role(endpoint, workload_config, output, network, mlflow)
+        target: dict[str, Any] = {"Identifier": endpoint.endpoint_name}
+        if endpoint.inference_component_name:
+            target["InferenceComponents"] = [{"Identifier": endpoint.inference_component_name}]
+        request: dict[str, Any] = {
+            "BenchmarkTarget": {"Endpoint": target},
+            "OutputConfig": {"S3OutputLocation": output.uri, **({"MlflowConfig": mlflow.request()} if mlflow else {})},
+            "AIWorkloadConfigIdentifier": workload_config.workload_config_name,
+            "RoleArn": self.role.role_arn,
+        }
+        if network is not None:
+            request["NetworkConfig"] = {
+                "VpcConfig": {
+                    "SecurityGroupIds": [g.security_group_id for g in network.security_groups],
+                    "Subnets": [s.subnet_id for s in network.subnets],
+                }
+            }
+        if tags:
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        identity = {k: v for k, v in request.items() if k != "Tags"}  # tags change in place
+        definition = {**identity, "RunToken": run_token, "EndpointDefinition": _endpoint_definition(endpoint)}
+        name = job_name(self, job_name_prefix, definition)
+        request = {"AIBenchmarkJobName": name, **request}
+        validate_request("CreateAIBenchmarkJob", request)
+
+        self.job_name = name
+        self.job_arn = sagemaker_arn(self, "ai-benchmark-job", name)
+        self.output = output
+        provider = AiJobsProvider.of(self)
+        provider.grant(
+            [
+                "sagemaker:CreateAIBenchmarkJob",
+                "sagemaker:DescribeAIBenchmarkJob",
+                "sagemaker:StopAIBenchmarkJob",
+                "sagemaker:DeleteAIBenchmarkJob",
+                "sagemaker:AddTags",
+                "sagemaker:DeleteTags",
+            ],
+            [self.job_arn],
+        )
+        provider.grant(
+            ["sagemaker:CreateAIBenchmarkJob"],
+            [sagemaker_arn(self, "ai-workload-config", workload_config.workload_config_name), endpoint.endpoint_arn],
+        )
+        provider.grant_pass_role(self.role)
+        self.resource, self.completion = job_resource(
+            self, kind="BenchmarkJob", resource_type="Custom::AIBenchmarkJob", request=request, name=name, wait=wait
+        )
+        if isinstance(endpoint, Construct):
+            self.resource.node.add_dependency(endpoint)  # benchmark an endpoint in service
+        if isinstance(workload_config, Construct):
+            self.resource.node.add_dependency(workload_config)
+        depend_on_policy(self.resource, self.role)
+
+        self.results: BenchmarkResults | None = None
+        if wait.timeout is not None:
+            self.results = BenchmarkResults(
+                self,
+                "Results",
+                job=self,
+                sla=sla,
+                capacity=capacity,
+                publish=publish,
+                allow_failed_job=allow_failed_job,
+                metric_name=job_name_prefix or name.rsplit("-", 1)[0],
+            )
+        elif sla or capacity or publish:
+            raise ValidationError(
+                "sla, capacity and publish apply to results read in this deployment; with JobWait.none() "
+                "read them in a later stage with BenchmarkResults(job=BenchmarkJob.from_job_name(...))"
+            )
+
+    @staticmethod
+    def from_job_name(scope: Construct, id: str, job_name: str, *, output: S3Location) -> IBenchmarkJob:
+        """A job created elsewhere (another stack or pipeline stage); ``output`` is its output location."""
+        return _ImportedBenchmarkJob(scope, id, job_name, output)
+
+    def _default_role(
+        self,
+        endpoint: IInstancePoolEndpoint,
+        workload: IWorkloadConfig,
+        output: S3Location,
+        network: BenchmarkNetwork | None,
+        mlflow: MlflowTracking | None,
+    ) -> iam.Role:
+        role = sagemaker_execution_role(
+            self, "ExecutionRole", "Execution role of an AI benchmark job (cdk-genai-inference)"
+        )
+        output.grant_read_write(role)
+        grant_image_pull(role)  # AIPerf runs as a training job under this role
+        endpoint.grant_invoke(role)
+        for uri in getattr(workload, "dataset_uris", []):
+            grant_s3(role, uri, write=False)
+        secrets = list(getattr(workload, "secret_arns", []))
+        if secrets:
+            role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets))
+        if mlflow is not None:
+            mlflow.grant(role)
+        if network is not None:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "ec2:CreateNetworkInterface",
+                        "ec2:CreateNetworkInterfacePermission",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DeleteNetworkInterfacePermission",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeVpcs",
+                        "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets",
+                        "ec2:DescribeSecurityGroups",
+                    ],
+                    resources=["*"],
+                )
+            )
+            acknowledge_wildcards(
+                role,
+                ["*"],
+                "The job's network interfaces are created in the given subnets at run time; EC2 grants "
+                "these interface actions on no narrower resource known before then.",
+            )
+        return role
+
+
+class _ImportedBenchmarkJob(Resource):
+    def __init__(self, scope: Construct, id: str, name: str, output: S3Location) -> None:
+        super().__init__(scope, id)
+        self.job_name = name
+        self.output = output
+        self.job_arn = sagemaker_arn(scope, "ai-benchmark-job", name)
+
+
+def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
+    """What the endpoint serves, as synthesized: its variant, its models' containers and its inference
+    component. A change to any of them names (and so runs) a new benchmark."""
+    if not isinstance(endpoint, InstancePoolEndpoint):
+        return endpoint.endpoint_name
+    parts: list[Any] = [endpoint.endpoint_config.production_variants]
+    for model in endpoint.models:
+        cfn = model.node.default_child if isinstance(model, Construct) else None
+        if isinstance(cfn, sagemaker.CfnModel):
+            parts.append([cfn.primary_container, cfn.containers, cfn.execution_role_arn])
+    component = endpoint.inference_component
+    if component is not None:
+        parts.append([component.specification, component.specifications, component.runtime_config])
+    return Stack.of(endpoint).resolve(parts)
+
+
+def _searches(workload: IWorkloadConfig) -> bool:
+    """Whether the workload runs an SLA search (unknown for an imported one: assume it does)."""
+    spec = getattr(workload, "spec", None)
+    return spec is None or "search_recipe" in spec.get("parameters", {})

@@ -1,0 +1,80 @@
+"""S3 prefixes that AI jobs read and write, and the grants on them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from constructs import Construct
+
+from .._core.validation import unresolved
+from ..errors import ValidationError
+from ..scanners import acknowledge_wildcards
+
+S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """An S3 prefix, given as a URI or as a bucket and key prefix."""
+
+    uri: str
+    bucket: s3.IBucket | None = None
+    prefix: str = ""
+
+    @staticmethod
+    def from_uri(uri: str) -> S3Location:
+        if not unresolved(uri) and not S3_URI.match(uri):
+            raise ValidationError(f"S3 location must be an s3:// URI, got {uri!r}")
+        return S3Location(uri)
+
+    @staticmethod
+    def from_bucket(bucket: s3.IBucket, prefix: str = "") -> S3Location:
+        return S3Location(bucket.s3_url_for_object(prefix) if prefix else f"s3://{bucket.bucket_name}/", bucket, prefix)
+
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        """Read the objects under the prefix (and list them)."""
+        self._grant(grantee, write=False)
+
+    def grant_read_write(self, grantee: iam.IGrantable) -> None:
+        """Read, list and write the objects under the prefix; never delete."""
+        self._grant(grantee, write=True)
+
+    def _grant(self, grantee: iam.IGrantable, *, write: bool) -> None:
+        if self.bucket is None:
+            grant_s3(grantee, self.uri, write=write)
+            return
+        _grant_prefix(
+            grantee, self.bucket.bucket_arn, self.bucket.arn_for_objects(f"{self.prefix}*"), self.prefix, write
+        )
+        if self.bucket.encryption_key is not None:
+            key = self.bucket.encryption_key
+            (key.grant_encrypt_decrypt if write else key.grant_decrypt)(grantee)
+
+
+def grant_s3(grantee: iam.IGrantable, uri: str, *, write: bool) -> None:
+    """Read (and optionally write) the objects under an ``s3://`` prefix; tokens grant nothing."""
+    match = None if unresolved(uri) else S3_URI.match(uri)
+    if match is None:
+        return
+    bucket, key = match["bucket"], match["key"]
+    partition = Stack.of(grantee).partition if isinstance(grantee, Construct) else "aws"
+    _grant_prefix(grantee, f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/{key}*", key, write)
+
+
+def _grant_prefix(grantee: iam.IGrantable, bucket_arn: str, objects_arn: str, prefix: str, write: bool) -> None:
+    actions = ["s3:GetObject", *(["s3:PutObject", "s3:AbortMultipartUpload"] if write else [])]
+    grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[objects_arn]))
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+        )
+    )
+    if isinstance(grantee, Construct):
+        acknowledge_wildcards(grantee, [objects_arn], "The data is every object under this one prefix.")

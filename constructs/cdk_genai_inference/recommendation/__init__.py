@@ -1,0 +1,1 @@
+"""AI recommendation jobs and the models they recommend."""
