@@ -19,9 +19,13 @@ import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
+from cdk_genai_inference.jobs.asset import handler_asset
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the reference stacks/ package
-sys.path.insert(0, str(REPO / "lambda" / "sagemaker_ai_jobs"))  # the handlers (`lambda` is a keyword)
+# The handlers as Lambda runs them: the asset the stacks ship (`lambda` is a keyword, and the asset adds the
+# library code the handlers share). Appended, so the tests' own botocore stays the one imported.
+sys.path.append(str(handler_asset()))
 
 ENV = cdk.Environment(account="111122223333", region="us-west-2")
 LINT_REGIONS = ["us-west-2", "us-east-1"]

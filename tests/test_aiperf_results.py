@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import json
 
-import aiperf_results as results
 import pytest
 from aiperf_fixtures import SHARED, profile_v11, real_profile, sweep, tarball, with_nulls, write_tree
-from aiperf_results import Threshold
+
+from cdk_genai_inference.benchmark import aiperf as results
+from cdk_genai_inference.benchmark.aiperf import Threshold
 
 
 def from_files(files: dict) -> results.BenchmarkOutput:

@@ -9,7 +9,6 @@ import aiperf_results as results
 from ai_jobs_logic import JOB_APIS, JobError, describe, error_code, with_retries
 from botocore.exceptions import ClientError
 
-OUTPUT_ARCHIVE = "output.tar.gz"
 NOT_MEASURED = "n/a"
 """The value of a figure the run did not produce (every figure is always returned: the stack reads them all)."""
 UNITS = {
@@ -31,28 +30,11 @@ def thresholds(specs: list[dict[str, Any]] | None) -> list[results.Threshold]:
 
 
 def find_output(s3: Any, output_location: str, job_name: str = "", created: Any = None) -> tuple[str, str]:
-    """The job's ``output.tar.gz``: listed under its output location, never assumed at a fixed key.
-    Archives older than the job (``created``) are earlier runs'; of the rest, one whose key names the
-    job wins, then the newest."""
-    bucket, _, prefix = output_location.removeprefix("s3://").partition("/")
-    found: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        paging = {"ContinuationToken": token} if token else {}
-        page = with_retries(lambda paging=paging: s3.list_objects_v2(Bucket=bucket, Prefix=prefix, **paging))
-        found += [
-            obj
-            for obj in page.get("Contents", [])
-            if obj["Key"].endswith(OUTPUT_ARCHIVE) and (created is None or obj["LastModified"] >= created)
-        ]
-        token = page.get("NextContinuationToken")
-        if not page.get("IsTruncated") or not token:
-            break
-    if not found:
-        whose = f"AI benchmark job {job_name} left no" if job_name else "there is no"
-        raise JobError(f"{whose} {OUTPUT_ARCHIVE} under {output_location}")
-    best = max(found, key=lambda obj: (bool(job_name) and job_name in obj["Key"], obj["LastModified"]))
-    return bucket, best["Key"]
+    """The job's ``output.tar.gz`` (see ``aiperf_results.find_archive``), listed with retries."""
+    try:
+        return results.find_archive(s3, output_location, job_name, created, call=with_retries)
+    except results.ResultsError as error:
+        raise JobError(str(error)) from error
 
 
 def benchmark_results(sm: Any, s3: Any, cloudwatch: Any, ssm: Any, props: dict[str, Any]) -> dict[str, Any]:

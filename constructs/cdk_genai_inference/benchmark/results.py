@@ -13,13 +13,13 @@ from constructs import Construct, IDependable
 from .._core.roles import depend_on_policy
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
-from ..jobs.asset import handler_module
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
 from ..serving.metrics import INVOCATION_NAMESPACE
+from .aiperf import FIGURES
 
-HEADLINE_FIGURES: tuple[str, ...] = tuple(handler_module("aiperf_results").FIGURES)
+HEADLINE_FIGURES: tuple[str, ...] = FIGURES
 """The figures a results resource exposes (latencies in ms, throughput per second, error rate a
 fraction), as the results handler computes them; ``n/a`` when the run did not produce one."""
 

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ..jobs.asset import handler_module
+from ..benchmark import aiperf
 
 COLUMNS = (
     ("Concurrency", None),
@@ -40,12 +38,16 @@ PLOT_X = "RequestLatencyP90"
 PLOT_Y = "OutputTokenThroughput"
 
 
+class DownloadError(Exception):
+    """An ``s3://`` input could not be listed or downloaded."""
+
+
 @dataclass(frozen=True)
 class Configuration:
     """One compared input: its label and its parsed output."""
 
     label: str
-    output: Any  # aiperf_results.BenchmarkOutput
+    output: aiperf.BenchmarkOutput
 
 
 def main(
@@ -65,18 +67,12 @@ def main(
         width = height = 0
     if not (100 <= width <= 10_000 and 100 <= height <= 10_000):
         parser.error(f"--size must be WIDTHxHEIGHT, each 100 to 10000 pixels, got {args.size!r}")
-    results = handler_module("aiperf_results")
     configurations = []
     for index, spec in enumerate(args.inputs):
         label = args.label[index] if args.label else _default_label(spec)
         try:
             configurations.append(Configuration(label, load_input(spec, s3=s3, progress=err)))
-        except (results.ResultsError, OSError, ClientError, BotoCoreError) as error:
-            print(f"error: {spec}: {error}", file=err)
-            return 1
-        except Exception as error:  # the handler modules' own error type, loaded at run time
-            if type(error).__name__ != "JobError":
-                raise
+        except (aiperf.ResultsError, DownloadError, OSError) as error:
             print(f"error: {spec}: {error}", file=err)
             return 1
     out.write(table(configurations))
@@ -86,22 +82,26 @@ def main(
     return 0
 
 
-def load_input(spec: str, *, s3: Any = None, progress: TextIO = sys.stderr) -> Any:
+def load_input(spec: str, *, s3: Any = None, progress: TextIO = sys.stderr) -> aiperf.BenchmarkOutput:
     """Parse one input: local path or S3 URI."""
-    results = handler_module("aiperf_results")
     if not spec.startswith("s3://"):
-        return results.load_path(Path(spec))
+        return aiperf.load_path(Path(spec))
+    from botocore.exceptions import BotoCoreError, ClientError  # only for s3:// inputs: local ones need no SDK
+
     client = s3 or _s3_client()
-    bucket, key = _archive_location(client, spec)
     with tempfile.TemporaryDirectory() as folder:
-        local = Path(folder) / "output.tar.gz"
-        response = client.get_object(Bucket=bucket, Key=key)
-        report = _progress(f"s3://{bucket}/{key}", int(response.get("ContentLength") or 0), progress)
-        with local.open("wb") as file:
-            for chunk in response["Body"].iter_chunks(chunk_size=1024 * 1024):
-                file.write(chunk)
-                report(len(chunk))
-        return results.load_path(local)
+        local = Path(folder) / aiperf.ARCHIVE
+        try:
+            bucket, key = _archive_location(client, spec)
+            response = client.get_object(Bucket=bucket, Key=key)
+            report = _progress(f"s3://{bucket}/{key}", int(response.get("ContentLength") or 0), progress)
+            with local.open("wb") as file:
+                for chunk in response["Body"].iter_chunks(chunk_size=1024 * 1024):
+                    file.write(chunk)
+                    report(len(chunk))
+        except (BotoCoreError, ClientError) as error:
+            raise DownloadError(str(error)) from error
+        return aiperf.load_path(local)
 
 
 def table(configurations: Sequence[Configuration]) -> str:
@@ -170,8 +170,7 @@ def _archive_location(client: Any, uri: str) -> tuple[str, str]:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     if key.endswith(".tar.gz"):
         return bucket, key
-    benchmark_logic = handler_module("benchmark_logic")
-    return benchmark_logic.find_output(client, uri, job_name="")
+    return aiperf.find_archive(client, uri)
 
 
 def _progress(name: str, total: int, stream: TextIO) -> Callable[[int], None]:

@@ -1,10 +1,14 @@
-"""The Lambda asset of the AI-job handlers: our handler modules plus the SDK they were written for.
+"""The Lambda asset of the AI-job handlers: our handler modules, the library code they share, and the SDK
+they were written for.
 
 The managed Python runtimes bundle a boto3 of unknown age (the AI job APIs need botocore 1.42.93,
 instance pools 1.43.1, MLflow output 1.43.24, adapters 1.43.57). So the asset carries the boto3 and
 botocore installed next to this library, trimmed to the service models the handlers call. It is built
 at synth by copying files: no Docker, no network. The result is cached per SDK and handler version,
 so only the first synth after an upgrade pays for it.
+
+The library never imports handler code. The one module both run, the AIPerf parser, lives in the library
+(standard library only) and is copied into the asset under the name the handlers import.
 """
 
 from __future__ import annotations
@@ -14,10 +18,8 @@ import importlib.metadata
 import importlib.util
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
-from types import ModuleType
 
 FUNCTION = "sagemaker_ai_jobs"
 SDK_DISTRIBUTIONS = {
@@ -30,6 +32,8 @@ SDK_DISTRIBUTIONS = {
     "six": "six",
 }
 """Importable name -> distribution, for boto3 and everything it imports."""
+LIBRARY_CODE = {"aiperf_results.py": Path(__file__).parents[1] / "benchmark" / "aiperf.py"}
+"""Library modules the handlers import, by the file name they have in the asset."""
 SERVICES = ("sagemaker", "s3", "stepfunctions", "cloudwatch", "ssm", "sts")
 """botocore service models the handlers need; the other ~440 are left out (about 25 MB)."""
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -59,6 +63,8 @@ def handler_asset() -> Path:
 def _build(source: Path, into: Path) -> None:
     for handler in sorted(source.glob("*.py")):
         shutil.copy2(handler, into / handler.name)
+    for name, module in LIBRARY_CODE.items():
+        shutil.copy2(module, into / name)
     for name in SDK_DISTRIBUTIONS:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
@@ -82,8 +88,8 @@ def _cache_key(source: Path) -> str:
     for name, distribution in sorted(SDK_DISTRIBUTIONS.items()):
         digest.update(f"{name}={importlib.metadata.version(distribution)}\n".encode())
     digest.update(",".join(SERVICES).encode())
-    for handler in sorted(source.glob("*.py")):
-        digest.update(handler.name.encode() + b"\0" + handler.read_bytes())
+    for name, path in [*((h.name, h) for h in sorted(source.glob("*.py"))), *LIBRARY_CODE.items()]:
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return f"{FUNCTION}-{digest.hexdigest()[:16]}"
 
 
@@ -96,13 +102,3 @@ def _cache_root() -> Path:
         root = Path(tempfile.gettempdir()) / "cdk-genai-inference-assets"
         root.mkdir(parents=True, exist_ok=True)
     return root
-
-
-def handler_module(name: str) -> ModuleType:
-    """Import one of the handlers' pure modules (e.g. ``aiperf_results``) for use outside Lambda,
-    from the same files the asset ships. Their names are unique, so appending the folder to the
-    import path shadows nothing."""
-    folder = str(handler_source())
-    if folder not in sys.path:
-        sys.path.append(folder)
-    return importlib.import_module(name)

@@ -1,6 +1,7 @@
 """Reading AIPerf output (``profile_export_aiperf.json``, sweeps, SLA searches) and gating on SLAs.
 
-Standard library only: the same module runs in the benchmark handler and in the report command.
+Standard library only: the benchmark handler runs a copy (the asset build adds it as ``aiperf_results``)
+and the console commands import it.
 Robust to the format's variety: ``schema_version`` 1.1 (the managed job's AIPerf) and 1.4 (AIPerf
 0.13), stats that are missing or null, streaming-only metrics absent, unknown keys, and runs that
 AIPerf marked failed by its validity gate but wrote completely.
@@ -8,6 +9,7 @@ AIPerf marked failed by its validity gate but wrote completely.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tarfile
@@ -19,6 +21,7 @@ from typing import Any, BinaryIO
 PROFILE = "profile_export_aiperf.json"
 SEARCH_HISTORY = "search_history.json"
 FAILURE_REASON = "failure_reason.txt"
+ARCHIVE = "output.tar.gz"
 LEVEL_DIR = re.compile(r"(?:^|/)concurrency_(\d+)/")
 RUN_DIR = re.compile(r"(?:^|/)((?:trial|search_iter)_\d+)/")
 """Multi-trial sweeps write ``profile_runs/trial_NNNN/concurrency_N/``; SLA searches ``search_iter_NNNN/``."""
@@ -166,7 +169,7 @@ def load_tarball(stream: BinaryIO) -> BenchmarkOutput:
                     contents[name] = archive.extractfile(member).read()  # type: ignore[union-attr]
     except (tarfile.TarError, EOFError, OSError) as error:
         raise ResultsError(f"the benchmark output is not a readable tar archive: {error}") from error
-    return load({name: (lambda body=body: body) for name, body in contents.items()}, seen)
+    return load({name: functools.partial(bytes, body) for name, body in contents.items()}, seen)
 
 
 def load_path(path: Path) -> BenchmarkOutput:
@@ -176,6 +179,41 @@ def load_path(path: Path) -> BenchmarkOutput:
         return load({name: p.read_bytes for name, p in files.items()})
     with path.open("rb") as stream:
         return load_tarball(stream)
+
+
+def _once(request: Callable[[], Any]) -> Any:
+    return request()
+
+
+def find_archive(
+    s3: Any,
+    output_location: str,
+    job_name: str = "",
+    created: Any = None,
+    call: Callable[[Callable[[], Any]], Any] = _once,
+) -> tuple[str, str]:
+    """The job's ``output.tar.gz``: listed under its output location, never assumed at a fixed key.
+    Archives older than the job (``created``) are earlier runs'; of the rest, one whose key names the
+    job wins, then the newest. ``call`` sends each listing request (the handler retries there)."""
+    bucket, _, prefix = output_location.removeprefix("s3://").partition("/")
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        paging = {"ContinuationToken": token} if token else {}
+        page = call(functools.partial(s3.list_objects_v2, Bucket=bucket, Prefix=prefix, **paging))
+        found += [
+            obj
+            for obj in page.get("Contents", [])
+            if obj["Key"].endswith(ARCHIVE) and (created is None or obj["LastModified"] >= created)
+        ]
+        token = page.get("NextContinuationToken")
+        if not page.get("IsTruncated") or not token:
+            break
+    if not found:
+        whose = f"AI benchmark job {job_name} left no" if job_name else "there is no"
+        raise ResultsError(f"{whose} {ARCHIVE} under {output_location}")
+    best = max(found, key=lambda obj: (bool(job_name) and job_name in obj["Key"], obj["LastModified"]))
+    return bucket, best["Key"]
 
 
 def _wanted(name: str) -> bool:
@@ -290,9 +328,10 @@ def sustainable_concurrency(output: BenchmarkOutput, thresholds: Iterable[Thresh
         raise ResultsError("no concurrency levels to choose from: run a sweep or an SLA search")
     verdicts: dict[int, bool] = {}
     for run in levels:  # with several trials, a level passes only if every trial does
-        verdicts[run.concurrency] = verdicts.get(run.concurrency, True) and gate(run, limits).passed  # type: ignore[index]
+        level = run.concurrency or 0
+        verdicts[level] = verdicts.get(level, True) and gate(run, limits).passed
     passing = [level for level, ok in verdicts.items() if ok]
     if not passing:
         tried = ", ".join(str(level) for level in sorted(verdicts))
         raise ResultsError(f"no concurrency level meets the SLA (tried {tried})")
-    return float(max(passing))  # type: ignore[type-var]
+    return float(max(passing))
