@@ -468,3 +468,55 @@ def test_weighted_utilization_metric_matches_the_policy(built: Built) -> None:
 
 def _list(value: Any) -> list[str]:
     return value if isinstance(value, list) else [value]
+
+
+def _describe_alarms_resources(built: Built, role: iam.IRole) -> list[Any]:
+    """Every resource the role's policies allow ``cloudwatch:DescribeAlarms`` on."""
+    role_ref = built.ref(role)
+    found: list[Any] = []
+    for resource in built.template.find_resources("AWS::IAM::Policy").values():
+        if role_ref not in resource["Properties"]["Roles"]:
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            if "cloudwatch:DescribeAlarms" in (
+                statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            ):
+                found += statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    return found
+
+
+def test_the_models_roles_may_read_exactly_the_rollback_alarms_of_their_endpoints(built: Built) -> None:
+    """SageMaker's deployment-guardrails guide: "Ensure that your IAM execution role has permission to perform
+    the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify." For a model-per-pool
+    endpoint, the execution roles are the models'."""
+    stack = built.stack
+    full_alarms = [stack.resolve(a.alarm_arn) for a in built.full.rollback_alarms]
+    assert len(full_alarms) == 6  # error rate, three latency alarms, the user's two
+    optimized = stack.node.find_child("G6Model").role
+    assert _describe_alarms_resources(built, optimized) == full_alarms  # it serves only the full endpoint's g6 pool
+    shared = stack.node.find_child("Model").role
+    guarded = [built.full, built.linear, built.all_at_once]
+    expected = [stack.resolve(a.alarm_arn) for endpoint in guarded for a in endpoint.rollback_alarms]
+    assert sorted(map(json.dumps, _describe_alarms_resources(built, shared))) == sorted(map(json.dumps, expected))
+
+
+def test_an_endpoint_without_rollback_alarms_grants_no_alarm_reads() -> None:
+    stack = new_stack()
+    model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
+    InstancePoolEndpoint(stack, "Endpoint", model=model, instance_pools=[InstancePool(G6)], dashboard=False)
+    assert "cloudwatch:DescribeAlarms" not in json.dumps(Template.from_stack(stack).to_json())
+
+
+def test_an_imported_models_role_cannot_be_granted_and_synth_says_so() -> None:
+    stack = new_stack()
+    imported = Model.from_model_name(stack, "Imported", "llama-70b")
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=imported,
+        instance_pools=[InstancePool(G6)],
+        deployment=DeploymentPolicy.rolling(),
+        dashboard=False,
+    )
+    warnings = [m.data for m in endpoint.node.metadata if m.type == "aws:cdk:warning"]
+    assert any("cloudwatch:DescribeAlarms" in str(w) for w in warnings), warnings

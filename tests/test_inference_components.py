@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import Duration
+from aws_cdk.assertions import Template
 
 from cdk_genai_inference import (
     CapacitySize,
@@ -132,3 +133,31 @@ def test_one_pool_uses_the_singular_specification() -> None:
     }
     assert "InstanceType" not in component["Specification"]
     assert component["InferenceComponentName"] == "llm"
+
+
+def test_the_component_endpoints_role_may_read_its_rollback_alarms() -> None:
+    """With inference components the deployment runs as the endpoint configuration's execution role (and the
+    models' roles, since the guide does not say which one a component update uses): both may read the alarms."""
+    stack = new_stack()
+    model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=model,
+        inference_components=InferenceComponents(),
+        instance_pools=[InstancePool("ml.g6.12xlarge", accelerators=4, min_memory_mb=65536)],
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),
+        dashboard=False,
+    )
+    template = Template.from_stack(stack).to_json()
+    arns = [stack.resolve(a.alarm_arn) for a in endpoint.rollback_alarms]
+    for role in (stack.node.find_child("Endpoint").node.find_child("ExecutionRole"), model.role):
+        role_ref = {"Ref": stack.get_logical_id(role.node.default_child)}
+        statements = [
+            s
+            for policy in template["Resources"].values()
+            if policy["Type"] == "AWS::IAM::Policy" and role_ref in policy["Properties"]["Roles"]
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+            if s["Action"] == "cloudwatch:DescribeAlarms"
+        ]
+        assert [s["Resource"] for s in statements] == [arns if len(arns) > 1 else arns[0]]

@@ -20,7 +20,7 @@ from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
 from ..serving.model import Model
-from ..serving.pools import MAX_POOLS, InstancePool, register_candidates
+from ..serving.pools import MAX_POOLS, InstancePool
 from .job import IRecommendationJob, group_name
 
 
@@ -48,6 +48,8 @@ class ResolvedPool:
     copies_per_instance: float
     max_concurrency_per_instance: float
     """``ClientSideConcurrency`` of the recommended configuration divided by its instance count."""
+    candidate_types: tuple[str, ...] = ()
+    """What ``instance_type`` may resolve to when the job ranks it at deploy time."""
 
 
 class RecommendedModels(Resource):
@@ -145,12 +147,10 @@ class RecommendedModels(Resource):
                 role=self.role,
                 network_isolation=network_isolation,
             )
-            instance_type = declared or attr(position, "InstanceType")
-            if declared is None and types:
-                register_candidates(instance_type, types)  # ranked: one of the job's types
             self.pools.append(
                 ResolvedPool(
-                    instance_type=instance_type,
+                    instance_type=declared or attr(position, "InstanceType"),
+                    candidate_types=() if declared else tuple(types),  # ranked: one of the job's types
                     model=model,
                     model_package_arn=attr(position, "ModelPackageArn"),
                     inference_specification_name=attr(position, "InferenceSpecificationName"),
@@ -170,6 +170,7 @@ class RecommendedModels(Resource):
                 pool.instance_type,
                 model=pool.model,
                 max_concurrency=self._max_concurrency.get(pool.instance_type, pool.max_concurrency_per_instance),
+                candidate_types=pool.candidate_types,
             )
             for pool in self.pools
         ]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Duration, Names, Tags
+from aws_cdk import Annotations, Duration, Names, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
@@ -20,7 +20,7 @@ from constructs import Construct
 from .._core import service_model
 from .._core.arns import sagemaker_arn
 from .._core.budget import watch
-from .._core.roles import sagemaker_execution_role
+from .._core.roles import depend_on_policy, sagemaker_execution_role
 from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
 from ..errors import ValidationError
 from ..scanners import Waiver
@@ -257,6 +257,10 @@ class InstancePoolEndpoint(_EndpointBase):
         self.initial_instance_count = initial_instance_count
         self._deployment = deployment
         self._rollback_alarm_names: list[str] = []
+        self._model = model
+        self._alarm_readers: list[iam.IRole] = []
+        self._alarm_statements: list[iam.PolicyStatement] = []
+        self._execution_role: iam.IRole | None = self._component_role(inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
         self._inference_components = inference_components
 
@@ -284,11 +288,11 @@ class InstancePoolEndpoint(_EndpointBase):
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(**self._variant)],
             kms_key_id=encryption_key.key_arn if encryption_key else None,
             async_inference_config=self._async_config(async_inference, pools, model),
-            execution_role_arn=self._component_role(inference_components).role_arn if ic_mode else None,
+            execution_role_arn=self._execution_role.role_arn if self._execution_role is not None else None,
         )
         for key, value in (variant_overrides or {}).items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
-        nvme = [t for p in pools for t in local_nvme_types(p.instance_type)]
+        nvme = [t for p in pools for t in local_nvme_types(p.possible_instance_types)]
         if encryption_key is None and nvme:
             _hardware_encryption_waiver(nvme).apply(self.endpoint_config)
 
@@ -349,11 +353,13 @@ class InstancePoolEndpoint(_EndpointBase):
         return [pool.instance_type for pool in self.instance_pools]
 
     def add_rollback_alarm(self, alarm: cw.IAlarm) -> None:
-        """Roll a deployment back when ``alarm`` fires (10 alarms at most)."""
+        """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
+        runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
         _check_alarm_count(len(self._rollback_alarm_names) + 1)
         self.rollback_alarms.append(alarm)
         self._rollback_alarm_names.append(alarm.alarm_name)
         self._render_deployment()
+        self._grant_describe_alarm(alarm)
         if getattr(self, "dashboard", None) is not None:
             self.dashboard.add_widgets(cw.AlarmStatusWidget(alarms=[alarm], title="Rollback alarm", width=24))  # type: ignore[union-attr]
 
@@ -495,6 +501,30 @@ class InstancePoolEndpoint(_EndpointBase):
             self.resource.deployment_config = self._deployment.to_endpoint_config(names)
         elif names:
             self.resource.deployment_config = rollback_only_config(names)
+
+    def _grant_describe_alarm(self, alarm: cw.IAlarm) -> None:
+        """SageMaker's deployment-guardrails guide: "Ensure that your IAM execution role has permission to
+        perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify." The execution
+        role is the models' (and, with inference components, the endpoint configuration's too: the guide
+        does not say which one a component update uses)."""
+        if not self._alarm_readers:
+            self._alarm_readers = [
+                *([self._execution_role] if self._execution_role is not None else []),
+                *_model_roles(self.instance_pools, self._model),
+            ]
+            if len(self._alarm_readers) < len(self.models) + (self._execution_role is not None):
+                Annotations.of(self).add_warning_v2(
+                    "cdk-genai-inference:rollback-alarms-unreadable",
+                    "a model imported by name has no role this app can grant: allow its execution role "
+                    "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
+                )
+            for role in self._alarm_readers:
+                statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[])
+                role.add_to_principal_policy(statement)
+                self._alarm_statements.append(statement)
+                depend_on_policy(self.resource, role)  # an update reads the alarms as soon as it starts
+        for statement in self._alarm_statements:
+            statement.add_resources(alarm.alarm_arn)
 
     def _component_role(self, options: InferenceComponents | None) -> iam.IRole:
         if options is not None and options.execution_role is not None:
@@ -696,7 +726,7 @@ def _check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -
     if key is None:
         return
     for index, pool in enumerate(pools):
-        nvme = local_nvme_types(pool.instance_type)
+        nvme = local_nvme_types(pool.possible_instance_types)
         if nvme:
             subject = (
                 f"instance_pools[{index}].instance_type, which resolves at deploy time to one of "
@@ -770,7 +800,7 @@ def _default_alarm_count(pools: Sequence[InstancePool], options: RollbackAlarms 
 def _model_roles(pools: Sequence[InstancePool], model: IModel | None) -> list[iam.IRole]:
     roles: list[iam.IRole] = []
     for candidate in [model, *(p.model for p in pools)]:
-        role = getattr(candidate, "role", None)
+        role = candidate.role if candidate is not None else None
         if role is not None and role not in roles:
             roles.append(role)
     return roles

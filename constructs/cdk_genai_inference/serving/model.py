@@ -31,6 +31,11 @@ class IModel(Protocol):
     @property
     def model_name(self) -> str: ...
 
+    @property
+    def role(self) -> iam.IRole | None:
+        """The execution role, when this app defines it (``None`` for a model imported by name)."""
+        ...
+
 
 class Model(Resource):
     """An ``AWS::SageMaker::Model`` with one container: an image (plus model data) or a model package.
@@ -190,6 +195,7 @@ class _ImportedModel(Resource):
     def __init__(self, scope: Construct, id: str, model_name: str) -> None:
         super().__init__(scope, id)
         self.model_name = model_name
+        self.role: iam.IRole | None = None
 
 
 def _uncompressed_s3(url: str) -> sagemaker.CfnModel.ModelDataSourceProperty:

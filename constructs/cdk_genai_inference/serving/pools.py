@@ -23,28 +23,10 @@ INSTANCE_STORE_FAMILIES = frozenset({
 (XTS-AES-256). SageMaker rejects an endpoint configuration's ``KmsKeyId`` when any of its instance
 types is one of them. A family missing here is treated as EBS-backed."""
 
-_CANDIDATES: dict[str, tuple[str, ...]] = {}
 
-
-def register_candidates(instance_type: str, candidates: Sequence[str]) -> None:
-    """Record what a deploy-time ``instance_type`` (a token) can resolve to, e.g. one of a job's types."""
-    _CANDIDATES[instance_type] = tuple(candidates)
-
-
-def possible_instance_types(instance_type: str) -> tuple[str, ...]:
-    """The instance types ``instance_type`` may be at deploy time; empty when nothing is known."""
-    if not unresolved(instance_type):
-        return (instance_type,)
-    return _CANDIDATES.get(instance_type, ())
-
-
-def local_nvme_types(instance_type: str) -> list[str]:
-    """Those of the types ``instance_type`` may be whose storage is hardware-encrypted local NVMe."""
-    return [
-        t
-        for t in possible_instance_types(instance_type)
-        if t.count(".") == 2 and t.split(".")[1] in INSTANCE_STORE_FAMILIES
-    ]
+def local_nvme_types(instance_types: Sequence[str]) -> list[str]:
+    """Those of ``instance_types`` whose storage is hardware-encrypted local NVMe."""
+    return [t for t in instance_types if t.count(".") == 2 and t.split(".")[1] in INSTANCE_STORE_FAMILIES]
 
 
 class RoutingStrategy(enum.Enum):
@@ -93,6 +75,8 @@ class InstancePool:
         min_memory_mb: Memory one copy needs, in MiB (inference-component mode; required there).
             Default: - none
         cpu_cores: CPU cores one copy needs (inference-component mode). Default: - none required
+        candidate_types: What an ``instance_type`` known only at deploy time may resolve to (a ranked
+            recommendation sets the job's instance types). Default: - nothing known
     """
 
     instance_type: str
@@ -104,6 +88,12 @@ class InstancePool:
     accelerators: int | None = None
     min_memory_mb: int | None = None
     cpu_cores: float | None = None
+    candidate_types: tuple[str, ...] = ()
+
+    @property
+    def possible_instance_types(self) -> tuple[str, ...]:
+        """The instance types this pool may run at deploy time; empty when nothing is known."""
+        return self.candidate_types if unresolved(self.instance_type) else (self.instance_type,)
 
 
 def prioritized(pools: Sequence[InstancePool], arg: str = "instance_pools") -> list[InstancePool]:
