@@ -1,5 +1,6 @@
-"""The AI-job handlers against botocore's Stubber: every request and response is validated against
-the real SageMaker and Step Functions service models, and faults are injected through it."""
+"""The AI-job handlers (job lifecycle, waiter, dispatch, retries) against botocore's Stubber: every request
+and response is validated against the real SageMaker and Step Functions service models, and faults are
+injected through it. The modules are the ones the handler asset ships."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import json
 from typing import Any
 
 import ai_jobs_handler
-import ai_jobs_logic as logic
+import aws_calls
 import boto3
+import job_lifecycle
+import job_waiter
 import pytest
 from botocore.stub import Stubber
 
@@ -55,8 +58,22 @@ def sfn():
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
     waits: list[float] = []
-    monkeypatch.setattr(logic, "backoff", waits.append)
+    monkeypatch.setattr(aws_calls, "backoff", waits.append)
     return waits
+
+
+class StubClients:
+    """The handler's clients, each one stubbed."""
+
+    def __init__(self, **clients: Any) -> None:
+        self.__dict__.update(clients)
+
+
+def on_event(sagemaker: Any, request: dict, stepfunctions: Any = None) -> dict:
+    """The provider framework's onEvent call, through the handler's own dispatch."""
+    return ai_jobs_handler.on_event(
+        request, None, clients=StubClients(sagemaker=sagemaker, stepfunctions=stepfunctions)
+    )
 
 
 def described(status: str, *, failure: str | None = None, recommendations: list | None = None) -> dict:
@@ -118,13 +135,13 @@ JOB_PROPS = {"Kind": "RecommendationJob", "Request": REQUEST}
 def test_create_starts_the_job_with_the_exact_request(sm):
     sagemaker, stub = sm
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
-    assert logic.on_event(sagemaker, event("Create", JOB_PROPS)) == {
+    assert on_event(sagemaker, event("Create", JOB_PROPS)) == {
         "PhysicalResourceId": JOB,
         "Data": {"JobName": JOB, "JobArn": JOB_ARN},
     }
 
 
-def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(sm, sfn):
+def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(monkeypatch, sm, sfn):
     sagemaker, stub = sm
     stepfunctions, sfn_stub = sfn
     wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
@@ -139,7 +156,8 @@ def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(sm, sfn
             "input": json.dumps(payload),
         },
     )
-    logic.on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions, now=lambda: 1000.0)
+    monkeypatch.setattr(ai_jobs_handler.time, "time", lambda: 1000.0)
+    on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)
 
 
 def test_a_retried_create_adopts_the_job_and_starts_no_second_one(sm):
@@ -148,7 +166,7 @@ def test_a_retried_create_adopts_the_job_and_starts_no_second_one(sm):
         "create_ai_recommendation_job", "ResourceInUse", "Job already exists", expected_params=REQUEST
     )
     stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
-    result = logic.on_event(sagemaker, event("Create", JOB_PROPS))
+    result = on_event(sagemaker, event("Create", JOB_PROPS))
     assert result["PhysicalResourceId"] == JOB and result["Data"]["JobArn"] == JOB_ARN
 
 
@@ -158,10 +176,7 @@ def test_a_retried_waiter_start_is_not_an_error(sm, sfn):
     wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
     sfn_stub.add_client_error("start_execution", "ExecutionAlreadyExists", "already started")
-    assert (
-        logic.on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)["PhysicalResourceId"]
-        == JOB
-    )
+    assert on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)["PhysicalResourceId"] == JOB
 
 
 def test_throttling_is_retried_with_backoff(sm, no_backoff):
@@ -169,7 +184,7 @@ def test_throttling_is_retried_with_backoff(sm, no_backoff):
     stub.add_client_error("create_ai_recommendation_job", "ThrottlingException", "Rate exceeded")
     stub.add_client_error("create_ai_recommendation_job", "ThrottlingException", "Rate exceeded")
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
-    assert logic.on_event(sagemaker, event("Create", JOB_PROPS))["PhysicalResourceId"] == JOB
+    assert on_event(sagemaker, event("Create", JOB_PROPS))["PhysicalResourceId"] == JOB
     assert len(no_backoff) == 2 and no_backoff[1] > no_backoff[0] * 0.9 / 2
 
 
@@ -177,8 +192,8 @@ def test_throttling_that_never_ends_fails_after_the_last_attempt(sm, no_backoff)
     sagemaker, stub = sm
     for _ in range(6):
         stub.add_client_error("create_ai_recommendation_job", "ThrottlingException", "Rate exceeded")
-    with pytest.raises(logic.JobError, match="ThrottlingException"):
-        logic.on_event(sagemaker, event("Create", JOB_PROPS))
+    with pytest.raises(aws_calls.JobError, match="ThrottlingException"):
+        on_event(sagemaker, event("Create", JOB_PROPS))
     assert len(no_backoff) == 5
 
 
@@ -188,10 +203,10 @@ def test_access_denied_fails_clearly_without_retrying(sm, no_backoff):
         "create_ai_recommendation_job", "AccessDeniedException", "not authorized to perform: iam:PassRole", 400
     )
     with pytest.raises(
-        logic.JobError,
+        aws_calls.JobError,
         match=f"creating AI recommendation job {JOB} failed: AccessDeniedException: not authorized to perform: iam:PassRole",
     ):
-        logic.on_event(sagemaker, event("Create", JOB_PROPS))
+        on_event(sagemaker, event("Create", JOB_PROPS))
     assert no_backoff == []
 
 
@@ -206,7 +221,7 @@ def test_a_changed_definition_creates_a_new_job(sm):
         {"AIRecommendationJobArn": JOB_ARN.replace(JOB, new["AIRecommendationJobName"])},
         new,
     )
-    result = logic.on_event(
+    result = on_event(
         sagemaker,
         event("Update", {**JOB_PROPS, "Request": new}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
     )
@@ -222,14 +237,14 @@ def test_an_update_of_tags_only_retags_the_job_in_place(sm):
     stub.add_response("add_tags", {"Tags": new["Tags"]}, {"ResourceArn": JOB_ARN, "Tags": new["Tags"]})
     old_props = {**JOB_PROPS, "Request": old}
     update = event("Update", {**JOB_PROPS, "Request": new}, PhysicalResourceId=JOB, OldResourceProperties=old_props)
-    assert logic.on_event(sagemaker, update) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
+    assert on_event(sagemaker, update) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
 
 
 def test_a_deploy_time_only_change_is_refused_with_the_remedy(sm):
     sagemaker, _ = sm
     changed = {**REQUEST, "RoleArn": "arn:aws:iam::111122223333:role/other-role"}
-    with pytest.raises(logic.JobError, match="change a property the construct sees at synth"):
-        logic.on_event(
+    with pytest.raises(aws_calls.JobError, match="change a property the construct sees at synth"):
+        on_event(
             sagemaker,
             event("Update", {**JOB_PROPS, "Request": changed}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
         )
@@ -244,12 +259,12 @@ def test_delete_stops_a_running_job_then_deletes_it_once_terminal(sm):
     stub.add_response("describe_ai_recommendation_job", described("InProgress"), name)
     stub.add_response("stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, name)
     delete = event("Delete", JOB_PROPS, PhysicalResourceId=JOB)
-    assert logic.on_event(sagemaker, delete) == {"PhysicalResourceId": JOB}
+    assert on_event(sagemaker, delete) == {"PhysicalResourceId": JOB}
     stub.add_response("describe_ai_recommendation_job", described("Stopping"), name)
-    assert logic.is_complete(sagemaker, delete) == {"IsComplete": False}
+    assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": False}
     stub.add_response("describe_ai_recommendation_job", described("Stopped"), name)
     stub.add_response("delete_ai_recommendation_job", {}, name)
-    assert logic.is_complete(sagemaker, delete) == {"IsComplete": True}
+    assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
 
 
 def test_delete_of_a_job_already_gone_succeeds(sm):
@@ -257,9 +272,9 @@ def test_delete_of_a_job_already_gone_succeeds(sm):
     name = {"AIRecommendationJobName": JOB}
     stub.add_client_error("describe_ai_recommendation_job", "ResourceNotFound", "no such job", expected_params=name)
     delete = event("Delete", JOB_PROPS, PhysicalResourceId=JOB)
-    assert logic.on_event(sagemaker, delete) == {"PhysicalResourceId": JOB}
+    assert on_event(sagemaker, delete) == {"PhysicalResourceId": JOB}
     stub.add_client_error("describe_ai_recommendation_job", "ResourceNotFound", "no such job", expected_params=name)
-    assert logic.is_complete(sagemaker, delete) == {"IsComplete": True}
+    assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
 
 
 def test_delete_when_the_job_vanishes_between_describe_and_delete_succeeds(sm):
@@ -267,12 +282,16 @@ def test_delete_when_the_job_vanishes_between_describe_and_delete_succeeds(sm):
     name = {"AIRecommendationJobName": JOB}
     stub.add_response("describe_ai_recommendation_job", described("Completed"), name)
     stub.add_client_error("delete_ai_recommendation_job", "ResourceNotFound", "gone", expected_params=name)
-    assert logic.is_complete(sagemaker, event("Delete", JOB_PROPS, PhysicalResourceId=JOB)) == {"IsComplete": True}
+    assert job_lifecycle.is_complete(sagemaker, event("Delete", JOB_PROPS, PhysicalResourceId=JOB)) == {
+        "IsComplete": True
+    }
 
 
 def test_create_and_update_complete_at_once(sm):
     sagemaker, _ = sm
-    assert logic.is_complete(sagemaker, event("Create", JOB_PROPS, PhysicalResourceId=JOB)) == {"IsComplete": True}
+    assert job_lifecycle.is_complete(sagemaker, event("Create", JOB_PROPS, PhysicalResourceId=JOB)) == {
+        "IsComplete": True
+    }
 
 
 # ---------------------------------------------------------------------------------------------- waiting
@@ -298,7 +317,7 @@ def test_poll_signals_the_wait_condition_with_the_jobs_outcome(sm, status, failu
     stub.add_response(
         "describe_ai_recommendation_job", described(status, failure=failure), {"AIRecommendationJobName": JOB}
     )
-    result = logic.poll_job(sagemaker, "RecommendationJob", JOB, deadline=50.0, now=now)
+    result = job_waiter.poll_job(sagemaker, "RecommendationJob", JOB, deadline=50.0, now=now)
     if expected is None:
         assert (result.done, result.signal) == (False, None)
         return
@@ -314,114 +333,13 @@ def test_the_waiter_step_sends_the_signal_to_the_handle(monkeypatch, sm):
         "describe_ai_recommendation_job", described("Failed", failure="boom"), {"AIRecommendationJobName": JOB}
     )
     sent: list[tuple[str, bytes]] = []
-    monkeypatch.setattr(ai_jobs_handler, "sagemaker", lambda: sagemaker)
     monkeypatch.setattr(ai_jobs_handler, "_put", lambda url, body: sent.append((url, body)))
     step = {"Kind": "RecommendationJob", "JobName": JOB, "HandleUrl": HANDLE, "Deadline": 9e12, "PollSeconds": 300}
-    assert ai_jobs_handler.poll(step, None) == {**step, "Status": "Failed", "Done": True}
+    clients = StubClients(sagemaker=sagemaker)
+    assert ai_jobs_handler.poll(step, None, clients=clients) == {**step, "Status": "Failed", "Done": True}
     ((url, body),) = sent
     assert url == HANDLE
     assert json.loads(body)["Status"] == "FAILURE" and "Failed: boom" in json.loads(body)["Reason"]
-
-
-# ---------------------------------------------------------------------------------------------- resolve
-
-
-RESOLVE = {
-    "Kind": "RecommendationResolution",
-    "JobName": JOB,
-    "InstanceTypes": ["ml.g6.12xlarge", "ml.g6e.12xlarge"],
-    "Order": "priority",
-}
-
-
-def stub_packages(stub, count: int) -> None:
-    for _ in range(count):
-        stub.add_response(
-            "describe_model_package",
-            {
-                "ModelPackageName": JOB,
-                "ModelPackageArn": f"arn:aws:sagemaker:{REGION}:111122223333:model-package/{JOB}/1",
-                "CreationTime": dt.datetime(2026, 11, 21, tzinfo=dt.UTC),
-                "ModelPackageStatus": "Completed",
-                "ModelPackageStatusDetails": {"ValidationStatuses": []},
-            },
-            {"ModelPackageName": f"arn:aws:sagemaker:{REGION}:111122223333:model-package/{JOB}/1"},
-        )
-
-
-def test_resolution_picks_the_best_recommendation_per_type_in_priority_order(sm):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
-    stub_packages(stub, 2)
-    data = logic.on_event(sagemaker, event("Create", RESOLVE))["Data"]
-    assert data["Pool1.InstanceType"] == "ml.g6.12xlarge"
-    assert data["Pool1.InferenceSpecificationName"] == "high-otps-on-g6-12xlarge"
-    assert data["Pool2.InstanceType"] == "ml.g6e.12xlarge"
-    assert data["Pool2.InferenceSpecificationName"] == "high-otps-on-g6e-12xlarge"  # rank 1, not rank 3
-    assert (data["Pool2.ClientSideConcurrency"], data["Pool2.Rank"]) == ("24", "1")
-    assert (data["Pool1.InstanceCount"], data["Pool1.CopyCountPerInstance"]) == ("1", "2")
-    assert data["Pool1.OutputTokenThroughput"] == "1480.5"
-    assert data["Pool1.RequestLatencyP90"] == "9120"
-    assert data["PoolCount"] == "2"
-    assert len(json.dumps(data)) < 4096
-
-
-def test_resolution_in_ranking_order_follows_the_job(sm):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
-    stub_packages(stub, 3)
-    props = {**RESOLVE, "InstanceTypes": ["ml.g6.12xlarge", "ml.g5.12xlarge", "ml.g6e.12xlarge"], "Order": "ranking"}
-    data = logic.on_event(sagemaker, event("Create", props))["Data"]
-    assert [data[f"Pool{i}.InstanceType"] for i in (1, 2, 3)] == ["ml.g6e.12xlarge", "ml.g5.12xlarge", "ml.g6.12xlarge"]
-    assert data["Pool2.OutputTokenThroughput"] == "1480.5"  # "average" in the docs, "avg" in real output
-
-
-def test_resolution_names_the_types_the_job_did_recommend(sm):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED[:2]))
-    with pytest.raises(
-        logic.JobError,
-        match=f"AI recommendation job {JOB} has no recommendation for ml.g6.12xlarge; it recommended: ml.g6e.12xlarge, ml.g5.12xlarge",
-    ):
-        logic.on_event(sagemaker, event("Create", RESOLVE))
-
-
-@pytest.mark.parametrize(
-    ("status", "failure", "message"),
-    [
-        (
-            "Failed",
-            "No instance type fits the model",
-            f"AI recommendation job {JOB} is Failed, not Completed: No instance type fits the model",
-        ),
-        (
-            "InProgress",
-            None,
-            f"AI recommendation job {JOB} is InProgress, not Completed; resolve it once the job has completed",
-        ),
-    ],
-)
-def test_resolution_of_an_unfinished_job_fails_with_its_status(sm, status, failure, message):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described(status, failure=failure))
-    with pytest.raises(logic.JobError, match=message):
-        logic.on_event(sagemaker, event("Create", RESOLVE))
-
-
-def test_resolution_fails_when_a_model_package_is_missing(sm):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
-    stub.add_client_error("describe_model_package", "ValidationException", "Model Package does not exist.")
-    with pytest.raises(
-        logic.JobError,
-        match=f"model package arn:aws:sagemaker:{REGION}:111122223333:model-package/{JOB}/1 for ml.g6.12xlarge is missing",
-    ):
-        logic.on_event(sagemaker, event("Create", RESOLVE))
-
-
-def test_resolution_delete_does_nothing(sm):
-    sagemaker, _ = sm
-    assert logic.on_event(sagemaker, event("Delete", RESOLVE, PhysicalResourceId="x")) == {"PhysicalResourceId": "x"}
 
 
 # ---------------------------------------------------------------------------------------------- types
@@ -432,29 +350,10 @@ def test_cloudformation_strings_are_restored_to_the_apis_types():
         "Kind": "RecommendationJob",
         "Request": {**REQUEST, "OptimizeModel": "true", "Tags": [{"Key": "n", "Value": "3"}]},
     }
-    restored = ai_jobs_handler.coerce_request(client("sagemaker"), as_cloudformation_sends_them)
-    assert restored["Request"]["OptimizeModel"] is True
-    assert restored["Request"]["Tags"] == [{"Key": "n", "Value": "3"}]  # strings stay strings
-
-
-def test_expected_performance_accepts_both_spellings_of_the_average():
-    assert logic.expected_performance(
-        [
-            {"Metric": "RequestThroughput", "Stat": "avg", "Value": "3.5"},
-            {"Metric": "OutputTokenThroughput", "Stat": "average", "Value": "700"},
-            {"Metric": "TimeToFirstToken", "Stat": "p50", "Value": "210.5"},
-            {"Metric": "ClientSideConcurrency", "Value": "16"},
-            {"Metric": "Cost", "Value": "n/a"},
-        ]
-    ) == {
-        "RequestThroughput": 3.5,
-        "OutputTokenThroughput": 700.0,
-        "TimeToFirstTokenP50": 210.5,
-        "ClientSideConcurrency": 16.0,
-    }
-
-
-# ---------------------------------------------------------------------------------------------- robustness
+    restored = ai_jobs_handler.coerce_request(client("sagemaker"), event("Create", as_cloudformation_sends_them))
+    request = restored["ResourceProperties"]["Request"]
+    assert request["OptimizeModel"] is True
+    assert request["Tags"] == [{"Key": "n", "Value": "3"}]  # strings stay strings
 
 
 def test_switching_an_existing_job_to_waiting_starts_its_waiter(sm, sfn):
@@ -466,13 +365,13 @@ def test_switching_an_existing_job_to_waiting_starts_its_waiter(sm, sfn):
         "start_execution", {"executionArn": f"{WAITER}:x", "startDate": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)}
     )
     update = event("Update", {**JOB_PROPS, "Wait": wait}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS)
-    assert logic.on_event(sagemaker, update, stepfunctions)["PhysicalResourceId"] == JOB
+    assert on_event(sagemaker, update, stepfunctions)["PhysicalResourceId"] == JOB
 
 
 def test_a_poll_that_cannot_read_the_job_fails_the_deployment_at_once(sm):
     sagemaker, stub = sm
     stub.add_client_error("describe_ai_recommendation_job", "AccessDeniedException", "not authorized", 400)
-    result = logic.poll_job(sagemaker, "RecommendationJob", JOB, deadline=1e12, now=0.0)
+    result = job_waiter.poll_job(sagemaker, "RecommendationJob", JOB, deadline=1e12, now=0.0)
     assert result.done
     assert result.signal["Status"] == "FAILURE"
     assert (
@@ -497,80 +396,11 @@ def test_a_waiter_whose_polls_failed_signals_the_cause(monkeypatch):
     )
 
 
-def test_resolution_reports_access_denied_on_a_package_clearly(sm):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
-    stub.add_client_error(
-        "describe_model_package", "AccessDeniedException", "not authorized to DescribeModelPackage", 400
-    )
-    with pytest.raises(
-        logic.JobError, match=f"reading model package .*/{JOB}/1 for ml.g6.12xlarge failed: AccessDeniedException"
-    ):
-        logic.on_event(sagemaker, event("Create", RESOLVE))
-
-
-def test_concurrency_per_instance_divides_the_configurations_concurrency():
-    pool = logic.ResolvedPool(
-        "ml.g6e.12xlarge",
-        1,
-        "arn",
-        "spec",
-        instance_count=2,
-        copies_per_instance=1,
-        performance={"ClientSideConcurrency": 24.0},
-    )
-    assert pool.concurrency_per_instance == 12
-
-
-def test_the_response_keeps_what_the_stack_reads_and_fails_on_what_is_missing():
-    pools = [
-        logic.ResolvedPool(
-            f"ml.g{i}.48xlarge",
-            i,
-            "arn:aws:sagemaker:us-west-2:111122223333:model-package/" + "x" * 60 + "/1",
-            "s" * 60,
-            1,
-            1,
-            {
-                **{f"Metric{m}WithALongNameP99": float(m) for m in range(12)},
-                "ClientSideConcurrency": 8.0,
-                "RequestLatencyP90": 900.0,
-            },
-        )
-        for i in range(1, 6)
-    ]
-    data = logic.resolution_response(JOB, pools, "id", needs_concurrency=[1, 2], metrics=["RequestLatencyP90"])["Data"]
-    assert len(json.dumps(data)) <= logic.RESPONSE_LIMIT_BYTES
-    assert (
-        data["Pool5.RequestLatencyP90"] == "900" and "Pool1.Metric0WithALongNameP99" not in data
-    )  # trimmed to what is read
-    assert data["Pool2.MaxConcurrencyPerInstance"] == "8"
-    bare = [logic.ResolvedPool("ml.g6.12xlarge", 1, "arn", "spec", 1, 1, {"RequestThroughput": 2.0})]
-    with pytest.raises(
-        logic.JobError,
-        match="reports no ClientSideConcurrency \\(it reports RequestThroughput\\); give that pool a max_concurrency",
-    ):
-        logic.resolution_response(JOB, bare, "id", needs_concurrency=[1])
-    with pytest.raises(logic.JobError, match="reports no TimeToFirstTokenP90"):
-        logic.resolution_response(JOB, bare, "id", metrics=["TimeToFirstTokenP90"])
-    with pytest.raises(logic.JobError, match="exceed CloudFormation's 4 KB response limit"):
-        logic.resolution_response(JOB, pools, "id", metrics=[f"Metric{m}WithALongNameP99" for m in range(12)])
-
-
-def test_a_resolution_update_resolves_again(sm):
-    sagemaker, stub = sm
-    stub.add_response("describe_ai_recommendation_job", described("Completed", recommendations=RANKED))
-    stub_packages(stub, 1)
-    props = {**RESOLVE, "InstanceTypes": ["ml.g5.12xlarge"]}
-    update = event("Update", props, PhysicalResourceId=f"{JOB}:priority", OldResourceProperties=RESOLVE)
-    assert logic.on_event(sagemaker, update)["Data"]["Pool1.InstanceType"] == "ml.g5.12xlarge"
-
-
 def test_the_entry_point_dispatches_with_its_own_clients(monkeypatch, sm):
     sagemaker, stub = sm
-    monkeypatch.setattr(ai_jobs_handler, "sagemaker", lambda: sagemaker)
     stepfunctions = client("stepfunctions")
-    monkeypatch.setattr(ai_jobs_handler.boto3, "client", lambda service, **_: {"stepfunctions": stepfunctions}[service])
+    clients = {"sagemaker": sagemaker, "stepfunctions": stepfunctions}
+    monkeypatch.setattr(ai_jobs_handler.boto3, "client", lambda service, **_: clients[service])
     stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
     as_cloudformation_sends_it = {**JOB_PROPS, "Request": {**REQUEST, "OptimizeModel": "true"}}
     assert ai_jobs_handler.on_event(event("Create", as_cloudformation_sends_it), None)["PhysicalResourceId"] == JOB
@@ -591,7 +421,7 @@ def test_network_timeouts_are_retried_like_throttling(no_backoff) -> None:
             raise outcome
         return outcome
 
-    assert logic.with_retries(call) == "ok"
+    assert aws_calls.with_retries(call) == "ok"
     assert len(no_backoff) == 2
 
 
@@ -602,5 +432,5 @@ def test_a_timeout_that_never_ends_is_raised_after_the_last_attempt(no_backoff) 
         raise ReadTimeoutError(endpoint_url="https://api.sagemaker")
 
     with pytest.raises(ReadTimeoutError):
-        logic.with_retries(call, attempts=3)
+        aws_calls.with_retries(call, attempts=3)
     assert len(no_backoff) == 2

@@ -8,9 +8,10 @@ import io
 from typing import Any
 
 import ai_jobs_handler
-import ai_jobs_logic as logic
+import aws_calls
 import benchmark_logic
 import boto3
+import job_waiter
 import pytest
 from aiperf_fixtures import profile_v11, real_profile, sweep, tarball
 from botocore.response import StreamingBody
@@ -41,7 +42,7 @@ def clients():
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch):
-    monkeypatch.setattr(logic, "backoff", lambda seconds: None)
+    monkeypatch.setattr(aws_calls, "backoff", lambda seconds: None)
 
 
 def described(status: str, failure: str | None = None) -> dict[str, Any]:
@@ -148,7 +149,7 @@ def test_a_breach_fails_with_every_metric_value_and_threshold(clients) -> None:
         {"Metric": "TimeToFirstTokenP90", "Limit": "370", "AtMost": "true"},  # equal: passes
         {"Metric": "OutputTokenThroughput", "Limit": "500", "AtMost": "false"},
     ]
-    with pytest.raises(logic.JobError) as failure:
+    with pytest.raises(aws_calls.JobError) as failure:
         run(clients, Thresholds=thresholds)
     assert str(failure.value) == (
         f"AI benchmark job {JOB} breaches its SLA: RequestLatencyP99 measured 12010.3, threshold RequestLatencyP99 <= 10000; "
@@ -162,7 +163,7 @@ def test_a_job_failed_by_the_validity_gate_reports_reason_and_figures(clients) -
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Failed", reason))
     stub_output(stubs, tarball({"profile_export_aiperf.json": profile_v11(errors=10), "failure_reason.txt": reason}))
     with pytest.raises(
-        logic.JobError,
+        aws_calls.JobError,
         match=rf"AI benchmark job {JOB} Failed: AlgorithmError: Benchmark error rate 3.33% \(10/300\) exceeds maximum 1%; measured RequestLatencyP50 8890.1, .*ErrorCount 10, ErrorRate 0.0333333",
     ):
         run(clients)
@@ -185,7 +186,7 @@ def test_an_unfinished_job_has_no_results(clients, status: str) -> None:
     _, stubs = clients
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described(status))
     with pytest.raises(
-        logic.JobError, match=f"AI benchmark job {JOB} is {status}; its results exist once it has finished"
+        aws_calls.JobError, match=f"AI benchmark job {JOB} is {status}; its results exist once it has finished"
     ):
         run(clients)
 
@@ -194,7 +195,7 @@ def test_a_missing_output_names_where_it_looked(clients) -> None:
     _, stubs = clients
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
     stubs["s3"].add_response("list_objects_v2", {"IsTruncated": False, "KeyCount": 0})
-    with pytest.raises(logic.JobError, match=f"AI benchmark job {JOB} left no output.tar.gz under {OUTPUT}"):
+    with pytest.raises(aws_calls.JobError, match=f"AI benchmark job {JOB} left no output.tar.gz under {OUTPUT}"):
         run(clients)
 
 
@@ -214,7 +215,7 @@ def test_capacity_failure_is_explained(clients) -> None:
     stub_output(stubs, tarball(sweep({4: 1.0, 8: 2.0})))
     capacity = {"Thresholds": [{"Metric": "RequestLatencyP99", "Limit": "1000", "AtMost": "true"}], "Instances": "1"}
     with pytest.raises(
-        logic.JobError, match=rf"AI benchmark job {JOB}: no concurrency level meets the SLA \(tried 4, 8\)"
+        aws_calls.JobError, match=rf"AI benchmark job {JOB}: no concurrency level meets the SLA \(tried 4, 8\)"
     ):
         run(clients, Capacity=capacity)
 
@@ -295,7 +296,7 @@ def test_a_job_that_failed_before_writing_output_reports_its_reason(clients) -> 
     reason = "ClientError: endpoint genai-serving not found"
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Failed", reason))
     stubs["s3"].add_response("list_objects_v2", {"IsTruncated": False, "KeyCount": 0})
-    with pytest.raises(logic.JobError) as failure:
+    with pytest.raises(aws_calls.JobError) as failure:
         run(clients)
     assert str(failure.value).startswith(f"AI benchmark job {JOB} Failed: {reason} (AI benchmark job {JOB} left no")
 
@@ -304,20 +305,19 @@ def test_access_denied_on_the_output_is_explained(clients) -> None:
     _, stubs = clients
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
     stubs["s3"].add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403)
-    with pytest.raises(logic.JobError, match=rf"AI benchmark job {JOB}: An error occurred \(AccessDenied\)"):
+    with pytest.raises(aws_calls.JobError, match=rf"AI benchmark job {JOB}: An error occurred \(AccessDenied\)"):
         run(clients)
 
 
 def test_a_job_that_is_gone_has_no_results(clients) -> None:
     _, stubs = clients
     stubs["sagemaker"].add_client_error("describe_ai_benchmark_job", "ResourceNotFound", "no such job")
-    with pytest.raises(logic.JobError, match=f"AI benchmark job {JOB} does not exist"):
+    with pytest.raises(aws_calls.JobError, match=f"AI benchmark job {JOB} does not exist"):
         run(clients)
 
 
 def test_the_entry_point_routes_results_and_their_deletion(monkeypatch, clients) -> None:
     made, stubs = clients
-    monkeypatch.setattr(ai_jobs_handler, "sagemaker", lambda: made["sagemaker"])
     monkeypatch.setattr(ai_jobs_handler.boto3, "client", lambda service, **_: made[service])
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
     stub_output(stubs, tarball({"profile_export_aiperf.json": profile_v11()}))
@@ -335,6 +335,6 @@ def test_the_entry_point_routes_results_and_their_deletion(monkeypatch, clients)
 def test_the_waiter_hands_a_failed_benchmark_to_its_results(clients) -> None:
     made, stubs = clients
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Failed", "AlgorithmError: 2% errors"))
-    result = logic.poll_job(made["sagemaker"], "BenchmarkJob", JOB, deadline=100.0, now=1.0)
+    result = job_waiter.poll_job(made["sagemaker"], "BenchmarkJob", JOB, deadline=100.0, now=1.0)
     assert result.done and result.signal["Status"] == "SUCCESS"
     assert result.signal["Reason"] == f"AI benchmark job {JOB} finished Failed"

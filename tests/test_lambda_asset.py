@@ -76,7 +76,7 @@ def test_the_handler_works_under_the_old_sdk_with_its_asset(asset: Path, old_sdk
         """
         import datetime, botocore, boto3
         from botocore.stub import Stubber
-        import ai_jobs_handler, ai_jobs_logic
+        import ai_jobs_handler
 
         client = boto3.client("sagemaker", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
         request = {
@@ -89,12 +89,14 @@ def test_the_handler_works_under_the_old_sdk_with_its_asset(asset: Path, old_sdk
             "OptimizeModel": "true",
             "AdapterSource": {"S3Uris": [{"AdapterId": "sql", "S3Uri": "s3://adapters/sql/"}]},
         }
-        props = ai_jobs_handler.coerce_request(client, {"Kind": "RecommendationJob", "Request": request})
+        event = {"RequestType": "Create", "ResourceProperties": {"Kind": "RecommendationJob", "Request": request}}
+        restored = ai_jobs_handler.coerce_request(client, event)["ResourceProperties"]["Request"]
         arn = "arn:aws:sagemaker:us-west-2:111122223333:ai-recommendation-job/job-1"
+        clients = type("Clients", (), {"sagemaker": client})()
         with Stubber(client) as stub:
-            stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": arn}, props["Request"])
-            created = ai_jobs_logic.on_event(client, {"RequestType": "Create", "ResourceProperties": props})
-        print(botocore.__version__, created["PhysicalResourceId"], props["Request"]["OptimizeModel"])
+            stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": arn}, restored)
+            created = ai_jobs_handler.on_event(event, None, clients=clients)
+        print(botocore.__version__, created["PhysicalResourceId"], restored["OptimizeModel"])
         """,
     )
     assert out == f"{botocore.__version__} job-1 True"
@@ -102,7 +104,9 @@ def test_the_handler_works_under_the_old_sdk_with_its_asset(asset: Path, old_sdk
 
 def test_asset_holds_the_handlers_and_a_trimmed_sdk(asset: Path) -> None:
     names = {p.name for p in asset.iterdir()}
-    assert {"ai_jobs_handler.py", "ai_jobs_logic.py", "boto3", "botocore", "urllib3", "dateutil", "jmespath"} <= names
+    handlers = {"ai_jobs_handler.py", "job_lifecycle.py", "job_waiter.py", "recommendation_resolution.py"}
+    shared = {"aiperf_results.py", "recommended_configurations.py"}  # library modules the asset build copies in
+    assert handlers | shared | {"boto3", "botocore", "urllib3", "dateutil", "jmespath"} <= names
     services = {p.name for p in (asset / "botocore" / "data").iterdir() if p.is_dir()}
     assert services == set(SERVICES)
     size = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())

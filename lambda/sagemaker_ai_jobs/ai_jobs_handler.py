@@ -1,16 +1,20 @@
-"""Lambda entry points for AI job custom resources and the deployment waiter. Thin: the work is in
-``ai_jobs_logic``. The asset bundles its own boto3/botocore, so the runtime's SDK age never matters."""
+"""Lambda entry points of the AI-job custom resources and the deployment waiter. Thin: one table maps
+each resource ``Kind`` to the logic that serves it; the logic takes its clients as arguments. The asset
+bundles its own boto3/botocore, so the runtime's SDK age never matters."""
 
 from __future__ import annotations
 
 import logging
 import time
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
-import ai_jobs_logic as logic
 import benchmark_logic
 import boto3
+import job_lifecycle
+import job_waiter
+import recommendation_resolution
 from botocore.config import Config
 
 LOG = logging.getLogger()
@@ -18,57 +22,86 @@ LOG.setLevel(logging.INFO)
 CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, user_agent_extra="cdk-genai-inference")
 
 
-def sagemaker() -> Any:
-    return boto3.client("sagemaker", config=CONFIG)
+class Clients:
+    """The AWS clients of one invocation by service name (``clients.sagemaker``, ``clients.s3``, ...), each
+    created on first use."""
+
+    def __getattr__(self, service: str) -> Any:
+        client = boto3.client(service, config=CONFIG)
+        setattr(self, service, client)
+        return client
 
 
-def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Custom-resource onEvent: create, replace or begin deleting a job; resolve recommendations;
-    read, gate and publish benchmark results."""
-    client = sagemaker()
+def _job(event: dict[str, Any], clients: Any) -> dict[str, Any]:
+    event = coerce_request(clients.sagemaker, event)
+    response = job_lifecycle.job_event(clients.sagemaker, event)
+    wait = job_waiter.waiter_needed(event, response)
+    if wait is not None:
+        kind, name = event["ResourceProperties"]["Kind"], response["PhysicalResourceId"]
+        job_waiter.start_waiter(clients.stepfunctions, wait, kind, name, time.time())
+    return response
+
+
+def _benchmark_results(event: dict[str, Any], clients: Any) -> dict[str, Any]:
     props = event["ResourceProperties"]
-    LOG.info("%s %s", event["RequestType"], props.get("Kind"))
-    if props.get("Kind") == "BenchmarkResults":
-        ssm = boto3.client("ssm", config=CONFIG)
-        if event["RequestType"] == "Delete":
-            benchmark_logic.unpublish(ssm, props.get("Publish") or {}, props["JobName"])
-            return {"PhysicalResourceId": event["PhysicalResourceId"]}
-        s3, cloudwatch = boto3.client("s3", config=CONFIG), boto3.client("cloudwatch", config=CONFIG)
-        return benchmark_logic.benchmark_results(client, s3, cloudwatch, ssm, props)
-    event = {**event, "ResourceProperties": coerce_request(client, props)}
-    if "OldResourceProperties" in event:
-        event["OldResourceProperties"] = coerce_request(client, event["OldResourceProperties"])
-    return logic.on_event(client, event, boto3.client("stepfunctions", config=CONFIG))
+    if event["RequestType"] == "Delete":
+        benchmark_logic.unpublish(clients.ssm, props.get("Publish") or {}, props["JobName"])
+        return {"PhysicalResourceId": event["PhysicalResourceId"]}
+    return benchmark_logic.benchmark_results(clients.sagemaker, clients.s3, clients.cloudwatch, clients.ssm, props)
 
 
-def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
+KINDS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
+    "RecommendationJob": _job,
+    "BenchmarkJob": _job,
+    "RecommendationResolution": lambda event, clients: recommendation_resolution.resolve_job(clients.sagemaker, event),
+    "PackageResolution": lambda event, clients: recommendation_resolution.resolve_packages(clients.sagemaker, event),
+    "BenchmarkResults": _benchmark_results,
+}
+"""Every kind of resource the provider serves, and what serves it."""
+
+
+def on_event(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:
+    """Custom-resource onEvent, dispatched on the resource's ``Kind``."""
+    kind = event["ResourceProperties"].get("Kind")
+    LOG.info("%s %s", event["RequestType"], kind)
+    if kind not in KINDS:
+        raise job_lifecycle.JobError(f"unknown resource kind {kind!r}; this provider serves {', '.join(KINDS)}")
+    return KINDS[kind](event, clients or Clients())
+
+
+def is_complete(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:
     """Custom-resource isComplete: a deleted job is gone once it is terminal and deleted."""
-    return logic.is_complete(sagemaker(), event)
+    return job_lifecycle.is_complete((clients or Clients()).sagemaker, event)
 
 
-def poll(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def poll(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:
     """One step of the waiter state machine: check the job, signal the wait condition when done.
     Called with ``Error`` when polling failed for good: then it signals the failure."""
     if "Error" in event:
-        logic.send_signal(
-            _put, event["HandleUrl"], logic.waiter_failed(event["Kind"], event["JobName"], event["Error"])
+        job_waiter.send_signal(
+            _put, event["HandleUrl"], job_waiter.waiter_failed(event["Kind"], event["JobName"], event["Error"])
         )
         return {**event, "Status": "WaiterFailed", "Done": True}
-    result = logic.poll_job(sagemaker(), event["Kind"], event["JobName"], float(event["Deadline"]), time.time())
+    sagemaker = (clients or Clients()).sagemaker
+    result = job_waiter.poll_job(sagemaker, event["Kind"], event["JobName"], float(event["Deadline"]), time.time())
     if result.signal is not None:
-        logic.send_signal(_put, event["HandleUrl"], result.signal)
+        job_waiter.send_signal(_put, event["HandleUrl"], result.signal)
     LOG.info("%s %s: %s", event["Kind"], event["JobName"], result.status)
     return {**event, "Status": result.status, "Done": result.done}
 
 
-def coerce_request(client: Any, props: dict[str, Any]) -> dict[str, Any]:
-    """CloudFormation hands custom resources every value as a string; restore the API's types."""
-    kind = props.get("Kind")
-    if kind not in logic.JOB_APIS or "Request" not in props:
-        return props
-    operation = logic.JOB_APIS[kind].create
-    model = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[operation])
-    return {**props, "Request": _coerce(model.input_shape, props["Request"])}
+def coerce_request(client: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation hands custom resources every value as a string; restore the API's types of a job's
+    request (old and new properties alike)."""
+    kind = event["ResourceProperties"]["Kind"]
+    model = client.meta.service_model.operation_model(
+        client.meta.method_to_api_mapping[job_lifecycle.JOB_APIS[kind].create]
+    )
+    restored = dict(event)
+    for key in ("ResourceProperties", "OldResourceProperties"):
+        if key in event and "Request" in event[key]:
+            restored[key] = {**event[key], "Request": _coerce(model.input_shape, event[key]["Request"])}
+    return restored
 
 
 def _coerce(shape: Any, value: Any) -> Any:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import aiperf_results as results
-from ai_jobs_logic import JOB_APIS, JobError, describe, error_code, with_retries
+from aws_calls import JobError, error_code, with_retries
 from botocore.exceptions import ClientError
+from job_lifecycle import JOB_APIS, describe
 
 NOT_MEASURED = "n/a"
 """The value of a figure the run did not produce (every figure is always returned: the stack reads them all)."""

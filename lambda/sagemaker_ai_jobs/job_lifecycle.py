@@ -1,0 +1,163 @@
+"""The lifecycle of SageMaker AI recommendation and benchmark jobs behind a custom resource: create (and
+adopt on retry), replace, retag, stop and delete. Pure logic: the SageMaker client comes in as an argument,
+so tests drive it with botocore's Stubber against the real service model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_calls import JobError, error_code, explain, with_retries
+from botocore.exceptions import ClientError
+
+TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+
+
+@dataclass(frozen=True)
+class JobApi:
+    """The operation and field names of one job kind."""
+
+    noun: str
+    create: str
+    describe: str
+    stop: str
+    delete: str
+    name_field: str
+    status_field: str
+    arn_field: str
+    failed_run_has_output: bool = False
+    """A benchmark that AIPerf's validity gate failed still wrote its whole output: its results
+    resource, not the waiter, reports the failure together with the figures."""
+
+
+JOB_APIS = {
+    "RecommendationJob": JobApi(
+        "AI recommendation job",
+        "create_ai_recommendation_job",
+        "describe_ai_recommendation_job",
+        "stop_ai_recommendation_job",
+        "delete_ai_recommendation_job",
+        "AIRecommendationJobName",
+        "AIRecommendationJobStatus",
+        "AIRecommendationJobArn",
+    ),
+    "BenchmarkJob": JobApi(
+        "AI benchmark job",
+        "create_ai_benchmark_job",
+        "describe_ai_benchmark_job",
+        "stop_ai_benchmark_job",
+        "delete_ai_benchmark_job",
+        "AIBenchmarkJobName",
+        "AIBenchmarkJobStatus",
+        "AIBenchmarkJobArn",
+        failed_run_has_output=True,
+    ),
+}
+
+
+def describe(sm: Any, api: JobApi, name: str) -> dict[str, Any] | None:
+    """The job's description, or None when it does not exist."""
+    try:
+        return with_retries(lambda: getattr(sm, api.describe)(**{api.name_field: name}))  # type: ignore[no-any-return]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFound":
+            return None
+        raise
+
+
+def create_job(sm: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]:
+    """Start the job; a retried Create adopts the job an earlier attempt already started."""
+    api = JOB_APIS[kind]
+    name = request[api.name_field]
+    try:
+        response = with_retries(lambda: getattr(sm, api.create)(**request))
+        arn = response[api.arn_field]
+    except ClientError as error:
+        if error_code(error) != "ResourceInUse":
+            raise explain(error, f"creating {api.noun} {name}") from error
+        existing = describe(sm, api, name)
+        if existing is None:
+            raise explain(error, f"creating {api.noun} {name}") from error
+        arn = existing[api.arn_field]
+    return {"PhysicalResourceId": name, "Data": {"JobName": name, "JobArn": arn}}
+
+
+def begin_delete(sm: Any, kind: str, name: str) -> None:
+    """Stop the job if it is still running; ``finish_delete`` deletes it once it is terminal."""
+    api = JOB_APIS[kind]
+    job = describe(sm, api, name)
+    if job is not None and job[api.status_field] == "InProgress":
+        try:
+            with_retries(lambda: getattr(sm, api.stop)(**{api.name_field: name}))
+        except ClientError as error:
+            if error_code(error) != "ResourceNotFound":
+                raise explain(error, f"stopping {api.noun} {name}") from error
+
+
+def finish_delete(sm: Any, kind: str, name: str) -> bool:
+    """Delete the job once terminal. True when it is gone (also when it never existed)."""
+    api = JOB_APIS[kind]
+    job = describe(sm, api, name)
+    if job is None:
+        return True
+    if job[api.status_field] not in TERMINAL:
+        return False
+    try:
+        with_retries(lambda: getattr(sm, api.delete)(**{api.name_field: name}))
+    except ClientError as error:
+        if error_code(error) != "ResourceNotFound":
+            raise explain(error, f"deleting {api.noun} {name}") from error
+    return True
+
+
+def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """Create, replace (a new name), retag in place (same name) or begin deleting a job."""
+    props = event["ResourceProperties"]
+    kind = props["Kind"]
+    api = JOB_APIS[kind]
+    request = props["Request"]
+    request_type = event["RequestType"]
+    if request_type == "Create":
+        return create_job(sm, kind, request)
+    if request_type == "Update":
+        old = event.get("OldResourceProperties", {}).get("Request", {})
+        if request[api.name_field] == event["PhysicalResourceId"]:
+            if _definition(old) != _definition(request):
+                raise JobError(
+                    f"the definition of {api.noun} {event['PhysicalResourceId']} changed only in values resolved "
+                    "at deploy time, so its name stayed the same; change a property the construct sees at synth "
+                    "(for example run_token) to start a new job"
+                )
+            data = _job_data(sm, api, request)
+            _retag(sm, data["JobArn"], old.get("Tags") or [], request.get("Tags") or [])
+            return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": data}
+        return create_job(sm, kind, request)
+    begin_delete(sm, kind, event["PhysicalResourceId"])
+    return {"PhysicalResourceId": event["PhysicalResourceId"]}
+
+
+def is_complete(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
+    """The provider framework's isComplete: a deleted job is gone once it is terminal and deleted."""
+    props = event["ResourceProperties"]
+    if event["RequestType"] != "Delete" or props["Kind"] not in JOB_APIS:
+        return {"IsComplete": True}
+    return {"IsComplete": finish_delete(sm, props["Kind"], event["PhysicalResourceId"])}
+
+
+def _retag(sm: Any, arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:
+    """Tags are not part of a job's identity: change them in place."""
+    removed = sorted({t["Key"] for t in old} - {t["Key"] for t in new})
+    if removed:
+        with_retries(lambda: sm.delete_tags(ResourceArn=arn, TagKeys=removed))
+    if new and new != old:
+        with_retries(lambda: sm.add_tags(ResourceArn=arn, Tags=new))
+
+
+def _definition(request: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in request.items() if k != "Tags"}
+
+
+def _job_data(sm: Any, api: JobApi, request: dict[str, Any]) -> dict[str, str]:
+    name = request[api.name_field]
+    job = describe(sm, api, name)
+    return {"JobName": name, "JobArn": job[api.arn_field] if job else ""}
