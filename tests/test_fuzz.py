@@ -28,8 +28,12 @@ from cdk_genai_inference import (
     InstancePoolEndpoint,
     JobWait,
     Model,
+    PackageApproval,
+    PoolOrder,
     RecommendationGoal,
+    RecommendationHosting,
     RecommendationJob,
+    RecommendedModels,
     RollbackAlarms,
     RoutingStrategy,
     S3Location,
@@ -80,6 +84,7 @@ ARGUMENTS = {
         SlaSearch,
         TokenDistribution,
         RecommendationJob,
+        RecommendedModels,
         BenchmarkJob,
         BenchmarkSla,
         JobWait.in_deployment,
@@ -372,9 +377,95 @@ def test_benchmark_job(latency, error_rate, tokens, waiting) -> None:
     holds("BenchmarkJob", build)
 
 
+GROUPS = [
+    "arn:aws:sagemaker:us-west-2:222222222222:model-package-group/llama-sizing-0123456789",
+    "llama-sizing-0123456789",
+]
+
+
+@fuzz(10)
+@given(
+    shared=st.booleans(),
+    group=mostly(st.just(GROUPS[0]), st.sampled_from(GROUPS)),
+    types=mostly(
+        st.lists(st.sampled_from(REC_TYPES[:3]), min_size=1, max_size=3, unique=True),
+        st.lists(st.sampled_from(REC_TYPES), max_size=6),
+    ),
+    order=mostly(st.sampled_from(list(PoolOrder)), st.just("priority")),
+    pool_count=mostly(st.none(), st.integers(min_value=0, max_value=7)),
+    hosting=mostly(st.sampled_from(list(RecommendationHosting)), st.just("single-model")),
+    approval=mostly(st.sampled_from(list(PackageApproval)), st.just("approve")),
+    share_with=mostly(
+        st.lists(st.just("333333333333"), max_size=1), st.lists(st.sampled_from(["3333", "x"]), max_size=1)
+    ),
+    overrides=mostly(st.none(), st.dictionaries(st.sampled_from(REC_TYPES[:4]), st.integers(1, 64), max_size=1)),
+    model_data=st.booleans(),
+    components=mostly(st.none(), st.booleans()),
+)
+def test_recommended_models(
+    shared, group, types, order, pool_count, hosting, approval, share_with, overrides, model_data, components
+) -> None:
+    def build(stack: cdk.Stack) -> None:
+        data = [S3Location.from_uri("s3://artifacts-222222222222/o/")] if model_data else []
+        if shared:
+            models = RecommendedModels(
+                stack,
+                "Models",
+                model_package_group_arn=group,
+                instance_types=types,
+                order=order,
+                hosting=hosting,
+                approval=approval,
+                max_concurrency=overrides,
+                model_data=data,
+            )
+        else:
+            job = RecommendationJob(
+                stack,
+                "Job",
+                model_source=S3Location.from_uri("s3://models/m/"),
+                workload_config=WorkloadConfig(stack, "W"),
+                goal=RecommendationGoal.THROUGHPUT,
+                output=S3Location.from_uri("s3://artifacts/o/"),
+                instance_types=REC_TYPES[:3],
+                share_packages_with=share_with,
+            )
+            models = RecommendedModels(
+                stack,
+                "Models",
+                job=job,
+                instance_types=types,
+                order=order,
+                pool_count=pool_count,
+                hosting=hosting,
+                approval=approval,
+                max_concurrency=overrides,
+                model_data=data,
+            )
+        # As documented (None: follow the hosting), or deliberately the other way round.
+        follow = components is None or components == (models.inference_components is not None)
+        endpoint = InstancePoolEndpoint(
+            stack,
+            "Endpoint",
+            instance_pools=models.instance_pools,
+            inference_components=models.inference_components if follow else InferenceComponents(),
+            initial_instance_count=models.initial_instance_count,
+            dashboard=False,
+        )
+        endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=8)
+
+    holds("RecommendedModels", build)
+
+
 def test_every_construct_was_both_rejected_and_synthesized() -> None:
     """The strategies reach both sides of each construct's validation (run after the fuzz tests)."""
-    for construct in ("InstancePoolEndpoint", "WorkloadConfig", "RecommendationJob", "BenchmarkJob"):
+    for construct in (
+        "InstancePoolEndpoint",
+        "WorkloadConfig",
+        "RecommendationJob",
+        "RecommendedModels",
+        "BenchmarkJob",
+    ):
         assert OUTCOMES[construct, "rejected"] > 0, construct
         assert OUTCOMES[construct, "synthesized"] > 0, construct
     print("fuzz examples:", dict(OUTCOMES))

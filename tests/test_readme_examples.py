@@ -40,7 +40,7 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
     serving = assembly.get_stack_by_name("Serving").template
     kinds = [r["Type"] for r in serving["Resources"].values()]
     assert kinds.count("AWS::SageMaker::Endpoint") == 3
-    assert kinds.count("AWS::SageMaker::InferenceComponent") == 1
+    assert kinds.count("AWS::SageMaker::InferenceComponent") == 2  # the README's, and the recommendation's copies
     assert kinds.count("Custom::AIRecommendationJob") == 1
     assert kinds.count("Custom::AIBenchmarkJob") == 1 and kinds.count("Custom::AIBenchmarkResults") == 1
     assert namespace["sized"].max_concurrency is not None

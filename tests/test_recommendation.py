@@ -17,8 +17,10 @@ from cdk_genai_inference import (
     JobWait,
     LoraAdapter,
     MlflowTracking,
+    PackageApproval,
     PoolOrder,
     RecommendationGoal,
+    RecommendationHosting,
     RecommendationJob,
     RecommendedModels,
     S3Location,
@@ -69,12 +71,28 @@ def built() -> dict[str, Any]:
     )
     second = RecommendationJob(stack, "NoWait", **job_props(stack, goal=RecommendationGoal.COST, wait=JobWait.none()))
     models = RecommendedModels(stack, "Models", job=job, max_concurrency={"ml.g5.12xlarge": 6})
-    ranked = RecommendedModels(stack, "Ranked", job=job, instance_types=TYPES[:2], order=PoolOrder.RANKING)
-    endpoint = InstancePoolEndpoint(stack, "Endpoint", instance_pools=models.instance_pools, dashboard=False)
+    ranked = RecommendedModels(
+        stack,
+        "Ranked",
+        job=job,
+        instance_types=TYPES[:2],
+        order=PoolOrder.RANKING,
+        hosting=RecommendationHosting.SINGLE_MODEL,
+        approval=PackageApproval.APPROVE_ON_RESOLVE,
+    )
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        instance_pools=models.instance_pools,
+        inference_components=models.inference_components,
+        initial_instance_count=models.initial_instance_count,
+        dashboard=False,
+    )
     scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
     ranked_endpoint = InstancePoolEndpoint(
         stack, "RankedEndpoint", instance_pools=ranked.instance_pools, dashboard=False
     )
+    ranked_scaling = ranked_endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
     check_with_nag(app)
     template = app.synth().get_stack_by_name("Recommend").template  # raises on any cdk-nag finding
     return {
@@ -84,7 +102,9 @@ def built() -> dict[str, Any]:
         "models": models,
         "ranked": ranked,
         "scaling": scaling,
+        "endpoint": endpoint,
         "ranked_endpoint": ranked_endpoint,
+        "ranked_scaling": ranked_scaling,
         "template": template,
     }
 
@@ -235,13 +255,20 @@ def test_one_model_per_pool_runs_the_package_and_its_specification(built: dict[s
         }
 
 
-def test_pools_take_the_recommendations_concurrency_unless_overridden(built: dict[str, Any]) -> None:
+def test_pools_take_the_recommendations_concurrency_per_copy_unless_overridden(built: dict[str, Any]) -> None:
     resolution_id = built["stack"].get_logical_id(built["models"].resource.node.default_child)
     expression = built["stack"].resolve(built["scaling"].expression)
     parts = expression["Fn::Join"][1]
-    assert {"Fn::GetAtt": [resolution_id, "Pool1.MaxConcurrencyPerInstance"]} in parts
-    assert {"Fn::GetAtt": [resolution_id, "Pool2.MaxConcurrencyPerInstance"]} in parts
+    assert {"Fn::GetAtt": [resolution_id, "Pool1.MaxConcurrencyPerCopy"]} in parts
+    assert {"Fn::GetAtt": [resolution_id, "Pool2.MaxConcurrencyPerCopy"]} in parts
     assert "FILL(g5_12xlarge_sum,0)/6)" in "".join(p for p in parts if isinstance(p, str))
+
+
+def test_single_model_pools_divide_by_the_concurrency_per_instance(built: dict[str, Any]) -> None:
+    ranked_id = built["stack"].get_logical_id(built["ranked"].resource.node.default_child)
+    parts = built["stack"].resolve(built["ranked_scaling"].expression)["Fn::Join"][1]
+    assert {"Fn::GetAtt": [ranked_id, "Pool1.MaxConcurrencyPerInstance"]} in parts
+    assert not any("PerCopy" in json.dumps(p) for p in parts)
 
 
 def test_ranking_order_resolves_instance_types_at_deploy_time(built: dict[str, Any]) -> None:
@@ -263,7 +290,13 @@ def test_an_imported_job_is_resolved_by_name(built: dict[str, Any]) -> None:
     models = RecommendedModels(
         stack, "Models", job=job, instance_types=["ml.g6e.12xlarge"], model_data=[S3Location.from_uri(OUTPUT)]
     )
-    InstancePoolEndpoint(stack, "Endpoint", instance_pools=models.instance_pools, dashboard=False)
+    InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        instance_pools=models.instance_pools,
+        inference_components=models.inference_components,
+        dashboard=False,
+    )
     template = synth(stack).to_json()
     resolution = next(r for r in template["Resources"].values() if r["Type"] == "Custom::RecommendedModels")
     assert resolution["Properties"]["JobName"] == "llama-sizing-0123456789"
@@ -409,7 +442,13 @@ def test_the_services_own_choice_of_instance_types_is_resolved_by_rank() -> None
     stack = new_stack()
     job = RecommendationJob(stack, "Job", **job_props(stack, instance_types=[]))
     models = RecommendedModels(stack, "Models", job=job, order=PoolOrder.RANKING, pool_count=2)
-    InstancePoolEndpoint(stack, "Endpoint", instance_pools=models.instance_pools, dashboard=False)
+    InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        instance_pools=models.instance_pools,
+        inference_components=models.inference_components,
+        dashboard=False,
+    )
     template = synth(stack).to_json()
     props = template["Resources"][stack.get_logical_id(models.resource.node.default_child)]["Properties"]
     assert (props["InstanceTypes"], props["PoolCount"], props["Order"]) == ([], 2, "ranking")
@@ -438,7 +477,9 @@ def test_the_services_own_choice_of_instance_types_is_resolved_by_rank() -> None
             lambda s, job: InstancePoolEndpoint(
                 s,
                 "E",
-                instance_pools=RecommendedModels(s, "M", job=job, order=PoolOrder.RANKING).instance_pools,
+                instance_pools=RecommendedModels(
+                    s, "M", job=job, order=PoolOrder.RANKING, hosting=RecommendationHosting.SINGLE_MODEL
+                ).instance_pools,
                 encryption_key=kms.Key(s, "K", enable_key_rotation=True),
             ),
             "encryption_key cannot be used with instance_pools[0].instance_type, which resolves at deploy time to "

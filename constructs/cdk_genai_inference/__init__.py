@@ -25,7 +25,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "jobs.wait": ("JobWait",),
     "jobs.workload": ("IWorkloadConfig", "SlaSearch", "TokenDistribution", "WorkloadConfig"),
     "recommendation.job": ("Framework", "IRecommendationJob", "LoraAdapter", "RecommendationGoal", "RecommendationJob"),
-    "recommendation.models": ("PoolOrder", "RecommendedModels", "ResolvedPool"),
+    "recommendation.models": ("RecommendedModels", "RecommendedPool"),
+    "recommendation.resolution": ("PackageApproval", "PoolOrder", "RecommendationHosting"),
     "serving.alarms": ("RollbackAlarms",),
     "serving.deployment": ("CapacitySize", "CapacityUnit", "DeploymentKind", "DeploymentPolicy"),
     "serving.endpoint": (
@@ -43,104 +44,57 @@ _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_HOME)
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps both lists equal)
-    from .benchmark.job import BenchmarkJob as BenchmarkJob
-    from .benchmark.job import BenchmarkNetwork as BenchmarkNetwork
+    from .benchmark.job import BenchmarkJob, BenchmarkNetwork
     from .benchmark.results import (
-        HEADLINE_FIGURES as HEADLINE_FIGURES,
+        HEADLINE_FIGURES,
+        BenchmarkResults,
+        BenchmarkSla,
+        CapacityMeasurement,
+        IBenchmarkJob,
+        ResultsPublishing,
     )
-    from .benchmark.results import (
-        BenchmarkResults as BenchmarkResults,
-    )
-    from .benchmark.results import (
-        BenchmarkSla as BenchmarkSla,
-    )
-    from .benchmark.results import (
-        CapacityMeasurement as CapacityMeasurement,
-    )
-    from .benchmark.results import (
-        IBenchmarkJob as IBenchmarkJob,
-    )
-    from .benchmark.results import (
-        ResultsPublishing as ResultsPublishing,
-    )
-    from .errors import ValidationError as ValidationError
-    from .jobs.mlflow import MlflowTracking as MlflowTracking
-    from .jobs.s3 import S3Location as S3Location
-    from .jobs.wait import JobWait as JobWait
+    from .errors import ValidationError
+    from .jobs.mlflow import MlflowTracking
+    from .jobs.s3 import S3Location
+    from .jobs.wait import JobWait
     from .jobs.workload import (
-        IWorkloadConfig as IWorkloadConfig,
-    )
-    from .jobs.workload import (
-        SlaSearch as SlaSearch,
-    )
-    from .jobs.workload import (
-        TokenDistribution as TokenDistribution,
-    )
-    from .jobs.workload import (
-        WorkloadConfig as WorkloadConfig,
+        IWorkloadConfig,
+        SlaSearch,
+        TokenDistribution,
+        WorkloadConfig,
     )
     from .recommendation.job import (
-        Framework as Framework,
+        Framework,
+        IRecommendationJob,
+        LoraAdapter,
+        RecommendationGoal,
+        RecommendationJob,
     )
-    from .recommendation.job import (
-        IRecommendationJob as IRecommendationJob,
+    from .recommendation.models import RecommendedModels, RecommendedPool
+    from .recommendation.resolution import (
+        PackageApproval,
+        PoolOrder,
+        RecommendationHosting,
     )
-    from .recommendation.job import (
-        LoraAdapter as LoraAdapter,
-    )
-    from .recommendation.job import (
-        RecommendationGoal as RecommendationGoal,
-    )
-    from .recommendation.job import (
-        RecommendationJob as RecommendationJob,
-    )
-    from .recommendation.models import (
-        PoolOrder as PoolOrder,
-    )
-    from .recommendation.models import (
-        RecommendedModels as RecommendedModels,
-    )
-    from .recommendation.models import (
-        ResolvedPool as ResolvedPool,
-    )
-    from .serving.alarms import RollbackAlarms as RollbackAlarms
+    from .serving.alarms import RollbackAlarms
     from .serving.deployment import (
-        CapacitySize as CapacitySize,
-    )
-    from .serving.deployment import (
-        CapacityUnit as CapacityUnit,
-    )
-    from .serving.deployment import (
-        DeploymentKind as DeploymentKind,
-    )
-    from .serving.deployment import (
-        DeploymentPolicy as DeploymentPolicy,
+        CapacitySize,
+        CapacityUnit,
+        DeploymentKind,
+        DeploymentPolicy,
     )
     from .serving.endpoint import (
-        AsyncInference as AsyncInference,
+        AsyncInference,
+        IInstancePoolEndpoint,
+        InferenceComponents,
+        InstancePoolEndpoint,
+        WeightedUtilizationScaling,
     )
-    from .serving.endpoint import (
-        IInstancePoolEndpoint as IInstancePoolEndpoint,
-    )
-    from .serving.endpoint import (
-        InferenceComponents as InferenceComponents,
-    )
-    from .serving.endpoint import (
-        InstancePoolEndpoint as InstancePoolEndpoint,
-    )
-    from .serving.endpoint import (
-        WeightedUtilizationScaling as WeightedUtilizationScaling,
-    )
-    from .serving.model import IModel as IModel
-    from .serving.model import Model as Model
+    from .serving.model import IModel, Model
     from .serving.pools import (
-        InstancePool as InstancePool,
-    )
-    from .serving.pools import (
-        PrefixAwareRouting as PrefixAwareRouting,
-    )
-    from .serving.pools import (
-        RoutingStrategy as RoutingStrategy,
+        InstancePool,
+        PrefixAwareRouting,
+        RoutingStrategy,
     )
 
 

@@ -32,7 +32,10 @@ SDK_DISTRIBUTIONS = {
     "six": "six",
 }
 """Importable name -> distribution, for boto3 and everything it imports."""
-LIBRARY_CODE = {"aiperf_results.py": Path(__file__).parents[1] / "benchmark" / "aiperf.py"}
+LIBRARY_CODE = {
+    "aiperf_results.py": Path(__file__).parents[1] / "benchmark" / "aiperf.py",
+    "recommended_configurations.py": Path(__file__).parents[1] / "recommendation" / "configurations.py",
+}
 """Library modules the handlers import, by the file name they have in the asset."""
 SERVICES = ("sagemaker", "s3", "stepfunctions", "cloudwatch", "ssm", "sts")
 """botocore service models the handlers need; the other ~440 are left out (about 25 MB)."""

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from .._core.validation import unresolved
 from ..errors import ValidationError
-from ..scanners import acknowledge_wildcards
+from ..scanners import acknowledge, acknowledge_wildcards
 
 S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
@@ -54,6 +54,15 @@ class S3Location:
         if self.bucket.encryption_key is not None:
             key = self.bucket.encryption_key
             (key.grant_encrypt_decrypt if write else key.grant_decrypt)(grantee)
+            if write and isinstance(grantee, Construct):
+                for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*"):
+                    acknowledge(
+                        grantee,
+                        "AwsSolutions-IAM5",
+                        "CDK's encrypt-and-decrypt grant on the bucket's own key, for the objects written under the "
+                        "prefix (S3 generates and re-encrypts their data keys).",
+                        action=action,
+                    )
 
 
 def grant_s3(grantee: iam.IGrantable, uri: str, *, write: bool) -> None:

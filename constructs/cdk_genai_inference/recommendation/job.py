@@ -12,7 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 from aws_cdk import Resource, Stack
 from aws_cdk import aws_iam as iam
 
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from .._core import service_model
 from .._core.arns import sagemaker_arn
@@ -26,6 +26,7 @@ from ..jobs.s3 import S3Location, grant_s3
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
+from .packages import check_share_with, grant_package_registration, shared_package_group
 
 MAX_INSTANCE_TYPES = 3
 """``ComputeSpec.InstanceTypes`` holds at most 3 instance types."""
@@ -66,7 +67,7 @@ class LoraAdapter:
 
 @runtime_checkable
 class IRecommendationJob(Protocol):
-    """An AI recommendation job, created by this stack or elsewhere."""
+    """An AI recommendation job, created by this stack or elsewhere: what resolving it needs."""
 
     @property
     def job_name(self) -> str: ...
@@ -75,7 +76,39 @@ class IRecommendationJob(Protocol):
     def job_arn(self) -> str: ...
 
     @property
-    def model_package_group(self) -> str: ...
+    def model_package_group(self) -> str:
+        """The name of the group its recommended packages are registered in."""
+        ...
+
+    @property
+    def model_package_group_arn(self) -> str:
+        """That group's ARN, for another account to deploy its shared packages."""
+        ...
+
+    @property
+    def instance_types(self) -> Sequence[str]:
+        """The instance types it considered (empty: the service chose, or unknown for an imported job)."""
+        ...
+
+    @property
+    def output(self) -> S3Location | None:
+        """Where it wrote its output, which the recommended packages reference (None when unknown)."""
+        ...
+
+    @property
+    def model_source(self) -> S3Location | None:
+        """The original weights, which the recommended packages reference (None when unknown)."""
+        ...
+
+    @property
+    def waits_in_deployment(self) -> bool:
+        """Whether this deployment holds until the job completes."""
+        ...
+
+    @property
+    def completion(self) -> IDependable | None:
+        """What a resolver in this deployment must wait for (None: the job completes outside it)."""
+        ...
 
 
 class RecommendationJob(Resource):
@@ -101,6 +134,10 @@ class RecommendationJob(Resource):
         adapters: LoRA adapters, 1-10. Default: - none
         model_package_group: Group the recommended model package is registered in.
             Default: - a group named after the job
+        share_packages_with: Accounts that may deploy the recommended packages (a pipeline's production
+            account, say): the stack defines the job's group, named after the job, with a resource policy
+            that lets them describe and list its packages and create models from them (``RETAIN``: models
+            in those accounts keep using the packages). Default: - not shared
         mlflow: Stream results to SageMaker MLflow. Default: - none
         role: The job's execution role. Default: - a least-privilege role
         job_name_prefix: Stem of the job name (a definition hash is appended). Default: - from the path
@@ -124,6 +161,7 @@ class RecommendationJob(Resource):
         capacity_reservation_arns: Sequence[str] = (),
         adapters: Sequence[LoraAdapter] = (),
         model_package_group: str | None = None,
+        share_packages_with: Sequence[str] = (),
         mlflow: MlflowTracking | None = None,
         role: iam.IRole | None = None,
         job_name_prefix: str | None = None,
@@ -134,13 +172,12 @@ class RecommendationJob(Resource):
         _check_instance_types(instance_types)
         _check_adapters(adapters)
         check_job_name_prefix(job_name_prefix)
+        check_share_with(share_packages_with, model_package_group)
         if not isinstance(goal, RecommendationGoal):
             allowed = ", ".join(g.name for g in RecommendationGoal)
             raise ValidationError(f"goal must be a RecommendationGoal, got {goal!r}; allowed: {allowed}")
         super().__init__(scope, id)
-        self.role: iam.IRole = role or self._default_role(
-            model_source, output, workload_config, mlflow, model_package_group
-        )
+        self.role: iam.IRole = role or self._default_role(model_source, output, workload_config, mlflow)
         request: dict[str, Any] = {
             "ModelSource": {"S3": {"S3Uri": model_source.uri}},
             "OutputConfig": _drop_none(
@@ -173,15 +210,23 @@ class RecommendationJob(Resource):
         request = _drop_none(request)
         identity = {k: v for k, v in request.items() if k != "Tags"}  # tags change in place
         name = job_name(self, job_name_prefix, {**identity, "RunToken": run_token})
+        shared_group = shared_package_group(self, name, share_packages_with) if share_packages_with else None
+        if shared_group is not None:  # named after the job, as the service would name it: not part of the hash
+            request["OutputConfig"]["ModelPackageGroupIdentifier"] = name
         request = {"AIRecommendationJobName": name, **request}
         validate_request("CreateAIRecommendationJob", request)
 
         self.job_name = name
-        self.model_package_group = model_package_group or name
+        self.model_package_group = group_name(model_package_group) if model_package_group else name
+        self.model_package_group_arn = sagemaker_arn(
+            self, "model-package-group", self.model_package_group, as_given=True
+        )
         self.job_arn = sagemaker_arn(self, "ai-recommendation-job", name)
-        self.instance_types = list(instance_types)
-        self.model_source = model_source
-        self.output = output
+        self.instance_types: Sequence[str] = list(instance_types)
+        self.model_source: S3Location | None = model_source
+        self.output: S3Location | None = output
+        if isinstance(self.role, iam.Role):
+            grant_package_registration(self.role, self.model_package_group, own_group=shared_group is None)
 
         provider = AiJobsProvider.of(self)
         provider.grant(
@@ -200,16 +245,21 @@ class RecommendationJob(Resource):
             [sagemaker_arn(self, "ai-workload-config", workload_config.workload_config_name)],
         )
         provider.grant_pass_role(self.role)
-        self.resource, self.completion = job_resource(
+        wait = wait or JobWait.in_deployment()
+        self.resource, condition = job_resource(
             self,
             kind="RecommendationJob",
             resource_type="Custom::AIRecommendationJob",
             request=request,
             name=name,
-            wait=wait or JobWait.in_deployment(),
+            wait=wait,
         )
+        self.waits_in_deployment = wait.timeout is not None
+        self.completion: IDependable | None = condition if self.waits_in_deployment else None
         if isinstance(workload_config, Construct):
             self.resource.node.add_dependency(workload_config)
+        if shared_group is not None:
+            self.resource.node.add_dependency(shared_group)
         depend_on_policy(self.resource, self.role)
 
     @staticmethod
@@ -225,7 +275,6 @@ class RecommendationJob(Resource):
         output: S3Location,
         workload: IWorkloadConfig,
         mlflow: MlflowTracking | None,
-        model_package_group: str | None,
     ) -> iam.Role:
         role = sagemaker_execution_role(
             self, "ExecutionRole", "Execution role of an AI recommendation job (cdk-genai-inference)"
@@ -247,23 +296,6 @@ class RecommendationJob(Resource):
         )
         role.add_to_policy(iam.PolicyStatement(actions=["servicequotas:ListServiceQuotas"], resources=["*"]))
         grant_image_pull(role)
-        group = group_name(model_package_group) if model_package_group else None
-        # The service registers the recommended model package (in a group named after the job by default).
-        packages = [
-            sagemaker_arn(self, "model-package-group", group or "*", as_given=True),
-            sagemaker_arn(self, "model-package", f"{group or '*'}/*", as_given=True),
-        ]
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "sagemaker:CreateModelPackageGroup",
-                    "sagemaker:DescribeModelPackageGroup",
-                    "sagemaker:CreateModelPackage",
-                    "sagemaker:DescribeModelPackage",
-                ],
-                resources=packages,
-            )
-        )
         # The service creates its candidate endpoints and benchmark runs with this same role.
         role.add_to_policy(
             iam.PolicyStatement(
@@ -276,10 +308,9 @@ class RecommendationJob(Resource):
             mlflow.grant(role)
         acknowledge_wildcards(
             role,
-            [quotas, "*", *packages],
+            [quotas, "*"],
             "The service reads SageMaker's quotas for the instance types it tries (ListServiceQuotas has no "
-            "resource ARN), and registers the recommendation in a model package group named after the job "
-            "(its name includes a definition hash, so the group's ARN is not known when the role is defined).",
+            "resource ARN).",
         )
         return role
 
@@ -288,8 +319,16 @@ class _ImportedRecommendationJob(Resource):
     def __init__(self, scope: Construct, id: str, name: str, model_package_group: str | None) -> None:
         super().__init__(scope, id)
         self.job_name = name
-        self.model_package_group = model_package_group or name
+        self.model_package_group = group_name(model_package_group) if model_package_group else name
+        self.model_package_group_arn = sagemaker_arn(
+            scope, "model-package-group", self.model_package_group, as_given=True
+        )
         self.job_arn = sagemaker_arn(scope, "ai-recommendation-job", name)
+        self.instance_types: Sequence[str] = ()
+        self.output: S3Location | None = None
+        self.model_source: S3Location | None = None
+        self.waits_in_deployment = False
+        self.completion: IDependable | None = None
 
 
 def group_name(identifier: str) -> str:

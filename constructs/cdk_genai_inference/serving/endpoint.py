@@ -512,7 +512,7 @@ class InstancePoolEndpoint(_EndpointBase):
                 *([self._execution_role] if self._execution_role is not None else []),
                 *_model_roles(self.instance_pools, self._model),
             ]
-            if len(self._alarm_readers) < len(self.models) + (self._execution_role is not None):
+            if any(model.role is None for model in self.models):
                 Annotations.of(self).add_warning_v2(
                     "cdk-genai-inference:rollback-alarms-unreadable",
                     "a model imported by name has no role this app can grant: allow its execution role "

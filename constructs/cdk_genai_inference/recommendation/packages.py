@@ -1,0 +1,85 @@
+"""The model package group a recommendation job registers its packages in: who may register into it,
+and which other accounts may deploy from it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+
+from constructs import Construct
+
+from .._core.arns import sagemaker_arn
+from .._core.validation import unresolved
+from ..errors import ValidationError
+from ..scanners import acknowledge_wildcards
+
+ACCOUNT = re.compile(r"^\d{12}$")
+DEPLOY_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel")
+"""What another account needs on a shared group's package versions to deploy them (the model registry's
+cross-account deployment guide; ``UpdateModelPackage`` is left out: approval stays with the group's owner)."""
+
+
+def check_share_with(accounts: Sequence[str], model_package_group: str | None) -> None:
+    for index, account in enumerate(accounts):
+        if not unresolved(account) and not ACCOUNT.match(account):
+            raise ValidationError(f"share_packages_with[{index}] must be a 12-digit account id, got {account!r}")
+    if accounts and model_package_group is not None:
+        raise ValidationError(
+            "share_packages_with defines the job's own model package group with a resource policy; with "
+            f"model_package_group={model_package_group!r} the group is yours: put the policy on it there"
+        )
+
+
+def shared_package_group(scope: Construct, name: str, accounts: Sequence[str]) -> sagemaker.CfnModelPackageGroup:
+    """The job's group, defined by the stack (named as the service would name it) so that its resource
+    policy lets ``accounts`` deploy its packages. Retained: models in those accounts keep using them."""
+    stack = Stack.of(scope)
+    principals = [f"arn:{stack.partition}:iam::{account}:root" for account in accounts]
+    group_arn = sagemaker_arn(scope, "model-package-group", name, as_given=True)
+    versions = sagemaker_arn(scope, "model-package", f"{name}/*", as_given=True)
+    group = sagemaker.CfnModelPackageGroup(
+        scope,
+        "ModelPackageGroup",
+        model_package_group_name=name,
+        model_package_group_description="Packages of an AI recommendation job, shared (cdk-genai-inference)",
+        model_package_group_policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DescribeGroup",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principals},
+                    "Action": "sagemaker:DescribeModelPackageGroup",
+                    "Resource": group_arn,
+                },
+                {
+                    "Sid": "DeployVersions",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": principals},
+                    "Action": list(DEPLOY_ACTIONS),
+                    "Resource": versions,
+                },
+            ],
+        },
+    )
+    group.apply_removal_policy(RemovalPolicy.RETAIN)
+    return group
+
+
+def grant_package_registration(role: iam.Role, group: str, *, own_group: bool) -> None:
+    """Let the job's execution role register the recommended packages in ``group`` (and create it, when
+    the service names it after the job rather than the stack defining it)."""
+    actions = ["sagemaker:DescribeModelPackageGroup", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"]
+    if own_group:
+        actions.insert(0, "sagemaker:CreateModelPackageGroup")
+    versions = sagemaker_arn(role, "model-package", f"{group}/*", as_given=True)
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=actions, resources=[sagemaker_arn(role, "model-package-group", group, as_given=True), versions]
+        )
+    )
+    acknowledge_wildcards(role, [versions], "The service numbers the package versions it registers in the group.")

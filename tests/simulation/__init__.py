@@ -1,0 +1,1 @@
+"""Deploying a synthesized template the way CloudFormation would, minus AWS (see each module)."""

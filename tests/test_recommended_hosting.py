@@ -1,0 +1,320 @@
+"""Recommendations deployed as recommended: hosting as inference components with per-copy sizing and scaling,
+approval of versioned packages, and sharing the packages with another account. The deploy-time check at the
+end runs the real resolver (Stubber-validated responses) and substitutes its attributes into the template."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import ai_jobs_handler
+import aws_cdk as cdk
+import boto3
+import pytest
+from aws_cdk import Duration
+from botocore.stub import Stubber
+from simulation.intrinsics import Environment, resolve
+from test_recommendation_resolution import STACK, TWO_COPIES, described, package
+
+from cdk_genai_inference import (
+    InstancePoolEndpoint,
+    JobWait,
+    PackageApproval,
+    RecommendationGoal,
+    RecommendationJob,
+    RecommendedModels,
+    S3Location,
+    TokenDistribution,
+    ValidationError,
+    WorkloadConfig,
+)
+from conftest import ENV, check_with_nag, lint, new_stack
+
+G6E, G6 = "ml.g6e.12xlarge", "ml.g6.12xlarge"
+PRODUCTION = "333333333333"
+SOURCE = "s3://genai-models-111122223333/gpt-oss-20b/"
+OUTPUT = "s3://genai-artifacts-111122223333/recommendations/"
+
+
+def job(stack: cdk.Stack, id: str = "Job", **overrides: Any) -> RecommendationJob:
+    workload = stack.node.try_find_child("Workload") or WorkloadConfig(
+        stack, "Workload", input_tokens=TokenDistribution(3500), output_tokens=TokenDistribution(200)
+    )
+    props: dict[str, Any] = {
+        "model_source": S3Location.from_uri(SOURCE),
+        "workload_config": workload,
+        "goal": RecommendationGoal.THROUGHPUT,
+        "output": S3Location.from_uri(OUTPUT),
+        "instance_types": [G6E, G6],
+        "job_name_prefix": "gpt-oss-20b-sizing",
+        "wait": JobWait.in_deployment(Duration.hours(6)),
+        **overrides,
+    }
+    return RecommendationJob(stack, id, **props)
+
+
+@pytest.fixture(scope="module")
+def built() -> dict[str, Any]:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Hosting", env=ENV)
+    recommendation = job(stack, share_packages_with=[PRODUCTION])
+    models = RecommendedModels(stack, "Models", job=recommendation, approval=PackageApproval.APPROVE_ON_RESOLVE)
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        endpoint_name="gpt-oss-20b",
+        instance_pools=models.instance_pools,
+        inference_components=models.inference_components,
+        initial_instance_count=models.initial_instance_count,
+        dashboard=False,
+    )
+    scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=8)
+    check_with_nag(app)
+    template = app.synth().get_stack_by_name("Hosting").template
+    return {
+        "stack": stack,
+        "job": recommendation,
+        "models": models,
+        "endpoint": endpoint,
+        "scaling": scaling,
+        "template": template,
+    }
+
+
+def logical_id(built: dict[str, Any], construct: Any) -> str:
+    element = construct if isinstance(construct, cdk.CfnElement) else construct.node.default_child
+    return built["stack"].get_logical_id(element)
+
+
+def resource(built: dict[str, Any], construct: Any) -> dict[str, Any]:
+    return built["template"]["Resources"][logical_id(built, construct)]  # type: ignore[no-any-return]
+
+
+def statements(built: dict[str, Any], role: Any) -> list[dict[str, Any]]:
+    role_ref = {"Ref": logical_id(built, role)}
+    return [
+        statement
+        for r in built["template"]["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy" and role_ref in r["Properties"]["Roles"]
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_template_passes_cfn_lint(built: dict[str, Any]) -> None:
+    assert lint(built["template"]) == []
+
+
+def test_the_component_sizes_every_copy_from_the_recommendation(built: dict[str, Any]) -> None:
+    resolver = logical_id(built, built["models"].resource)
+    component = resource(built, built["endpoint"].inference_component)["Properties"]
+    specs = component["Specifications"]
+    assert [s["InstanceType"] for s in specs] == [G6E, G6]
+    for position, spec in enumerate(specs, start=1):
+        assert spec["ComputeResourceRequirements"] == {
+            "MinMemoryRequiredInMb": {"Fn::GetAtt": [resolver, f"Pool{position}.MemoryPerCopyMb"]},
+            "NumberOfAcceleratorDevicesRequired": {"Fn::GetAtt": [resolver, f"Pool{position}.AcceleratorsPerCopy"]},
+        }
+    assert component["RuntimeConfig"] == {"CopyCount": {"Fn::GetAtt": [resolver, "Pool1.InitialCopyCount"]}}
+    variant = resource(built, built["endpoint"].endpoint_config)["Properties"]["ProductionVariants"][0]
+    assert variant["InitialInstanceCount"] == {"Fn::GetAtt": [resolver, "Pool1.InstanceCount"]}
+
+
+def test_approve_on_resolve_may_update_exactly_the_jobs_package_versions(built: dict[str, Any]) -> None:
+    provider = built["stack"].node.find_child("CdkGenAiInferenceAiJobs")
+    updates = [s for s in statements(built, provider.role) if "sagemaker:UpdateModelPackage" in _listed(s["Action"])]
+    (statement,) = updates
+    assert json.dumps(statement["Resource"]).endswith(f':model-package/{built["job"].job_name}/*"]]}}')
+
+
+def test_require_approved_never_updates_a_package() -> None:
+    stack = new_stack()
+    RecommendedModels(stack, "Models", job=job(stack))
+    assert "sagemaker:UpdateModelPackage" not in json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
+
+
+def test_sharing_defines_the_jobs_group_with_a_policy_for_the_other_account(built: dict[str, Any]) -> None:
+    name = built["job"].job_name
+    groups = [r for r in built["template"]["Resources"].values() if r["Type"] == "AWS::SageMaker::ModelPackageGroup"]
+    (group,) = groups
+    assert group["Properties"]["ModelPackageGroupName"] == name
+    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    policy = group["Properties"]["ModelPackageGroupPolicy"]
+    principals = {json.dumps(p) for s in policy["Statement"] for p in _listed(s["Principal"]["AWS"])}
+    assert principals == {
+        json.dumps({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{PRODUCTION}:root"]]})
+    }
+    deploy = next(s for s in policy["Statement"] if s["Sid"] == "DeployVersions")
+    assert sorted(deploy["Action"]) == [
+        "sagemaker:CreateModel",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:ListModelPackages",
+    ]
+    request = resource(built, built["job"].resource)["Properties"]["Request"]
+    assert request["OutputConfig"]["ModelPackageGroupIdentifier"] == name
+    assert (
+        logical_id(built, built["job"].node.find_child("ModelPackageGroup"))
+        in resource(built, built["job"].resource)["DependsOn"]
+    )
+
+
+def test_sharing_starts_the_same_job_and_the_role_registers_without_creating_a_group() -> None:
+    plain, shared = new_stack(), new_stack()
+    unshared_job, shared_job = job(plain), job(shared, share_packages_with=[PRODUCTION])
+    assert unshared_job.job_name == shared_job.job_name  # the group follows from the name: sharing is not a new job
+    actions = {
+        stack: {
+            a
+            for s in cdk.assertions.Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+            for st in s["Properties"]["PolicyDocument"]["Statement"]
+            for a in _listed(st["Action"])
+        }
+        for stack in (plain, shared)
+    }
+    assert "sagemaker:CreateModelPackageGroup" in actions[plain]
+    assert "sagemaker:CreateModelPackageGroup" not in actions[shared]
+
+
+def test_shared_packages_are_resolved_by_their_groups_arn_with_grants_in_the_owning_account() -> None:
+    stack = new_stack("Production")
+    group = "arn:aws:sagemaker:us-west-2:222222222222:model-package-group/gpt-oss-20b-sizing-0123456789"
+    models = RecommendedModels(
+        stack,
+        "Models",
+        model_package_group_arn=group,
+        instance_types=[G6E],
+        model_data=[S3Location.from_uri("s3://genai-artifacts-222222222222-us-west-2/")],
+    )
+    template = cdk.assertions.Template.from_stack(stack).to_json()
+    props = next(r for r in template["Resources"].values() if r["Type"] == "Custom::RecommendedModels")["Properties"]
+    assert (props["Kind"], props["ModelPackageGroupArn"]) == ("PackageResolution", group)
+    assert "JobName" not in props
+    granted = [
+        s
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    describe = next(s for s in granted if s["Action"] == "sagemaker:DescribeModelPackage")
+    assert (
+        describe["Resource"] == "arn:aws:sagemaker:us-west-2:222222222222:model-package/gpt-oss-20b-sizing-0123456789/*"
+    )
+    assert not any("ai-recommendation-job" in json.dumps(s) for s in granted)  # the job lives only in its account
+    with pytest.raises(ValidationError, match="expected\\(\\) reads the job's ExpectedPerformance"):
+        models.expected(1, "RequestLatencyP90")
+
+
+REJECTED = [
+    (
+        lambda s: RecommendedModels(s, "M"),
+        "RecommendedModels needs exactly one of job (a recommendation job of this account) and model_package_group_arn",
+    ),
+    (
+        lambda s: RecommendedModels(s, "M", job=job(s), hosting="inference-components"),
+        "hosting must be a RecommendationHosting, got 'inference-components'; allowed: "
+        "RecommendationHosting.INFERENCE_COMPONENTS, RecommendationHosting.SINGLE_MODEL",
+    ),
+    (
+        lambda s: RecommendedModels(s, "M", job=job(s), approval=True),
+        "approval must be a PackageApproval, got True",
+    ),
+    (
+        lambda s: RecommendedModels(s, "M", model_package_group_arn="my-group", instance_types=[G6E]),
+        "model_package_group_arn must be a model package group ARN known at synth",
+    ),
+    (
+        lambda s: RecommendedModels(
+            s,
+            "M",
+            model_package_group_arn="arn:aws:sagemaker:us-west-2:222222222222:model-package-group/g",
+            instance_types=[G6E],
+            approval=PackageApproval.APPROVE_ON_RESOLVE,
+            model_data=[S3Location.from_uri(OUTPUT)],
+        ),
+        "approval=PackageApproval.APPROVE_ON_RESOLVE cannot be used with model_package_group_arn",
+    ),
+    (
+        lambda s: RecommendedModels(
+            s,
+            "M",
+            model_package_group_arn="arn:aws:sagemaker:us-west-2:222222222222:model-package-group/g",
+            instance_types=[G6E],
+        ),
+        "model_data is required with model_package_group_arn",
+    ),
+    (
+        lambda s: job(s, share_packages_with=["33333333333"]),
+        "share_packages_with[0] must be a 12-digit account id, got '33333333333'",
+    ),
+    (
+        lambda s: job(s, share_packages_with=[PRODUCTION], model_package_group="team-models"),
+        "share_packages_with defines the job's own model package group",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "message"), REJECTED)
+def test_synth_rejects(build: Any, message: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        build(new_stack())
+
+
+# ---------------------------------------------------------------------------------------------- deploy time
+
+
+def test_the_two_copies_case_deploys_as_recommended(built: dict[str, Any]) -> None:
+    """The resolver (the asset's code, its SageMaker calls validated by Stubber) resolves the real 20B-on-4-GPU
+    recommendation; its attributes, put where CloudFormation puts them, give the component 2 copies of 2
+    accelerators each, and the scaling expression divides each copy's concurrency by 44, not 88."""
+    template = built["template"]
+    resolver = logical_id(built, built["models"].resource)
+    props = json.loads(
+        json.dumps(template["Resources"][resolver]["Properties"]), parse_int=str
+    )  # as CloudFormation sends them
+    props = {k: (v if isinstance(v, (list, dict)) else str(v)) for k, v in props.items() if k != "ServiceToken"}
+    sagemaker = boto3.client("sagemaker", region_name="us-west-2", aws_access_key_id="x", aws_secret_access_key="x")
+    job_name = built["job"].job_name
+    g6 = {
+        **TWO_COPIES,
+        "DeploymentConfiguration": {**TWO_COPIES["DeploymentConfiguration"], "InstanceType": G6},
+        "ModelDetails": {
+            **TWO_COPIES["ModelDetails"],
+            "InstanceDetails": [{"InstanceType": G6, "InstanceCount": 1, "CopyCountPerInstance": 2}],
+        },
+    }
+    with Stubber(sagemaker) as stub:
+        stub.add_response(
+            "describe_ai_recommendation_job",
+            {**described(TWO_COPIES, g6), "AIRecommendationJobName": job_name},
+            {"AIRecommendationJobName": job_name},
+        )
+        stub.add_response("describe_model_package", package(), {"ModelPackageName": package()["ModelPackageArn"]})
+        stub.add_response("update_model_package", {"ModelPackageArn": package()["ModelPackageArn"]})
+        request = {"RequestType": "Create", "StackId": STACK, "ResourceProperties": props}
+        data = ai_jobs_handler.on_event(request, None, clients=type("C", (), {"sagemaker": sagemaker})())["Data"]
+    env = Environment(attributes={resolver: data}, placeholders=True)
+    component = resolve(
+        template["Resources"][logical_id(built, built["endpoint"].inference_component)]["Properties"], env
+    )
+    assert component["RuntimeConfig"]["CopyCount"] == "2"
+    assert [
+        s["ComputeResourceRequirements"]["NumberOfAcceleratorDevicesRequired"] for s in component["Specifications"]
+    ] == ["2", "2"]
+    policy = resolve(resource(built, built["scaling"].policy)["Properties"], env)
+    expression = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"][-1][
+        "Expression"
+    ]
+    assert (
+        expression
+        == "(FILL(g6e_12xlarge_sum,0)/44 + FILL(g6_12xlarge_sum,0)/44) / (FILL(g6e_12xlarge_n,0) + FILL(g6_12xlarge_n,0))"
+    )
+    metrics = policy["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"]["Metrics"]
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m} == {
+        "ConcurrentRequestsPerCopy"
+    }
+    variant = resolve(resource(built, built["endpoint"].endpoint_config)["Properties"], env)["ProductionVariants"][0]
+    assert variant["InitialInstanceCount"] == "1"
