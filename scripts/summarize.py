@@ -39,9 +39,18 @@ def summarize_stack(name: str, template: dict[str, Any]) -> str:
         lines += _job_lines(job)
     for resolution in _of_type(resources, "Custom::RecommendedModels"):
         props = resolution["Properties"]
+        source = (
+            f"job {_text(props['JobName'])}"
+            if "JobName" in props
+            else f"the approved packages shared by {_text(props['ModelPackageGroupArn'])}"
+        )
+        hosting = (
+            "on inference components" if props.get("Hosting") == "inference-components" else "one model per instance"
+        )
+        approval = "approving what it resolves" if props.get("Approval") == "approve" else "only Approved packages"
         lines.append(
-            f"  Resolves job {_text(props['JobName'])} into one model per pool "
-            f"({', '.join(props['InstanceTypes'])}; {props['Order']} order)"
+            f"  Resolves {source} into one model per pool "
+            f"({', '.join(props['InstanceTypes'])}; {props['Order']} order), hosted {hosting}, {approval}"
         )
     for endpoint in _of_type(resources, "AWS::SageMaker::Endpoint"):
         lines += _endpoint_lines(resources, endpoint)
@@ -99,7 +108,24 @@ def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list
     ]
     policy = _scaling_policy(resources)
     capacities = _capacities(policy)
-    lines.append("  Instance pools (priority, type, concurrency one instance sustains; <...> resolves at deploy time):")
+    component = next(
+        (
+            c
+            for c in _of_type(resources, "AWS::SageMaker::InferenceComponent")
+            if c["Properties"]["EndpointName"] == props.get("EndpointName")
+        ),
+        None,
+    )
+    unit = "copy" if component else "instance"
+    if component is not None:
+        specs = component["Properties"].get("Specifications") or [component["Properties"].get("Specification", {})]
+        needs = specs[0].get("ComputeResourceRequirements", {})
+        lines.append(
+            f"  Inference component: {_text(component['Properties']['RuntimeConfig']['CopyCount'])} copies at first; "
+            f"each copy {_text(needs.get('NumberOfAcceleratorDevicesRequired', 'no'))} accelerator(s), "
+            f"{_text(needs.get('MinMemoryRequiredInMb'))} MiB (first pool)"
+        )
+    lines.append(f"  Instance pools (priority, type, concurrency one {unit} sustains; <...> resolves at deploy time):")
     for pool in sorted(variant.get("InstancePools", []), key=lambda p: p["Priority"]):
         instance_type = _text(pool["InstanceType"])
         capacity = capacities.get(instance_type, "not set")
@@ -111,11 +137,12 @@ def _endpoint_lines(resources: dict[str, Any], endpoint: dict[str, Any]) -> list
             m["Expression"] for m in tracking["CustomizedMetricSpecification"]["Metrics"] if m.get("ReturnData")
         )
         lines.append(
-            f"  Scaling: {target['MinCapacity']}-{target['MaxCapacity']} instances, "
+            f"  Scaling: {target['MinCapacity']}-{target['MaxCapacity']} {'copies' if component else 'instances'}, "
             f"target weighted utilization {tracking['TargetValue']}"
         )
         lines.append(f"    {_text(expression)}")
-    lines += _deployment_lines(resources, props.get("DeploymentConfig"))
+    deployment = (component["Properties"] if component else props).get("DeploymentConfig")
+    lines += _deployment_lines(resources, deployment)
     return lines
 
 

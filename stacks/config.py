@@ -109,6 +109,7 @@ class PipelineConfig(_FromContext):
     stagingAccount: str
     productionAccount: str
     runToken: str
+    modelName: str
 
 
 def _parse(key: str, raw: Any, annotation: str) -> Any:

@@ -1,9 +1,12 @@
-"""The reference delivery pipeline: recommend -> serve -> benchmark gate -> production.
+"""The reference delivery pipeline: recommend -> serve -> benchmark gate -> approval -> production.
 
-Every stage deploys the library's stacks; the benchmark gate runs AIPerf against the endpoint the
-serve stage just deployed, and a breach of its SLA fails that stage, so production is never
-promoted. The source connection and the accounts come from ``cdk.json`` (placeholders there): the
-pipeline synthesizes with no AWS account and performs no context lookups.
+Every stage deploys the library's stacks. Staging runs the recommendation job, approves and serves the
+packages it recommended (recording how it resolved them), and benchmarks the endpoint: a breach of the SLA
+fails that stage, so nothing is promoted. A person then approves the promotion, and production deploys
+exactly those packages, shared with it by their model package group's resource policy and read by ARN,
+with the artifacts they reference (granted by the staging account's bucket and key policies). The source
+connection and the accounts come from ``cdk.json`` (placeholders there): the pipeline synthesizes with no
+AWS account and performs no context lookups.
 """
 
 from __future__ import annotations
@@ -19,16 +22,28 @@ from constructs import Construct
 
 from ._scanners import acknowledge_pipeline
 from .config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
+from .promotion import PromotedServingStack, artifact_locations, shared_group_arn
 from .recommendation_stacks import RecommendationJobStack, RecommendedServingStack
 from .serving_stack import gate
 
 
 class RecommendStage(cdk.Stage):
-    """Starts the recommendation job; the next stage resolves it once it has completed."""
+    """Starts the recommendation job, whose packages and artifacts production may read; the next stage
+    resolves it once it has completed."""
 
-    def __init__(self, scope: Construct, id: str, *, recommendation: RecommendationConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        recommendation: RecommendationConfig,
+        pipeline: PipelineConfig,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, id, **kwargs)
-        self.job_name = RecommendationJobStack(self, "Recommendation", recommendation=recommendation).job.job_name
+        job = RecommendationJobStack(self, "Recommendation", recommendation=recommendation, promotion=pipeline).job
+        self.job_name = job.job_name
+        self.group_arn = shared_group_arn(pipeline, job.model_package_group)
 
 
 class ServeStage(cdk.Stage):
@@ -42,13 +57,39 @@ class ServeStage(cdk.Stage):
         job_name: str,
         recommendation: RecommendationConfig,
         serving: ServingConfig,
+        pipeline: PipelineConfig,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         stack = RecommendedServingStack(
-            self, "Serving", job_name=job_name, recommendation=recommendation, serving=serving
+            self,
+            "Serving",
+            job_name=job_name,
+            recommendation=recommendation,
+            serving=serving,
+            model_data=artifact_locations(pipeline),
         )
         self.endpoint_name = stack.endpoint.endpoint_name
+
+
+class ProductionStage(cdk.Stage):
+    """Serves, in the production account, the packages staging resolved, served and benchmarked."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        group_arn: str,
+        recommendation: RecommendationConfig,
+        serving: ServingConfig,
+        pipeline: PipelineConfig,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        PromotedServingStack(
+            self, "Serving", pipeline=pipeline, group_arn=group_arn, recommendation=recommendation, serving=serving
+        )
 
 
 class BenchmarkGateStage(cdk.Stage):
@@ -100,9 +141,15 @@ class PipelineStack(cdk.Stack):
         )
         staging = cdk.Environment(account=pipeline.stagingAccount, region=pipeline.region)
         production = cdk.Environment(account=pipeline.productionAccount, region=pipeline.region)
-        recommend = RecommendStage(self, "Recommend", recommendation=recommendation, env=staging)
+        recommend = RecommendStage(self, "Recommend", recommendation=recommendation, pipeline=pipeline, env=staging)
         serve = ServeStage(
-            self, "Serve", job_name=recommend.job_name, recommendation=recommendation, serving=serving, env=staging
+            self,
+            "Serve",
+            job_name=recommend.job_name,
+            recommendation=recommendation,
+            serving=serving,
+            pipeline=pipeline,
+            env=staging,
         )
         gate = BenchmarkGateStage(
             self,
@@ -112,15 +159,22 @@ class PipelineStack(cdk.Stack):
             run_token=pipeline.runToken,
             env=staging,
         )
-        promote = ServeStage(
+        promote = ProductionStage(
             self,
             "Production",
-            job_name=recommend.job_name,
+            group_arn=recommend.group_arn,
             recommendation=recommendation,
             serving=serving,
+            pipeline=pipeline,
             env=production,
         )
-        for stage in (recommend, serve, gate, promote):
+        for stage in (recommend, serve, gate):
             self.pipeline.add_stage(stage)
+        approval = pipelines.ManualApprovalStep(
+            "PromoteToProduction",
+            comment="Staging served and benchmarked the recommended packages; approve to deploy exactly those "
+            "packages to production (the benchmark's figures are the BenchmarkGate stack's outputs).",
+        )
+        self.pipeline.add_stage(promote, pre=[approval])
         self.pipeline.build_pipeline()
         acknowledge_pipeline(self)

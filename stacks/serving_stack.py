@@ -13,6 +13,7 @@ from cdk_genai_inference import (
     CapacitySize,
     DeploymentPolicy,
     IInstancePoolEndpoint,
+    InferenceComponents,
     InstancePool,
     InstancePoolEndpoint,
     JobWait,
@@ -79,16 +80,20 @@ def serve(
     pools: Sequence[InstancePool],
     *,
     model: Model | None = None,
+    inference_components: InferenceComponents | None = None,
+    initial_instance_count: int | None = None,
     name_suffix: str = "",
 ) -> InstancePoolEndpoint:
-    """The reference endpoint over ``pools``: scaling, guarded deployment and outputs from ``config``."""
+    """The reference endpoint over ``pools``: scaling, guarded deployment and outputs from ``config``. With
+    inference components (a recommendation's copies), capacity counts copies."""
     endpoint = InstancePoolEndpoint(
         scope,
         "Endpoint",
         endpoint_name=config.endpointName + name_suffix,
         model=model,
         instance_pools=pools,
-        initial_instance_count=config.initialInstanceCount,
+        inference_components=inference_components,
+        initial_instance_count=initial_instance_count or config.initialInstanceCount,
         provisioning_timeout=Duration.seconds(config.provisioningTimeoutSeconds),
         deployment=_deployment(config),
         rollback_alarms=RollbackAlarms(

@@ -260,7 +260,7 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
         "rolls back on 3 alarm(s)",
         "the deployment waits up to 12 h for it (checks every 5 min)",
         "the deployment starts it and moves on",
-        "1  ml.g6e.12xlarge    max <Pool1.MaxConcurrencyPerInstance>",
+        "1  ml.g6e.12xlarge    max <Pool1.MaxConcurrencyPerCopy>",
         "Pipeline stages: Source -> Build -> UpdatePipeline -> Assets -> Recommend -> Serve -> BenchmarkGate -> Production",
     ):
         assert expected in summary, expected
