@@ -7,6 +7,7 @@ import re
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 
+from cdk_genai_inference.scanners import NagFinding
 from conftest import REPO, lint
 
 EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.*?)```", re.S)
@@ -19,6 +20,7 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
         "inference-components",
         "workload-and-recommendation",
         "benchmark",
+        "scanner-waiver",
     ]
 
     app = cdk.App()
@@ -45,3 +47,11 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
     assert kinds.count("Custom::AIBenchmarkJob") == 1 and kinds.count("Custom::AIBenchmarkResults") == 1
     assert namespace["sized"].max_concurrency is not None
     assert kinds.count("AWS::SageMaker::Model") == 1 + 3  # the README's model and one per recommended pool
+    acknowledged = [
+        rule
+        for entry in namespace["endpoint"].endpoint_config.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule in entry.data
+    ]
+    expected = [f"{rule.split('-')[0]}::{rule}" for rule in NagFinding.ENDPOINT_CONFIG_WITHOUT_KMS_KEY.rules]
+    assert acknowledged[-len(expected) :] == expected  # the README's waiver, under every pack with the rule

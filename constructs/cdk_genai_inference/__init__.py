@@ -1,5 +1,23 @@
 """AWS CDK constructs for generative-AI inference on Amazon SageMaker AI.
 
+Every public construct and value type imports from this package root, e.g.
+``from cdk_genai_inference import InstancePoolEndpoint``; they are listed below. Each lives in the
+subpackage of its capability:
+
+- `cdk_genai_inference.serving`: the model, instance pools, the endpoint, weighted-utilization scaling,
+  guarded deployments, rollback alarms, metrics and the dashboard.
+- `cdk_genai_inference.recommendation`: AI recommendation jobs and the models they recommend.
+- `cdk_genai_inference.benchmark`: AI benchmark jobs, their results and the AIPerf output parser.
+- `cdk_genai_inference.jobs`: what both job kinds share: the workload, waiting, naming, S3 locations,
+  MLflow output and the custom-resource provider.
+
+Three modules are imported by their own name:
+
+- `cdk_genai_inference.scanners`: the acknowledgments of cdk-nag and checkov findings
+  (`cdk_genai_inference.scanners.Waiver`, `cdk_genai_inference.scanners.NagFinding`).
+- `cdk_genai_inference.testing`: snapshots of your own stacks.
+- `cdk_genai_inference.console`: the ``cdk-genai-benchmark-report`` command.
+
 The public names load on first use, so the console commands (which need no AWS CDK and no Node.js)
 can import this package's analysis modules without starting the jsii runtime.
 """

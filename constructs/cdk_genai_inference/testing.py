@@ -1,6 +1,6 @@
 """Helpers for synth-time snapshot tests of stacks that use this library.
 
-Example (pytest with syrupy)::
+Example, a pytest test with syrupy:
 
     from cdk_genai_inference.testing import snapshot_template
 

@@ -20,7 +20,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._core.budget import watch
-from ..scanners import INLINE_POLICY_WAIVER, Waiver, acknowledge, acknowledge_wildcards
+from ..scanners import INLINE_POLICY_WAIVER, NagFinding, Waiver, acknowledge, acknowledge_wildcards
 from .asset import handler_asset
 
 PROVIDER_ID = "CdkGenAiInferenceAiJobs"
@@ -33,20 +33,47 @@ FUNCTION_WAIVERS = (
         "The functions run once per CloudFormation event or waiter poll, a handful at a time. Reserved "
         "concurrency would come out of the account's unreserved pool, and deploying fails in accounts "
         "that are at the minimum of 10.",
-        nag=("NIST.800.53.R5-LambdaConcurrency",),
+        nag=(NagFinding.LAMBDA_WITHOUT_RESERVED_CONCURRENCY,),
         checkov=("CKV_AWS_115",),
     ),
     Waiver(
         "CloudFormation, the provider framework and the waiter state machine invoke these functions and "
         "report every failure on the stack's events; a dead-letter queue would hold events nobody replays.",
-        nag=("NIST.800.53.R5-LambdaDLQ",),
+        nag=(NagFinding.LAMBDA_WITHOUT_DLQ,),
         checkov=("CKV_AWS_116",),
     ),
     Waiver(
         "The functions call only AWS service endpoints (SageMaker, S3, Lambda, Step Functions and CloudFormation's "
         "response URL) and reach nothing inside a VPC; one would add NAT or interface endpoints and nothing else.",
-        nag=("NIST.800.53.R5-LambdaInsideVPC",),
+        nag=(NagFinding.LAMBDA_OUTSIDE_VPC,),
         checkov=("CKV_AWS_117",),
+    ),
+    Waiver(
+        "Custom-resource plumbing, not a request path: each invocation is one CloudFormation event or waiter "
+        "poll that makes a few AWS API calls and logs its request type or the job's status to the "
+        "provider's log group, where Lambda also logs each invocation's duration and errors.",
+        nag=(NagFinding.LAMBDA_WITHOUT_TRACING,),
+    ),
+)
+FRAMEWORK_WAIVERS = (
+    Waiver(
+        "aws-cdk's provider framework creates its functions with Lambda's default memory and offers no "
+        "setting for it; they only relay events between CloudFormation and the handlers, which set theirs.",
+        nag=(NagFinding.LAMBDA_DEFAULT_MEMORY,),
+    ),
+    Waiver(
+        "aws-cdk's provider framework picks its own Node.js runtime; our handlers run the latest Python.",
+        nag=(NagFinding.LAMBDA_RUNTIME_NOT_LATEST,),
+    ),
+    Waiver(
+        "aws-cdk's provider framework can log its retry loop only with logs:CreateLogStream and "
+        "logs:PutLogEvents on every log group; the handlers log each call to their own log group instead.",
+        nag=(NagFinding.STATE_MACHINE_WITHOUT_ALL_LOGS,),
+    ),
+    Waiver(
+        "aws-cdk's provider framework offers no X-Ray tracing for its retry state machine; "
+        "the handlers it invokes log every call.",
+        nag=(NagFinding.STATE_MACHINE_WITHOUT_XRAY,),
     ),
 )
 FRAMEWORK_VARIABLES_WAIVER = Waiver(
@@ -57,7 +84,7 @@ FRAMEWORK_VARIABLES_WAIVER = Waiver(
 LOG_WAIVER = Waiver(
     "CloudWatch Logs encrypts the group at rest. It holds the names, statuses and failure reasons of the "
     "stack's AI jobs, never model data, prompts or credentials (the waiter logs without execution data).",
-    nag=("NIST.800.53.R5-CloudWatchLogGroupEncrypted",),
+    nag=(NagFinding.LOG_GROUP_WITHOUT_KMS_KEY,),
     checkov=("CKV_AWS_158",),
 )
 
@@ -189,23 +216,8 @@ class AiJobsProvider(Construct):
             "aws-cdk's provider framework gives its functions AWSLambdaBasicExecutionRole (their own logs only).",
             policy="arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         )
-        acknowledge(
-            self.provider,
-            "AwsSolutions-L1",
-            "aws-cdk's provider framework picks its own Node.js runtime; our handlers run the latest Python.",
-        )
-        acknowledge(
-            self.provider,
-            "AwsSolutions-SF1",
-            "aws-cdk's provider framework can log its retry loop only with logs:CreateLogStream and "
-            "logs:PutLogEvents on every log group; the handlers log each call to their own log group instead.",
-        )
-        acknowledge(
-            self.provider,
-            "AwsSolutions-SF2",
-            "aws-cdk's provider framework offers no X-Ray tracing for its retry state machine; "
-            "the handlers it invokes log every call.",
-        )
+        for waiver in FRAMEWORK_WAIVERS:
+            waiver.apply(self.provider)
         functions = [c for c in self.node.find_all() if isinstance(c, lambda_.Function)]
         acknowledge_wildcards(
             self,

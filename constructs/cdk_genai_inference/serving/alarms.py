@@ -13,7 +13,7 @@ from constructs import Construct
 
 from .._core.validation import check_duration, check_range, unresolved
 from ..errors import ValidationError
-from ..scanners import Waiver
+from ..scanners import NagFinding, Waiver
 from .metrics import EndpointMetrics
 from .pools import InstancePool
 
@@ -23,7 +23,7 @@ MAX_ROLLBACK_ALARMS = 10
 NO_ACTION_WAIVER = Waiver(
     "A rollback alarm: the endpoint's deployment configuration names it, and SageMaker rolls the update "
     "back when it fires; it needs no action of its own.",
-    nag=("NIST.800.53.R5-CloudWatchAlarmAction",),
+    nag=(NagFinding.ALARM_WITHOUT_ACTIONS,),
 )
 
 

@@ -23,7 +23,7 @@ from .._core.budget import watch
 from .._core.roles import depend_on_policy, sagemaker_execution_role
 from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
 from ..errors import ValidationError
-from ..scanners import Waiver
+from ..scanners import NagFinding, Waiver
 from .alarms import MAX_ROLLBACK_ALARMS, RollbackAlarms, create_rollback_alarms
 from .dashboard import fleet_dashboard
 from .deployment import DeploymentPolicy, rollback_only_config
@@ -746,7 +746,7 @@ def _hardware_encryption_waiver(nvme_types: Sequence[str]) -> Waiver:
         f"The pools run (or may run) {', '.join(dict.fromkeys(nvme_types))}, whose storage is local NVMe that a "
         "hardware module on the instance encrypts (XTS-AES-256); SageMaker rejects a KMS key for an endpoint "
         "configuration with any such type.",
-        nag=("NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",),
+        nag=(NagFinding.ENDPOINT_CONFIG_WITHOUT_KMS_KEY,),
     )
 
 
