@@ -12,7 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from cdk_genai_inference import PackageApproval, RecommendedModels, S3Location
-from cdk_genai_inference.scanners import Waiver, acknowledge_wildcards
+from cdk_genai_inference.scanners import NagFinding, Waiver, acknowledge_wildcards
 from constructs import Construct
 
 from .config import PipelineConfig, RecommendationConfig, ServingConfig
@@ -23,13 +23,18 @@ MODELS, RECOMMENDATIONS = "models/", "recommendations/"
 ARTIFACT_LOGS = Waiver(
     "The bucket holds model weights and recommendation outputs that the pipeline's own roles read and write; "
     "where an audit trail is required, CloudTrail S3 data events give one without a second bucket of logs.",
-    nag=("AwsSolutions-S1", "NIST.800.53.R5-S3BucketLoggingEnabled"),
+    nag=(NagFinding.BUCKET_WITHOUT_ACCESS_LOGS,),
     checkov=("CKV_AWS_18",),
+)
+ARTIFACT_OBJECT_LOCK = Waiver(
+    "Versioning keeps every object's history; object lock would forbid deleting weights and outputs that are "
+    "superseded, which the platform team must be able to do.",
+    nag=(NagFinding.BUCKET_WITHOUT_OBJECT_LOCK,),
 )
 ARTIFACT_REPLICATION = Waiver(
     "Versioned in one Region, where SageMaker reads them: the weights are uploaded again and recommendations are "
     "rerun from the repository, so a replica would only copy what can be rebuilt.",
-    nag=("NIST.800.53.R5-S3BucketReplicationEnabled",),
+    nag=(NagFinding.BUCKET_WITHOUT_REPLICATION,),
     checkov=("CKV_AWS_144",),
 )
 
@@ -74,6 +79,7 @@ class PromotionArtifacts(Construct):
             self.bucket.grant_read(production, f"{prefix}*")  # bucket policy and key policy, in this template
         ARTIFACT_LOGS.apply(self.bucket)
         ARTIFACT_REPLICATION.apply(self.bucket)
+        ARTIFACT_OBJECT_LOCK.apply(self.bucket)
         self.model_source = S3Location.from_bucket(self.bucket, f"{MODELS}{pipeline.modelName}/")
         self.output = S3Location.from_bucket(self.bucket, RECOMMENDATIONS)
 
