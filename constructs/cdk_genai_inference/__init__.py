@@ -21,6 +21,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     ),
     "errors": ("ValidationError",),
     "jobs.mlflow": ("MlflowTracking",),
+    "jobs.repeated_runs": ("Convergence", "ConvergenceMode", "RepeatedRuns"),
     "jobs.s3": ("S3Location",),
     "jobs.wait": ("JobWait",),
     "jobs.workload": ("IWorkloadConfig", "SlaSearch", "TokenDistribution", "WorkloadConfig"),
@@ -65,6 +66,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     )
     from .errors import ValidationError as ValidationError
     from .jobs.mlflow import MlflowTracking as MlflowTracking
+    from .jobs.repeated_runs import Convergence as Convergence
+    from .jobs.repeated_runs import ConvergenceMode as ConvergenceMode
+    from .jobs.repeated_runs import RepeatedRuns as RepeatedRuns
     from .jobs.s3 import S3Location as S3Location
     from .jobs.wait import JobWait as JobWait
     from .jobs.workload import (

@@ -48,7 +48,9 @@ class Baseline:
     def dumps(self) -> str:
         return json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True)
 
-    def succeeded_by(self, job: str, figures: Mapping[str, Estimate | None], workload: str | None, accepted: str) -> Baseline:
+    def succeeded_by(
+        self, job: str, figures: Mapping[str, Estimate | None], workload: str | None, accepted: str
+    ) -> Baseline:
         """The baseline after ``job`` is accepted. A re-read of the same job keeps the one before."""
         previous = self.previous if self.job == job else self.flat()
         return accept(job, figures, workload, accepted, previous)
@@ -58,7 +60,11 @@ class Baseline:
 
 
 def accept(
-    job: str, figures: Mapping[str, Estimate | None], workload: str | None, accepted: str, previous: Baseline | None = None
+    job: str,
+    figures: Mapping[str, Estimate | None],
+    workload: str | None,
+    accepted: str,
+    previous: Baseline | None = None,
 ) -> Baseline:
     kept = {name: e for name, e in figures.items() if e is not None}
     return Baseline(job, kept, workload, accepted, previous)
@@ -81,7 +87,11 @@ def _baseline(document: Any, where: str) -> Baseline:
     for name, entry in document["figures"].items():
         if isinstance(entry, dict) and isinstance(entry.get("mean"), int | float):
             figures[name] = Estimate(
-                float(entry["mean"]), int(entry.get("runs", 1)), entry.get("low"), entry.get("high"), entry.get("confidence")
+                float(entry["mean"]),
+                int(entry.get("runs", 1)),
+                entry.get("low"),
+                entry.get("high"),
+                entry.get("confidence"),
             )
     previous = document.get("previous")
     return Baseline(
@@ -104,7 +114,9 @@ def _round(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.6g}")
 
 
-def regressions(candidate: Mapping[str, Estimate | None], baseline: Baseline, tolerances: Mapping[str, float]) -> Verdict:
+def regressions(
+    candidate: Mapping[str, Estimate | None], baseline: Baseline, tolerances: Mapping[str, float]
+) -> Verdict:
     """Compare each toleranced figure with the baseline's. A figure the candidate lacks fails; one the
     baseline lacks is not compared (this run establishes it)."""
     lines = []
@@ -139,7 +151,9 @@ def _regression(metric: str, ours: Estimate, theirs: Estimate, tolerance: float,
             f"{'upper' if worse_up else 'lower'} bound {reference:.4g}"
         )
     else:
-        compared = f"{'its mean' if ours.runs > 1 else 'its value'} {mine:.4g} lies {direction} the baseline's {reference:.4g}"
+        compared = (
+            f"{'its mean' if ours.runs > 1 else 'its value'} {mine:.4g} lies {direction} the baseline's {reference:.4g}"
+        )
     return (
         f"{metric} regressed: {compared} by more than {tolerance * 100:g} % (limit {limit:.4g}); "
         f"now {ours.describe()}, baseline {theirs.describe()} from job {job}"

@@ -58,7 +58,9 @@ def gate(subject: Run | Level, thresholds: Iterable[Threshold]) -> Verdict:
     level = subject if isinstance(subject, Level) else Level(subject.concurrency, [subject])
     limits = list(thresholds)
     incomplete = [run.label for run in level.runs if not run.complete]
-    breaches = [f"{', '.join(incomplete)} did not complete (AIPerf marked it cancelled or incomplete)"] if incomplete else []
+    breaches = (
+        [f"{', '.join(incomplete)} did not complete (AIPerf marked it cancelled or incomplete)"] if incomplete else []
+    )
     if level.failed_runs and level.aggregate is not None:
         total = level.aggregate.num_profile_runs or level.aggregate.runs + level.failed_runs
         breaches.append(f"{level.failed_runs} of {total} profile runs failed")
