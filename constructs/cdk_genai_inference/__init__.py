@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _PUBLIC: dict[str, tuple[str, ...]] = {
+    "benchmark.baseline": ("BenchmarkBaseline",),
     "benchmark.job": ("BenchmarkJob", "BenchmarkNetwork"),
     "benchmark.results": (
         "HEADLINE_FIGURES",
@@ -18,6 +19,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "CapacityMeasurement",
         "IBenchmarkJob",
         "ResultsPublishing",
+        "SlaStatistic",
     ),
     "errors": ("ValidationError",),
     "jobs.mlflow": ("MlflowTracking",),
@@ -44,6 +46,7 @@ _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_HOME)
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps both lists equal)
+    from .benchmark.baseline import BenchmarkBaseline as BenchmarkBaseline
     from .benchmark.job import BenchmarkJob as BenchmarkJob
     from .benchmark.job import BenchmarkNetwork as BenchmarkNetwork
     from .benchmark.results import (
@@ -63,6 +66,9 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     )
     from .benchmark.results import (
         ResultsPublishing as ResultsPublishing,
+    )
+    from .benchmark.results import (
+        SlaStatistic as SlaStatistic,
     )
     from .errors import ValidationError as ValidationError
     from .jobs.mlflow import MlflowTracking as MlflowTracking
