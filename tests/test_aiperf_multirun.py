@@ -168,7 +168,9 @@ def test_a_single_run_has_no_interval_and_a_bound_threshold_says_so() -> None:
     assert not verdict.passed  # however generous the limit: there is no bound to judge
     (line,) = verdict.breaches
     assert line.startswith("TimeToFirstTokenP99 has no confidence interval (no interval: 1 run, measured 36.7976)")
-    assert "RepeatedRuns(count=3 or more)" in line and line.endswith("(threshold TimeToFirstTokenP99 <= 1000 on the upper bound)")
+    assert "RepeatedRuns(count=3 or more)" in line and line.endswith(
+        "(threshold TimeToFirstTokenP99 <= 1000 on the upper bound)"
+    )
     assert results.gate(level, [Threshold("TimeToFirstTokenP99", 1000)]).passed  # the mean of one run: its value
 
 

@@ -277,7 +277,10 @@ ERRORS = [
         {"publish": ResultsPublishing(parameter_prefix="genai/b")},
         "publish.parameter_prefix must start with '/', got 'genai/b'",
     ),
-    ({"sla": SLA, "wait": JobWait.none()}, "sla, baseline, capacity and publish apply to results read in this deployment"),
+    (
+        {"sla": SLA, "wait": JobWait.none()},
+        "sla, baseline, capacity and publish apply to results read in this deployment",
+    ),
     (
         {"network": BenchmarkNetwork(subnets=[], security_groups=[])},
         "network needs 1-16 subnets and 1-5 security groups, got 0 and 0",

@@ -19,6 +19,14 @@ PARAMETER = "/cdk-genai-inference/baselines/genai-serving"
 TOLERANCES = {"RequestLatencyP90": "0.1", "OutputTokenThroughput": "0.05"}  # as CloudFormation sends them
 BASELINE = {"ParameterName": PARAMETER, "Tolerances": TOLERANCES}
 MULTI = tarball(files_of(MULTIRUN))
+
+
+@pytest.fixture
+def stubbed(clients):  # noqa: F811 (the fixture imported above)
+    """The handler tests' stubbed clients."""
+    return clients
+
+
 SINGLE = tarball({"profile_export_aiperf.json": real_profile()})
 ACCEPTED = "2026-11-21 00:00:00+00:00"
 
@@ -53,10 +61,10 @@ def expect_put(stubs) -> dict[str, Any]:
     return captured
 
 
-def test_repeated_runs_give_means_intervals_run_count_and_confidence(clients) -> None:
-    _, stubs = clients
+def test_repeated_runs_give_means_intervals_run_count_and_confidence(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
-    response = run(clients)
+    response = run(stubbed)
     data = response["Data"]
     raw = json.loads((MULTIRUN / "aggregate" / "profile_export_aiperf_aggregate.json").read_text())["metrics"]
     ttft = raw["time_to_first_token_p99"]
@@ -72,39 +80,39 @@ def test_repeated_runs_give_means_intervals_run_count_and_confidence(clients) ->
     assert size < 4096, size  # CloudFormation's limit on a custom resource's response
 
 
-def test_a_single_run_says_it_has_no_interval(clients) -> None:
-    _, stubs = clients
+def test_a_single_run_says_it_has_no_interval(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs, SINGLE)
-    data = run(clients)["Data"]
+    data = run(stubbed)["Data"]
     assert (data["ProfileRuns"], data["ConfidenceLevel"], data["RequestLatencyP99CiHigh"]) == ("1", "n/a", "n/a")
 
 
-def test_the_gate_on_the_bound_fails_with_mean_interval_confidence_and_runs(clients) -> None:
-    _, stubs = clients
+def test_the_gate_on_the_bound_fails_with_mean_interval_confidence_and_runs(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
     thresholds = [{"Metric": "TimeToFirstTokenP99", "Limit": "100", "AtMost": "true", "OnBound": "true"}]
     with pytest.raises(logic.JobError) as failure:
-        run(clients, Thresholds=thresholds)
+        run(stubbed, Thresholds=thresholds)
     assert str(failure.value) == (
         f"AI benchmark job {JOB} breaches its SLA: TimeToFirstTokenP99 upper bound 108.3 (mean 72.86, "
         "95 % interval 37.45 to 108.3 over 3 runs), threshold TimeToFirstTokenP99 <= 100 on the upper bound"
     )
 
 
-def test_the_gate_on_the_bound_of_a_single_run_fails_instead_of_pretending(clients) -> None:
-    _, stubs = clients
+def test_the_gate_on_the_bound_of_a_single_run_fails_instead_of_pretending(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs, SINGLE)
     thresholds = [{"Metric": "TimeToFirstTokenP99", "Limit": "100000", "AtMost": "true", "OnBound": "true"}]
     with pytest.raises(logic.JobError, match="TimeToFirstTokenP99 has no confidence interval \\(no interval: 1 run"):
-        run(clients, Thresholds=thresholds)
+        run(stubbed, Thresholds=thresholds)
 
 
-def test_the_first_run_establishes_the_baseline(clients) -> None:
-    made, stubs = clients
+def test_the_first_run_establishes_the_baseline(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
     stubs["ssm"].add_client_error("get_parameter", "ParameterNotFound", "none yet", expected_params={"Name": PARAMETER})
     put = expect_put(stubs)
-    data = run(clients, Publish={"Baseline": BASELINE})["Data"]
+    data = run(stubbed, Publish={"Baseline": BASELINE})["Data"]
     assert data["BaselineJob"] == "none"
     document = json.loads(put["value"])
     assert (document["job"], document["workload"], document["accepted"], "previous" in document) == (
@@ -116,27 +124,27 @@ def test_the_first_run_establishes_the_baseline(clients) -> None:
     assert document["figures"]["RequestLatencyP90"]["runs"] == 3 and "high" in document["figures"]["RequestLatencyP90"]
 
 
-def test_a_run_within_tolerance_passes_and_becomes_the_baseline_keeping_the_one_before(clients) -> None:
-    _, stubs = clients
+def test_a_run_within_tolerance_passes_and_becomes_the_baseline_keeping_the_one_before(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
     before = aiperf_results.accept("nightly-bench-0000000000", estimates(MULTIRUN), "chat-3500-200", "2026-11-20")
     stubs["ssm"].add_response("get_parameter", stored(before), {"Name": PARAMETER})
     put = expect_put(stubs)
-    data = run(clients, Publish={"Baseline": BASELINE})["Data"]
+    data = run(stubbed, Publish={"Baseline": BASELINE})["Data"]
     assert data["BaselineJob"] == "nightly-bench-0000000000"
     document = json.loads(put["value"])
     assert document["job"] == JOB and document["previous"]["job"] == "nightly-bench-0000000000"
 
 
-def test_a_regression_fails_the_deployment_naming_both_figures_and_keeps_the_baseline(clients) -> None:
-    _, stubs = clients
+def test_a_regression_fails_the_deployment_naming_both_figures_and_keeps_the_baseline(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
     faster = dict(estimates(MULTIRUN))
     faster["RequestLatencyP90"] = faster["RequestLatencyP90"].scaled(0.6)  # type: ignore[union-attr]
     before = aiperf_results.accept("nightly-bench-0000000000", faster, "chat-3500-200", "2026-11-20")
     stubs["ssm"].add_response("get_parameter", stored(before), {"Name": PARAMETER})
     with pytest.raises(logic.JobError) as failure:  # and no put_parameter: the stubber would say so
-        run(clients, Publish={"Baseline": BASELINE})
+        run(stubbed, Publish={"Baseline": BASELINE})
     message = str(failure.value)
     assert message.startswith(f"AI benchmark job {JOB} regressed against its baseline: RequestLatencyP90 regressed: ")
     assert (
@@ -146,18 +154,18 @@ def test_a_regression_fails_the_deployment_naming_both_figures_and_keeps_the_bas
     assert message.endswith("from job nightly-bench-0000000000")
 
 
-def test_a_baseline_from_another_workload_is_not_compared_and_is_replaced(clients) -> None:
-    _, stubs = clients
+def test_a_baseline_from_another_workload_is_not_compared_and_is_replaced(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
     slow = {k: (v.scaled(0.1) if v else v) for k, v in estimates(MULTIRUN).items()}
     before = aiperf_results.accept("nightly-bench-0000000000", slow, "chat-550-150", "2026-11-20")
     stubs["ssm"].add_response("get_parameter", stored(before), {"Name": PARAMETER})
     expect_put(stubs)
-    assert run(clients, Publish={"Baseline": BASELINE})["Data"]["BaselineJob"] == "none"
+    assert run(stubbed, Publish={"Baseline": BASELINE})["Data"]["BaselineJob"] == "none"
 
 
-def test_rolling_back_the_accepting_deployment_restores_the_baseline_before(clients) -> None:
-    made, stubs = clients
+def test_rolling_back_the_accepting_deployment_restores_the_baseline_before(stubbed) -> None:
+    made, stubs = stubbed
     older = aiperf_results.accept("nightly-bench-0000000000", estimates(SHARED), "chat-3500-200", "2026-11-20")
     current = older.succeeded_by(JOB, estimates(MULTIRUN), "chat-3500-200", ACCEPTED)
     stubs["ssm"].add_response("get_parameter", stored(current), {"Name": PARAMETER})
@@ -169,16 +177,16 @@ def test_rolling_back_the_accepting_deployment_restores_the_baseline_before(clie
     benchmark_logic.unpublish(made["ssm"], {"Baseline": BASELINE}, JOB)
 
 
-def test_rolling_back_a_first_run_removes_the_baseline(clients) -> None:
-    made, stubs = clients
+def test_rolling_back_a_first_run_removes_the_baseline(stubbed) -> None:
+    made, stubs = stubbed
     first = aiperf_results.accept(JOB, estimates(MULTIRUN), "chat-3500-200", ACCEPTED)
     stubs["ssm"].add_response("get_parameter", stored(first), {"Name": PARAMETER})
     stubs["ssm"].add_response("delete_parameter", {}, {"Name": PARAMETER})
     benchmark_logic.unpublish(made["ssm"], {"Baseline": BASELINE}, JOB)
 
 
-def test_deleting_a_replaced_runs_results_leaves_the_newer_baseline(clients) -> None:
-    made, stubs = clients
+def test_deleting_a_replaced_runs_results_leaves_the_newer_baseline(stubbed) -> None:
+    made, stubs = stubbed
     newer = aiperf_results.accept("nightly-bench-9999999999", estimates(MULTIRUN), "chat-3500-200", ACCEPTED)
     stubs["ssm"].add_response("get_parameter", stored(newer), {"Name": PARAMETER})
     benchmark_logic.unpublish(made["ssm"], {"Baseline": BASELINE}, JOB)  # no put, no delete
@@ -186,23 +194,23 @@ def test_deleting_a_replaced_runs_results_leaves_the_newer_baseline(clients) -> 
     benchmark_logic.unpublish(made["ssm"], {"Baseline": BASELINE}, JOB)  # nothing to restore
 
 
-def test_a_re_read_of_the_baseline_job_compares_with_the_one_before(clients) -> None:
+def test_a_re_read_of_the_baseline_job_compares_with_the_one_before(stubbed) -> None:
     """An in-place update (say, a changed threshold) reads the same job again: it is not its own baseline."""
-    _, stubs = clients
+    _, stubs = stubbed
     completed(stubs)
     older = aiperf_results.accept("nightly-bench-0000000000", estimates(MULTIRUN), "chat-3500-200", "2026-11-20")
     current = older.succeeded_by(JOB, estimates(MULTIRUN), "chat-3500-200", ACCEPTED)
     stubs["ssm"].add_response("get_parameter", stored(current), {"Name": PARAMETER})
     put = expect_put(stubs)
-    assert run(clients, Publish={"Baseline": BASELINE})["Data"]["BaselineJob"] == "nightly-bench-0000000000"
+    assert run(stubbed, Publish={"Baseline": BASELINE})["Data"]["BaselineJob"] == "nightly-bench-0000000000"
     assert json.loads(put["value"])["previous"]["job"] == "nightly-bench-0000000000"
 
 
-def test_a_corrupt_baseline_fails_with_what_to_do(clients) -> None:
-    _, stubs = clients
+def test_a_corrupt_baseline_fails_with_what_to_do(stubbed) -> None:
+    _, stubs = stubbed
     completed(stubs)
     stubs["ssm"].add_response("get_parameter", {"Parameter": {"Name": PARAMETER, "Value": "{oops", "Type": "String"}})
     with pytest.raises(
         logic.JobError, match=f"the baseline parameter {PARAMETER} is not valid JSON.*delete it to start"
     ):
-        run(clients, Publish={"Baseline": BASELINE})
+        run(stubbed, Publish={"Baseline": BASELINE})

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from test_benchmark import OUTPUT, serving
 
 from cdk_genai_inference import (
     BenchmarkBaseline,
@@ -22,7 +23,6 @@ from cdk_genai_inference import (
     WorkloadConfig,
 )
 from conftest import lint, new_stack, synth
-from test_benchmark import OUTPUT, serving
 
 BOUND_SLA = BenchmarkSla(
     time_to_first_token_p99_ms=900, min_output_tokens_per_second=400, judged_on=SlaStatistic.CONFIDENCE_BOUND
@@ -150,7 +150,7 @@ def test_a_single_run_workload_gets_no_interval_outputs() -> None:
 def test_results_of_an_imported_job_name_their_baseline_and_may_ask_for_intervals() -> None:
     stack = new_stack()
     job = BenchmarkJob.from_job_name(stack, "Nightly", "nightly-1", output=S3Location.from_uri(OUTPUT))
-    with pytest.raises(ValidationError, match="baseline.parameter_name is needed for the results of an imported job"):
+    with pytest.raises(ValidationError, match=r"baseline\.parameter_name is needed for the results of an imported job"):
         BenchmarkResults(stack, "Results", job=job, baseline=BenchmarkBaseline(TOLERANCES))
     BenchmarkResults(
         stack,

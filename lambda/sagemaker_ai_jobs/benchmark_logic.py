@@ -119,8 +119,9 @@ def intervals(estimates: dict[str, results.Estimate | None]) -> dict[str, str]:
     runs, confidence = 1, None
     for name, estimate in estimates.items():
         has = estimate is not None and estimate.has_interval
-        data[f"{name}CiLow"] = _text(estimate.low) if has else NOT_MEASURED  # type: ignore[union-attr,arg-type]
-        data[f"{name}CiHigh"] = _text(estimate.high) if has else NOT_MEASURED  # type: ignore[union-attr,arg-type]
+        low, high = (estimate.low, estimate.high) if estimate is not None and has else (None, None)
+        data[f"{name}CiLow"] = _text(low) if low is not None else NOT_MEASURED
+        data[f"{name}CiHigh"] = _text(high) if high is not None else NOT_MEASURED
         if estimate is not None:
             runs = max(runs, estimate.runs)
             confidence = confidence or estimate.confidence
@@ -135,7 +136,7 @@ def read_baseline(ssm: Any, settings: dict[str, Any] | None) -> results.Baseline
         return None
     parameter = settings["ParameterName"]
     try:
-        value = with_retries(lambda: ssm.get_parameter(Name=parameter))["Parameter"]["Value"]
+        value: str = with_retries(lambda: ssm.get_parameter(Name=parameter))["Parameter"]["Value"]
     except ClientError as error:
         if error_code(error) == "ParameterNotFound":
             return None

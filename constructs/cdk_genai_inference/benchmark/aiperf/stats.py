@@ -111,7 +111,7 @@ class Collated:
 def read_aggregate(path: str, document: Any) -> Aggregate:
     if not isinstance(document, dict) or not isinstance(document.get("metrics"), dict):
         raise ResultsError(f"{path} does not hold an AIPerf aggregate (no metrics object)")
-    meta = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    meta: dict[str, Any] = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
     failed = meta.get("failed_runs")
     runs, successful = number(meta.get("num_profile_runs")), number(meta.get("num_successful_runs"))
     return Aggregate(
@@ -129,7 +129,7 @@ def read_aggregate(path: str, document: Any) -> Aggregate:
 def read_collated(path: str, document: Any) -> Collated:
     if not isinstance(document, dict) or not isinstance(document.get("metrics"), dict):
         raise ResultsError(f"{path} does not hold an AIPerf collation (no metrics object)")
-    meta = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    meta: dict[str, Any] = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
     runs = number(meta.get("num_successful_runs"))
     return Collated(
         {k: v for k, v in document["metrics"].items() if isinstance(v, dict)}, int(runs) if runs is not None else None
