@@ -267,3 +267,20 @@ def test_the_real_single_run_still_reads_as_before() -> None:
         name: (e.mean if e else None) for name, e in SINGLE.primary_level().estimates().items()
     }
     assert SINGLE.primary().headline()["RequestLatencyP99"] == pytest.approx(real_profile()["request_latency"]["p99"])
+
+
+def test_aiperfs_error_rate_over_runs_is_a_percent_and_reads_as_a_fraction() -> None:
+    files = files_of(MULTIRUN)
+    metrics = files["aggregate/profile_export_aiperf_aggregate.json"]["metrics"]
+    metrics["request_error_rate_avg"].update(mean=3.33, ci_low=1.0, ci_high=5.66)
+    rate = from_files(files).primary_level().estimates()["ErrorRate"]
+    assert (rate.mean, rate.low, rate.high) == pytest.approx((0.0333, 0.01, 0.0566))
+    assert not results.gate(from_files(files).primary_level(), [Threshold("ErrorRate", 0.05, on_bound=True)]).passed
+
+
+def test_an_aggregate_over_one_successful_run_has_no_interval() -> None:
+    files = files_of(MULTIRUN)
+    meta = files["aggregate/profile_export_aiperf_aggregate.json"]["metadata"]
+    meta.update(num_successful_runs=1, failed_runs=["run_0002", "run_0003"])
+    ttft = from_files(files).primary_level().estimates()["TimeToFirstTokenP99"]
+    assert (ttft.runs, ttft.has_interval) == (1, False)
