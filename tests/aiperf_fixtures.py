@@ -1,4 +1,5 @@
-"""AIPerf outputs for tests: the real 0.13.0 run in ../shared, and variants built from the documented
+"""AIPerf outputs for tests: real AIPerf 0.13.0 runs under fixtures/ (one run; repeated runs; repeated
+runs with convergence; a swept concurrency with repeated runs), and variants built from the documented
 schemas (schema 1.1 of the managed job's AIPerf, nulls, non-streaming runs, sweeps, SLA searches)."""
 
 from __future__ import annotations
@@ -12,7 +13,25 @@ from typing import Any
 
 from conftest import REPO
 
-SHARED = REPO / "tests" / "fixtures" / "aiperf-0.13-mock"
+FIXTURES = REPO / "tests" / "fixtures"
+SHARED = FIXTURES / "aiperf-0.13-mock"
+MULTIRUN = FIXTURES / "aiperf-0.13-multirun"
+"""3 profile runs of 30 streaming requests at concurrency 4, 95 % confidence."""
+CONVERGENCE = FIXTURES / "aiperf-0.13-convergence"
+"""5 profile runs of 20 requests, convergence on TTFT p90 (ci_width 0.5), with the collated pool."""
+SWEEP_RUNS = FIXTURES / "aiperf-0.13-sweep-runs" / "output.tar.gz"
+"""Concurrency 2 and 4, 2 trials each, 16 requests: an aggregate per level."""
+
+
+def aggregate_of(folder: Path, level: int | None = None) -> dict[str, Any]:
+    """The raw aggregate document of a real repeated run."""
+    sub = f"concurrency_{level}/" if level is not None else ""
+    return json.loads((folder / "aggregate" / sub / "profile_export_aiperf_aggregate.json").read_text())
+
+
+def files_of(folder: Path) -> dict[str, Any]:
+    """A real output folder as ``{relative path: parsed JSON}``, to build variants from."""
+    return {str(p.relative_to(folder)): json.loads(p.read_text()) for p in sorted(folder.rglob("*.json"))}
 
 
 def real_profile() -> dict[str, Any]:

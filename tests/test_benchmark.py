@@ -174,8 +174,10 @@ def test_figures_are_stack_outputs(built: dict[str, Any]) -> None:
         "RequestLatencyP99",
         "TimeToFirstTokenP50",
         "TimeToFirstTokenP90",
+        "TimeToFirstTokenP99",
         "InterTokenLatencyP50",
         "InterTokenLatencyP90",
+        "InterTokenLatencyP99",
         "OutputTokenThroughput",
         "RequestThroughput",
         "ErrorCount",
@@ -275,7 +277,10 @@ ERRORS = [
         {"publish": ResultsPublishing(parameter_prefix="genai/b")},
         "publish.parameter_prefix must start with '/', got 'genai/b'",
     ),
-    ({"sla": SLA, "wait": JobWait.none()}, "sla, capacity and publish apply to results read in this deployment"),
+    (
+        {"sla": SLA, "wait": JobWait.none()},
+        "sla, baseline, capacity and publish apply to results read in this deployment",
+    ),
     (
         {"network": BenchmarkNetwork(subnets=[], security_groups=[])},
         "network needs 1-16 subnets and 1-5 security groups, got 0 and 0",

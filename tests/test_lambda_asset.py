@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -105,7 +106,7 @@ def test_the_handler_works_under_the_old_sdk_with_its_asset(asset: Path, old_sdk
 def test_asset_holds_the_handlers_and_a_trimmed_sdk(asset: Path) -> None:
     names = {p.name for p in asset.iterdir()}
     handlers = {"ai_jobs_handler.py", "job_lifecycle.py", "job_waiter.py", "recommendation_resolution.py"}
-    shared = {"aiperf_results.py", "recommended_configurations.py"}  # library modules the asset build copies in
+    shared = {"aiperf_results", "recommended_configurations.py"}  # library code the asset build copies in
     assert handlers | shared | {"boto3", "botocore", "urllib3", "dateutil", "jmespath"} <= names
     services = {p.name for p in (asset / "botocore" / "data").iterdir() if p.is_dir()}
     assert services == set(SERVICES)
@@ -116,3 +117,19 @@ def test_asset_holds_the_handlers_and_a_trimmed_sdk(asset: Path) -> None:
 
 def test_asset_is_built_once_and_reused(asset: Path) -> None:
     assert handler_asset() == asset
+
+
+def test_the_parser_package_is_copied_whole_and_its_every_module_keys_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, asset: Path
+) -> None:
+    from cdk_genai_inference.jobs import asset as assets
+
+    package = Path(assets.LIBRARY_CODE["aiperf_results"])
+    copied = sorted(p.name for p in (asset / "aiperf_results").glob("*.py"))
+    assert copied == sorted(p.name for p in package.glob("*.py")) and "gate.py" in copied
+    before = assets._cache_key(assets.handler_source())
+    fake = tmp_path / "aiperf"
+    shutil.copytree(package, fake, ignore=shutil.ignore_patterns("__pycache__"))
+    (fake / "gate.py").write_text((fake / "gate.py").read_text() + "\n# changed\n")
+    monkeypatch.setitem(assets.LIBRARY_CODE, "aiperf_results", fake)
+    assert assets._cache_key(assets.handler_source()) != before  # a change in any module rebuilds the asset

@@ -88,6 +88,7 @@ def test_table_and_chart_compare_configurations(archives, tmp_path: Path) -> Non
         "Errors",
         "Error",
         "%",
+        "Runs",
     ]
     rows = [line.split() for line in lines[2:]]
     assert [(r[0], r[1]) for r in rows] == [

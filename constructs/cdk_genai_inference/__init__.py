@@ -16,7 +16,7 @@ Three modules are imported by their own name:
 - `cdk_genai_inference.scanners`: the acknowledgments of cdk-nag and checkov findings
   (`cdk_genai_inference.scanners.Waiver`, `cdk_genai_inference.scanners.NagFinding`).
 - `cdk_genai_inference.testing`: snapshots of your own stacks.
-- `cdk_genai_inference.console`: the ``cdk-genai-benchmark-report`` command.
+- `cdk_genai_inference.console`: the ``cdk-genai-inference`` commands (``report``, ``review``).
 
 The public names load on first use, so the console commands (which need no AWS CDK and no Node.js)
 can import this package's analysis modules without starting the jsii runtime.
@@ -28,6 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _PUBLIC: dict[str, tuple[str, ...]] = {
+    "benchmark.baseline": ("BenchmarkBaseline",),
     "benchmark.job": ("BenchmarkJob", "BenchmarkNetwork"),
     "benchmark.results": (
         "HEADLINE_FIGURES",
@@ -36,9 +37,11 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
         "CapacityMeasurement",
         "IBenchmarkJob",
         "ResultsPublishing",
+        "SlaStatistic",
     ),
     "errors": ("ValidationError",),
     "jobs.mlflow": ("MlflowTracking",),
+    "jobs.repeated_runs": ("Convergence", "ConvergenceMode", "RepeatedRuns"),
     "jobs.s3": ("S3Location",),
     "jobs.wait": ("JobWait",),
     "jobs.workload": ("IWorkloadConfig", "SlaSearch", "TokenDistribution", "WorkloadConfig"),
@@ -62,6 +65,7 @@ _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = sorted(_HOME)
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps both lists equal)
+    from .benchmark.baseline import BenchmarkBaseline
     from .benchmark.job import BenchmarkJob, BenchmarkNetwork
     from .benchmark.results import (
         HEADLINE_FIGURES,
@@ -70,37 +74,19 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
         CapacityMeasurement,
         IBenchmarkJob,
         ResultsPublishing,
+        SlaStatistic,
     )
     from .errors import ValidationError
     from .jobs.mlflow import MlflowTracking
+    from .jobs.repeated_runs import Convergence, ConvergenceMode, RepeatedRuns
     from .jobs.s3 import S3Location
     from .jobs.wait import JobWait
-    from .jobs.workload import (
-        IWorkloadConfig,
-        SlaSearch,
-        TokenDistribution,
-        WorkloadConfig,
-    )
-    from .recommendation.job import (
-        Framework,
-        IRecommendationJob,
-        LoraAdapter,
-        RecommendationGoal,
-        RecommendationJob,
-    )
+    from .jobs.workload import IWorkloadConfig, SlaSearch, TokenDistribution, WorkloadConfig
+    from .recommendation.job import Framework, IRecommendationJob, LoraAdapter, RecommendationGoal, RecommendationJob
     from .recommendation.models import RecommendedModels, RecommendedPool
-    from .recommendation.resolution import (
-        PackageApproval,
-        PoolOrder,
-        RecommendationHosting,
-    )
+    from .recommendation.resolution import PackageApproval, PoolOrder, RecommendationHosting
     from .serving.alarms import RollbackAlarms
-    from .serving.deployment import (
-        CapacitySize,
-        CapacityUnit,
-        DeploymentKind,
-        DeploymentPolicy,
-    )
+    from .serving.deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
     from .serving.endpoint import (
         AsyncInference,
         IInstancePoolEndpoint,
@@ -109,11 +95,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
         WeightedUtilizationScaling,
     )
     from .serving.model import IModel, Model
-    from .serving.pools import (
-        InstancePool,
-        PrefixAwareRouting,
-        RoutingStrategy,
-    )
+    from .serving.pools import InstancePool, PrefixAwareRouting, RoutingStrategy
 
 
 def __getattr__(name: str) -> Any:

@@ -65,7 +65,11 @@ def explain(error: ClientError, action: str) -> JobError:
 
 def attribute_text(value: Any) -> str:
     """A custom-resource attribute value: CloudFormation passes every attribute as a string. Whole
-    numbers lose their ``.0`` (a copy count reads ``2``); other numbers keep ten significant digits."""
+    numbers lose their ``.0`` (a copy count reads ``2``); others keep six significant digits, never in
+    exponent notation (metric math reads some of them)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
+    if float(value).is_integer():
+        return str(int(value))
+    text = f"{value:.6g}"
+    return text if "e" not in text else f"{value:.6f}".rstrip("0").rstrip(".")

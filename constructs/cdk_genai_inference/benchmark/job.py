@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,12 +26,14 @@ from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
 from ..serving.endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
+from .baseline import BenchmarkBaseline, default_parameter_name
 from .results import (
     BenchmarkResults,
     BenchmarkSla,
     CapacityMeasurement,
     IBenchmarkJob,
     ResultsPublishing,
+    SlaStatistic,
     check_results_options,
 )
 
@@ -64,7 +67,10 @@ class BenchmarkJob(Resource):
         endpoint: The endpoint to benchmark; its inference component, if any, is listed for the job.
         workload_config: The traffic to send.
         output: Where the job writes ``output.tar.gz``.
-        sla: Thresholds that gate the deployment. Default: - no gate
+        sla: Thresholds that gate the deployment (on the mean, or on the interval's bound with
+            repeated runs). Default: - no gate
+        baseline: Fail on a regression against the endpoint's last accepted run, kept in SSM.
+            Default: - no comparison
         capacity: Derive the concurrency one instance sustains. Default: - none
         publish: CloudWatch metrics and/or SSM parameters. Default: - none
         allow_failed_job: Report a job AIPerf's validity gate failed instead of failing the
@@ -87,6 +93,7 @@ class BenchmarkJob(Resource):
         workload_config: IWorkloadConfig,
         output: S3Location,
         sla: BenchmarkSla | None = None,
+        baseline: BenchmarkBaseline | None = None,
         capacity: CapacityMeasurement | None = None,
         publish: ResultsPublishing | None = None,
         allow_failed_job: bool = False,
@@ -99,7 +106,8 @@ class BenchmarkJob(Resource):
         tags: Mapping[str, str] | None = None,
     ) -> None:
         check_job_name_prefix(job_name_prefix)
-        check_results_options(sla, capacity, publish)
+        check_results_options(sla, capacity, publish, baseline)
+        _check_bound_needs_repeats(sla, capacity, workload_config)
         if run_token is not None and unresolved(run_token):
             raise ValidationError(
                 "run_token must be known at synth (it names the job); pass it with -c or an environment "
@@ -145,6 +153,9 @@ class BenchmarkJob(Resource):
         self.job_name = name
         self.job_arn = sagemaker_arn(self, "ai-benchmark-job", name)
         self.output = output
+        self.workload_config = workload_config
+        if baseline is not None and baseline.parameter_name is None:
+            baseline = dataclasses.replace(baseline, parameter_name=default_parameter_name(endpoint.endpoint_name))
         provider = AiJobsProvider.of(self)
         provider.grant(
             [
@@ -182,10 +193,11 @@ class BenchmarkJob(Resource):
                 publish=publish,
                 allow_failed_job=allow_failed_job,
                 metric_name=job_name_prefix or name.rsplit("-", 1)[0],
+                baseline=baseline,
             )
-        elif sla or capacity or publish:
+        elif sla or capacity or publish or baseline:
             raise ValidationError(
-                "sla, capacity and publish apply to results read in this deployment; with JobWait.none() "
+                "sla, baseline, capacity and publish apply to results read in this deployment; with JobWait.none() "
                 "read them in a later stage with BenchmarkResults(job=BenchmarkJob.from_job_name(...))"
             )
 
@@ -269,3 +281,17 @@ def _searches(workload: IWorkloadConfig) -> bool:
     """Whether the workload runs an SLA search (unknown for an imported one: assume it does)."""
     spec = getattr(workload, "spec", None)
     return spec is None or "search_recipe" in spec.get("parameters", {})
+
+
+def _check_bound_needs_repeats(
+    sla: BenchmarkSla | None, capacity: CapacityMeasurement | None, workload: IWorkloadConfig
+) -> None:
+    """A gate on interval bounds needs intervals: refuse it at synth for a workload known to run once."""
+    if not hasattr(workload, "spec") or getattr(workload, "repeated_runs", None) is not None:
+        return  # imported: unknown here, the handler says so at deploy time
+    for arg, rule in (("sla", sla), ("capacity.sla", capacity.sla if capacity else None)):
+        if rule is not None and rule.judged_on is SlaStatistic.CONFIDENCE_BOUND:
+            raise ValidationError(
+                f"{arg}.judged_on is SlaStatistic.CONFIDENCE_BOUND, but the workload runs once and a single run has "
+                "no confidence interval; give the workload repeated_runs=RepeatedRuns(count=3) or judge on the mean"
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,10 +19,23 @@ from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
 from ..serving.metrics import INVOCATION_NAMESPACE
 from .aiperf import FIGURES
+from .baseline import BenchmarkBaseline, grant_baseline
 
 HEADLINE_FIGURES: tuple[str, ...] = FIGURES
 """The figures a results resource exposes (latencies in ms, throughput per second, error rate a
-fraction), as the results handler computes them; ``n/a`` when the run did not produce one."""
+fraction), as the results handler computes them; ``n/a`` when the run did not produce one. With
+repeated runs each is the mean over the runs."""
+
+
+class SlaStatistic(enum.Enum):
+    """What an SLA threshold is judged on."""
+
+    MEAN = "mean"
+    """The figure: a single run's value, or the mean over repeated runs."""
+    CONFIDENCE_BOUND = "bound"
+    """The conservative end of the figure's confidence interval: the upper bound under a latency
+    limit or error-rate maximum, the lower bound over a throughput floor. Needs repeated runs; a
+    single run has no interval, and the gate then fails saying so."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +43,8 @@ class BenchmarkSla:
     """Thresholds a benchmark must meet; a breach fails (and rolls back) the deployment.
 
     Equality passes. A threshold on a metric the run did not produce (TTFT without streaming, say)
-    fails with a message rather than passing silently.
+    fails with a message rather than passing silently. With repeated runs the failure message shows
+    the mean, the interval, its confidence level and the run count.
 
     Args:
         request_latency_p50_ms: Default: - none
@@ -37,11 +52,15 @@ class BenchmarkSla:
         request_latency_p99_ms: Default: - none
         time_to_first_token_p50_ms: Default: - none
         time_to_first_token_p90_ms: Default: - none
+        time_to_first_token_p99_ms: Default: - none
         inter_token_latency_p50_ms: Default: - none
         inter_token_latency_p90_ms: Default: - none
+        inter_token_latency_p99_ms: Default: - none
         min_output_tokens_per_second: Default: - none
         min_requests_per_second: Default: - none
         max_error_rate: Failed requests as a fraction, e.g. 0.01. Default: - none
+        judged_on: Judge every threshold on the mean or on the conservative bound of the confidence
+            interval. Default: SlaStatistic.MEAN
     """
 
     request_latency_p50_ms: float | None = None
@@ -49,11 +68,14 @@ class BenchmarkSla:
     request_latency_p99_ms: float | None = None
     time_to_first_token_p50_ms: float | None = None
     time_to_first_token_p90_ms: float | None = None
+    time_to_first_token_p99_ms: float | None = None
     inter_token_latency_p50_ms: float | None = None
     inter_token_latency_p90_ms: float | None = None
+    inter_token_latency_p99_ms: float | None = None
     min_output_tokens_per_second: float | None = None
     min_requests_per_second: float | None = None
     max_error_rate: float | None = None
+    judged_on: SlaStatistic = SlaStatistic.MEAN
 
     _FIGURES = {
         "request_latency_p50_ms": ("RequestLatencyP50", True),
@@ -61,8 +83,10 @@ class BenchmarkSla:
         "request_latency_p99_ms": ("RequestLatencyP99", True),
         "time_to_first_token_p50_ms": ("TimeToFirstTokenP50", True),
         "time_to_first_token_p90_ms": ("TimeToFirstTokenP90", True),
+        "time_to_first_token_p99_ms": ("TimeToFirstTokenP99", True),
         "inter_token_latency_p50_ms": ("InterTokenLatencyP50", True),
         "inter_token_latency_p90_ms": ("InterTokenLatencyP90", True),
+        "inter_token_latency_p99_ms": ("InterTokenLatencyP99", True),
         "min_output_tokens_per_second": ("OutputTokenThroughput", False),
         "min_requests_per_second": ("RequestThroughput", False),
         "max_error_rate": ("ErrorRate", True),
@@ -72,11 +96,16 @@ class BenchmarkSla:
         for name in self._FIGURES:
             check_range(f"{arg}.{name}", getattr(self, name), 0, None)
         check_range(f"{arg}.max_error_rate", self.max_error_rate, 0, 1)
+        if not isinstance(self.judged_on, SlaStatistic):
+            raise ValidationError(
+                f"{arg}.judged_on must be SlaStatistic.MEAN or SlaStatistic.CONFIDENCE_BOUND, got {self.judged_on!r}"
+            )
 
     def thresholds(self) -> list[dict[str, Any]]:
         """As the results handler reads them."""
+        bound = {"OnBound": True} if self.judged_on is SlaStatistic.CONFIDENCE_BOUND else {}
         return [
-            {"Metric": metric, "Limit": getattr(self, name), "AtMost": at_most}
+            {"Metric": metric, "Limit": getattr(self, name), "AtMost": at_most, **bound}
             for name, (metric, at_most) in self._FIGURES.items()
             if getattr(self, name) is not None
         ]
@@ -144,6 +173,11 @@ class BenchmarkResults(Resource):
             Default: True
         metric_name: Value of the ``Benchmark`` dimension of published metrics; keep it stable
             across runs so alarms and dashboards follow it. Default: - the job name without its hash
+        baseline: Compare with the last accepted run and fail on a regression; an accepted run becomes
+            the new baseline. Default: - no comparison
+        intervals: Add each figure's confidence interval (``<Figure>CiLow``, ``<Figure>CiHigh``), the run
+            count and the confidence level to the stack's outputs (the attributes exist either way).
+            Default: - when the job's workload repeats its runs; False for an imported job
     """
 
     def __init__(
@@ -158,8 +192,10 @@ class BenchmarkResults(Resource):
         allow_failed_job: bool = False,
         outputs: bool = True,
         metric_name: str | None = None,
+        baseline: BenchmarkBaseline | None = None,
+        intervals: bool | None = None,
     ) -> None:
-        check_results_options(sla, capacity, publish)
+        check_results_options(sla, capacity, publish, baseline, needs_name=True)
         super().__init__(scope, id)
         provider = AiJobsProvider.of(self)
         provider.grant(["sagemaker:DescribeAIBenchmarkJob"], [job.job_arn])
@@ -178,6 +214,9 @@ class BenchmarkResults(Resource):
         if publish is not None:
             stable = metric_name or job.job_name.rsplit("-", 1)[0]
             properties["Publish"] = self._grant_publishing(provider, publish, stable)
+        if baseline is not None:  # under Publish: the accepted run is published there, and unpublished on Delete
+            grant_baseline(self, provider, baseline.parameter_name or "")
+            properties.setdefault("Publish", {})["Baseline"] = baseline.settings()
         self.resource = CustomResource(
             self,
             "Resource",
@@ -195,12 +234,41 @@ class BenchmarkResults(Resource):
                 CfnOutput(self, figure, value=self.figure(figure), description=f"Benchmark {figure}")
             CfnOutput(self, "JobStatus", value=self.job_status, description="Benchmark job status")
             CfnOutput(self, "FailureReason", value=self.failure_reason, description="Benchmark failure reason")
+            if intervals if intervals is not None else _repeats(job):
+                for figure in HEADLINE_FIGURES:
+                    low, high = self.interval(figure)
+                    CfnOutput(self, f"{figure}CiLow", value=low, description=f"Benchmark {figure}, interval low")
+                    CfnOutput(self, f"{figure}CiHigh", value=high, description=f"Benchmark {figure}, interval high")
+                CfnOutput(self, "ProfileRuns", value=self.profile_runs, description="Benchmark profile runs")
+                CfnOutput(self, "ConfidenceLevel", value=self.confidence_level, description="Of the intervals")
+            if baseline is not None:
+                CfnOutput(self, "BaselineJob", value=self.baseline_job, description="Benchmark compared with")
 
     def figure(self, name: str) -> str:
         """A headline figure (see ``HEADLINE_FIGURES``) as a deploy-time string."""
         if name not in HEADLINE_FIGURES:
             raise ValidationError(f"figure got {name!r}; allowed: {', '.join(HEADLINE_FIGURES)}")
         return self.resource.get_att_string(name)
+
+    def interval(self, name: str) -> tuple[str, str]:
+        """A figure's confidence interval (low, high) as deploy-time strings; ``n/a`` for a single run."""
+        self.figure(name)
+        return self.resource.get_att_string(f"{name}CiLow"), self.resource.get_att_string(f"{name}CiHigh")
+
+    @property
+    def profile_runs(self) -> str:
+        """How many profile runs the figures are over (``1`` for a single run)."""
+        return self.resource.get_att_string("ProfileRuns")
+
+    @property
+    def confidence_level(self) -> str:
+        """The intervals' confidence level, e.g. ``0.95``; ``n/a`` for a single run."""
+        return self.resource.get_att_string("ConfidenceLevel")
+
+    @property
+    def baseline_job(self) -> str:
+        """The job this run was compared with, or ``none`` when it established the baseline."""
+        return self.resource.get_att_string("BaselineJob")
 
     @property
     def job_status(self) -> str:
@@ -249,8 +317,15 @@ class BenchmarkResults(Resource):
 
 
 def check_results_options(
-    sla: BenchmarkSla | None, capacity: CapacityMeasurement | None, publish: ResultsPublishing | None
+    sla: BenchmarkSla | None,
+    capacity: CapacityMeasurement | None,
+    publish: ResultsPublishing | None,
+    baseline: BenchmarkBaseline | None = None,
+    *,
+    needs_name: bool = False,
 ) -> None:
+    if baseline is not None:
+        baseline.validate("baseline", needs_name=needs_name)
     if sla is not None:
         sla.validate("sla")
     if capacity is not None:
@@ -270,3 +345,9 @@ def check_results_options(
         prefix = publish.parameter_prefix
         if prefix and not unresolved(prefix) and not prefix.startswith("/"):
             raise ValidationError(f"publish.parameter_prefix must start with '/', got {prefix!r}")
+
+
+def _repeats(job: IBenchmarkJob) -> bool:
+    """Whether the job's workload (when this stack knows it) repeats its profile runs."""
+    workload = getattr(job, "workload_config", None)
+    return getattr(workload, "repeated_runs", None) is not None

@@ -1,9 +1,12 @@
-"""``cdk-genai-benchmark-report``: compare benchmark outputs in a table and a throughput-latency chart.
+"""``cdk-genai-inference report`` (also ``cdk-genai-benchmark-report``): compare benchmark outputs in a
+table and a throughput-latency chart.
 
 Each input is a local folder, an ``output.tar.gz``, or an ``s3://`` URI (of the archive, or of a job's
 output location, where the newest ``output.tar.gz`` is used). ``--label`` names the inputs, in order.
 The chart plots output tokens per second against p90 request latency, one line per configuration
-through its concurrency levels: the chart that shows "same latency, twice the tokens/s".
+through its concurrency levels: the chart that shows "same latency, twice the tokens/s". With repeated
+runs each figure is the mean over the runs, shown with the half-width of its confidence interval
+(``62.67±15.9``) and the run count, and the chart draws the intervals as error bars.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ COLUMNS = (
     ("ITL p90", "InterTokenLatencyP90"),
     ("Errors", "ErrorCount"),
     ("Error %", "ErrorRate"),
+    ("Runs", None),
 )
+SUMMARY = "compare benchmark outputs in a table and a throughput-latency chart"
 LARGE_DOWNLOAD = 5 * 1024 * 1024
 """Downloads at least this big report their progress."""
 PLOT_X = "RequestLatencyP90"
@@ -50,15 +55,14 @@ class Configuration:
     output: aiperf.BenchmarkOutput
 
 
-def main(
-    argv: Sequence[str] | None = None, *, s3: Any = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
-) -> int:
-    parser = argparse.ArgumentParser(prog="cdk-genai-benchmark-report", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", help="folder, output.tar.gz or s3:// URI")
     parser.add_argument("--label", action="append", default=[], help="a name per input, in order")
     parser.add_argument("--plot", type=Path, help="write a PNG chart here")
     parser.add_argument("--size", default="1200x800", help="chart size in pixels, WIDTHxHEIGHT (default 1200x800)")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser, *, s3: Any = None, out: TextIO, err: TextIO) -> int:
     if args.label and len(args.label) != len(args.inputs):
         parser.error(f"--label given {len(args.label)} times for {len(args.inputs)} inputs")
     try:
@@ -80,6 +84,15 @@ def main(
         plot(configurations, args.plot, width, height)
         print(f"wrote {args.plot} ({width}x{height})", file=err)
     return 0
+
+
+def main(
+    argv: Sequence[str] | None = None, *, s3: Any = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr
+) -> int:
+    """``cdk-genai-benchmark-report``: the ``report`` command on its own."""
+    parser = argparse.ArgumentParser(prog="cdk-genai-benchmark-report", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser, s3=s3, out=out, err=err)
 
 
 def load_input(spec: str, *, s3: Any = None, progress: TextIO = sys.stderr) -> aiperf.BenchmarkOutput:
@@ -108,13 +121,17 @@ def table(configurations: Sequence[Configuration]) -> str:
     """A plain-text comparison: one row per configuration and concurrency level."""
     header = ["Configuration", *(name for name, _ in COLUMNS)]
     rows = [header]
+    repeated = False
     for configuration in configurations:
-        for run in sorted(configuration.output.runs, key=lambda r: r.concurrency or 0):
-            figures = run.headline()
-            cells = [configuration.label, str(run.concurrency) if run.concurrency is not None else "-"]
-            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for _, key in COLUMNS[1:-1]]
+        for level in configuration.output.levels():
+            figures = level.estimates()
+            cells = [configuration.label, str(level.concurrency) if level.concurrency is not None else "-"]
+            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for _, key in COLUMNS[1:-2]]
             rate = figures.get("ErrorRate")
-            cells.append("-" if rate is None else f"{rate * 100:.2f}")
+            cells.append("-" if rate is None else _cell(rate, scale=100, digits=2))
+            runs = max((e.runs for e in figures.values() if e is not None), default=len(level.runs))
+            cells.append(str(runs))
+            repeated = repeated or any(e is not None and e.has_interval for e in figures.values())
             rows.append(cells)
         if configuration.output.failure_reason:
             rows.append([f"  ! {configuration.output.failure_reason}"] + [""] * len(COLUMNS))
@@ -130,6 +147,11 @@ def table(configurations: Sequence[Configuration]) -> str:
             )
         )
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if repeated:
+        lines.append("")
+        lines.append(
+            f"mean±h: the mean over the runs and the half-width h of its {_confidence(configurations)} interval"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -146,20 +168,35 @@ def plot(configurations: Sequence[Configuration], path: Path, width: int, height
     figure, axes = pyplot.subplots(figsize=(width / dpi, height / dpi), dpi=dpi)
     for configuration in configurations:
         points = [
-            (figures[PLOT_X], figures[PLOT_Y], run.concurrency)
-            for run in sorted(configuration.output.runs, key=lambda r: r.concurrency or 0)
-            if (figures := run.headline())[PLOT_X] is not None and figures[PLOT_Y] is not None
+            (figures[PLOT_X], figures[PLOT_Y], level.concurrency)
+            for level in configuration.output.levels()
+            if (figures := level.estimates())[PLOT_X] is not None and figures[PLOT_Y] is not None
         ]
         if not points:
             continue
-        xs, ys, _ = zip(*points, strict=True)
-        axes.plot(xs, ys, marker="o", label=configuration.label)
-        for x, y, level in points:
+        xs = [x.mean for x, _, _ in points]  # type: ignore[union-attr]
+        ys = [y.mean for _, y, _ in points]  # type: ignore[union-attr]
+        line = axes.plot(xs, ys, marker="o", label=configuration.label)[0]
+        if any(x.has_interval or y.has_interval for x, y, _ in points):  # type: ignore[union-attr]
+            axes.errorbar(
+                xs,
+                ys,
+                xerr=_error_bars([x for x, _, _ in points]),  # type: ignore[misc]
+                yerr=_error_bars([y for _, y, _ in points]),  # type: ignore[misc]
+                fmt="none",
+                ecolor=line.get_color(),
+                capsize=4,
+                alpha=0.7,
+            )
+        for x, y, level in zip(xs, ys, (p[2] for p in points), strict=True):
             if level is not None:
                 axes.annotate(f"c={level}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     axes.set_xlabel("p90 request latency (ms)")
     axes.set_ylabel("output tokens per second")
-    axes.set_title("Throughput against latency per configuration")
+    axes.set_title(
+        "Throughput against latency per configuration"
+        + (f" (bars: {_confidence(configurations)} intervals)" if _any_interval(configurations) else "")
+    )
     axes.grid(True, alpha=0.3)
     axes.legend()
     figure.savefig(path, dpi=dpi)
@@ -200,10 +237,46 @@ def _default_label(spec: str) -> str:
     return parts[-1] if parts else spec
 
 
-def _cell(value: float | None, *, whole: bool = False) -> str:
-    if value is None:
+def _cell(estimate: aiperf.Estimate | None, *, whole: bool = False, scale: float = 1, digits: int | None = None) -> str:
+    if estimate is None:
         return "-"
-    return f"{value:,.0f}" if whole or abs(value) >= 100 else f"{value:.2f}"
+    value = estimate.mean * scale
+
+    def show(number: float) -> str:
+        if digits is not None:
+            return f"{number:.{digits}f}"
+        return f"{number:,.0f}" if whole or abs(value) >= 100 else f"{number:.2f}"
+
+    if not estimate.has_interval:
+        return show(value)
+    half = (estimate.high - estimate.low) * scale / 2  # type: ignore[operator]
+    return f"{show(value)}±{show(half)}"
+
+
+def _error_bars(estimates: Sequence[aiperf.Estimate]) -> list[list[float]]:
+    """Below and above each mean: to the interval's ends, or nothing without one."""
+    below = [e.mean - e.low if e.low is not None else 0.0 for e in estimates]
+    above = [e.high - e.mean if e.high is not None else 0.0 for e in estimates]
+    return [below, above]
+
+
+def _intervals(configurations: Sequence[Configuration]) -> list[aiperf.Estimate]:
+    return [
+        e
+        for c in configurations
+        for level in c.output.levels()
+        for e in level.estimates().values()
+        if e is not None and e.has_interval
+    ]
+
+
+def _any_interval(configurations: Sequence[Configuration]) -> bool:
+    return bool(_intervals(configurations))
+
+
+def _confidence(configurations: Sequence[Configuration]) -> str:
+    levels = sorted({e.confidence for e in _intervals(configurations) if e.confidence is not None})
+    return " / ".join(f"{level * 100:g} %" for level in levels) or "confidence"
 
 
 if __name__ == "__main__":  # pragma: no cover

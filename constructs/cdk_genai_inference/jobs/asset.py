@@ -7,7 +7,7 @@ botocore installed next to this library, trimmed to the service models the handl
 at synth by copying files: no Docker, no network. The result is cached per SDK and handler version,
 so only the first synth after an upgrade pays for it.
 
-The library never imports handler code. The one module both run, the AIPerf parser, lives in the library
+The library never imports handler code. The code both run, the AIPerf parser package, lives in the library
 (standard library only) and is copied into the asset under the name the handlers import.
 """
 
@@ -33,10 +33,11 @@ SDK_DISTRIBUTIONS = {
 }
 """Importable name -> distribution, for boto3 and everything it imports."""
 LIBRARY_CODE = {
-    "aiperf_results.py": Path(__file__).parents[1] / "benchmark" / "aiperf.py",
+    "aiperf_results": Path(__file__).parents[1] / "benchmark" / "aiperf",
     "recommended_configurations.py": Path(__file__).parents[1] / "recommendation" / "configurations.py",
 }
-"""Library modules the handlers import, by the file name they have in the asset."""
+"""Library code the handlers import, by the name it has in the asset: a module (``name.py``) or a
+package folder, copied whole (its modules import each other relatively)."""
 SERVICES = ("sagemaker", "s3", "stepfunctions", "cloudwatch", "ssm", "sts")
 """botocore service models the handlers need; the other ~440 are left out (about 25 MB)."""
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -66,8 +67,11 @@ def handler_asset() -> Path:
 def _build(source: Path, into: Path) -> None:
     for handler in sorted(source.glob("*.py")):
         shutil.copy2(handler, into / handler.name)
-    for name, module in LIBRARY_CODE.items():
-        shutil.copy2(module, into / name)
+    for name, code in LIBRARY_CODE.items():
+        if code.is_dir():
+            shutil.copytree(code, into / name, ignore=_SKIP)
+        else:
+            shutil.copy2(code, into / name)
     for name in SDK_DISTRIBUTIONS:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
@@ -91,9 +95,20 @@ def _cache_key(source: Path) -> str:
     for name, distribution in sorted(SDK_DISTRIBUTIONS.items()):
         digest.update(f"{name}={importlib.metadata.version(distribution)}\n".encode())
     digest.update(",".join(SERVICES).encode())
-    for name, path in [*((h.name, h) for h in sorted(source.glob("*.py"))), *LIBRARY_CODE.items()]:
+    for name, path in [*((h.name, h) for h in sorted(source.glob("*.py"))), *_library_files()]:
         digest.update(name.encode() + b"\0" + path.read_bytes())
     return f"{FUNCTION}-{digest.hexdigest()[:16]}"
+
+
+def _library_files() -> list[tuple[str, Path]]:
+    """Every file of ``LIBRARY_CODE`` by its path in the asset."""
+    files = []
+    for name, code in sorted(LIBRARY_CODE.items()):
+        if code.is_dir():
+            files += [(f"{name}/{p.relative_to(code)}", p) for p in sorted(code.rglob("*.py"))]
+        else:
+            files.append((name, code))
+    return files
 
 
 def _cache_root() -> Path:

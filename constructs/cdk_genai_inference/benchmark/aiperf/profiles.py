@@ -1,10 +1,8 @@
-"""Reading AIPerf output (``profile_export_aiperf.json``, sweeps, SLA searches) and gating on SLAs.
+"""Reading AIPerf output: ``profile_export_aiperf.json`` per run, sweeps, SLA searches, repeated runs.
 
-Standard library only: the benchmark handler runs a copy (the asset build adds it as ``aiperf_results``)
-and the console commands import it.
-Robust to the format's variety: ``schema_version`` 1.1 (the managed job's AIPerf) and 1.4 (AIPerf
-0.13), stats that are missing or null, streaming-only metrics absent, unknown keys, and runs that
-AIPerf marked failed by its validity gate but wrote completely.
+Robust to the format's variety: ``schema_version`` 1.1 (the managed job's AIPerf), 1.4 (AIPerf 0.13) and
+later (1.5 renames telemetry fields: every unknown key is ignored), stats that are missing or null,
+streaming-only metrics absent, and runs that AIPerf marked failed by its validity gate but wrote completely.
 """
 
 from __future__ import annotations
@@ -12,40 +10,24 @@ from __future__ import annotations
 import functools
 import json
 import re
+import statistics
 import tarfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .figures import FIGURES, HEADLINE, LATENCIES, TO_MS, Estimate, ResultsError
+from .stats import AGGREGATE, COLLATED, Aggregate, Collated, read_aggregate, read_collated
+
 PROFILE = "profile_export_aiperf.json"
 SEARCH_HISTORY = "search_history.json"
 FAILURE_REASON = "failure_reason.txt"
 ARCHIVE = "output.tar.gz"
 LEVEL_DIR = re.compile(r"(?:^|/)concurrency_(\d+)/")
-RUN_DIR = re.compile(r"(?:^|/)((?:trial|search_iter)_\d+)/")
-"""Multi-trial sweeps write ``profile_runs/trial_NNNN/concurrency_N/``; SLA searches ``search_iter_NNNN/``."""
-TO_MS = {"ms": 1.0, "ns": 1e-6, "us": 1e-3, "sec": 1e3, "s": 1e3}
-
-HEADLINE: dict[str, tuple[str, str]] = {
-    "RequestLatencyP50": ("request_latency", "p50"),
-    "RequestLatencyP90": ("request_latency", "p90"),
-    "RequestLatencyP99": ("request_latency", "p99"),
-    "TimeToFirstTokenP50": ("time_to_first_token", "p50"),
-    "TimeToFirstTokenP90": ("time_to_first_token", "p90"),
-    "InterTokenLatencyP50": ("inter_token_latency", "p50"),
-    "InterTokenLatencyP90": ("inter_token_latency", "p90"),
-    "OutputTokenThroughput": ("output_token_throughput", "avg"),
-    "RequestThroughput": ("request_throughput", "avg"),
-}
-"""The headline figures: name -> (AIPerf metric tag, statistic). Latencies in ms, throughput per second."""
-LATENCIES = {name for name in HEADLINE if name.endswith(("P50", "P90", "P99"))}
-FIGURES = (*HEADLINE, "ErrorCount", "ErrorRate", "RequestCount")
-"""Every figure ``Run.headline`` returns, in order."""
-
-
-class ResultsError(Exception):
-    """The output cannot be read as AIPerf results."""
+RUN_DIR = re.compile(r"(?:^|/)((?:run|trial|search_iter)_\d+)/")
+"""Repeated runs write ``profile_runs/run_NNNN/``, multi-trial sweeps ``profile_runs/trial_NNNN/concurrency_N/``,
+SLA searches ``search_iter_NNNN/``."""
 
 
 @dataclass(frozen=True)
@@ -114,20 +96,98 @@ class Search:
 
 
 @dataclass(frozen=True)
+class Level:
+    """The runs at one concurrency (all of them when the output is no sweep) and AIPerf's aggregate
+    over them, when it ran them repeatedly."""
+
+    concurrency: int | None
+    runs: list[Run]
+    aggregate: Aggregate | None = None
+    collated: Collated | None = None
+
+    @property
+    def label(self) -> str:
+        return f"concurrency_{self.concurrency}" if self.concurrency is not None else self.runs[-1].label
+
+    @property
+    def complete(self) -> bool:
+        return all(run.complete for run in self.runs)
+
+    @property
+    def failed_runs(self) -> int:
+        return len(self.aggregate.failed_runs) if self.aggregate is not None else 0
+
+    @property
+    def repeated(self) -> bool:
+        return self.aggregate is not None or len(self.runs) > 1
+
+    def estimates(self) -> dict[str, Estimate | None]:
+        """Every figure: AIPerf's mean and interval over the runs where it aggregated them, else the
+        mean of the runs' values (one run: its value, no interval)."""
+        aggregated = self.aggregate.figures() if self.aggregate is not None else {}
+        per_run = [run.headline() for run in self.runs]
+        result: dict[str, Estimate | None] = {}
+        for name in FIGURES:
+            estimate = aggregated.get(name)
+            if estimate is None:
+                values = [v for figures in per_run if (v := figures[name]) is not None]
+                estimate = Estimate(statistics.fmean(values), runs=len(values)) if values else None
+            result[name] = estimate
+        return result
+
+    def headline(self) -> dict[str, float | None]:
+        """The figures' values: a single run's, or the mean over the runs."""
+        return {name: e.mean if e is not None else None for name, e in self.estimates().items()}
+
+
+@dataclass(frozen=True)
 class BenchmarkOutput:
     """Everything one benchmark output holds."""
 
     runs: list[Run]
     search: Search | None = None
     failure_reason: str | None = None
+    aggregates: dict[int | None, Aggregate] = field(default_factory=dict)
+    """AIPerf's aggregate per concurrency level (key None: the output is no sweep)."""
+    collated: dict[int | None, Collated] = field(default_factory=dict)
 
     @property
     def is_sweep(self) -> bool:
-        return any(run.concurrency is not None for run in self.runs) and len(self.runs) > 1
+        return len({run.concurrency for run in self.runs if run.concurrency is not None}) > 1
+
+    @property
+    def is_repeated(self) -> bool:
+        """Whether AIPerf ran each profile several times (``--num-profile-runs``)."""
+        return bool(self.aggregates) or any(run.label.startswith(("run_", "trial_")) for run in self.runs)
+
+    def levels(self) -> list[Level]:
+        """One level per concurrency, lowest first; runs without a known concurrency form one level."""
+        grouped: dict[int | None, list[Run]] = {}
+        for run in self.runs:
+            grouped.setdefault(run.concurrency, []).append(run)
+        single = len(grouped) == 1
+        return [
+            Level(
+                concurrency,
+                runs,
+                self.aggregates.get(concurrency) or (self.aggregates.get(None) if single else None),
+                self.collated.get(concurrency) or (self.collated.get(None) if single else None),
+            )
+            for concurrency, runs in sorted(grouped.items(), key=lambda item: item[0] or 0)
+        ]
+
+    def primary_level(self) -> Level:
+        """The level the headline figures come from: the SLA search's answer, else the highest level."""
+        levels = self.levels()
+        if self.search is not None and self.search.feasible_max is not None:
+            answer = [level for level in levels if level.concurrency == self.search.feasible_max]
+            if answer:
+                return answer[-1]
+        return levels[-1]
 
     def primary(self) -> Run:
-        """The run the headline figures come from: the SLA search's answer, else the single run or
-        the sweep's highest level."""
+        """The last run of the primary level (the SLA search's answer, else the single run or the
+        sweep's highest level)."""
         if self.search is not None and self.search.feasible_max is not None:
             answer = [run for run in self.runs if run.concurrency == self.search.feasible_max]
             if answer:
@@ -152,7 +212,16 @@ def load(files: Mapping[str, Callable[[], bytes]], seen: Iterable[str] = ()) -> 
         search = _search(_json(history, files[history]()))
     failure = next((p for p in sorted(files) if p.endswith(FAILURE_REASON)), None)
     reason = files[failure]().decode(errors="replace").strip() if failure else None
-    return BenchmarkOutput(runs=runs, search=search, failure_reason=reason or None)
+    aggregates = {_level(p): read_aggregate(p, _json(p, files[p]())) for p in sorted(files) if p.endswith(AGGREGATE)}
+    collated = {_level(p): read_collated(p, _json(p, files[p]())) for p in sorted(files) if p.endswith(COLLATED)}
+    return BenchmarkOutput(
+        runs=runs, search=search, failure_reason=reason or None, aggregates=aggregates, collated=collated
+    )
+
+
+def _level(path: str) -> int | None:
+    level = LEVEL_DIR.search("/" + path)
+    return int(level.group(1)) if level else None
 
 
 def load_tarball(stream: BinaryIO) -> BenchmarkOutput:
@@ -217,7 +286,7 @@ def find_archive(
 
 
 def _wanted(name: str) -> bool:
-    return name.endswith((PROFILE, SEARCH_HISTORY, FAILURE_REASON))
+    return name.endswith((PROFILE, SEARCH_HISTORY, FAILURE_REASON, AGGREGATE, COLLATED))
 
 
 def _json(path: str, body: bytes) -> Any:
@@ -267,71 +336,3 @@ def _search(document: Any) -> Search:
 def _boundary(node: Any) -> float | None:
     value = node.get("value") if isinstance(node, dict) else node
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-# ---------------------------------------------------------------------------------------------- SLA
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """One SLA bound: ``metric`` (a headline figure name) must be at most / at least ``limit``."""
-
-    metric: str
-    limit: float
-    at_most: bool = True
-
-    def describe(self) -> str:
-        return f"{self.metric} {'<=' if self.at_most else '>='} {self.limit:g}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of gating one run: each breach or missing metric is a line of the message."""
-
-    breaches: list[str] = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        return not self.breaches
-
-    def message(self, subject: str) -> str:
-        return f"{subject} breaches its SLA: " + "; ".join(self.breaches)
-
-
-def gate(run: Run, thresholds: Iterable[Threshold]) -> Verdict:
-    """Check every threshold; a metric the run does not have is a failure, never a silent pass.
-    Equality passes (``<=`` and ``>=``)."""
-    figures = run.headline()
-    breaches = [] if run.complete else [f"{run.label} did not complete (AIPerf marked it cancelled or incomplete)"]
-    for threshold in thresholds:
-        value = figures.get(threshold.metric)
-        if value is None:
-            breaches.append(f"{threshold.metric} was not measured (threshold {threshold.describe()})")
-        elif (value > threshold.limit) if threshold.at_most else (value < threshold.limit):
-            breaches.append(f"{threshold.metric} measured {value:g}, threshold {threshold.describe()}")
-    return Verdict(breaches)
-
-
-def sustainable_concurrency(output: BenchmarkOutput, thresholds: Iterable[Threshold]) -> float:
-    """The highest concurrency that meets the SLA: the search's answer, or the best passing sweep level."""
-    if output.search is not None:
-        if output.search.feasible_max is None:
-            bound = output.search.infeasible_min
-            raise ResultsError(
-                "the SLA search found no concurrency that meets the SLA"
-                + (f" (it failed from {bound:g})" if bound is not None else "")
-            )
-        return output.search.feasible_max
-    limits = list(thresholds)
-    levels = [run for run in output.runs if run.concurrency is not None]
-    if not levels:
-        raise ResultsError("no concurrency levels to choose from: run a sweep or an SLA search")
-    verdicts: dict[int, bool] = {}
-    for run in levels:  # with several trials, a level passes only if every trial does
-        level = run.concurrency or 0
-        verdicts[level] = verdicts.get(level, True) and gate(run, limits).passed
-    passing = [level for level, ok in verdicts.items() if ok]
-    if not passing:
-        tried = ", ".join(str(level) for level in sorted(verdicts))
-        raise ResultsError(f"no concurrency level meets the SLA (tried {tried})")
-    return float(max(passing))
