@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from botocore.validate import ParamValidator
 
 from cdk_genai_inference._core import service_model
-from cdk_genai_inference.console import review
+from cdk_genai_inference.console import cli
 from conftest import REPO
 
 SAVED = REPO / "tests" / "fixtures" / "recommendation-job" / "describe-ai-recommendation-job.json"
@@ -23,7 +23,7 @@ BENCHMARK = REPO / "tests" / "fixtures" / "aiperf-0.13-mock"
 
 def run(*args: str, **clients: object) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = review.main(list(args), out=out, err=err, **clients)  # type: ignore[arg-type]
+    code = cli.main(["review", *args], out=out, err=err, **clients)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -244,4 +244,3 @@ def unpublish(ssm: Any, settings: dict[str, Any], job_name: str) -> None:
 def _summary(figures: dict[str, float | None]) -> str:
     shown = [f"{k} {v:g}" for k, v in figures.items() if v is not None]
     return ", ".join(shown) if shown else "nothing (no figures in the output)"
-

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 COMMANDS: dict[str, str] = {
     "report": "report",
+    "review": "review",
 }
 """Subcommand -> its module in this package."""
 

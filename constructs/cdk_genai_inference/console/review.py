@@ -1,4 +1,4 @@
-"""``review``: the ranked recommendations of an AI recommendation job, as a person compares them before deploying.
+"""``cdk-genai-inference review``: a recommendation job's ranked recommendations, compared before deploying.
 
 The input is a job's name (described with the AWS SDK) or a saved ``DescribeAIRecommendationJob`` response
 (``aws sagemaker describe-ai-recommendation-job ... > job.json``). Each recommendation is one row: its rank,
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,21 +44,26 @@ class ReviewError(Exception):
     """The job or the saved response cannot be read as a recommendation job."""
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    *,
-    sagemaker: Any = None,
-    s3: Any = None,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
-) -> int:
-    parser = argparse.ArgumentParser(prog="cdk-genai-inference review", description=__doc__.splitlines()[0])
+SUMMARY = "the ranked recommendations of a recommendation job, beside what a benchmark measured"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("job", help="a recommendation job's name, or a saved DescribeAIRecommendationJob JSON file")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON, for scripts")
     parser.add_argument("--plot", type=Path, help="write a PNG of throughput against p90 latency here")
     parser.add_argument("--benchmark", help="a benchmark's output (folder, output.tar.gz or s3:// URI) to compare")
     parser.add_argument("--instance-type", help="the recommendation the benchmark measured (default: rank 1)")
-    args = parser.parse_args(argv)
+
+
+def run(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    *,
+    sagemaker: Any = None,
+    s3: Any = None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     try:
         configurations = recommended.read(load_description(args.job, sagemaker=sagemaker))
         if not configurations:
@@ -226,7 +230,3 @@ def _sagemaker_client() -> Any:
     import boto3
 
     return boto3.client("sagemaker")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
