@@ -470,7 +470,31 @@ MODEL_ERRORS = [
         "environment OPTION_MODEL_ID='s3://genai-models/llama/' makes the container download the model itself",
         environment={"OPTION_MODEL_ID": "s3://genai-models/llama/"},
     ),
+    # CreateModel's limits, which CloudFormation's schema does not check (the API-model validator found them).
+    fails(
+        "environment variable names must match [a-zA-Z_][a-zA-Z0-9_]* (at most 1024 characters), got 'HF-TOKEN'",
+        environment={"HF-TOKEN": "x"},
+    ),
+    fails(
+        "environment OPTION_ROPE_SCALING allows at most 1024 characters, got 1025",
+        environment={"OPTION_ROPE_SCALING": "x" * 1025},
+    ),
+    fails("environment allows at most 100 variables, got 101", environment={f"V{i}": "1" for i in range(101)}),
+    fails("model_name must be 1-63 characters matching", model_name="llama_8b"),
+    fails(
+        "inference_specification_name must be 1-63 characters matching",
+        image_uri=None,
+        model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",
+        inference_specification_name="g6_12xlarge",
+    ),
 ]
+
+
+def test_model_environment_at_the_api_limits_is_accepted() -> None:
+    stack = new_stack()
+    environment = {f"V{i}": "x" * 1024 for i in range(99)} | {"_LONG_" + "A" * 250: cdk.Aws.REGION}
+    Model(stack, "Model", image_uri=IMAGE, environment=environment, model_name="llama-8b")
+    synth(stack)
 
 
 @pytest.mark.parametrize(("overrides", "message"), MODEL_ERRORS)
