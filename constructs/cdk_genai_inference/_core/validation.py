@@ -78,3 +78,50 @@ def check_name(arg: str, value: str | None, shape_name: str) -> None:
     pattern, max_length = service_model.name_rule(shape_name)
     if not value or len(value) > max_length or not re.fullmatch(pattern, value):
         raise ValidationError(f"{arg} must be 1-{max_length} characters matching {pattern}, got {value!r}")
+
+
+def request_violations(shape: Any, value: Any, path: str = "") -> list[str]:
+    """What botocore's ParamValidator does not check in a request: enums, maximum values, lengths and
+    item counts, and patterns (matched in full, as the service does; a pattern Python's ``re`` cannot
+    read, such as the tag patterns' Unicode classes, is left to the service). Values resolved at deploy
+    time pass."""
+    if value is None or unresolved(value):
+        return []
+    kind, meta = shape.type_name, shape.metadata
+    found: list[str] = []
+    if kind == "structure" and isinstance(value, dict):
+        for key, item in value.items():
+            if key in shape.members:
+                found += request_violations(shape.members[key], item, f"{path}.{key}" if path else key)
+        return found
+    if kind == "list" and isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found += request_violations(shape.member, item, f"{path}[{index}]")
+    if kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            found += request_violations(shape.key, key, f"{path} (key {key!r})")
+            found += request_violations(shape.value, item, f"{path}.{key}")
+    most = meta.get("max")
+    if isinstance(value, str) and kind == "string":
+        if shape.enum and value not in shape.enum:
+            allowed = ", ".join(shape.enum) if len(shape.enum) <= 12 else f"one of {len(shape.enum)} values"
+            found.append(f"{path} got {value!r}; allowed: {allowed}")
+        pattern = _compiled(meta.get("pattern"))
+        if pattern is not None and not pattern.fullmatch(value):
+            found.append(f"{path} must match {meta['pattern']}, got {value!r}")
+        if most is not None and len(value) > most:
+            found.append(f"{path} allows at most {most} characters, got {len(value)}")
+    elif isinstance(value, list | tuple | dict) and most is not None and len(value) > most:
+        found.append(f"{path} allows at most {most} items, got {len(value)}")
+    elif isinstance(value, int | float) and not isinstance(value, bool) and most is not None and value > most:
+        found.append(f"{path} must be at most {most:g}, got {value:g}")
+    return found
+
+
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
