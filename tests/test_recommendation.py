@@ -323,6 +323,7 @@ ERRORS = [
         "ComputeSpec.CapacityReservationConfig.MlReservationArns[0] must match "
         "arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:[a-z0-9\\-]{1,14}/.*, got 'arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1'",
     ),
+    ({"tags": {"owner": "ml!"}}, "tags values must be 0-256 letters, digits, spaces and _.:/=+-@, got 'ml!'"),
     (
         {"model_source": S3Location.from_uri("s3://models/" + "m" * 1100 + "/")},
         "ModelSource.S3.S3Uri allows at most 1024 characters, got 1113",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from aws_cdk import Duration, Token
@@ -125,3 +126,30 @@ def _compiled(pattern: str | None) -> re.Pattern[str] | None:
         return re.compile(pattern)
     except re.error:
         return None
+
+
+MAX_TAGS = 50
+TAG_PUNCTUATION = "_.:/=+-@"
+TAG_CHARACTERS = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+"""SageMaker's TagKey and TagValue pattern: letters, separators (spaces), digits and ``_.:/=+-@``."""
+
+
+def check_tags(arg: str, tags: Mapping[str, str] | None) -> None:
+    """SageMaker's tag rules (TagList, TagKey and TagValue in the service model): at most 50 tags, keys of
+    1-128 and values of up to 256 letters, digits, spaces and ``_.:/=+-@``; no key may start with the
+    reserved ``aws:``. A job's tags reach SageMaker through the custom resource, past any schema."""
+    if not tags or unresolved(tags):
+        return
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"{arg} allows at most {MAX_TAGS} tags, got {len(tags)}")
+    for key, value in tags.items():
+        for what, text, low, high in (("key", key, 1, 128), ("value", value, 0, 256)):
+            if unresolved(text):
+                continue
+            bad = [c for c in text if c not in TAG_PUNCTUATION and unicodedata.category(c)[0] not in "LZN"]
+            if bad or not low <= len(text) <= high:
+                raise ValidationError(
+                    f"{arg} {what}s must be {low}-{high} letters, digits, spaces and {TAG_PUNCTUATION}, got {text!r}"
+                )
+        if not unresolved(key) and key.lower().startswith("aws:"):
+            raise ValidationError(f"{arg} keys cannot start with aws: (reserved for AWS), got {key!r}")

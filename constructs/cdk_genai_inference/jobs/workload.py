@@ -15,7 +15,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .._core.arns import sagemaker_arn
-from .._core.validation import check_choice, check_duration, check_range, unresolved
+from .._core.validation import check_choice, check_duration, check_range, check_tags, unresolved
 from ..errors import ValidationError
 
 NAME_PATTERN = re.compile(r"^[a-z0-9](-*[a-z0-9]){0,62}$")
@@ -254,6 +254,7 @@ class WorkloadConfig(Resource):
         )
         _check_extra_parameters(parameters or {})
         _check_datasets(datasets or {})
+        check_tags("tags", tags)
         for key in secrets or {}:
             check_choice("secrets", key, AIPERF_PARAMETERS, "AIPerf parameter")
         super().__init__(scope, id, physical_name=workload_config_name)
