@@ -19,6 +19,8 @@ import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
+import api_model
+from api_model import validate_template
 from cdk_genai_inference.jobs.asset import handler_asset
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,13 +47,20 @@ IGNORED_MESSAGES = {"Prefer using Fn::Sub over Fn::Join with an empty delimiter"
 
 
 def lint(template: dict[str, Any]) -> list[str]:
-    """cfn-lint errors and warnings against CloudFormation's own resource schemas."""
+    """cfn-lint errors and warnings against CloudFormation's own resource schemas, then what the API
+    models behind the SageMaker, Application Auto Scaling and CloudWatch resources reject (api_model)."""
     matches = cfnlint.api.lint(json.dumps(template), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
     return [
         str(m)
         for m in matches
         if m.rule.id[0] in "EW" and m.rule.id not in IGNORED_RULES and m.message not in IGNORED_MESSAGES
-    ]
+    ] + api_findings(template)
+
+
+def api_findings(template: dict[str, Any]) -> list[str]:
+    """What the API models of the calls behind the template's resources reject, for a template that is
+    synthesized without being linted."""
+    return [str(finding) for finding in validate_template(template)]
 
 
 def check_with_nag(app: cdk.App) -> None:
@@ -61,10 +70,10 @@ def check_with_nag(app: cdk.App) -> None:
 
 
 def synth(stack: cdk.Stack) -> Template:
-    """Synthesize ``stack`` and fail the test when its template does not pass cfn-lint."""
+    """Synthesize ``stack`` and fail the test when its template does not pass cfn-lint and the API models."""
     template = Template.from_stack(stack)
     findings = lint(template.to_json())
-    assert findings == [], "cfn-lint findings:\n" + "\n".join(findings)
+    assert findings == [], "cfn-lint and API-model findings:\n" + "\n".join(findings)
     return template
 
 
@@ -82,3 +91,12 @@ def only(template: Template, kind: str) -> dict[str, Any]:
 @pytest.fixture
 def stack() -> cdk.Stack:
     return new_stack()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    stats = api_model.STATS
+    if stats["templates"]:
+        terminalreporter.write_line(
+            f"api-model: {stats['templates']} templates, {stats['requests']} requests validated "
+            f"in {stats['seconds']:.2f} s"
+        )

@@ -286,6 +286,7 @@ ERRORS = [
         "network needs 1-16 subnets and 1-5 security groups, got 0 and 0",
     ),
     ({"job_name_prefix": "-bad"}, "job_name_prefix must be 1-52 lower-case letters, digits and hyphens"),
+    ({"tags": {"run": "nightly,1"}}, "tags values must be 0-256 letters, digits, spaces and _.:/=+-@, got 'nightly,1'"),
 ]
 
 

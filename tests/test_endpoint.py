@@ -504,7 +504,7 @@ def test_an_endpoint_without_rollback_alarms_grants_no_alarm_reads() -> None:
     stack = new_stack()
     model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
     InstancePoolEndpoint(stack, "Endpoint", model=model, instance_pools=[InstancePool(G6)], dashboard=False)
-    assert "cloudwatch:DescribeAlarms" not in json.dumps(Template.from_stack(stack).to_json())
+    assert "cloudwatch:DescribeAlarms" not in json.dumps(synth(stack).to_json())
 
 
 def test_an_imported_models_role_cannot_be_granted_and_synth_says_so() -> None:

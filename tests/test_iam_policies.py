@@ -34,7 +34,7 @@ from cdk_genai_inference import (
     TokenDistribution,
     WorkloadConfig,
 )
-from conftest import ENV, IMAGE, MODEL_DATA, REPO
+from conftest import ENV, IMAGE, MODEL_DATA, REPO, api_findings
 from stacks.reference_app import build
 
 NO_RESOURCE_LEVEL = {
@@ -130,6 +130,7 @@ def statements() -> list[tuple[str, dict[str, Any]]]:
     everything(cdk.Stack(app, "Everything", env=ENV))
     found = []
     for stack in app.synth().stacks:
+        assert api_findings(stack.template) == [], stack.stack_name
         if stack.stack_name == "GenAiPipeline":
             continue  # aws-cdk's pipelines module writes that stack's policies (its stages' stacks are ours)
         for logical_id, resource in stack.template["Resources"].items():

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from aws_cdk import Duration
-from aws_cdk.assertions import Template
 
 from cdk_genai_inference import (
     CapacitySize,
@@ -149,7 +148,7 @@ def test_the_component_endpoints_role_may_read_its_rollback_alarms() -> None:
         deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),
         dashboard=False,
     )
-    template = Template.from_stack(stack).to_json()
+    template = synth(stack).to_json()
     arns = [stack.resolve(a.alarm_arn) for a in endpoint.rollback_alarms]
     for role in (stack.node.find_child("Endpoint").node.find_child("ExecutionRole"), model.role):
         role_ref = {"Ref": stack.get_logical_id(role.node.default_child)}

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import REPO, check_with_nag, lint
 from stacks.reference_app import build
+from state_machines import asl_errors, state_machines
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 
@@ -76,3 +77,14 @@ def test_the_gate_benchmarks_the_served_endpoint_with_the_sla(assemblies: tuple[
 def test_every_template_passes_cfn_lint(assemblies: tuple[Path, Path]) -> None:
     for name, body in templates(assemblies[0]).items():
         assert lint(json.loads(body)) == [], name
+
+
+def test_every_state_machine_of_every_template_is_valid_asl(assemblies: tuple[Path, Path]) -> None:
+    """The waiter and provider-framework state machines of every stack and stage, in one asl-validator run."""
+    definitions = {
+        f"{name}/{machine}": definition
+        for name, body in templates(assemblies[0]).items()
+        for machine, definition in state_machines(json.loads(body)).items()
+    }
+    assert len(definitions) >= 10
+    assert {k: v for k, v in asl_errors(definitions).items() if v} == {}

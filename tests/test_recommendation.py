@@ -62,7 +62,7 @@ def built() -> dict[str, Any]:
             stack,
             framework=Framework.VLLM,
             optimize_model=True,
-            capacity_reservation_arns=["arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1"],
+            capacity_reservation_arns=["arn:aws:sagemaker:us-west-2:111122223333:ml-reservation/rc-1"],
             adapters=[LoraAdapter("sql", s3_uri="s3://genai-adapters-111122223333/sql/")],
             mlflow=MlflowTracking(MLFLOW, experiment_name="llama-sizing"),
             tags={"team": "ml-platform"},
@@ -141,7 +141,7 @@ def test_job_request_carries_every_option(built: dict[str, Any]) -> None:
             "InstanceTypes": TYPES,
             "CapacityReservationConfig": {
                 "CapacityReservationPreference": "capacity-reservations-only",
-                "MlReservationArns": ["arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1"],
+                "MlReservationArns": ["arn:aws:sagemaker:us-west-2:111122223333:ml-reservation/rc-1"],
             },
         },
         "AdapterSource": {"S3Uris": [{"AdapterId": "sql", "S3Uri": "s3://genai-adapters-111122223333/sql/"}]},
@@ -339,6 +339,27 @@ ERRORS = [
         {"mlflow": MlflowTracking("arn:short")},
         "the CreateAIRecommendationJob request would be rejected: Invalid length for parameter "
         "OutputConfig.MlflowConfig.MlflowResourceArn, value: 9, valid min length: 20",
+    ),
+    # What ParamValidator leaves out, and the API-model validator found reaching the service:
+    (
+        {"mlflow": MlflowTracking(MLFLOW, experiment_name="llama sizing")},
+        "the CreateAIRecommendationJob request would be rejected: OutputConfig.MlflowConfig.MlflowExperimentName "
+        "must match [a-zA-Z0-9\\-_./]+, got 'llama sizing'",
+    ),
+    (
+        {"mlflow": MlflowTracking("arn:aws:sagemaker:us-west-2:111122223333:mlflow-server/x")},
+        "OutputConfig.MlflowConfig.MlflowResourceArn must match arn:aws[a-z\\-]*:sagemaker:",
+    ),
+    (
+        # An ML reservation's ARN names an ml-reservation (at most 14 characters of resource type), not reserved capacity
+        {"capacity_reservation_arns": ["arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1"]},
+        "ComputeSpec.CapacityReservationConfig.MlReservationArns[0] must match "
+        "arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:[a-z0-9\\-]{1,14}/.*, got 'arn:aws:sagemaker:us-west-2:111122223333:reserved-capacity/rc-1'",
+    ),
+    ({"tags": {"owner": "ml!"}}, "tags values must be 0-256 letters, digits, spaces and _.:/=+-@, got 'ml!'"),
+    (
+        {"model_source": S3Location.from_uri("s3://models/" + "m" * 1100 + "/")},
+        "ModelSource.S3.S3Uri allows at most 1024 characters, got 1113",
     ),
 ]
 

@@ -21,7 +21,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_genai_inference import DeploymentPolicy, InstancePool, InstancePoolEndpoint, Model, ValidationError
 from cdk_genai_inference.testing import mask_volatile
-from conftest import ENV, IMAGE, REPO, check_with_nag, lint, new_stack, synth
+from conftest import ENV, IMAGE, REPO, api_findings, check_with_nag, lint, new_stack, synth
 from stacks.config import ServingConfig
 from stacks.reference_app import build
 
@@ -248,6 +248,8 @@ def test_the_real_cdk_cli_synthesizes_the_app_and_the_summary_reads_it(tmp_path:
     )
     assert synth_run.returncode == 0, synth_run.stderr
     assert "end-of-life" not in synth_run.stderr
+    for template in out.rglob("*.template.json"):
+        assert api_findings(json.loads(template.read_text())) == [], template.name
     summary = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "summarize.py"), str(out)], capture_output=True, text=True, check=True
     ).stdout

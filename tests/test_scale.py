@@ -19,7 +19,7 @@ from cdk_genai_inference import (
     S3Location,
     WorkloadConfig,
 )
-from conftest import ENV, IMAGE, REPO
+from conftest import ENV, IMAGE, REPO, api_findings
 
 
 def endpoint_stack(extra_resources: int) -> cdk.Stack:
@@ -37,8 +37,10 @@ def test_a_stack_near_cloudformations_limits_is_warned_about() -> None:
     near.has_warning(
         "/Big", Match.string_like_regexp("this stack has 45\\d resources .* CloudFormation allows 500 resources")
     )
-    calm = Annotations.from_stack(endpoint_stack(10))
+    calm_stack = endpoint_stack(10)
+    calm = Annotations.from_stack(calm_stack)
     assert calm.find_warning("/Big", Match.string_like_regexp("this stack has")) == []
+    assert api_findings(cdk.Stage.of(calm_stack).synth().get_stack_by_name("Big").template) == []
 
 
 def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
@@ -58,6 +60,7 @@ def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
             )
             RecommendedModels(stack, f"Models{index}", job=job)
         template = app.synth().get_stack_by_name("Jobs").template
+        assert api_findings(template) == []
         return sum(
             1
             for r in template["Resources"].values()

@@ -26,6 +26,7 @@ from cdk_genai_inference import (
     ValidationError,
 )
 from cdk_genai_inference._core import service_model
+from cdk_genai_inference._core.validation import MAX_TAGS, TAG_CHARACTERS
 from cdk_genai_inference.serving.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
 from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
@@ -108,6 +109,10 @@ ENDPOINT_ERRORS = [
         "variant_overrides got unknown ProductionVariant property 'InferenceAmi'; allowed: ",
         variant_overrides={"InferenceAmi": "x"},
     ),
+    fails("tags values must be 0-256 letters, digits, spaces and _.:/=+-@, got 'ml#1'", tags={"team": "ml#1"}),
+    fails("tags keys must be 1-128 letters, digits, spaces and _.:/=+-@, got ''", tags={"": "ml"}),
+    fails("tags keys cannot start with aws: (reserved for AWS), got 'aws:team'", tags={"aws:team": "ml"}),
+    fails("tags allows at most 50 tags, got 51", tags={f"k{i}": "v" for i in range(51)}),
     fails(
         "provisioning_timeout must be between 300 and 3600 seconds, got 299 seconds",
         provisioning_timeout=Duration.seconds(299),
@@ -470,7 +475,31 @@ MODEL_ERRORS = [
         "environment OPTION_MODEL_ID='s3://genai-models/llama/' makes the container download the model itself",
         environment={"OPTION_MODEL_ID": "s3://genai-models/llama/"},
     ),
+    # CreateModel's limits, which CloudFormation's schema does not check (the API-model validator found them).
+    fails(
+        "environment variable names must match [a-zA-Z_][a-zA-Z0-9_]* (at most 1024 characters), got 'HF-TOKEN'",
+        environment={"HF-TOKEN": "x"},
+    ),
+    fails(
+        "environment OPTION_ROPE_SCALING allows at most 1024 characters, got 1025",
+        environment={"OPTION_ROPE_SCALING": "x" * 1025},
+    ),
+    fails("environment allows at most 100 variables, got 101", environment={f"V{i}": "1" for i in range(101)}),
+    fails("model_name must be 1-63 characters matching", model_name="llama_8b"),
+    fails(
+        "inference_specification_name must be 1-63 characters matching",
+        image_uri=None,
+        model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",
+        inference_specification_name="g6_12xlarge",
+    ),
 ]
+
+
+def test_model_environment_at_the_api_limits_is_accepted() -> None:
+    stack = new_stack()
+    environment = {f"V{i}": "x" * 1024 for i in range(99)} | {"_LONG_" + "A" * 250: cdk.Aws.REGION}
+    Model(stack, "Model", image_uri=IMAGE, environment=environment, model_name="llama-8b")
+    synth(stack)
 
 
 @pytest.mark.parametrize(("overrides", "message"), MODEL_ERRORS)
@@ -523,6 +552,19 @@ def test_unresolved_tokens_are_not_rejected_and_reach_the_template() -> None:
     variant = config["Properties"]["ProductionVariants"][0]
     assert variant["InstancePools"][0]["InstanceType"] == {"Ref": "InstanceType"}
     assert variant["VariantInstanceProvisionTimeoutInSeconds"] == {"Ref": "Timeout"}
+
+
+def test_tags_follow_the_service_models_tag_rules() -> None:
+    """check_tags spells out SageMaker's TagKey/TagValue pattern (Python's re has no Unicode classes):
+    the model still says what it implements, and letters beyond ASCII, spaces and tokens pass."""
+    model = service_model._model()
+    for shape, low, high in (("TagKey", 1, 128), ("TagValue", 0, 256)):
+        meta = model.shape_for(shape).metadata
+        assert (meta["pattern"], meta["min"], meta["max"]) == (f"({TAG_CHARACTERS})", low, high)
+    assert model.shape_for("TagList").metadata["max"] == MAX_TAGS
+    stack = new_stack()
+    endpoint(stack, tags={"Équipe": "ML inférence 2", "cost-center": cdk.Aws.ACCOUNT_ID, "a" * 128: "b" * 256})
+    synth(stack)
 
 
 def test_instance_store_families_are_hosting_families() -> None:

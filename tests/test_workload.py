@@ -133,6 +133,7 @@ ERRORS = [
         "(CloudFormation cannot delete a workload configuration whose name has capitals)",
     ),
     ({"parameters": {"prompt_tokens": 3}}, "parameters got 'prompt_tokens', which is not a valid AIPerf parameter"),
+    ({"tags": {"aws:created-by": "me"}}, "tags keys cannot start with aws: (reserved for AWS), got 'aws:created-by'"),
     ({"parameters": {"isl": 3}}, "parameters['isl'] is set through the input_tokens argument; pass it there"),
     ({"parameters": {"ttft_sla_ms": 3}}, "parameters['ttft_sla_ms'] is set through the sla_search argument"),
     ({"secrets": {"token": SECRET}}, "secrets got 'token', which is not a valid AIPerf parameter"),

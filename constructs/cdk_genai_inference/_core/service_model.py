@@ -39,6 +39,11 @@ def name_rule(shape_name: str) -> tuple[str, int]:
     return metadata["pattern"], metadata["max"]
 
 
+def maximum(shape_name: str) -> int:
+    """The ``max`` of a SageMaker shape: a string's length, a list's or map's entries, a number's value."""
+    return int(_model().shape_for(shape_name).metadata["max"])
+
+
 def operation(name: str) -> Any:
     """The botocore operation model, e.g. ``CreateAIRecommendationJob``."""
     return _model().operation_model(name)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable
+import unicodedata
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from aws_cdk import Duration, Token
@@ -78,3 +79,77 @@ def check_name(arg: str, value: str | None, shape_name: str) -> None:
     pattern, max_length = service_model.name_rule(shape_name)
     if not value or len(value) > max_length or not re.fullmatch(pattern, value):
         raise ValidationError(f"{arg} must be 1-{max_length} characters matching {pattern}, got {value!r}")
+
+
+def request_violations(shape: Any, value: Any, path: str = "") -> list[str]:
+    """What botocore's ParamValidator does not check in a request: enums, maximum values, lengths and
+    item counts, and patterns (matched in full, as the service does; a pattern Python's ``re`` cannot
+    read, such as the tag patterns' Unicode classes, is left to the service). Values resolved at deploy
+    time pass."""
+    if value is None or unresolved(value):
+        return []
+    kind, meta = shape.type_name, shape.metadata
+    found: list[str] = []
+    if kind == "structure" and isinstance(value, dict):
+        for key, item in value.items():
+            if key in shape.members:
+                found += request_violations(shape.members[key], item, f"{path}.{key}" if path else key)
+        return found
+    if kind == "list" and isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found += request_violations(shape.member, item, f"{path}[{index}]")
+    if kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            found += request_violations(shape.key, key, f"{path} (key {key!r})")
+            found += request_violations(shape.value, item, f"{path}.{key}")
+    most = meta.get("max")
+    if isinstance(value, str) and kind == "string":
+        if shape.enum and value not in shape.enum:
+            allowed = ", ".join(shape.enum) if len(shape.enum) <= 12 else f"one of {len(shape.enum)} values"
+            found.append(f"{path} got {value!r}; allowed: {allowed}")
+        pattern = _compiled(meta.get("pattern"))
+        if pattern is not None and not pattern.fullmatch(value):
+            found.append(f"{path} must match {meta['pattern']}, got {value!r}")
+        if most is not None and len(value) > most:
+            found.append(f"{path} allows at most {most} characters, got {len(value)}")
+    elif isinstance(value, list | tuple | dict) and most is not None and len(value) > most:
+        found.append(f"{path} allows at most {most} items, got {len(value)}")
+    elif isinstance(value, int | float) and not isinstance(value, bool) and most is not None and value > most:
+        found.append(f"{path} must be at most {most:g}, got {value:g}")
+    return found
+
+
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+MAX_TAGS = 50
+TAG_PUNCTUATION = "_.:/=+-@"
+TAG_CHARACTERS = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+"""SageMaker's TagKey and TagValue pattern: letters, separators (spaces), digits and ``_.:/=+-@``."""
+
+
+def check_tags(arg: str, tags: Mapping[str, str] | None) -> None:
+    """SageMaker's tag rules (TagList, TagKey and TagValue in the service model): at most 50 tags, keys of
+    1-128 and values of up to 256 letters, digits, spaces and ``_.:/=+-@``; no key may start with the
+    reserved ``aws:``. A job's tags reach SageMaker through the custom resource, past any schema."""
+    if not tags or unresolved(tags):
+        return
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"{arg} allows at most {MAX_TAGS} tags, got {len(tags)}")
+    for key, value in tags.items():
+        for what, text, low, high in (("key", key, 1, 128), ("value", value, 0, 256)):
+            if unresolved(text):
+                continue
+            bad = [c for c in text if c not in TAG_PUNCTUATION and unicodedata.category(c)[0] not in "LZN"]
+            if bad or not low <= len(text) <= high:
+                raise ValidationError(
+                    f"{arg} {what}s must be {low}-{high} letters, digits, spaces and {TAG_PUNCTUATION}, got {text!r}"
+                )
+        if not unresolved(key) and key.lower().startswith("aws:"):
+            raise ValidationError(f"{arg} keys cannot start with aws: (reserved for AWS), got {key!r}")

@@ -16,7 +16,7 @@ from constructs import Construct
 
 from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
-from .._core.validation import unresolved
+from .._core.validation import check_tags, unresolved
 from ..errors import ValidationError
 from ..jobs.job import check_job_name_prefix, job_name, job_resource, validate_request
 from ..jobs.mlflow import MlflowTracking
@@ -106,6 +106,7 @@ class BenchmarkJob(Resource):
         tags: Mapping[str, str] | None = None,
     ) -> None:
         check_job_name_prefix(job_name_prefix)
+        check_tags("tags", tags)
         check_results_options(sla, capacity, publish, baseline)
         _check_bound_needs_repeats(sla, capacity, workload_config)
         if run_token is not None and unresolved(run_token):

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from .._core import service_model
 from .._core.roles import depend_on_policy
-from .._core.validation import unresolved
+from .._core.validation import request_violations, unresolved
 from ..errors import ValidationError
 from .provider import AiJobsProvider
 from .wait import JobWait
@@ -49,12 +49,16 @@ def check_job_name_prefix(prefix: str | None) -> None:
 
 
 def validate_request(operation: str, request: dict[str, Any]) -> None:
-    """Check the request against botocore's own model of the operation (types, required members,
-    lengths and ranges); deploy-time values pass as strings."""
+    """Check the request against botocore's own model of the operation: ParamValidator's types,
+    required members and minimums, then the enums, maximums and patterns it leaves out (the custom
+    resource's request reaches the service with no CloudFormation schema in between). Deploy-time
+    values pass."""
     model: OperationModel = service_model.operation(operation)
     report = ParamValidator().validate(_placeholders(request), model.input_shape)
-    if report.has_errors():
-        raise ValidationError(f"the {operation} request would be rejected: {report.generate_report()}")
+    problems = [report.generate_report()] if report.has_errors() else []
+    problems += request_violations(model.input_shape, request)
+    if problems:
+        raise ValidationError(f"the {operation} request would be rejected: {'; '.join(problems)}")
 
 
 def _placeholders(value: Any) -> Any:

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .._core.arns import sagemaker_arn
-from .._core.validation import check_choice, unresolved
+from .._core.validation import check_choice, check_tags, unresolved
 from ..errors import ValidationError
 from .repeated_runs import UNDOCUMENTED_PARAMETERS, RepeatedRuns, check_tooling_for_repeated_runs
 from .workload_options import (
@@ -115,6 +115,7 @@ class WorkloadConfig(Resource):
         check_tooling_for_repeated_runs(repeated_runs, tooling_version)
         check_extra_parameters(parameters or {})
         _check_datasets(datasets or {})
+        check_tags("tags", tags)
         for key in secrets or {}:
             check_choice("secrets", key, AIPERF_PARAMETERS, "AIPerf parameter")
         super().__init__(scope, id, physical_name=workload_config_name)

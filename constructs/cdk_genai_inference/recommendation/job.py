@@ -17,7 +17,7 @@ from constructs import Construct, IDependable
 from .._core import service_model
 from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
-from .._core.validation import check_choice, check_unique, unresolved
+from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
 from ..jobs.job import check_job_name_prefix, job_name, job_resource, validate_request
 from ..jobs.mlflow import MlflowTracking
@@ -170,6 +170,7 @@ class RecommendationJob(Resource):
         tags: Mapping[str, str] | None = None,
     ) -> None:
         _check_instance_types(instance_types)
+        check_tags("tags", tags)
         _check_adapters(adapters)
         check_job_name_prefix(job_name_prefix)
         check_share_with(share_packages_with, model_package_group)

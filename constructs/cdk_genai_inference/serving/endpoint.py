@@ -21,7 +21,7 @@ from .._core import service_model
 from .._core.arns import sagemaker_arn
 from .._core.budget import watch
 from .._core.roles import depend_on_policy, sagemaker_execution_role
-from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
+from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
 from ..scanners import NagFinding, Waiver
 from .alarms import MAX_ROLLBACK_ALARMS, RollbackAlarms, create_rollback_alarms
@@ -230,6 +230,7 @@ class InstancePoolEndpoint(_EndpointBase):
         if rollback_alarms is not None:
             rollback_alarms.validate("rollback_alarms")
         _check_variant_overrides(variant_overrides or {})
+        check_tags("tags", tags)
         if ic_mode:
             assert inference_components is not None
             check_name(

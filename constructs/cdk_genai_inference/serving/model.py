@@ -12,8 +12,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
+from .._core import service_model
 from .._core.roles import depend_on_policy, sagemaker_execution_role
-from .._core.validation import unresolved
+from .._core.validation import check_name, unresolved
 from ..errors import ValidationError
 from ..scanners import acknowledge_wildcards
 
@@ -87,6 +88,9 @@ class Model(Resource):
             raise ValidationError("model_data_url goes with image_uri; a model package carries its own data")
         if model_data_url is not None and not unresolved(model_data_url) and not _S3_URL.match(model_data_url):
             raise ValidationError(f"model_data_url must be an s3:// URL, got {model_data_url!r}")
+        check_name("model_name", model_name, "ModelName")
+        check_name("inference_specification_name", inference_specification_name, "InferenceSpecificationName")
+        _check_environment(environment or {})
         _check_self_download(environment or {}, network_isolation)
         super().__init__(scope, id, physical_name=model_name)
 
@@ -178,6 +182,28 @@ class Model(Resource):
 DOWNLOAD_VARIABLES = ("HF_MODEL_ID", "OPTION_MODEL_ID")
 """The variables Hugging Face (TGI, vLLM) and LMI containers read as a local path or as a model to
 download themselves: a Hub id or an ``s3://`` URL."""
+
+
+def _check_environment(environment: Mapping[str, str]) -> None:
+    """CreateModel's limits on a container's environment (EnvironmentMap, EnvironmentKey and
+    EnvironmentValue in the service model); CloudFormation's schema has none of them, so a violation
+    would first fail the deployment."""
+    if unresolved(environment):
+        return
+    most = service_model.maximum("EnvironmentMap")
+    if len(environment) > most:
+        raise ValidationError(f"environment allows at most {most} variables, got {len(environment)}")
+    pattern, key_max = service_model.name_rule("EnvironmentKey")
+    value_max = service_model.maximum("EnvironmentValue")
+    for name, value in environment.items():
+        if unresolved(name):
+            continue
+        if not re.fullmatch(pattern, name) or len(name) > key_max:
+            raise ValidationError(
+                f"environment variable names must match {pattern} (at most {key_max} characters), got {name!r}"
+            )
+        if not unresolved(value) and len(value) > value_max:
+            raise ValidationError(f"environment {name} allows at most {value_max} characters, got {len(value)}")
 
 
 def _check_self_download(environment: Mapping[str, str], network_isolation: bool) -> None:

@@ -1,0 +1,318 @@
+"""A fake AWS for the handlers, served through botocore's own ``before-call`` hook: the handlers' clients
+validate every request against the service model as usual (botocore's parameter validation), and every
+response this fake returns is validated against the operation's output shape before the handler sees it.
+Its world (jobs, packages, output archives, parameters) is a JSON state, so it persists across invocations.
+
+Standard library plus botocore only: it runs inside the simulated Lambda, on the SDK the asset bundles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+from botocore.response import StreamingBody
+from botocore.validate import ParamValidator
+
+ACCOUNT, REGION = "111122223333", "us-west-2"
+EPOCH = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)
+
+
+class ServiceError(Exception):
+    """An error response of the fake service (becomes botocore's ClientError)."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class FakeAws:
+    """The services the handlers call. ``state`` is plain JSON: jobs, packages, executions, objects, parameters,
+    and every call made (service, operation, parameters) for the permission check."""
+
+    def __init__(self, state: dict[str, Any], scenario: dict[str, Any]) -> None:
+        self.state = state
+        self.scenario = scenario
+        for key in ("jobs", "packages", "executions", "parameters", "metrics", "calls", "tags"):
+            state.setdefault(key, [] if key in ("calls", "metrics") else {})
+        for arn, package in scenario.get("packages", {}).items():
+            state["packages"].setdefault(arn, json.loads(json.dumps(package)))
+        self._session = botocore.session.get_session()
+
+    def client(self, service: str) -> Any:
+        client = self._session.create_client(
+            service,
+            region_name=REGION,
+            aws_access_key_id="simulated",
+            aws_secret_access_key="simulated",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", self._answer)
+        return client
+
+    # ------------------------------------------------------------------------------------------- plumbing
+
+    def _answer(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        service = model.service_model.endpoint_prefix
+        operation = model.name
+        arguments = _plain(params)
+        self.state["calls"].append({"service": service, "operation": operation, "params": arguments})
+        handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(self, f"{service}_{operation}", None)
+        if handler is None:
+            raise AssertionError(f"the fake has no {service}:{operation}; the handler called it with {arguments}")
+        try:
+            response = handler(arguments)
+        except ServiceError as error:
+            return AWSResponse("https://simulated", error.status, {}, None), {
+                "Error": {"Code": error.code, "Message": error.message},
+                "ResponseMetadata": {"HTTPStatusCode": error.status},
+            }
+        if model.output_shape is not None:
+            report = ParamValidator().validate(response, model.output_shape)
+            if report.has_errors():
+                raise AssertionError(
+                    f"the fake's {operation} response breaks the service model: {report.generate_report()}"
+                )
+        return AWSResponse("https://simulated", 200, {}, None), {
+            **response,
+            "ResponseMetadata": {"HTTPStatusCode": 200},
+        }
+
+    def _job(self, kind: str, name: str) -> dict[str, Any]:
+        job = self.state["jobs"].get(f"{kind}/{name}")
+        if job is None:
+            raise ServiceError("ResourceNotFound", f"{kind} {name} does not exist")
+        return job  # type: ignore[no-any-return]
+
+    def _advance(self, job: dict[str, Any]) -> None:
+        """A job completes after the scenario's number of descriptions (or fails, or stops once asked to)."""
+        job["describes"] += 1
+        if job["status"] == "Stopping":
+            job["status"] = "Stopped"
+        elif job["status"] == "InProgress" and job["describes"] > self.scenario.get("polls_until_done", 1):
+            job["status"] = self.scenario.get("final_status", {}).get(job["kind"], "Completed")
+
+    # ------------------------------------------------------------------------------------------- SageMaker
+
+    def _create(self, kind: str, name_field: str, params: dict[str, Any]) -> dict[str, Any]:
+        name = params[name_field]
+        key = f"{kind}/{name}"
+        if key in self.state["jobs"]:
+            raise ServiceError("ResourceInUse", f"{kind} {name} already exists")
+        self.state["jobs"][key] = {"kind": kind, "request": params, "status": "InProgress", "describes": 0}
+        return {"arn": _arn(f"{_RESOURCE[kind]}/{name.lower()}")}
+
+    def api_CreateAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"AIRecommendationJobArn": self._create("recommendation", "AIRecommendationJobName", p)["arn"]}
+
+    def api_CreateAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"AIBenchmarkJobArn": self._create("benchmark", "AIBenchmarkJobName", p)["arn"]}
+
+    def api_DescribeAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._job("recommendation", p["AIRecommendationJobName"])
+        self._advance(job)
+        request, name = job["request"], p["AIRecommendationJobName"]
+        group = request["OutputConfig"].get("ModelPackageGroupIdentifier") or name
+        response = {
+            "AIRecommendationJobName": name,
+            "AIRecommendationJobArn": _arn(f"ai-recommendation-job/{name.lower()}"),
+            "AIRecommendationJobStatus": job["status"],
+            "ModelSource": request["ModelSource"],
+            "OutputConfig": {**request["OutputConfig"], "ModelPackageGroupIdentifier": group},
+            "AIWorkloadConfigIdentifier": request["AIWorkloadConfigIdentifier"],
+            "RoleArn": request["RoleArn"],
+            "CreationTime": EPOCH,
+        }
+        if job["status"] == "Completed":
+            response["Recommendations"] = self._recommendations(group, request)
+        return response
+
+    def _recommendations(self, group: str, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """The scenario's recommendations, registered in the job's group (and its packages made known)."""
+        found = []
+        for index, recommendation in enumerate(self.scenario.get("recommendations", []), start=1):
+            recommendation = json.loads(json.dumps(recommendation).replace("{group}", group))
+            arn = recommendation["ModelDetails"]["ModelPackageArn"]
+            self.state["packages"].setdefault(
+                arn,
+                {
+                    "status": self.scenario.get("package_status", "PendingManualApproval"),
+                    "group": group,
+                    "version": index,
+                    "metadata": {},
+                },
+            )
+            found.append(recommendation)
+        return found
+
+    def api_DescribeAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        job = self._job("benchmark", p["AIBenchmarkJobName"])
+        self._advance(job)
+        request, name = job["request"], p["AIBenchmarkJobName"]
+        response = {
+            "AIBenchmarkJobName": name,
+            "AIBenchmarkJobArn": _arn(f"ai-benchmark-job/{name.lower()}"),
+            "AIBenchmarkJobStatus": job["status"],
+            "BenchmarkTarget": request["BenchmarkTarget"],
+            "OutputConfig": {"S3OutputLocation": request["OutputConfig"]["S3OutputLocation"]},
+            "AIWorkloadConfigIdentifier": request["AIWorkloadConfigIdentifier"],
+            "RoleArn": request["RoleArn"],
+            "CreationTime": EPOCH,
+        }
+        if job["status"] in ("Completed", "Failed"):
+            archive = self.scenario.get("benchmark_archive")
+            if archive:
+                bucket, _, prefix = request["OutputConfig"]["S3OutputLocation"].removeprefix("s3://").partition("/")
+                key = f"{prefix}{name}/output/output.tar.gz"
+                self.state.setdefault("objects", {})[f"{bucket}/{key}"] = archive
+        return response
+
+    def _stop(self, kind: str, name: str) -> None:
+        job = self._job(kind, name)
+        if job["status"] == "InProgress":
+            job["status"] = "Stopping"
+
+    def api_StopAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._stop("recommendation", p["AIRecommendationJobName"])
+        return {"AIRecommendationJobArn": _arn(f"ai-recommendation-job/{p['AIRecommendationJobName'].lower()}")}
+
+    def api_StopAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._stop("benchmark", p["AIBenchmarkJobName"])
+        return {"AIBenchmarkJobArn": _arn(f"ai-benchmark-job/{p['AIBenchmarkJobName'].lower()}")}
+
+    def _delete(self, kind: str, name: str) -> dict[str, Any]:
+        job = self._job(kind, name)
+        if job["status"] not in ("Completed", "Failed", "Stopped"):
+            raise ServiceError(
+                "ConflictException", f"{kind} {name} is {job['status']}; only a finished job can be deleted"
+            )
+        del self.state["jobs"][f"{kind}/{name}"]
+        return {}
+
+    def api_DeleteAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._delete("recommendation", p["AIRecommendationJobName"])
+
+    def api_DeleteAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+        return self._delete("benchmark", p["AIBenchmarkJobName"])
+
+    def api_AddTags(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.state["tags"].setdefault(p["ResourceArn"], {}).update({t["Key"]: t["Value"] for t in p["Tags"]})
+        return {"Tags": p["Tags"]}
+
+    def api_DeleteTags(self, p: dict[str, Any]) -> dict[str, Any]:
+        for key in p["TagKeys"]:
+            self.state["tags"].get(p["ResourceArn"], {}).pop(key, None)
+        return {}
+
+    def _package(self, arn: str) -> dict[str, Any]:
+        package = self.state["packages"].get(arn)
+        if package is None:
+            raise ServiceError("ValidationException", f"Model Package {arn} does not exist.")
+        return package  # type: ignore[no-any-return]
+
+    def api_DescribeModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
+        arn = p["ModelPackageName"]
+        package = self._package(arn)
+        response = {
+            "ModelPackageName": package["group"],
+            "ModelPackageGroupName": package["group"],
+            "ModelPackageVersion": package["version"],
+            "ModelPackageArn": arn,
+            "CreationTime": EPOCH,
+            "ModelPackageStatus": "Completed",
+            "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            "ModelApprovalStatus": package["status"],
+        }
+        if package["metadata"]:
+            response["CustomerMetadataProperties"] = package["metadata"]
+        return response
+
+    def api_UpdateModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
+        package = self._package(p["ModelPackageArn"])
+        package["status"] = p.get("ModelApprovalStatus", package["status"])
+        package["metadata"].update(p.get("CustomerMetadataProperties", {}))
+        return {"ModelPackageArn": p["ModelPackageArn"]}
+
+    def api_ListModelPackages(self, p: dict[str, Any]) -> dict[str, Any]:
+        group = p["ModelPackageGroupName"].rsplit("/", 1)[-1]
+        summaries = [
+            {
+                "ModelPackageArn": arn,
+                "ModelPackageGroupName": package["group"],
+                "ModelPackageVersion": package["version"],
+                "CreationTime": EPOCH,
+                "ModelPackageStatus": "Completed",
+                "ModelApprovalStatus": package["status"],
+            }
+            for arn, package in sorted(self.state["packages"].items(), key=lambda item: -item[1]["version"])
+            if package["group"] == group and package["status"] == p.get("ModelApprovalStatus", package["status"])
+        ]
+        return {"ModelPackageSummaryList": summaries}
+
+    # ------------------------------------------------------------------------------------------- the rest
+
+    def states_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p["name"] in self.state["executions"]:
+            raise ServiceError("ExecutionAlreadyExists", f"execution {p['name']} already exists")
+        self.state["executions"][p["name"]] = {
+            "stateMachineArn": p["stateMachineArn"],
+            "input": p["input"],
+            "done": False,
+        }
+        return {"executionArn": f"{p['stateMachineArn']}:{p['name']}", "startDate": EPOCH}
+
+    def s3_ListObjectsV2(self, p: dict[str, Any]) -> dict[str, Any]:
+        contents = [
+            {"Key": key.split("/", 1)[1], "LastModified": EPOCH + dt.timedelta(hours=1), "Size": 1, "ETag": '"x"'}
+            for key in sorted(self.state.get("objects", {}))
+            if key.startswith(f"{p['Bucket']}/{p.get('Prefix', '')}")
+        ]
+        return {"Contents": contents, "IsTruncated": False, "KeyCount": len(contents), "Name": p["Bucket"]}
+
+    def s3_GetObject(self, p: dict[str, Any]) -> dict[str, Any]:
+        path = self.state.get("objects", {}).get(f"{p['Bucket']}/{p['Key']}")
+        if path is None:
+            raise ServiceError("NoSuchKey", f"{p['Key']} does not exist", 404)
+        body = Path(path).read_bytes()
+        return {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentLength": len(body)}
+
+    def ssm_GetParameter(self, p: dict[str, Any]) -> dict[str, Any]:
+        value = self.state["parameters"].get(p["Name"])
+        if value is None:
+            raise ServiceError("ParameterNotFound", f"{p['Name']} does not exist")
+        return {"Parameter": {"Name": p["Name"], "Type": "String", "Value": value, "Version": 1}}
+
+    def ssm_PutParameter(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.state["parameters"][p["Name"]] = p["Value"]
+        return {"Version": 1}
+
+    def ssm_DeleteParameter(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.state["parameters"].pop(p["Name"], None)
+        return {}
+
+    def ssm_DeleteParameters(self, p: dict[str, Any]) -> dict[str, Any]:
+        deleted = [name for name in p["Names"] if self.state["parameters"].pop(name, None) is not None]
+        return {"DeletedParameters": deleted, "InvalidParameters": [n for n in p["Names"] if n not in deleted]}
+
+    def monitoring_PutMetricData(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.state["metrics"].append(p)
+        return {}
+
+
+_RESOURCE = {"recommendation": "ai-recommendation-job", "benchmark": "ai-benchmark-job"}
+
+
+def _arn(resource: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{resource}"
+
+
+def _plain(value: Any) -> Any:
+    """Request parameters as JSON (botocore hands streaming bodies and datetimes in some operations)."""
+    return json.loads(json.dumps(value, default=str))
