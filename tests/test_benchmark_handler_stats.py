@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import ai_jobs_logic as logic
 import aiperf_results
+import aws_calls
 import benchmark_logic
 import pytest
 from aiperf_fixtures import MULTIRUN, SHARED, files_of, real_profile, tarball
@@ -91,7 +91,7 @@ def test_the_gate_on_the_bound_fails_with_mean_interval_confidence_and_runs(stub
     _, stubs = stubbed
     completed(stubs)
     thresholds = [{"Metric": "TimeToFirstTokenP99", "Limit": "100", "AtMost": "true", "OnBound": "true"}]
-    with pytest.raises(logic.JobError) as failure:
+    with pytest.raises(aws_calls.JobError) as failure:
         run(stubbed, Thresholds=thresholds)
     assert str(failure.value) == (
         f"AI benchmark job {JOB} breaches its SLA: TimeToFirstTokenP99 upper bound 108.3 (mean 72.86, "
@@ -103,7 +103,9 @@ def test_the_gate_on_the_bound_of_a_single_run_fails_instead_of_pretending(stubb
     _, stubs = stubbed
     completed(stubs, SINGLE)
     thresholds = [{"Metric": "TimeToFirstTokenP99", "Limit": "100000", "AtMost": "true", "OnBound": "true"}]
-    with pytest.raises(logic.JobError, match="TimeToFirstTokenP99 has no confidence interval \\(no interval: 1 run"):
+    with pytest.raises(
+        aws_calls.JobError, match="TimeToFirstTokenP99 has no confidence interval \\(no interval: 1 run"
+    ):
         run(stubbed, Thresholds=thresholds)
 
 
@@ -143,7 +145,7 @@ def test_a_regression_fails_the_deployment_naming_both_figures_and_keeps_the_bas
     faster["RequestLatencyP90"] = faster["RequestLatencyP90"].scaled(0.6)  # type: ignore[union-attr]
     before = aiperf_results.accept("nightly-bench-0000000000", faster, "chat-3500-200", "2026-11-20")
     stubs["ssm"].add_response("get_parameter", stored(before), {"Name": PARAMETER})
-    with pytest.raises(logic.JobError) as failure:  # and no put_parameter: the stubber would say so
+    with pytest.raises(aws_calls.JobError) as failure:  # and no put_parameter: the stubber would say so
         run(stubbed, Publish={"Baseline": BASELINE})
     message = str(failure.value)
     assert message.startswith(f"AI benchmark job {JOB} regressed against its baseline: RequestLatencyP90 regressed: ")
@@ -211,6 +213,6 @@ def test_a_corrupt_baseline_fails_with_what_to_do(stubbed) -> None:
     completed(stubs)
     stubs["ssm"].add_response("get_parameter", {"Parameter": {"Name": PARAMETER, "Value": "{oops", "Type": "String"}})
     with pytest.raises(
-        logic.JobError, match=f"the baseline parameter {PARAMETER} is not valid JSON.*delete it to start"
+        aws_calls.JobError, match=f"the baseline parameter {PARAMETER} is not valid JSON.*delete it to start"
     ):
         run(stubbed, Publish={"Baseline": BASELINE})

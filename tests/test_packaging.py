@@ -40,7 +40,8 @@ def test_wheel_holds_the_package_and_no_top_level_constructs(wheel_names: list[s
     assert "cdk_genai_inference/py.typed" in wheel_names
     assert "cdk_genai_inference/benchmark/aiperf/gate.py" in wheel_names  # the parser package the handler copies
     assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/ai_jobs_handler.py" in wheel_names
-    assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/ai_jobs_logic.py" in wheel_names
+    assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/job_lifecycle.py" in wheel_names
+    assert "cdk_genai_inference/recommendation/configurations.py" in wheel_names  # the asset build copies it in
     top_level = {name.split("/")[0] for name in wheel_names}
     assert "constructs" not in top_level
     assert not top_level & {"stacks", "tests", "scripts"}

@@ -54,15 +54,21 @@ class FakeAws:
             aws_secret_access_key="simulated",
             config=Config(retries={"max_attempts": 1}),
         )
-        client.meta.events.register(f"before-call.{client.meta.service_model.service_id.hyphenize()}", self._answer)
+        service_id = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register(f"before-parameter-build.{service_id}", self._take_parameters)
+        client.meta.events.register(f"before-call.{service_id}", self._answer)
         return client
 
     # ------------------------------------------------------------------------------------------- plumbing
 
-    def _answer(self, model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        service = model.service_model.endpoint_prefix
+    def _take_parameters(self, params: dict[str, Any], **_: Any) -> None:
+        """The call's parameters as the handler passed them (``before-call`` sees the serialized request)."""
+        self._pending = _plain(params)
+
+    def _answer(self, model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        service = model.service_model.service_name
         operation = model.name
-        arguments = _plain(params)
+        arguments = self._pending
         self.state["calls"].append({"service": service, "operation": operation, "params": arguments})
         handler: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(self, f"{service}_{operation}", None)
         if handler is None:
@@ -109,13 +115,13 @@ class FakeAws:
         self.state["jobs"][key] = {"kind": kind, "request": params, "status": "InProgress", "describes": 0}
         return {"arn": _arn(f"{_RESOURCE[kind]}/{name.lower()}")}
 
-    def api_CreateAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_CreateAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"AIRecommendationJobArn": self._create("recommendation", "AIRecommendationJobName", p)["arn"]}
 
-    def api_CreateAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_CreateAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"AIBenchmarkJobArn": self._create("benchmark", "AIBenchmarkJobName", p)["arn"]}
 
-    def api_DescribeAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_DescribeAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._job("recommendation", p["AIRecommendationJobName"])
         self._advance(job)
         request, name = job["request"], p["AIRecommendationJobName"]
@@ -152,7 +158,7 @@ class FakeAws:
             found.append(recommendation)
         return found
 
-    def api_DescribeAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_DescribeAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
         job = self._job("benchmark", p["AIBenchmarkJobName"])
         self._advance(job)
         request, name = job["request"], p["AIBenchmarkJobName"]
@@ -179,11 +185,11 @@ class FakeAws:
         if job["status"] == "InProgress":
             job["status"] = "Stopping"
 
-    def api_StopAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_StopAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         self._stop("recommendation", p["AIRecommendationJobName"])
         return {"AIRecommendationJobArn": _arn(f"ai-recommendation-job/{p['AIRecommendationJobName'].lower()}")}
 
-    def api_StopAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_StopAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
         self._stop("benchmark", p["AIBenchmarkJobName"])
         return {"AIBenchmarkJobArn": _arn(f"ai-benchmark-job/{p['AIBenchmarkJobName'].lower()}")}
 
@@ -196,17 +202,17 @@ class FakeAws:
         del self.state["jobs"][f"{kind}/{name}"]
         return {}
 
-    def api_DeleteAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_DeleteAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         return self._delete("recommendation", p["AIRecommendationJobName"])
 
-    def api_DeleteAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_DeleteAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
         return self._delete("benchmark", p["AIBenchmarkJobName"])
 
-    def api_AddTags(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_AddTags(self, p: dict[str, Any]) -> dict[str, Any]:
         self.state["tags"].setdefault(p["ResourceArn"], {}).update({t["Key"]: t["Value"] for t in p["Tags"]})
         return {"Tags": p["Tags"]}
 
-    def api_DeleteTags(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_DeleteTags(self, p: dict[str, Any]) -> dict[str, Any]:
         for key in p["TagKeys"]:
             self.state["tags"].get(p["ResourceArn"], {}).pop(key, None)
         return {}
@@ -217,7 +223,7 @@ class FakeAws:
             raise ServiceError("ValidationException", f"Model Package {arn} does not exist.")
         return package  # type: ignore[no-any-return]
 
-    def api_DescribeModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_DescribeModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
         arn = p["ModelPackageName"]
         package = self._package(arn)
         response = {
@@ -234,13 +240,13 @@ class FakeAws:
             response["CustomerMetadataProperties"] = package["metadata"]
         return response
 
-    def api_UpdateModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_UpdateModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
         package = self._package(p["ModelPackageArn"])
         package["status"] = p.get("ModelApprovalStatus", package["status"])
         package["metadata"].update(p.get("CustomerMetadataProperties", {}))
         return {"ModelPackageArn": p["ModelPackageArn"]}
 
-    def api_ListModelPackages(self, p: dict[str, Any]) -> dict[str, Any]:
+    def sagemaker_ListModelPackages(self, p: dict[str, Any]) -> dict[str, Any]:
         group = p["ModelPackageGroupName"].rsplit("/", 1)[-1]
         summaries = [
             {
@@ -258,7 +264,7 @@ class FakeAws:
 
     # ------------------------------------------------------------------------------------------- the rest
 
-    def states_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
+    def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["name"] in self.state["executions"]:
             raise ServiceError("ExecutionAlreadyExists", f"execution {p['name']} already exists")
         self.state["executions"][p["name"]] = {
@@ -301,7 +307,7 @@ class FakeAws:
         deleted = [name for name in p["Names"] if self.state["parameters"].pop(name, None) is not None]
         return {"DeletedParameters": deleted, "InvalidParameters": [n for n in p["Names"] if n not in deleted]}
 
-    def monitoring_PutMetricData(self, p: dict[str, Any]) -> dict[str, Any]:
+    def cloudwatch_PutMetricData(self, p: dict[str, Any]) -> dict[str, Any]:
         self.state["metrics"].append(p)
         return {}
 

@@ -18,7 +18,7 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_tags, unresolved
 from ..errors import ValidationError
-from ..jobs.job import check_job_name_prefix, job_name, job_resource, validate_request
+from ..jobs.job import check_job_name_prefix, job_family_arn, job_name, job_resource, validate_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location, grant_s3
@@ -158,6 +158,7 @@ class BenchmarkJob(Resource):
         if baseline is not None and baseline.parameter_name is None:
             baseline = dataclasses.replace(baseline, parameter_name=default_parameter_name(endpoint.endpoint_name))
         provider = AiJobsProvider.of(self)
+        family = job_family_arn(self, "ai-benchmark-job", name)
         provider.grant(
             [
                 "sagemaker:CreateAIBenchmarkJob",
@@ -167,7 +168,13 @@ class BenchmarkJob(Resource):
                 "sagemaker:AddTags",
                 "sagemaker:DeleteTags",
             ],
-            [self.job_arn],
+            [family],
+        )
+        acknowledge_wildcards(
+            provider,
+            [family],
+            "The jobs this construct names: its stem and a definition hash. A changed definition names a new job, "
+            "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
         )
         provider.grant(
             ["sagemaker:CreateAIBenchmarkJob"],

@@ -14,6 +14,7 @@ from botocore.validate import ParamValidator
 from constructs import Construct
 
 from .._core import service_model
+from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy
 from .._core.validation import request_violations, unresolved
 from ..errors import ValidationError
@@ -35,6 +36,14 @@ def job_name(scope: Construct, prefix: str | None, request: dict[str, Any]) -> s
     stem = prefix or Names.unique_resource_name(scope, max_length=JOB_NAME_MAX - HASH_LENGTH - 1, separator="-").lower()
     stem = re.sub(r"[^a-z0-9-]", "-", stem).strip("-")[: JOB_NAME_MAX - HASH_LENGTH - 1].rstrip("-")
     return f"{stem}-{digest}"
+
+
+def job_family_arn(scope: Construct, resource: str, name: str) -> str:
+    """The ARN of every job the construct named ``name`` may name: its stem and any definition hash
+    (``<stem>-??????????``). A changed definition names a new job, and CloudFormation deletes the old one
+    only once the update is done, when the provider's policy names the new job already: the handlers'
+    grant must cover both."""
+    return sagemaker_arn(scope, resource, f"{name[: -HASH_LENGTH - 1]}-{'?' * HASH_LENGTH}")
 
 
 def check_job_name_prefix(prefix: str | None) -> None:

@@ -19,7 +19,7 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
-from ..jobs.job import check_job_name_prefix, job_name, job_resource, validate_request
+from ..jobs.job import check_job_name_prefix, job_family_arn, job_name, job_resource, validate_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location, grant_s3
@@ -230,6 +230,7 @@ class RecommendationJob(Resource):
             grant_package_registration(self.role, self.model_package_group, own_group=shared_group is None)
 
         provider = AiJobsProvider.of(self)
+        family = job_family_arn(self, "ai-recommendation-job", name)
         provider.grant(
             [
                 "sagemaker:CreateAIRecommendationJob",
@@ -239,7 +240,13 @@ class RecommendationJob(Resource):
                 "sagemaker:AddTags",
                 "sagemaker:DeleteTags",
             ],
-            [self.job_arn],
+            [family],
+        )
+        acknowledge_wildcards(
+            provider,
+            [family],
+            "The jobs this construct names: its stem and a definition hash. A changed definition names a new job, "
+            "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
         )
         provider.grant(
             ["sagemaker:CreateAIRecommendationJob"],

@@ -1,0 +1,322 @@
+"""A stack deployed the way CloudFormation deploys it, minus AWS: resources in dependency order, every custom
+resource's handler called with the event the provider framework sends (every property a string, as
+CloudFormation passes them; isComplete until complete), each wait condition held until its waiter's state
+machine signals it, updates that replace followed by the old resource's delete, and deletes in reverse order.
+
+Standard library only: it runs inside the simulated Lambda beside the handler it calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from intrinsics import Environment, resolve
+
+OUR_TYPES = (
+    "Custom::AIRecommendationJob",
+    "Custom::AIBenchmarkJob",
+    "Custom::RecommendedModels",
+    "Custom::AIBenchmarkResults",
+)
+"""The custom resources the library's provider serves."""
+NAME_PROPERTIES = (
+    "EndpointName",
+    "EndpointConfigName",
+    "ModelName",
+    "InferenceComponentName",
+    "AlarmName",
+    "AIWorkloadConfigName",
+    "ModelPackageGroupName",
+    "RoleName",
+    "FunctionName",
+    "StateMachineName",
+    "BucketName",
+    "PolicyName",
+)
+"""Properties that, when literal, are a resource's physical name (its Ref)."""
+
+
+class DeploymentFailed(Exception):
+    """What the stack events would show: the resource and the reason."""
+
+
+Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""Call a handler entry point (``on_event``, ``is_complete``, ``poll``) with an event."""
+
+
+@dataclass
+class Deployment:
+    """One stack's deployment. ``invoke`` runs the handler; ``waiters`` are the started executions and
+    ``signals`` what was sent to wait-condition handles (both filled by the fake services and the handler)."""
+
+    template: dict[str, Any]
+    env: Environment
+    invoke: Invoke
+    waiters: Callable[[], list[dict[str, Any]]]
+    signals: dict[str, str]
+    events: list[dict[str, Any]] = field(default_factory=list)
+    physical: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------------------------ operations
+
+    def create(self, *, retry: tuple[str, ...] = ()) -> None:
+        """Create every resource; a resource in ``retry`` gets its Create twice (a retried Create)."""
+        for logical_id in dependency_order(self.template["Resources"]):
+            self._create(logical_id, retries=2 if logical_id in retry else 1)
+
+    def update(self, template: dict[str, Any]) -> None:
+        """Deploy ``template`` over the current one: changed custom resources get an Update; a new physical
+        id is a replacement, and the old resource is deleted once every resource is updated."""
+        old_template, self.template = self.template, template
+        replaced: list[tuple[str, str, dict[str, Any]]] = []
+        for logical_id in dependency_order(template["Resources"]):
+            resource = template["Resources"][logical_id]
+            if logical_id not in old_template["Resources"]:
+                self._create(logical_id)
+                continue
+            if resource["Type"] not in OUR_TYPES:
+                self._define(logical_id, resource)
+                continue
+            new_props = self._strings(logical_id, resource)
+            old_props = self.properties[logical_id]
+            if new_props == old_props:
+                continue
+            old_physical = self.physical[logical_id]
+            result = self._custom("Update", logical_id, resource, new_props, old_props=old_props, physical=old_physical)
+            if result["PhysicalResourceId"] != old_physical:
+                replaced.append((logical_id, old_physical, old_props))
+        for logical_id, old_physical, old_props in replaced:  # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
+            self._custom("Delete", logical_id, old_template["Resources"][logical_id], old_props, physical=old_physical)
+        for logical_id in reversed(dependency_order(old_template["Resources"])):
+            if logical_id not in template["Resources"] and old_template["Resources"][logical_id]["Type"] in OUR_TYPES:
+                self._custom(
+                    "Delete",
+                    logical_id,
+                    old_template["Resources"][logical_id],
+                    self.properties[logical_id],
+                    physical=self.physical[logical_id],
+                )
+
+    def delete(self) -> None:
+        """Delete every custom resource, dependents first."""
+        for logical_id in reversed(dependency_order(self.template["Resources"])):
+            resource = self.template["Resources"][logical_id]
+            if resource["Type"] in OUR_TYPES and logical_id in self.physical:
+                self._custom(
+                    "Delete", logical_id, resource, self.properties[logical_id], physical=self.physical[logical_id]
+                )
+
+    # ------------------------------------------------------------------------------------ resources
+
+    def _create(self, logical_id: str, retries: int = 1) -> None:
+        resource = self.template["Resources"][logical_id]
+        kind = resource["Type"]
+        if kind in OUR_TYPES:
+            props = self._strings(logical_id, resource)
+            for _ in range(retries):
+                self._custom("Create", logical_id, resource, props)
+        elif kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
+            raise DeploymentFailed(f"{logical_id}: {kind} is not a resource the simulation knows how to create")
+        elif kind == "AWS::CloudFormation::WaitConditionHandle":
+            url = f"https://cloudformation-waitcondition-{self.env.region}.s3.amazonaws.com/{logical_id}?sig=simulated"
+            self.env.refs[logical_id] = url
+        elif kind == "AWS::CloudFormation::WaitCondition":
+            self._wait(logical_id, resource)
+        else:
+            self._define(logical_id, resource)
+
+    def _define(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """A native resource: its Ref (its literal name, or a generated one) and the attributes others read."""
+        props = resolve(resource.get("Properties", {}), self._lenient())
+        name = next((props[p] for p in NAME_PROPERTIES if isinstance(props.get(p), str) and "<" not in props[p]), None)
+        physical = name or f"{self.env.stack_name}-{logical_id}-sim"
+        self.env.refs[logical_id] = physical
+        self.env.attributes[logical_id] = _attributes(resource["Type"], physical, self.env)
+
+    def _custom(
+        self,
+        request_type: str,
+        logical_id: str,
+        resource: dict[str, Any],
+        props: dict[str, Any],
+        *,
+        old_props: dict[str, Any] | None = None,
+        physical: str | None = None,
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": props.get("ServiceToken", ""),
+            "ResponseURL": "https://cloudformation-custom-resource-response-uswest2.s3.amazonaws.com/simulated",
+            "StackId": f"arn:aws:cloudformation:{self.env.region}:{self.env.account}:stack/{self.env.stack_name}/0",
+            "RequestId": f"{logical_id}-{request_type}-{len(self.events)}",
+            "LogicalResourceId": logical_id,
+            "ResourceType": resource["Type"],
+            "ResourceProperties": props,
+        }
+        if physical is not None:
+            event["PhysicalResourceId"] = physical
+        if old_props is not None:
+            event["OldResourceProperties"] = old_props
+        try:
+            result = self.invoke("on_event", event)
+            result.setdefault("PhysicalResourceId", physical or event["RequestId"])
+            for _ in range(50):  # the provider framework's isComplete loop
+                completion = self.invoke("is_complete", {**event, **result})
+                if completion.get("IsComplete"):
+                    result = {**result, "Data": {**result.get("Data", {}), **completion.get("Data", {})}}
+                    break
+            else:
+                raise DeploymentFailed(f"{logical_id}: {request_type} never completed")
+        except DeploymentFailed:
+            raise
+        except Exception as error:  # the handler's failure is the stack event's reason
+            self.events.append(
+                {"resource": logical_id, "request": request_type, "failed": f"{type(error).__name__}: {error}"}
+            )
+            raise DeploymentFailed(f"{logical_id} {request_type} failed: {error}") from error
+        self.events.append({"resource": logical_id, "request": request_type, "physical": result["PhysicalResourceId"]})
+        if request_type != "Delete":
+            self.physical[logical_id] = result["PhysicalResourceId"]
+            self.properties[logical_id] = props
+            self.env.refs[logical_id] = result["PhysicalResourceId"]
+            self.env.attributes[logical_id] = dict(result.get("Data", {}))
+        return result
+
+    def _wait(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """Run the waiter executions started for this handle (the state machine: poll, wait, poll ... until
+        done; a poll that fails is reported through the same function), then read the signal."""
+        url = resolve(resource["Properties"]["Handle"], self.env)
+        for execution in self.waiters():
+            payload = json.loads(execution["input"])
+            if payload["HandleUrl"] != url or execution.get("done"):
+                continue
+            for _ in range(100):
+                try:
+                    payload = self.invoke("poll", payload)
+                except Exception as error:  # the state machine's catch: signal the failure
+                    self.invoke("poll", {**payload, "Error": {"Error": type(error).__name__, "Cause": str(error)}})
+                    break
+                if payload.get("Done"):
+                    break
+            execution["done"] = True
+        signal = self.signals.get(url)
+        if signal is None:
+            raise DeploymentFailed(f"{logical_id}: no signal reached the wait condition (it would time out)")
+        body = json.loads(signal)
+        self.events.append(
+            {"resource": logical_id, "request": "Signal", "status": body["Status"], "reason": body["Reason"]}
+        )
+        if body["Status"] != "SUCCESS":
+            raise DeploymentFailed(f"{logical_id} received a FAILURE signal: {body['Reason']}")
+        self.env.refs[logical_id] = f"{logical_id}-sim"
+        self.env.attributes[logical_id] = {"Data": json.dumps({body["UniqueId"]: body["Data"]})}
+
+    # ------------------------------------------------------------------------------------ values
+
+    def _strings(self, logical_id: str, resource: dict[str, Any]) -> dict[str, Any]:
+        """The resource's properties as CloudFormation hands them to a custom resource: resolved, and every
+        scalar a string."""
+        return _as_strings(resolve(resource.get("Properties", {}), self.env))
+
+    def _lenient(self) -> Environment:
+        return replace(self.env, placeholders=True)  # the same refs and attributes
+
+
+def dependency_order(resources: dict[str, Any]) -> list[str]:
+    """Logical ids so that each comes after what it references (Ref, GetAtt, Sub) or DependsOn names."""
+    needs = {logical_id: _references(resource, resources) for logical_id, resource in resources.items()}
+    ordered: list[str] = []
+    done: set[str] = set()
+
+    def visit(logical_id: str, path: tuple[str, ...]) -> None:
+        if logical_id in done:
+            return
+        if logical_id in path:
+            raise DeploymentFailed(f"circular dependency: {' -> '.join((*path, logical_id))}")
+        for other in sorted(needs[logical_id]):
+            visit(other, (*path, logical_id))
+        done.add(logical_id)
+        ordered.append(logical_id)
+
+    for logical_id in resources:
+        visit(logical_id, ())
+    return ordered
+
+
+def _references(resource: dict[str, Any], resources: dict[str, Any]) -> set[str]:
+    found = set(
+        resource.get("DependsOn", [])
+        if isinstance(resource.get("DependsOn"), list)
+        else [resource["DependsOn"]]
+        if "DependsOn" in resource
+        else []
+    )
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "Ref" in value and value["Ref"] in resources:
+                found.add(value["Ref"])
+            if "Fn::GetAtt" in value:
+                target = value["Fn::GetAtt"]
+                found.add(target[0] if isinstance(target, list) else target.split(".", 1)[0])
+            if "Fn::Sub" in value:
+                text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+                for name in _sub_names(text):
+                    if name.split(".", 1)[0] in resources:
+                        found.add(name.split(".", 1)[0])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(resource.get("Properties", {}))
+    return {name for name in found if name in resources}
+
+
+def _sub_names(text: str) -> list[str]:
+    names, start = [], 0
+    while (begin := text.find("${", start)) != -1:
+        end = text.find("}", begin)
+        names.append(text[begin + 2 : end])
+        start = end + 1
+    return names
+
+
+def _as_strings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _as_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_strings(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _attributes(kind: str, physical: str, env: Environment) -> dict[str, Any]:
+    """The attributes of a native resource that templates of this library read."""
+    partition, region, account = env.partition, env.region, env.account
+    service = kind.split("::")[1].lower()
+    arn = f"arn:{partition}:{service}:{region}:{account}:{kind.split('::')[2].lower()}/{physical}"
+    if kind == "AWS::IAM::Role":
+        arn = f"arn:{partition}:iam::{account}:role/{physical}"
+    elif kind == "AWS::Lambda::Function":
+        arn = f"arn:{partition}:lambda:{region}:{account}:function:{physical}"
+    elif kind == "AWS::CloudWatch::Alarm":
+        arn = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{physical}"
+    elif kind == "AWS::StepFunctions::StateMachine":
+        arn = f"arn:{partition}:states:{region}:{account}:stateMachine:{physical}"
+    elif kind == "AWS::S3::Bucket":
+        arn = f"arn:{partition}:s3:::{physical}"
+    elif kind == "AWS::Logs::LogGroup":
+        arn = f"arn:{partition}:logs:{region}:{account}:log-group:{physical}:*"
+    elif kind == "AWS::KMS::Key":
+        arn = f"arn:{partition}:kms:{region}:{account}:key/{physical}"
+    names = {f"{kind.split('::')[2]}Name": physical, "Name": physical}
+    return {"Arn": arn, **names, "EndpointArn": arn, "ModelArn": arn, "AIWorkloadConfigArn": arn, "RoleId": physical}

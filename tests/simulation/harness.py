@@ -1,0 +1,155 @@
+"""The test side of the deploy simulation: synthesize, run the simulated Lambda process, and read its report:
+the template as deployed (every intrinsic resolved), the calls the handlers made, and the permissions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulation.iam import Request, allowed, requests_of_call
+from simulation.intrinsics import Environment, resolve
+
+PROCESS = Path(__file__).with_name("lambda_process.py")
+
+
+@dataclass
+class Step:
+    """What one step of the deployment left: the refs and attributes CloudFormation knows, the stack events,
+    and the fake services' state (with every call made so far)."""
+
+    op: str
+    failed: str | None
+    refs: dict[str, Any]
+    attributes: dict[str, dict[str, Any]]
+    events: list[dict[str, Any]]
+    state: dict[str, Any]
+    environment: dict[str, Any]
+
+    def env(self, placeholders: bool = False) -> Environment:
+        return Environment(**self.environment, refs=self.refs, attributes=self.attributes, placeholders=placeholders)
+
+    def resolved(self, template: dict[str, Any]) -> dict[str, Any]:
+        """The template as deployed: every property with its deploy-time values (native resources' attributes
+        that no handler returns are placeholders such as ``<LogicalId.Arn>``)."""
+        env = self.env(placeholders=True)
+        return {
+            **template,
+            "Resources": {
+                logical_id: {**resource, "Properties": resolve(resource.get("Properties", {}), env)}
+                for logical_id, resource in template["Resources"].items()
+            },
+        }
+
+
+@dataclass
+class Simulation:
+    template: dict[str, Any]
+    steps: list[Step]
+    sdk: dict[str, str]
+    templates: list[dict[str, Any]]
+    """The template each step left deployed (an update's is the new one)."""
+
+    @property
+    def last(self) -> Step:
+        return self.steps[-1]
+
+    def calls_of(self, index: int) -> list[dict[str, Any]]:
+        """The calls the handlers made during step ``index``."""
+        before = len(self.steps[index - 1].state["calls"]) if index else 0
+        return list(self.steps[index].state["calls"][before:])
+
+
+def asset_of(assembly: Path, template: dict[str, Any]) -> Path:
+    """The directory of the handlers' asset the template's function runs (``cdk.out/asset.<hash>``)."""
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and props.get("Handler") == "ai_jobs_handler.on_event":
+            return assembly / f"asset.{props['Code']['S3Key'].removesuffix('.zip')}"
+    raise AssertionError("the template has no AI-job handler")
+
+
+def simulate(
+    assembly: Path,
+    template_file: str,
+    scenario: dict[str, Any],
+    steps: list[dict[str, Any]],
+    *,
+    environment: dict[str, Any],
+    workdir: Path,
+) -> Simulation:
+    """Deploy ``template_file`` of the synthesized ``assembly`` through ``steps`` (create, update, delete)."""
+    template = json.loads((assembly / template_file).read_text())
+    plan = {
+        "asset": str(asset_of(assembly, template)),
+        "template": str(assembly / template_file),
+        "scenario": scenario,
+        "steps": [{**s, "template": str(assembly / s["template"])} if "template" in s else s for s in steps],
+        "environment": environment,
+    }
+    plan_path, report_path = workdir / "plan.json", workdir / "report.json"
+    plan_path.write_text(json.dumps(plan))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_"))}
+    result = subprocess.run(
+        [sys.executable, "-S", "-B", str(PROCESS), str(plan_path), str(report_path)],
+        capture_output=True,
+        text=True,
+        env=clean,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    report = json.loads(report_path.read_text())
+    deployed, current = [], template
+    for step in steps[: len(report["steps"])]:
+        current = json.loads((assembly / step["template"]).read_text()) if "template" in step else current
+        deployed.append(current)
+    return Simulation(
+        template=template,
+        steps=[Step(environment=environment, **s) for s in report["steps"]],
+        sdk=report["sdk"],
+        templates=deployed,
+    )
+
+
+def role_statements(template: dict[str, Any], step: Step, role_id: str) -> list[dict[str, Any]]:
+    """Every statement the template gives role ``role_id`` (its policies and inline policies), deployed."""
+    env = step.env(placeholders=True)
+    statements: list[dict[str, Any]] = []
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in props.get("Roles", []):
+            statements += resolve(props["PolicyDocument"], env)["Statement"]
+    for policy in template["Resources"][role_id]["Properties"].get("Policies", []):
+        statements += resolve(policy["PolicyDocument"], env)["Statement"]
+    return statements
+
+
+def handler_role(template: dict[str, Any]) -> str:
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and props.get("Handler") == "ai_jobs_handler.on_event":
+            return str(props["Role"]["Fn::GetAtt"][0])
+    raise AssertionError("the template has no AI-job handler")
+
+
+def denied_handler_calls(simulation: Simulation, index: int) -> list[str]:
+    """The calls of step ``index`` (with the permissions they imply) that the statements the handler role has
+    then do not allow. During an update the role's policy is already the new one (the custom resources
+    depend on it), also when the old resources are deleted at the end."""
+    env = simulation.steps[0].environment
+    template, step = simulation.templates[index], simulation.steps[index]
+    statements = role_statements(template, step, handler_role(template))
+    denied = []
+    for call in simulation.calls_of(index):
+        for request in requests_of_call(call, env.get("partition", "aws"), env["region"], env["account"]):
+            if not allowed(statements, request):
+                denied.append(f"{call['service']}:{call['operation']} needs {request}")
+    return sorted(set(denied))
+
+
+def denied(statements: list[dict[str, Any]], requests: list[Request]) -> list[str]:
+    return [str(r) for r in requests if not allowed(statements, r)]

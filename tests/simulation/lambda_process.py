@@ -1,0 +1,80 @@
+"""The simulated Lambda: one process that runs the handler from its asset (the asset first on the import
+path, no site-packages, as Lambda orders them) against the fake services, and deploys the stack through the
+CloudFormation simulation. Run by ``harness.simulate``; reads a plan, writes a report (both JSON).
+
+Usage: python -S -B lambda_process.py PLAN REPORT
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+def main(plan_path: str, report_path: str) -> int:
+    plan = json.loads(Path(plan_path).read_text())
+    sys.path[:0] = [plan["asset"], str(Path(__file__).parent)]  # the function's code, then the simulation's
+    import ai_jobs_handler  # from the asset
+    import boto3
+    import botocore
+    from cloudformation import Deployment, DeploymentFailed
+    from fake_aws import FakeAws
+    from intrinsics import Environment
+
+    state: dict[str, Any] = {}
+    fake = FakeAws(state, plan["scenario"])
+    boto3.client = lambda service, **_: fake.client(service)  # the handler builds its own clients, as in Lambda
+    signals: dict[str, str] = {}
+    ai_jobs_handler._put = lambda url, body: signals.__setitem__(url, body.decode())
+
+    def invoke(entry: str, event: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = getattr(ai_jobs_handler, entry)(json.loads(json.dumps(event)), None)
+        return result
+
+    env = Environment(**plan["environment"])
+    deployment = Deployment(
+        json.loads(Path(plan["template"]).read_text()),
+        env,
+        invoke,
+        waiters=lambda: list(state["executions"].values()),
+        signals=signals,
+    )
+    steps: list[dict[str, Any]] = []
+    for step in plan["steps"]:
+        outcome: dict[str, Any] = {"op": step["op"]}
+        try:
+            if step["op"] == "create":
+                deployment.create(retry=tuple(step.get("retry", ())))
+            elif step["op"] == "update":
+                deployment.update(json.loads(Path(step["template"]).read_text()))
+            elif step["op"] == "delete":
+                deployment.delete()
+            outcome["failed"] = None
+        except DeploymentFailed as failure:
+            outcome["failed"] = str(failure)
+        outcome.update(
+            refs=dict(env.refs),
+            attributes={k: dict(v) for k, v in env.attributes.items()},
+            events=list(deployment.events),
+            state=json.loads(json.dumps(state, default=str)),
+        )
+        steps.append(outcome)
+        if outcome["failed"]:
+            break
+    report = {
+        "steps": steps,
+        "sdk": {"boto3": boto3.__version__, "botocore": botocore.__version__, "from": botocore.__file__},
+    }
+    Path(report_path).write_text(json.dumps(report, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(*sys.argv[1:]))
+    except Exception:
+        traceback.print_exc()
+        sys.exit(2)

@@ -1,0 +1,197 @@
+"""The reference stacks deployed as CloudFormation would deploy them, minus AWS (tests/simulation): every
+custom resource's handler runs from its synthesized asset, on the SDK the asset bundles, against fake
+services whose requests and responses botocore validates; its attributes go back into the template, which
+must then pass the API-model validation and say what was recommended. Every call a handler makes must be
+allowed by the statements the template gives its role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from simulation.harness import Simulation, denied_handler_calls, simulate
+from test_recommendation_resolution import recommendation
+
+from api_model import validate_template
+from conftest import ENV, REPO
+from stacks.config import BenchmarkConfig, RecommendationConfig, ServingConfig
+from stacks.recommendation_stacks import RecommendToServeStack
+from stacks.serving_stack import ServingStack
+
+CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+ENVIRONMENT = {"account": ENV.account, "region": ENV.region, "stack_name": "Simulated"}
+ARCHIVE = REPO / "tests" / "fixtures" / "aiperf-0.13-mock"
+G6E, G6, G5 = "ml.g6e.12xlarge", "ml.g6.12xlarge", "ml.g5.12xlarge"
+
+
+def package(version: int) -> str:
+    return f"arn:aws:sagemaker:{ENV.region}:{ENV.account}:model-package/{{group}}/{version}"
+
+
+RECOMMENDATIONS = [  # the job's ranking, in the shape of the AWS sample's real response
+    recommendation(
+        G6E,
+        spec="high-otps-on-g6e-12xlarge",
+        copies=2,
+        concurrency="88",
+        environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "2"},
+        package=package(1),
+    ),
+    recommendation(
+        G6,
+        spec="high-otps-on-g6-12xlarge",
+        instances=2,
+        concurrency="60",
+        environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "4"},
+        package=package(1),
+    ),
+    recommendation(G5, spec="high-otps-on-g5-12xlarge", copies=2, concurrency="40", package=package(2)),
+]
+
+
+def synthesize(outdir: Path, **context: Any) -> Path:
+    app = cdk.App(outdir=str(outdir), context={**CONTEXT, **context})
+    RecommendToServeStack(
+        app,
+        "RecommendToServe",
+        recommendation=RecommendationConfig.from_context(app.node),
+        serving=ServingConfig.from_context(app.node),
+        env=ENV,
+    )
+    ServingStack(
+        app,
+        "Serving",
+        config=ServingConfig.from_context(app.node),
+        benchmark=BenchmarkConfig.from_context(app.node),
+        env=ENV,
+    )
+    app.synth()
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return {
+        "first": synthesize(tmp_path_factory.mktemp("first")),
+        "changed": synthesize(tmp_path_factory.mktemp("changed"), **{"recommendation:inputTokensMean": 4000}),
+    }
+
+
+@pytest.fixture(scope="module")
+def recommend_to_serve(assemblies: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Simulation:
+    """Create (the job's Create retried once), update to a changed workload (a new job replaces the old), delete."""
+    changed = tmp_path_factory.mktemp("changed-template")
+    (changed / "RecommendToServe.template.json").write_text(
+        (assemblies["changed"] / "RecommendToServe.template.json").read_text()
+    )
+    template = json.loads((assemblies["first"] / "RecommendToServe.template.json").read_text())
+    job_id = next(k for k, r in template["Resources"].items() if r["Type"] == "Custom::AIRecommendationJob")
+    return simulate(
+        assemblies["first"],
+        "RecommendToServe.template.json",
+        {"recommendations": RECOMMENDATIONS, "polls_until_done": 2},
+        [
+            {"op": "create", "retry": [job_id]},
+            {"op": "update", "template": str(changed / "RecommendToServe.template.json")},
+            {"op": "delete"},
+        ],
+        environment=ENVIRONMENT,
+        workdir=tmp_path_factory.mktemp("simulation"),
+    )
+
+
+def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [r for r in template["Resources"].values() if r["Type"] == kind]
+
+
+def test_the_handlers_ran_on_the_sdk_the_asset_bundles(recommend_to_serve: Simulation) -> None:
+    assert "/asset." in recommend_to_serve.sdk["from"]
+    assert [s.failed for s in recommend_to_serve.steps] == [None, None, None]
+
+
+def test_the_deployed_template_passes_the_api_model_validation(recommend_to_serve: Simulation) -> None:
+    deployed = recommend_to_serve.steps[0].resolved(recommend_to_serve.template)
+    assert [str(f) for f in validate_template(deployed)] == []
+
+
+def test_the_recommendation_is_deployed_as_recommended(recommend_to_serve: Simulation) -> None:
+    deployed = recommend_to_serve.steps[0].resolved(recommend_to_serve.template)
+    (component,) = of_type(deployed, "AWS::SageMaker::InferenceComponent")
+    props = component["Properties"]
+    assert props["RuntimeConfig"]["CopyCount"] == "2"  # 1 instance x 2 copies of the first pool
+    needs = {s["InstanceType"]: s["ComputeResourceRequirements"] for s in props["Specifications"]}
+    assert {t: n["NumberOfAcceleratorDevicesRequired"] for t, n in needs.items()} == {G6E: "2", G6: "4", G5: "2"}
+    (config,) = of_type(deployed, "AWS::SageMaker::EndpointConfig")
+    assert config["Properties"]["ProductionVariants"][0]["InitialInstanceCount"] == "1"
+    (policy,) = of_type(deployed, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    metrics = policy["Properties"]["TargetTrackingScalingPolicyConfiguration"]["CustomizedMetricSpecification"][
+        "Metrics"
+    ]
+    expression = next(m["Expression"] for m in metrics if m.get("ReturnData"))
+    # per copy: 88 / (1 x 2), 60 / (2 x 1), 40 / (1 x 2)
+    assert expression.startswith(
+        "(FILL(g6e_12xlarge_sum,0)/44 + FILL(g6_12xlarge_sum,0)/30 + FILL(g5_12xlarge_sum,0)/20)"
+    )
+    assert {m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m} == {
+        "ConcurrentRequestsPerCopy"
+    }
+    (target,) = of_type(deployed, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["Properties"]["ResourceId"] == f"inference-component/{props['InferenceComponentName']}"
+
+
+def test_the_rollback_alarms_the_endpoint_names_exist(recommend_to_serve: Simulation) -> None:
+    deployed = recommend_to_serve.steps[0].resolved(recommend_to_serve.template)
+    (component,) = of_type(deployed, "AWS::SageMaker::InferenceComponent")
+    named = {a["AlarmName"] for a in component["Properties"]["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]}
+    defined = {json.dumps(a["Properties"].get("AlarmName")) for a in of_type(deployed, "AWS::CloudWatch::Alarm")}
+    refs = recommend_to_serve.steps[0].refs
+    alarms = {
+        refs[k] for k, r in recommend_to_serve.template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert len(named) == 4 and named <= alarms, (named, defined)
+
+
+def test_the_packages_were_approved_and_the_resolution_recorded(recommend_to_serve: Simulation) -> None:
+    packages = recommend_to_serve.steps[0].state["packages"]
+    resolved = {arn: p for arn, p in packages.items() if p["status"] == "Approved"}
+    assert len(resolved) == 2  # the two versions the resolution uses, and only those
+    recorded = {key for p in resolved.values() for key in p["metadata"]}
+    assert recorded == {f"cdk-genai-inference:{t}" for t in (G6E, G6, G5)}
+
+
+def test_a_retried_create_adopts_the_job_and_the_waiter_runs_once(recommend_to_serve: Simulation) -> None:
+    first = recommend_to_serve.steps[0]
+    creates = [c for c in first.state["calls"] if c["operation"] == "CreateAIRecommendationJob"]
+    assert len(creates) == 2  # the second got ResourceInUse and adopted the job
+    starts = [c for c in first.state["calls"] if c["operation"] == "StartExecution"]
+    assert len(starts) == 2 and len(first.state["executions"]) == 1  # a retried start is no second waiter
+    (signal,) = [e for e in first.events if e["request"] == "Signal"]
+    assert signal["status"] == "SUCCESS"
+
+
+def test_an_update_that_replaces_the_job_deletes_the_old_one(recommend_to_serve: Simulation) -> None:
+    first, update = recommend_to_serve.steps[0], recommend_to_serve.steps[1]
+    old_jobs = set(first.state["jobs"])
+    assert len(old_jobs) == 1
+    assert set(update.state["jobs"]).isdisjoint(old_jobs) and len(update.state["jobs"]) == 1
+    deletes = {e["physical"] for e in update.events[len(first.events) :] if e["request"] == "Delete"}
+    old_name = next(iter(old_jobs)).split("/", 1)[1]
+    assert deletes == {old_name, f"{old_name}:priority"}  # the old job, and the resolution of it (a no-op)
+    stops_or_deletes = [
+        c["operation"] for c in update.state["calls"][len(first.state["calls"]) :] if old_name in str(c["params"])
+    ]
+    assert "DeleteAIRecommendationJob" in stops_or_deletes
+
+
+def test_delete_leaves_no_job_behind(recommend_to_serve: Simulation) -> None:
+    assert recommend_to_serve.steps[2].state["jobs"] == {}
+
+
+def test_every_call_the_handlers_made_is_allowed_by_their_role(recommend_to_serve: Simulation) -> None:
+    """Also the old job's delete after the update that replaced it: by then the role's policy names the new
+    job, so the grant must cover every job this construct names, not only the current one."""
+    for index in range(len(recommend_to_serve.steps)):
+        assert denied_handler_calls(recommend_to_serve, index) == [], recommend_to_serve.steps[index].op
