@@ -12,7 +12,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from simulation.harness import Simulation, denied_handler_calls, simulate
+from aiperf_fixtures import tarball
+from simulation.execution_roles import expected_requests
+from simulation.harness import Simulation, denied, denied_handler_calls, role_statements, simulate
 from test_recommendation_resolution import recommendation
 
 from api_model import validate_template
@@ -28,7 +30,16 @@ G6E, G6, G5 = "ml.g6e.12xlarge", "ml.g6.12xlarge", "ml.g5.12xlarge"
 
 
 def package(version: int) -> str:
-    return f"arn:aws:sagemaker:{ENV.region}:{ENV.account}:model-package/{{group}}/{version}"
+    return f"arn:aws:sagemaker:{{region}}:{{account}}:model-package/{{group}}/{version}"  # the job's account
+
+
+def deploys_the_jobs_artifacts(recommendation: dict[str, Any]) -> dict[str, Any]:
+    """The S3 channels a recommendation deploys are the job's own: the original weights and its output."""
+    channels = [
+        {"ChannelName": "base_model", "Uri": "{model_source}"},
+        {"ChannelName": "model-output", "Uri": "{output}{group}/"},
+    ]
+    return {**recommendation, "DeploymentConfiguration": {**recommendation["DeploymentConfiguration"], "S3": channels}}
 
 
 RECOMMENDATIONS = [  # the job's ranking, in the shape of the AWS sample's real response
@@ -50,34 +61,54 @@ RECOMMENDATIONS = [  # the job's ranking, in the shape of the AWS sample's real 
     ),
     recommendation(G5, spec="high-otps-on-g5-12xlarge", copies=2, concurrency="40", package=package(2)),
 ]
+RECOMMENDATIONS = [deploys_the_jobs_artifacts(r) for r in RECOMMENDATIONS]
 
 
-def synthesize(outdir: Path, **context: Any) -> Path:
+def synthesize(outdir: Path, *, serving_only: bool = False, **context: Any) -> Path:
     app = cdk.App(outdir=str(outdir), context={**CONTEXT, **context})
-    RecommendToServeStack(
-        app,
-        "RecommendToServe",
-        recommendation=RecommendationConfig.from_context(app.node),
-        serving=ServingConfig.from_context(app.node),
-        env=ENV,
-    )
-    ServingStack(
-        app,
-        "Serving",
-        config=ServingConfig.from_context(app.node),
-        benchmark=BenchmarkConfig.from_context(app.node),
-        env=ENV,
-    )
+    serving = ServingConfig.from_context(app.node)
+    if not serving_only:
+        RecommendToServeStack(
+            app,
+            "RecommendToServe",
+            recommendation=RecommendationConfig.from_context(app.node),
+            serving=serving,
+            env=ENV,
+        )
+    ServingStack(app, "Serving", config=serving, benchmark=BenchmarkConfig.from_context(app.node), env=ENV)
     app.synth()
     return outdir
 
 
 @pytest.fixture(scope="module")
 def assemblies(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    strict = {"benchmark:minOutputTokensPerSecond": 1000000}
     return {
         "first": synthesize(tmp_path_factory.mktemp("first")),
         "changed": synthesize(tmp_path_factory.mktemp("changed"), **{"recommendation:inputTokensMean": 4000}),
+        "strict": synthesize(tmp_path_factory.mktemp("strict"), serving_only=True, **strict),
     }
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The benchmark job's output.tar.gz: the real AIPerf 0.13 run of the fixtures."""
+    path = tmp_path_factory.mktemp("output") / "output.tar.gz"
+    path.write_bytes(tarball({"profile_export_aiperf.json": (ARCHIVE / "profile_export_aiperf.json").read_bytes()}))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def gated(assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory) -> Simulation:
+    """The serving stack: the endpoint, then a benchmark of it whose results gate the deployment."""
+    return simulate(
+        assemblies["first"],
+        "Serving.template.json",
+        {"benchmark_archive": archive, "polls_until_done": 1},
+        [{"op": "create"}, {"op": "delete"}],
+        environment=ENVIRONMENT,
+        workdir=tmp_path_factory.mktemp("gated"),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -195,3 +226,54 @@ def test_every_call_the_handlers_made_is_allowed_by_their_role(recommend_to_serv
     job, so the grant must cover every job this construct names, not only the current one."""
     for index in range(len(recommend_to_serve.steps)):
         assert denied_handler_calls(recommend_to_serve, index) == [], recommend_to_serve.steps[index].op
+
+
+def test_every_role_sagemaker_assumes_may_do_what_sagemaker_does_with_it(recommend_to_serve: Simulation) -> None:
+    """The models' role (image pulls, the packages' S3 channels, logs, metrics, the rollback alarms), the
+    component endpoint's role, and the recommendation job's role (model, output, quotas, packages, images)."""
+    step = recommend_to_serve.steps[0]
+    deployed = step.resolved(recommend_to_serve.template)
+    needs = expected_requests(recommend_to_serve.template, deployed, step.state["recommendations"], ENVIRONMENT)
+    kinds = {recommend_to_serve.template["Resources"][role]["Properties"]["Description"] for role in needs}
+    assert len(kinds) == 3, kinds  # the models' role, the endpoint's role, the job's role
+    for role, requests in needs.items():
+        assert denied(role_statements(recommend_to_serve.template, step, role), requests) == [], role
+
+
+def test_the_benchmark_gate_reads_the_results_into_the_stack(gated: Simulation) -> None:
+    assert [s.failed for s in gated.steps] == [None, None]
+    (results_id,) = [k for k, r in gated.template["Resources"].items() if r["Type"] == "Custom::AIBenchmarkResults"]
+    figures = gated.steps[0].attributes[results_id]
+    assert figures["JobStatus"] == "Completed" and figures["FailureReason"] == "none"
+    assert float(figures["OutputTokenThroughput"]) > 500 and float(figures["RequestLatencyP99"]) < 30000
+    deployed = gated.steps[0].resolved(gated.template)
+    assert [str(f) for f in validate_template(deployed)] == []
+    outputs = {k: v["Value"] for k, v in gated.template.get("Outputs", {}).items()}
+    assert any(value == {"Fn::GetAtt": [results_id, "RequestLatencyP99"]} for value in outputs.values())
+
+
+def test_a_gate_the_benchmark_breaches_fails_the_deployment_with_the_figures(
+    assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    strict = simulate(
+        assemblies["strict"],
+        "Serving.template.json",
+        {"benchmark_archive": archive, "polls_until_done": 1},
+        [{"op": "create"}],
+        environment=ENVIRONMENT,
+        workdir=tmp_path_factory.mktemp("strict"),
+    )
+    failure = strict.steps[0].failed
+    assert failure is not None and "breaches its SLA" in failure, failure
+    assert "OutputTokenThroughput measured" in failure, failure
+
+
+def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated: Simulation) -> None:
+    for index in range(len(gated.steps)):
+        assert denied_handler_calls(gated, index) == [], gated.steps[index].op
+    step = gated.steps[0]
+    needs = expected_requests(gated.template, step.resolved(gated.template), [], ENVIRONMENT)
+    kinds = {gated.template["Resources"][role]["Properties"]["Description"] for role in needs}
+    assert len(kinds) == 2, kinds  # the model's role, the benchmark job's role
+    for role, requests in needs.items():
+        assert denied(role_statements(gated.template, step, role), requests) == [], role

@@ -37,9 +37,12 @@ class FakeAws:
     """The services the handlers call. ``state`` is plain JSON: jobs, packages, executions, objects, parameters,
     and every call made (service, operation, parameters) for the permission check."""
 
-    def __init__(self, state: dict[str, Any], scenario: dict[str, Any]) -> None:
+    def __init__(
+        self, state: dict[str, Any], scenario: dict[str, Any], *, account: str = ACCOUNT, region: str = REGION
+    ) -> None:
         self.state = state
         self.scenario = scenario
+        self.account, self.region = account, region
         for key in ("jobs", "packages", "executions", "parameters", "metrics", "calls", "tags"):
             state.setdefault(key, [] if key in ("calls", "metrics") else {})
         for arn, package in scenario.get("packages", {}).items():
@@ -49,7 +52,7 @@ class FakeAws:
     def client(self, service: str) -> Any:
         client = self._session.create_client(
             service,
-            region_name=REGION,
+            region_name=self.region,
             aws_access_key_id="simulated",
             aws_secret_access_key="simulated",
             config=Config(retries={"max_attempts": 1}),
@@ -91,6 +94,9 @@ class FakeAws:
             "ResponseMetadata": {"HTTPStatusCode": 200},
         }
 
+    def _arn(self, resource: str) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{self.account}:{resource}"
+
     def _job(self, kind: str, name: str) -> dict[str, Any]:
         job = self.state["jobs"].get(f"{kind}/{name}")
         if job is None:
@@ -113,7 +119,7 @@ class FakeAws:
         if key in self.state["jobs"]:
             raise ServiceError("ResourceInUse", f"{kind} {name} already exists")
         self.state["jobs"][key] = {"kind": kind, "request": params, "status": "InProgress", "describes": 0}
-        return {"arn": _arn(f"{_RESOURCE[kind]}/{name.lower()}")}
+        return {"arn": self._arn(f"{_RESOURCE[kind]}/{name.lower()}")}
 
     def sagemaker_CreateAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         return {"AIRecommendationJobArn": self._create("recommendation", "AIRecommendationJobName", p)["arn"]}
@@ -128,7 +134,7 @@ class FakeAws:
         group = request["OutputConfig"].get("ModelPackageGroupIdentifier") or name
         response = {
             "AIRecommendationJobName": name,
-            "AIRecommendationJobArn": _arn(f"ai-recommendation-job/{name.lower()}"),
+            "AIRecommendationJobArn": self._arn(f"ai-recommendation-job/{name.lower()}"),
             "AIRecommendationJobStatus": job["status"],
             "ModelSource": request["ModelSource"],
             "OutputConfig": {**request["OutputConfig"], "ModelPackageGroupIdentifier": group},
@@ -141,10 +147,15 @@ class FakeAws:
         return response
 
     def _recommendations(self, group: str, request: dict[str, Any]) -> list[dict[str, Any]]:
-        """The scenario's recommendations, registered in the job's group (and its packages made known)."""
+        """The scenario's recommendations, registered in the job's group (and its packages made known); their
+        ``{group}``, ``{model_source}``, ``{output}``, ``{account}`` and ``{region}`` become the job's."""
         found = []
         for index, recommendation in enumerate(self.scenario.get("recommendations", []), start=1):
-            recommendation = json.loads(json.dumps(recommendation).replace("{group}", group))
+            text = json.dumps(recommendation).replace("{group}", group).replace("{account}", self.account)
+            text = text.replace("{region}", self.region)
+            text = text.replace("{model_source}", request["ModelSource"]["S3"]["S3Uri"])
+            text = text.replace("{output}", request["OutputConfig"]["S3OutputLocation"])
+            recommendation = json.loads(text)
             arn = recommendation["ModelDetails"]["ModelPackageArn"]
             self.state["packages"].setdefault(
                 arn,
@@ -156,6 +167,7 @@ class FakeAws:
                 },
             )
             found.append(recommendation)
+        self.state["recommendations"] = found  # as the job described them, for the checks that follow
         return found
 
     def sagemaker_DescribeAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +176,7 @@ class FakeAws:
         request, name = job["request"], p["AIBenchmarkJobName"]
         response = {
             "AIBenchmarkJobName": name,
-            "AIBenchmarkJobArn": _arn(f"ai-benchmark-job/{name.lower()}"),
+            "AIBenchmarkJobArn": self._arn(f"ai-benchmark-job/{name.lower()}"),
             "AIBenchmarkJobStatus": job["status"],
             "BenchmarkTarget": request["BenchmarkTarget"],
             "OutputConfig": {"S3OutputLocation": request["OutputConfig"]["S3OutputLocation"]},
@@ -187,11 +199,11 @@ class FakeAws:
 
     def sagemaker_StopAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
         self._stop("recommendation", p["AIRecommendationJobName"])
-        return {"AIRecommendationJobArn": _arn(f"ai-recommendation-job/{p['AIRecommendationJobName'].lower()}")}
+        return {"AIRecommendationJobArn": self._arn(f"ai-recommendation-job/{p['AIRecommendationJobName'].lower()}")}
 
     def sagemaker_StopAIBenchmarkJob(self, p: dict[str, Any]) -> dict[str, Any]:
         self._stop("benchmark", p["AIBenchmarkJobName"])
-        return {"AIBenchmarkJobArn": _arn(f"ai-benchmark-job/{p['AIBenchmarkJobName'].lower()}")}
+        return {"AIBenchmarkJobArn": self._arn(f"ai-benchmark-job/{p['AIBenchmarkJobName'].lower()}")}
 
     def _delete(self, kind: str, name: str) -> dict[str, Any]:
         job = self._job(kind, name)
@@ -313,10 +325,6 @@ class FakeAws:
 
 
 _RESOURCE = {"recommendation": "ai-recommendation-job", "benchmark": "ai-benchmark-job"}
-
-
-def _arn(resource: str) -> str:
-    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{resource}"
 
 
 def _plain(value: Any) -> Any:

@@ -81,8 +81,10 @@ def simulate(
     *,
     environment: dict[str, Any],
     workdir: Path,
+    state: dict[str, Any] | None = None,
 ) -> Simulation:
-    """Deploy ``template_file`` of the synthesized ``assembly`` through ``steps`` (create, update, delete)."""
+    """Deploy ``template_file`` of the synthesized ``assembly`` through ``steps`` (create, update, delete),
+    in a world where ``state`` (the fake services' state another simulation left) already exists."""
     template = json.loads((assembly / template_file).read_text())
     plan = {
         "asset": str(asset_of(assembly, template)),
@@ -90,6 +92,7 @@ def simulate(
         "scenario": scenario,
         "steps": [{**s, "template": str(assembly / s["template"])} if "template" in s else s for s in steps],
         "environment": environment,
+        "state": state or {},
     }
     plan_path, report_path = workdir / "plan.json", workdir / "report.json"
     plan_path.write_text(json.dumps(plan))

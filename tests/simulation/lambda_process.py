@@ -24,8 +24,9 @@ def main(plan_path: str, report_path: str) -> int:
     from fake_aws import FakeAws
     from intrinsics import Environment
 
-    state: dict[str, Any] = {}
-    fake = FakeAws(state, plan["scenario"])
+    state: dict[str, Any] = {**(plan.get("state") or {}), "calls": []}  # what earlier deployments left
+    environment = plan["environment"]
+    fake = FakeAws(state, plan["scenario"], account=environment["account"], region=environment["region"])
     boto3.client = lambda service, **_: fake.client(service)  # the handler builds its own clients, as in Lambda
     signals: dict[str, str] = {}
     ai_jobs_handler._put = lambda url, body: signals.__setitem__(url, body.decode())

@@ -1,0 +1,106 @@
+"""The reference pipeline's promotion deployed stage after stage (tests/simulation): the Recommend stage
+starts the job in the staging account; the Serve stage resolves it, approves and records the packages it
+deploys; the Production stage, in the production account, deploys those packages from their shared group as
+staging recorded them, and resolves no job. Each stage's handler calls must be allowed by its own role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from simulation.harness import Simulation, denied_handler_calls, simulate
+from test_deploy_simulation import RECOMMENDATIONS
+
+from conftest import REPO
+from stacks.config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
+from stacks.pipeline_stack import PipelineStack
+
+CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
+STAGING, PRODUCTION, REGION = (CONTEXT[f"pipeline:{k}"] for k in ("stagingAccount", "productionAccount", "region"))
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("pipeline")
+    app = cdk.App(outdir=str(outdir), context=CONTEXT)
+    pipeline = PipelineConfig.from_context(app.node)
+    PipelineStack(
+        app,
+        "GenAiPipeline",
+        pipeline=pipeline,
+        recommendation=RecommendationConfig.from_context(app.node),
+        serving=ServingConfig.from_context(app.node),
+        benchmark=BenchmarkConfig.from_context(app.node),
+        env=cdk.Environment(account=pipeline.pipelineAccount, region=pipeline.region),
+    )
+    app.synth()
+    return outdir
+
+
+def stage_template(assembly: Path, stage: str) -> str:
+    (template,) = (assembly / f"assembly-GenAiPipeline-{stage}").glob("*.template.json")
+    return str(template.relative_to(assembly))
+
+
+@pytest.fixture(scope="module")
+def promotion(assembly: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Simulation]:
+    def deploy(stage: str, account: str, state: dict[str, Any] | None) -> Simulation:
+        return simulate(
+            assembly,
+            stage_template(assembly, stage),
+            {"recommendations": RECOMMENDATIONS, "polls_until_done": 0},
+            [{"op": "create"}],
+            environment={"account": account, "region": REGION, "stack_name": stage},
+            workdir=tmp_path_factory.mktemp(stage),
+            state=state,
+        )
+
+    recommend = deploy("Recommend", STAGING, None)
+    serve = deploy("Serve", STAGING, recommend.last.state)
+    # Production shares nothing with staging but the packages (their group's policy grants it).
+    production = deploy("Production", PRODUCTION, {"packages": serve.last.state["packages"]})
+    return {"Recommend": recommend, "Serve": serve, "Production": production}
+
+
+def component(simulation: Simulation) -> dict[str, Any]:
+    deployed = simulation.last.resolved(simulation.template)
+    (found,) = [r for r in deployed["Resources"].values() if r["Type"] == "AWS::SageMaker::InferenceComponent"]
+    return found["Properties"]  # type: ignore[no-any-return]
+
+
+def test_every_stage_deploys(promotion: dict[str, Simulation]) -> None:
+    assert {stage: s.last.failed for stage, s in promotion.items()} == {
+        "Recommend": None,
+        "Serve": None,
+        "Production": None,
+    }
+
+
+def test_production_serves_exactly_what_staging_resolved_and_recorded(promotion: dict[str, Simulation]) -> None:
+    staging, production = component(promotion["Serve"]), component(promotion["Production"])
+    assert production["Specifications"] == [
+        {**spec, "ModelName": production_spec["ModelName"]}
+        for spec, production_spec in zip(staging["Specifications"], production["Specifications"], strict=True)
+    ]
+    assert production["RuntimeConfig"] == staging["RuntimeConfig"]
+
+    def packages(simulation: Simulation) -> set[str]:
+        deployed = simulation.last.resolved(simulation.template)
+        models = [r for r in deployed["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+        return {m["Properties"]["PrimaryContainer"]["ModelPackageName"] for m in models}
+
+    assert packages(promotion["Production"]) == packages(promotion["Serve"])
+    assert all(f":{STAGING}:model-package/" in arn for arn in packages(promotion["Production"]))
+
+
+def test_production_resolves_no_job_and_approves_nothing(promotion: dict[str, Simulation]) -> None:
+    operations = {c["operation"] for c in promotion["Production"].last.state["calls"]}
+    assert operations == {"ListModelPackages", "DescribeModelPackage"}
+
+
+def test_each_stage_is_allowed_what_its_handlers_do(promotion: dict[str, Simulation]) -> None:
+    for stage, simulation in promotion.items():
+        assert denied_handler_calls(simulation, 0) == [], stage
