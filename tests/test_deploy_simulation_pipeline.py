@@ -11,12 +11,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from simulation.harness import Simulation, denied_handler_calls, simulate
+from simulation.execution_roles import expected_requests
+from simulation.harness import Simulation, denied, denied_handler_calls, role_statements, simulate
+from simulation.iam import Request
 from test_deploy_simulation import RECOMMENDATIONS
 
 from conftest import REPO
 from stacks.config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
 from stacks.pipeline_stack import PipelineStack
+from stacks.promotion import ARTIFACTS_KEY_ALIAS
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 STAGING, PRODUCTION, REGION = (CONTEXT[f"pipeline:{k}"] for k in ("stagingAccount", "productionAccount", "region"))
@@ -104,3 +107,35 @@ def test_production_resolves_no_job_and_approves_nothing(promotion: dict[str, Si
 def test_each_stage_is_allowed_what_its_handlers_do(promotion: dict[str, Simulation]) -> None:
     for stage, simulation in promotion.items():
         assert denied_handler_calls(simulation, 0) == [], stage
+
+
+def test_the_staging_roles_may_use_the_artifacts_key_and_production_may_decrypt_with_it(
+    promotion: dict[str, Simulation],
+) -> None:
+    """KMS where keys are used: the job's role encrypts and decrypts its artifacts through S3 with the bucket's
+    key; production's models decrypt them with the key behind the artifacts alias, and only through S3."""
+    recommend = promotion["Recommend"]
+    step = recommend.last
+    needs = expected_requests(
+        recommend.template, step.resolved(recommend.template), [], {"account": STAGING, "region": REGION}
+    )
+    (job_role,) = needs
+    assert any(r.action.startswith("kms:") for r in needs[job_role])
+    assert denied(role_statements(recommend.template, step, job_role), needs[job_role]) == []
+    production = promotion["Production"]
+    (model_role,) = [
+        k
+        for k, r in production.template["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and "recommended models" in r["Properties"].get("Description", "")
+    ]
+    statements = role_statements(production.template, production.last, model_role)
+    key = f"arn:aws:kms:{REGION}:{STAGING}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    via_s3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com", "kms:ResourceAliases": [ARTIFACTS_KEY_ALIAS]}
+    assert denied(statements, [Request("kms:Decrypt", key, via_s3)]) == []
+    assert (
+        denied(
+            statements, [Request("kms:Decrypt", key, {**via_s3, "kms:ViaService": "lambda.us-west-2.amazonaws.com"})]
+        )
+        != []
+    )
+    assert denied(statements, [Request("kms:Decrypt", key, {**via_s3, "kms:ResourceAliases": ["alias/other"]})]) != []

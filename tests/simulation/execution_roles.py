@@ -39,6 +39,7 @@ def expected_requests(
         if isinstance(role, dict) and "Fn::GetAtt" in role:
             needs.setdefault(role["Fn::GetAtt"][0], []).extend(requests)
 
+    keys = _bucket_keys(values)
     endpoints_of_model = _endpoints_of_models(values)
     alarms_of_endpoint = _rollback_alarms(values)
     images = {r["ModelDetails"]["ModelPackageArn"]: r for r in recommended}
@@ -50,13 +51,13 @@ def expected_requests(
             if "Image" in container:
                 requests += _pull(container["Image"], partition)
                 source = container.get("ModelDataSource", {}).get("S3DataSource", {}).get("S3Uri")
-                requests += _reads(source, partition) if source else []
+                requests += _reads(source, partition, keys, region) if source else []
             else:  # a model package: what the recommendation deploys (as the job described it)
                 recommendation = next(iter(images.values()), None)
                 if recommendation is not None:
                     requests += _pull(recommendation["DeploymentConfiguration"]["ImageUri"], partition)
                     for channel in recommendation["DeploymentConfiguration"].get("S3", []):
-                        requests += _reads(channel["Uri"], partition)
+                        requests += _reads(channel["Uri"], partition, keys, region)
             for endpoint in endpoints_of_model.get(value.get("ModelName", f"<{logical_id}.ModelName>"), []):
                 requests += _logs_and_metrics(endpoint, partition, region, account)
                 requests += [
@@ -79,8 +80,8 @@ def expected_requests(
             group = request["OutputConfig"].get("ModelPackageGroupIdentifier") or request["AIRecommendationJobName"]
             add(
                 props["Request"]["RoleArn"],
-                *_reads(request["ModelSource"]["S3"]["S3Uri"], partition),
-                *_writes(request["OutputConfig"]["S3OutputLocation"], partition),
+                *_reads(request["ModelSource"]["S3"]["S3Uri"], partition, keys, region),
+                *_writes(request["OutputConfig"]["S3OutputLocation"], partition, keys, region),
                 Request(
                     "servicequotas:GetServiceQuota",
                     f"arn:{partition}:servicequotas:{region}:{account}:sagemaker/L-0123ABCD",
@@ -100,7 +101,7 @@ def expected_requests(
                 props["Request"]["RoleArn"],
                 Request("sagemaker:InvokeEndpoint", endpoint_arn),
                 Request("sagemaker:InvokeEndpointWithResponseStream", endpoint_arn),
-                *_writes(request["OutputConfig"]["S3OutputLocation"], partition),
+                *_writes(request["OutputConfig"]["S3OutputLocation"], partition, keys, region),
             )
     return needs
 
@@ -118,17 +119,39 @@ def _bucket_key(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def _reads(uri: str, partition: str) -> list[Request]:
+def _reads(uri: str, partition: str, keys: Mapping[str, str], region: str) -> list[Request]:
+    """Read objects under ``uri`` (and list them); decrypt them with the bucket's key, through S3."""
     bucket, prefix = _bucket_key(uri)
-    return [
+    found = [
         Request("s3:GetObject", f"arn:{partition}:s3:::{bucket}/{prefix}config.json"),
         Request("s3:ListBucket", f"arn:{partition}:s3:::{bucket}", {"s3:prefix": prefix}),
     ]
+    if bucket in keys:
+        found.append(Request("kms:Decrypt", keys[bucket], {"kms:ViaService": f"s3.{region}.amazonaws.com"}))
+    return found
 
 
-def _writes(uri: str, partition: str) -> list[Request]:
+def _writes(uri: str, partition: str, keys: Mapping[str, str], region: str) -> list[Request]:
+    """Write an object under ``uri``; encrypt it with the bucket's key, through S3."""
     bucket, prefix = _bucket_key(uri)
-    return [Request("s3:PutObject", f"arn:{partition}:s3:::{bucket}/{prefix}output/output.tar.gz")]
+    found = [Request("s3:PutObject", f"arn:{partition}:s3:::{bucket}/{prefix}output/output.tar.gz")]
+    if bucket in keys:
+        found.append(Request("kms:GenerateDataKey", keys[bucket], {"kms:ViaService": f"s3.{region}.amazonaws.com"}))
+    return found
+
+
+def _bucket_keys(values: dict[str, Any]) -> dict[str, str]:
+    """Bucket name -> the KMS key its objects are encrypted with, for the template's own buckets."""
+    found = {}
+    for resource in values.values():
+        props = resource["Properties"]
+        if resource["Type"] != "AWS::S3::Bucket" or not isinstance(props.get("BucketName"), str):
+            continue
+        for rule in props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", []):
+            key = rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
+            if isinstance(key, str):
+                found[props["BucketName"]] = key
+    return found
 
 
 def _logs_and_metrics(endpoint: str, partition: str, region: str, account: str) -> list[Request]:

@@ -16,7 +16,7 @@ class Request:
 
     action: str
     resource: str
-    context: Mapping[str, str] = field(default_factory=dict)
+    context: Mapping[str, str | list[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         where = f" ({', '.join(f'{k}={v}' for k, v in self.context.items())})" if self.context else ""
@@ -55,16 +55,18 @@ def _condition(operator: str, values: Mapping[str, Any], context: Mapping[str, s
             if if_exists:
                 continue
             return False
-        candidates = _listed(expected)
+        candidates, present = _listed(expected), _listed(actual)  # a multivalued key: any (or all) of them
         if test in ("StringEquals", "ArnEquals"):
-            ok = any(actual == c for c in candidates)
+            results = [any(a == c for c in candidates) for a in present]
         elif test in ("StringLike", "ArnLike"):
-            ok = any(fnmatch.fnmatchcase(actual, c) for c in candidates)
+            results = [any(fnmatch.fnmatchcase(a, c) for c in candidates) for a in present]
         elif test == "StringNotEquals":
-            ok = all(actual != c for c in candidates)
+            results = [all(a != c for c in candidates) for a in present]
         else:
             raise ValueError(f"condition operator {operator} is not evaluated here")
-        if qualifier not in ("", "ForAnyValue", "ForAllValues") or not ok:
+        if qualifier not in ("", "ForAnyValue", "ForAllValues"):
+            raise ValueError(f"condition qualifier {qualifier} is not evaluated here")
+        if not (any(results) if qualifier == "ForAnyValue" else all(results)):
             return False
     return True
 
