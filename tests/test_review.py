@@ -83,7 +83,19 @@ def test_the_benchmark_is_set_beside_what_was_recommended() -> None:
     ratio = figures["RequestLatencyP90"]["measured_over_expected"]
     assert ratio == pytest.approx(figures["RequestLatencyP90"]["measured"] / 6120)
     code, text, _ = run(str(SAVED), "--benchmark", str(BENCHMARK), "--instance-type", "ml.g6.12xlarge")
-    assert code == 0 and "Recommendation 3 (ml.g6.12xlarge, concurrency 60) against the benchmark" in text
+    assert (
+        code == 0
+        and "Recommendation 3 (ml.g6.12xlarge, concurrency 60) against the benchmark (concurrency 4, 1 run)" in text
+    )
+
+
+def test_repeated_runs_are_compared_by_their_mean_and_interval() -> None:
+    code, out, _ = run(str(SAVED), "--benchmark", str(REPO / "tests" / "fixtures" / "aiperf-0.13-multirun"), "--json")
+    comparison = json.loads(out)["comparison"]
+    assert code == 0 and comparison["benchmark"]["runs"] == 3
+    ttft = next(f for f in comparison["figures"] if f["figure"] == "TimeToFirstTokenP90")
+    low, high = ttft["interval"]
+    assert low < ttft["measured"] < high
 
 
 def test_plot_draws_one_point_per_recommendation(tmp_path: Path) -> None:

@@ -145,42 +145,55 @@ def compare(
     configurations: Sequence[recommended.Configuration], measured: aiperf.BenchmarkOutput, instance_type: str | None
 ) -> dict[str, Any]:
     """What the benchmark measured beside what the recommendation expected, at the recommendation's
-    concurrency (a sweep's level closest to it)."""
+    concurrency (a sweep's level closest to it); repeated runs give their mean and interval."""
     chosen = next((c for c in configurations if c.instance_type == instance_type), None) if instance_type else None
     if instance_type and chosen is None:
         offered = ", ".join(dict.fromkeys(c.instance_type for c in configurations))
         raise ReviewError(f"--instance-type {instance_type} has no recommendation; the job recommended: {offered}")
     chosen = chosen or configurations[0]
     target = chosen.concurrency
-    run = min(
-        measured.runs,
-        key=lambda r: abs((r.concurrency or 0) - target) if target is not None and r.concurrency is not None else 0,
+    level = min(
+        measured.levels(),
+        key=lambda lv: abs((lv.concurrency or 0) - target) if target is not None and lv.concurrency is not None else 0,
     )
-    figures = run.headline()
+    estimates = level.estimates()
     lines = []
     for key in COMPARED:
-        expected, actual = chosen.performance.get(key), figures.get(key)
+        expected, estimate = chosen.performance.get(key), estimates.get(key)
+        actual = estimate.mean if estimate is not None else None
         ratio = actual / expected if expected and actual is not None else None
-        lines.append({"figure": key, "expected": expected, "measured": actual, "measured_over_expected": ratio})
+        interval = [estimate.low, estimate.high] if estimate is not None and estimate.has_interval else None
+        lines.append(
+            {
+                "figure": key,
+                "expected": expected,
+                "measured": actual,
+                "interval": interval,
+                "measured_over_expected": ratio,
+            }
+        )
+    runs = max((e.runs for e in estimates.values() if e is not None), default=len(level.runs))
     return {
         "recommendation": {"rank": chosen.rank, "instance_type": chosen.instance_type, "concurrency": target},
-        "benchmark_run": {"label": run.label, "concurrency": run.concurrency},
+        "benchmark": {"concurrency": level.concurrency, "runs": runs},
         "figures": lines,
     }
 
 
 def comparison_table(comparison: dict[str, Any]) -> str:
-    recommendation, run = comparison["recommendation"], comparison["benchmark_run"]
+    recommendation, benchmark = comparison["recommendation"], comparison["benchmark"]
+    runs = f"{benchmark['runs']} run{'s' if benchmark['runs'] != 1 else ''}"
+    level = benchmark["concurrency"] if benchmark["concurrency"] is not None else "-"
     heading = (
         f"Recommendation {recommendation['rank']} ({recommendation['instance_type']}, concurrency "
-        f"{_cell(recommendation['concurrency'])}) against the benchmark ({run['label']}, concurrency "
-        f"{run['concurrency'] if run['concurrency'] is not None else '-'}):\n"
+        f"{_cell(recommendation['concurrency'])}) against the benchmark (concurrency {level}, {runs}):\n"
     )
-    rows = [["Figure", "Expected", "Measured", "Measured/expected"]]
+    rows = [["Figure", "Expected", "Measured", "Interval", "Measured/expected"]]
     for line in comparison["figures"]:
-        ratio = line["measured_over_expected"]
+        ratio, interval = line["measured_over_expected"], line["interval"]
+        span = "-" if interval is None else f"{_cell(interval[0])} to {_cell(interval[1])}"
         measured = "-" if ratio is None else f"{ratio:.2f}"
-        rows.append([line["figure"], _cell(line["expected"]), _cell(line["measured"]), measured])
+        rows.append([line["figure"], _cell(line["expected"]), _cell(line["measured"]), span, measured])
     return heading + _render(rows)
 
 
