@@ -380,3 +380,65 @@ def test_deploy_time_tokens_and_capacity_without_a_rule_are_refused(kwargs: dict
             output=S3Location.from_uri(OUTPUT),
             **kwargs,
         )
+
+
+def test_a_refused_job_leaves_nothing_behind() -> None:
+    """Arguments are checked before the construct exists: a caught error leaves no half-built job."""
+    stack = new_stack()
+    endpoint, config = serving(stack), workload(stack)
+    with pytest.raises(ValidationError, match="apply to results read in this deployment"):
+        BenchmarkJob(
+            stack,
+            "B",
+            endpoint=endpoint,
+            workload_config=config,
+            output=S3Location.from_uri(OUTPUT),
+            sla=SLA,
+            wait=JobWait.none(),
+        )
+    assert stack.node.try_find_child("B") is None
+
+
+def test_results_of_a_job_this_deployment_does_not_wait_for_are_refused() -> None:
+    stack = new_stack()
+    job = BenchmarkJob(
+        stack,
+        "B",
+        endpoint=serving(stack),
+        workload_config=workload(stack),
+        output=S3Location.from_uri(OUTPUT),
+        wait=JobWait.none(),
+    )
+    with pytest.raises(ValidationError, match=re.escape("job Test/B does not wait (JobWait.none())")):
+        BenchmarkResults(stack, "Results", job=job)
+
+
+def test_the_role_reads_what_an_imported_workload_names() -> None:
+    stack = new_stack()
+    imported = WorkloadConfig.from_workload_config_name(
+        stack,
+        "Imported",
+        "shared-workload",
+        dataset_uris=["s3://datasets/sharegpt/"],
+        secret_arns=["arn:aws:secretsmanager:us-west-2:111122223333:secret:hf-AbCdEf"],
+    )
+    job = BenchmarkJob(
+        stack,
+        "B",
+        endpoint=serving(stack),
+        workload_config=imported,
+        output=S3Location.from_uri(OUTPUT),
+        wait=JobWait.none(),
+    )
+    policy = next(
+        r["Properties"]["PolicyDocument"]["Statement"]
+        for r in synth(stack).to_json()["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        and r["Properties"]["Roles"] == [{"Ref": stack.get_logical_id(job.role.node.default_child)}]
+    )
+    granted = {(json.dumps(s["Action"]), json.dumps(s["Resource"])) for s in policy}
+    assert (
+        '"secretsmanager:GetSecretValue"',
+        '"arn:aws:secretsmanager:us-west-2:111122223333:secret:hf-AbCdEf"',
+    ) in granted
+    assert any(action == '"s3:GetObject"' and ":s3:::datasets/sharegpt/*" in arn for action, arn in granted)

@@ -54,3 +54,51 @@ def test_the_console_commands_import_neither_the_cdk_nor_the_sdk_and_need_no_nod
         check=True,
     ).stdout
     assert "usage: cdk-genai-benchmark-report" in help_text
+
+
+def test_constructs_and_their_imported_forms_declare_what_callers_read() -> None:
+    """Callers read the ``I*`` protocols' members without probing; a construct or an import missing one fails."""
+    from cdk_genai_inference import (
+        BenchmarkJob,
+        IBenchmarkJob,
+        InstancePool,
+        InstancePoolEndpoint,
+        IRecommendationJob,
+        IWorkloadConfig,
+        JobWait,
+        Model,
+        RecommendationGoal,
+        RecommendationJob,
+        S3Location,
+        WorkloadConfig,
+    )
+    from conftest import IMAGE, new_stack
+
+    stack = new_stack()
+    output = S3Location.from_uri("s3://genai-artifacts-111122223333/jobs/")
+    workload = WorkloadConfig(stack, "Workload", concurrency=4)
+    endpoint = InstancePoolEndpoint(
+        stack, "Endpoint", model=Model(stack, "Model", image_uri=IMAGE), instance_pools=[InstancePool("ml.g6.xlarge")]
+    )
+    pairs = [
+        (IWorkloadConfig, workload),
+        (IWorkloadConfig, WorkloadConfig.from_workload_config_name(stack, "W", "w")),
+        (
+            IRecommendationJob,
+            RecommendationJob(
+                stack,
+                "Job",
+                model_source=S3Location.from_uri("s3://models/qwen/"),
+                workload_config=workload,
+                goal=RecommendationGoal.COST,
+                output=output,
+                wait=JobWait.none(),
+            ),
+        ),
+        (IRecommendationJob, RecommendationJob.from_job_name(stack, "R", "r")),
+        (IBenchmarkJob, BenchmarkJob(stack, "Bench", endpoint=endpoint, workload_config=workload, output=output)),
+        (IBenchmarkJob, BenchmarkJob.from_job_name(stack, "B", "b", output=output)),
+    ]
+    for protocol, value in pairs:
+        members = [name for name in vars(protocol) if not name.startswith("_") and not hasattr(value, name)]
+        assert members == [], f"{type(value).__name__} lacks {members} of {protocol.__name__}"

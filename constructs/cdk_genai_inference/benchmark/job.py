@@ -12,16 +12,15 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from .._core.arns import sagemaker_arn
-from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
+from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_tags, unresolved
 from ..errors import ValidationError
-from ..jobs.job import check_job_name_prefix, job_family_arn, job_name, job_resource, validate_request
+from ..jobs.job import AiJob, JobKind, check_job_name_prefix
 from ..jobs.mlflow import MlflowTracking
-from ..jobs.provider import AiJobsProvider
-from ..jobs.s3 import S3Location, grant_s3
+from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
@@ -51,7 +50,7 @@ class BenchmarkNetwork:
     security_groups: Sequence[ec2.ISecurityGroup]
 
 
-class BenchmarkJob(Resource):
+class BenchmarkJob(AiJob):
     """An AI benchmark job: NVIDIA AIPerf against an endpoint, results in S3.
 
     Runs after the endpoint is in service (it depends on it). The job is named after its definition,
@@ -125,8 +124,13 @@ class BenchmarkJob(Resource):
                 f"{len(network.security_groups)}"
             )
         wait = wait or JobWait.in_deployment(Duration.hours(2))
-        super().__init__(scope, id)
-        self.role: iam.IRole = role or self._default_role(endpoint, workload_config, output, network, mlflow)
+        if wait.timeout is None and (sla or capacity or publish or baseline):
+            raise ValidationError(
+                "sla, baseline, capacity and publish apply to results read in this deployment; with JobWait.none() "
+                "read them in a later stage with BenchmarkResults(job=BenchmarkJob.from_job_name(...))"
+            )
+        super().__init__(scope, id, kind=JobKind.BENCHMARK, workload_config=workload_config)
+        self.role = role or self._default_role(endpoint, workload_config, output, network, mlflow)
         target: dict[str, Any] = {"Identifier": endpoint.endpoint_name}
         if endpoint.inference_component_name:
             target["InferenceComponents"] = [{"Identifier": endpoint.inference_component_name}]
@@ -145,53 +149,15 @@ class BenchmarkJob(Resource):
             }
         if tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-        identity = {k: v for k, v in request.items() if k != "Tags"}  # tags change in place
-        definition = {**identity, "RunToken": run_token, "EndpointDefinition": _endpoint_definition(endpoint)}
-        name = job_name(self, job_name_prefix, definition)
-        request = {"AIBenchmarkJobName": name, **request}
-        validate_request("CreateAIBenchmarkJob", request)
-
-        self.job_name = name
-        self.job_arn = sagemaker_arn(self, "ai-benchmark-job", name)
+        name = self._name(request, job_name_prefix, run_token, EndpointDefinition=_endpoint_definition(endpoint))
         self.output = output
-        self.workload_config = workload_config
-        if baseline is not None and baseline.parameter_name is None:
-            baseline = dataclasses.replace(baseline, parameter_name=default_parameter_name(endpoint.endpoint_name))
-        provider = AiJobsProvider.of(self)
-        family = job_family_arn(self, "ai-benchmark-job", name)
-        provider.grant(
-            [
-                "sagemaker:CreateAIBenchmarkJob",
-                "sagemaker:DescribeAIBenchmarkJob",
-                "sagemaker:StopAIBenchmarkJob",
-                "sagemaker:DeleteAIBenchmarkJob",
-                "sagemaker:AddTags",
-                "sagemaker:DeleteTags",
-            ],
-            [family],
-        )
-        acknowledge_wildcards(
-            provider,
-            [family],
-            "The jobs this construct names: its stem and a definition hash. A changed definition names a new job, "
-            "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
-        )
-        provider.grant(
-            ["sagemaker:CreateAIBenchmarkJob"],
-            [sagemaker_arn(self, "ai-workload-config", workload_config.workload_config_name), endpoint.endpoint_arn],
-        )
-        provider.grant_pass_role(self.role)
-        self.resource, self.completion = job_resource(
-            self, kind="BenchmarkJob", resource_type="Custom::AIBenchmarkJob", request=request, name=name, wait=wait
-        )
-        if isinstance(endpoint, Construct):
-            self.resource.node.add_dependency(endpoint)  # benchmark an endpoint in service
-        if isinstance(workload_config, Construct):
-            self.resource.node.add_dependency(workload_config)
-        depend_on_policy(self.resource, self.role)
+        # The endpoint first: the job benchmarks an endpoint in service.
+        self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
 
         self.results: BenchmarkResults | None = None
-        if wait.timeout is not None:
+        if self.waits_in_deployment:
+            if baseline is not None and baseline.parameter_name is None:
+                baseline = dataclasses.replace(baseline, parameter_name=default_parameter_name(endpoint.endpoint_name))
             self.results = BenchmarkResults(
                 self,
                 "Results",
@@ -202,11 +168,6 @@ class BenchmarkJob(Resource):
                 allow_failed_job=allow_failed_job,
                 metric_name=job_name_prefix or name.rsplit("-", 1)[0],
                 baseline=baseline,
-            )
-        elif sla or capacity or publish or baseline:
-            raise ValidationError(
-                "sla, baseline, capacity and publish apply to results read in this deployment; with JobWait.none() "
-                "read them in a later stage with BenchmarkResults(job=BenchmarkJob.from_job_name(...))"
             )
 
     @staticmethod
@@ -228,11 +189,7 @@ class BenchmarkJob(Resource):
         output.grant_read_write(role)
         grant_image_pull(role)  # AIPerf runs as a training job under this role
         endpoint.grant_invoke(role)
-        for uri in getattr(workload, "dataset_uris", []):
-            grant_s3(role, uri, write=False)
-        secrets = list(getattr(workload, "secret_arns", []))
-        if secrets:
-            role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets))
+        workload.grant_read(role)
         if mlflow is not None:
             mlflow.grant(role)
         if network is not None:
@@ -267,6 +224,9 @@ class _ImportedBenchmarkJob(Resource):
         self.job_name = name
         self.output = output
         self.job_arn = sagemaker_arn(scope, "ai-benchmark-job", name)
+        self.workload_config: IWorkloadConfig | None = None
+        self.waits_in_deployment = False
+        self.completion: IDependable | None = None
 
 
 def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
@@ -287,7 +247,7 @@ def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
 
 def _searches(workload: IWorkloadConfig) -> bool:
     """Whether the workload runs an SLA search (unknown for an imported one: assume it does)."""
-    spec = getattr(workload, "spec", None)
+    spec = workload.spec
     return spec is None or "search_recipe" in spec.get("parameters", {})
 
 
@@ -295,7 +255,7 @@ def _check_bound_needs_repeats(
     sla: BenchmarkSla | None, capacity: CapacityMeasurement | None, workload: IWorkloadConfig
 ) -> None:
     """A gate on interval bounds needs intervals: refuse it at synth for a workload known to run once."""
-    if not hasattr(workload, "spec") or getattr(workload, "repeated_runs", None) is not None:
+    if workload.spec is None or workload.repeated_runs is not None:
         return  # imported: unknown here, the handler says so at deploy time
     for arg, rule in (("sla", sla), ("capacity.sla", capacity.sla if capacity else None)):
         if rule is not None and rule.judged_on is SlaStatistic.CONFIDENCE_BOUND:

@@ -14,10 +14,11 @@ from constructs import Construct, IDependable
 from .._core.roles import depend_on_policy
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
+from ..jobs.job import AiJob
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
+from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
-from ..serving.metrics import INVOCATION_NAMESPACE
 from .aiperf import FIGURES
 from .baseline import BenchmarkBaseline, grant_baseline
 
@@ -153,6 +154,21 @@ class IBenchmarkJob(Protocol):
     @property
     def output(self) -> S3Location: ...
 
+    @property
+    def workload_config(self) -> IWorkloadConfig | None:
+        """The traffic it sends (None: unknown here, for a job created elsewhere)."""
+        ...
+
+    @property
+    def waits_in_deployment(self) -> bool:
+        """Whether this deployment holds until the job completes."""
+        ...
+
+    @property
+    def completion(self) -> IDependable | None:
+        """What reading its results in this deployment waits for (None: the job completes outside it)."""
+        ...
+
 
 class BenchmarkResults(Resource):
     """The results of a finished benchmark job: its headline figures as attributes and stack outputs,
@@ -196,6 +212,11 @@ class BenchmarkResults(Resource):
         intervals: bool | None = None,
     ) -> None:
         check_results_options(sla, capacity, publish, baseline, needs_name=True)
+        if isinstance(job, AiJob) and not job.waits_in_deployment:
+            raise ValidationError(
+                f"job {job.node.path} does not wait (JobWait.none()), so this deployment cannot read its results; "
+                "wait for it, or read them in a later stage with BenchmarkResults(job=BenchmarkJob.from_job_name(...))"
+            )
         super().__init__(scope, id)
         provider = AiJobsProvider.of(self)
         provider.grant(["sagemaker:DescribeAIBenchmarkJob"], [job.job_arn])
@@ -224,9 +245,8 @@ class BenchmarkResults(Resource):
             resource_type="Custom::AIBenchmarkResults",
             properties=properties,
         )
-        completion: IDependable | None = getattr(job, "completion", None)
-        if completion is not None:
-            self.resource.node.add_dependency(completion)
+        if job.completion is not None:
+            self.resource.node.add_dependency(job.completion)
         depend_on_policy(self.resource, provider.role)
         self._capacity = capacity
         if outputs:
@@ -234,7 +254,8 @@ class BenchmarkResults(Resource):
                 CfnOutput(self, figure, value=self.figure(figure), description=f"Benchmark {figure}")
             CfnOutput(self, "JobStatus", value=self.job_status, description="Benchmark job status")
             CfnOutput(self, "FailureReason", value=self.failure_reason, description="Benchmark failure reason")
-            if intervals if intervals is not None else _repeats(job):
+            repeats = job.workload_config is not None and job.workload_config.repeated_runs is not None
+            if intervals if intervals is not None else repeats:
                 for figure in HEADLINE_FIGURES:
                     low, high = self.interval(figure)
                     CfnOutput(self, f"{figure}CiLow", value=low, description=f"Benchmark {figure}, interval low")
@@ -336,18 +357,8 @@ def check_results_options(
         if not publish.metric_namespace and not publish.parameter_prefix:
             raise ValidationError("publish needs metric_namespace, parameter_prefix or both")
         namespace = publish.metric_namespace
-        if (
-            namespace
-            and not unresolved(namespace)
-            and (namespace.startswith("AWS/") or namespace == INVOCATION_NAMESPACE)
-        ):
+        if namespace and not unresolved(namespace) and namespace.startswith("AWS/"):
             raise ValidationError(f"publish.metric_namespace cannot be an AWS namespace, got {namespace!r}")
         prefix = publish.parameter_prefix
         if prefix and not unresolved(prefix) and not prefix.startswith("/"):
             raise ValidationError(f"publish.parameter_prefix must start with '/', got {prefix!r}")
-
-
-def _repeats(job: IBenchmarkJob) -> bool:
-    """Whether the job's workload (when this stack knows it) repeats its profile runs."""
-    workload = getattr(job, "workload_config", None)
-    return getattr(workload, "repeated_runs", None) is not None

@@ -1,25 +1,30 @@
-"""What every AI job resource does: its name, its request's validation and its custom resource."""
+"""``AiJob``: what every AI job construct shares (its name, its checked request, its grants, its custom resource)."""
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Names, Stack
+from aws_cdk import CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Names, Resource, Stack
+from aws_cdk import aws_iam as iam
 from botocore.model import OperationModel
 from botocore.validate import ParamValidator
 
-from constructs import Construct
+from constructs import Construct, IDependable
 
 from .._core import service_model
 from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy
 from .._core.validation import request_violations, unresolved
 from ..errors import ValidationError
+from ..scanners import acknowledge_wildcards
 from .provider import AiJobsProvider
 from .wait import JobWait
+from .workload import IWorkloadConfig
 
 JOB_NAME_MAX = 63
 
@@ -80,48 +85,115 @@ def _placeholders(value: Any) -> Any:
     return value
 
 
-def job_resource(
-    scope: Construct,
-    *,
-    kind: str,
-    resource_type: str,
-    request: dict[str, Any],
-    name: str,
-    wait: JobWait,
-) -> tuple[CustomResource, Construct]:
-    """The job's custom resource and what "the job is done" depends on (its wait condition, or the
-    resource itself when the deployment does not wait)."""
-    provider = AiJobsProvider.of(scope)
-    properties: dict[str, Any] = {"Kind": kind, "Request": request}
+class JobKind(enum.Enum):
+    """The kinds of AI job: the API's noun, the ARN's resource type and the handler's ``Kind``."""
+
+    RECOMMENDATION = ("AIRecommendationJob", "ai-recommendation-job", "RecommendationJob")
+    BENCHMARK = ("AIBenchmarkJob", "ai-benchmark-job", "BenchmarkJob")
+
+    def __init__(self, noun: str, arn_resource: str, handler_kind: str) -> None:
+        self.noun = noun
+        self.arn_resource = arn_resource
+        self.handler_kind = handler_kind
+
+    @property
+    def lifecycle_actions(self) -> list[str]:
+        """What the handlers do with a job of this kind: start, watch, stop and delete it, and tag it."""
+        verbs = ("Create", "Describe", "Stop", "Delete")
+        return [*(f"sagemaker:{verb}{self.noun}" for verb in verbs), "sagemaker:AddTags", "sagemaker:DeleteTags"]
+
+
+class AiJob(Resource):
+    """What every AI job construct shares: a job named after its definition, its request checked
+    against the API model, the stack's jobs provider granted its lifecycle, the job's targets and its
+    role, and the custom resource (with a wait condition when the deployment waits).
+
+    A subclass checks its arguments, calls ``super().__init__``, builds its request with its
+    ``role``, then calls ``_name`` and ``_start``.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, kind: JobKind, workload_config: IWorkloadConfig) -> None:
+        super().__init__(scope, id)
+        self.kind = kind
+        self.workload_config = workload_config
+        self.role: iam.IRole
+        self.job_name: str
+        self.job_arn: str
+        self.resource: CustomResource
+        self.waits_in_deployment = False
+        """Whether this deployment holds until the job completes."""
+        self.completion: IDependable | None = None
+        """What a reader of the job's results in this deployment waits for (None: the deployment does not wait)."""
+
+    def _name(self, request: dict[str, Any], prefix: str | None, run_token: str | None, **definition: Any) -> str:
+        """The job's name, from everything in the request but its tags (they change in place)."""
+        identity = {k: v for k, v in request.items() if k != "Tags"}
+        return job_name(self, prefix, {**identity, "RunToken": run_token, **definition})
+
+    def _start(
+        self,
+        request: dict[str, Any],
+        *,
+        name: str,
+        wait: JobWait,
+        targets: Sequence[str] = (),
+        after: Sequence[object] = (),
+    ) -> None:
+        """Validate the named request, grant the provider what the job's lifecycle needs (``targets``: the
+        further resources CreateX names) and define the custom resource, after ``after``."""
+        kind = self.kind
+        request = {f"{kind.noun}Name": name, **request}
+        validate_request(f"Create{kind.noun}", request)
+        self.job_name = name
+        self.job_arn = sagemaker_arn(self, kind.arn_resource, name)
+        provider = AiJobsProvider.of(self)
+        family = job_family_arn(self, kind.arn_resource, name)
+        provider.grant(kind.lifecycle_actions, [family])
+        acknowledge_wildcards(
+            provider,
+            [family],
+            "The jobs this construct names: its stem and a definition hash. A changed definition names a new job, "
+            "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
+        )
+        workload_arn = sagemaker_arn(self, "ai-workload-config", self.workload_config.workload_config_name)
+        provider.grant([f"sagemaker:Create{kind.noun}"], [workload_arn, *targets])
+        provider.grant_pass_role(self.role)
+        self.resource, condition = _job_resource(self, provider, request=request, name=name, wait=wait)
+        self.waits_in_deployment = condition is not None
+        self.completion = condition
+        for dependency in (*after, self.workload_config):
+            if isinstance(dependency, Construct):
+                self.resource.node.add_dependency(dependency)
+        depend_on_policy(self.resource, self.role)
+
+
+def _job_resource(
+    job: AiJob, provider: AiJobsProvider, *, request: dict[str, Any], name: str, wait: JobWait
+) -> tuple[CustomResource, CfnWaitCondition | None]:
+    """The job's custom resource, and its wait condition when the deployment waits."""
+    properties: dict[str, Any] = {"Kind": job.kind.handler_kind, "Request": request}
+    timeout = None if wait.timeout is None else int(wait.timeout.to_seconds())
+    suffix = f"{name[-HASH_LENGTH:]}{timeout}"  # per job and bound: a wait condition is signalled once, never updated
     handle = None
-    suffix = ""
-    if wait.timeout is not None:
-        # New ids per job and bound: a wait condition can be neither signalled twice nor updated.
-        suffix = f"{name[-HASH_LENGTH:]}{int(wait.timeout.to_seconds())}"
-        handle = CfnWaitConditionHandle(scope, f"WaitHandle{suffix}")
+    if timeout is not None:
+        handle = CfnWaitConditionHandle(job, f"WaitHandle{suffix}")
         properties["Wait"] = {
             "StateMachineArn": provider.waiter_arn,
             "HandleUrl": handle.ref,
-            "TimeoutSeconds": int(wait.timeout.to_seconds()),
+            "TimeoutSeconds": timeout,
             "PollSeconds": int(wait.poll_interval.to_seconds()),
         }
     resource = CustomResource(
-        scope,
+        job,
         "Resource",
         service_token=provider.service_token,
-        resource_type=resource_type,
+        resource_type=f"Custom::{job.kind.noun}",
         properties=properties,
     )
     depend_on_policy(resource, provider.role)
-    if handle is None or wait.timeout is None:
-        return resource, resource
+    if handle is None:
+        return resource, None
     resource.node.add_dependency(provider.waiter)  # the job starts the waiter by name
-    condition = CfnWaitCondition(
-        scope,
-        f"Completion{suffix}",
-        handle=handle.ref,
-        timeout=str(int(wait.timeout.to_seconds())),
-        count=1,
-    )
+    condition = CfnWaitCondition(job, f"Completion{suffix}", handle=handle.ref, timeout=str(timeout), count=1)
     condition.node.add_dependency(resource)
     return resource, condition

@@ -6,9 +6,11 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import Annotations, Duration, Names, Resource, Stack, Tags
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
@@ -17,6 +19,7 @@ from .._core.arns import sagemaker_arn
 from .._core.validation import check_choice, check_tags, unresolved
 from ..errors import ValidationError
 from .repeated_runs import UNDOCUMENTED_PARAMETERS, RepeatedRuns, check_tooling_for_repeated_runs
+from .s3 import grant_s3
 from .workload_options import (
     AIPERF_PARAMETERS,
     SlaSearch,
@@ -42,6 +45,20 @@ class IWorkloadConfig(Protocol):
 
     @property
     def workload_config_arn(self) -> str: ...
+
+    @property
+    def spec(self) -> Mapping[str, Any] | None:
+        """The inline specification (None: defined elsewhere, unknown here)."""
+        ...
+
+    @property
+    def repeated_runs(self) -> RepeatedRuns | None:
+        """How the profile repeats (None: it runs once, or ``spec`` is unknown)."""
+        ...
+
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        """Let a job's role read what the configuration names: its datasets and its secrets."""
+        ...
 
 
 class WorkloadConfig(Resource):
@@ -128,25 +145,25 @@ class WorkloadConfig(Resource):
                 "rejects names it does not know, so check a job accepts them before you rely on it",
             )
 
-        self.spec: dict[str, Any] = {"benchmark": {"type": "aiperf"}}
+        spec: dict[str, Any] = {"benchmark": {"type": "aiperf"}}
         merged = {**typed, **(parameters or {})}
         if merged:
-            self.spec["parameters"] = dict(sorted(merged.items()))
+            spec["parameters"] = dict(sorted(merged.items()))
         if secrets:
-            self.spec["secrets"] = dict(sorted(secrets.items()))
+            spec["secrets"] = dict(sorted(secrets.items()))
         if tooling_version:
-            self.spec["tooling"] = {"version": tooling_version}
-        self.secret_arns: list[str] = list((secrets or {}).values())
-        self.dataset_uris: list[str] = list((datasets or {}).values())
+            spec["tooling"] = {"version": tooling_version}
+        self.spec: dict[str, Any] | None = spec
+        self._reads = _Reads(list((datasets or {}).values()), list((secrets or {}).values()))
 
-        name = workload_config_name or _generated_name(self, self.spec, datasets or {})
+        name = workload_config_name or _generated_name(self, spec, datasets or {})
         resource = sagemaker.CfnAIWorkloadConfig(
             self,
             "Resource",
             ai_workload_config_name=name,
             ai_workload_configs=sagemaker.CfnAIWorkloadConfig.AIWorkloadConfigsProperty(
                 workload_spec=sagemaker.CfnAIWorkloadConfig.WorkloadSpecProperty(
-                    inline=Stack.of(self).to_json_string(self.spec)
+                    inline=Stack.of(self).to_json_string(spec)
                 )
             ),
             dataset_config=_dataset_config(datasets) if datasets else None,
@@ -157,19 +174,51 @@ class WorkloadConfig(Resource):
         self.workload_config_name = name
         self.workload_config_arn = resource.attr_ai_workload_config_arn
 
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        """Let a job's role read the datasets and the secrets."""
+        self._reads.grant(grantee)
+
     @staticmethod
-    def from_workload_config_name(scope: Construct, id: str, workload_config_name: str) -> IWorkloadConfig:
-        """A workload configuration created elsewhere."""
-        return _ImportedWorkloadConfig(scope, id, workload_config_name)
+    def from_workload_config_name(
+        scope: Construct,
+        id: str,
+        workload_config_name: str,
+        *,
+        dataset_uris: Sequence[str] = (),
+        secret_arns: Sequence[str] = (),
+    ) -> IWorkloadConfig:
+        """A workload configuration created elsewhere; give its datasets and secrets for the jobs' roles
+        to read them (this stack cannot see them)."""
+        return _ImportedWorkloadConfig(scope, id, workload_config_name, _Reads(list(dataset_uris), list(secret_arns)))
 
 
 class _ImportedWorkloadConfig(Resource):
-    def __init__(self, scope: Construct, id: str, name: str) -> None:
+    def __init__(self, scope: Construct, id: str, name: str, reads: _Reads) -> None:
         super().__init__(scope, id)
         self.workload_config_name = name
         self.workload_config_arn = sagemaker_arn(self, "ai-workload-config", name)
-        self.secret_arns: list[str] = []
-        self.dataset_uris: list[str] = []
+        self.spec: Mapping[str, Any] | None = None
+        self.repeated_runs: RepeatedRuns | None = None
+        self._reads = reads
+
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        self._reads.grant(grantee)
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """What a job's role reads because a workload configuration names it."""
+
+    dataset_uris: list[str]
+    secret_arns: list[str]
+
+    def grant(self, grantee: iam.IGrantable) -> None:
+        for uri in self.dataset_uris:
+            grant_s3(grantee, uri, write=False)
+        if self.secret_arns:
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=self.secret_arns)
+            )
 
 
 def _generated_name(scope: Construct, spec: dict[str, Any], datasets: Mapping[str, str]) -> str:

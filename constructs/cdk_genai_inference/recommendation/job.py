@@ -16,13 +16,12 @@ from constructs import Construct, IDependable
 
 from .._core import service_model
 from .._core.arns import sagemaker_arn
-from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
+from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
-from ..jobs.job import check_job_name_prefix, job_family_arn, job_name, job_resource, validate_request
+from ..jobs.job import AiJob, JobKind, check_job_name_prefix
 from ..jobs.mlflow import MlflowTracking
-from ..jobs.provider import AiJobsProvider
-from ..jobs.s3 import S3Location, grant_s3
+from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
@@ -111,7 +110,7 @@ class IRecommendationJob(Protocol):
         ...
 
 
-class RecommendationJob(Resource):
+class RecommendationJob(AiJob):
     """An AI recommendation job: SageMaker optimizes the model for the workload and one goal,
     benchmarks candidate configurations on real GPUs and ranks deploy-ready recommendations.
 
@@ -177,8 +176,8 @@ class RecommendationJob(Resource):
         if not isinstance(goal, RecommendationGoal):
             allowed = ", ".join(g.name for g in RecommendationGoal)
             raise ValidationError(f"goal must be a RecommendationGoal, got {goal!r}; allowed: {allowed}")
-        super().__init__(scope, id)
-        self.role: iam.IRole = role or self._default_role(model_source, output, workload_config, mlflow)
+        super().__init__(scope, id, kind=JobKind.RECOMMENDATION, workload_config=workload_config)
+        self.role = role or self._default_role(model_source, output, workload_config, mlflow)
         request: dict[str, Any] = {
             "ModelSource": {"S3": {"S3Uri": model_source.uri}},
             "OutputConfig": _drop_none(
@@ -209,66 +208,21 @@ class RecommendationJob(Resource):
             "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()] or None,
         }
         request = _drop_none(request)
-        identity = {k: v for k, v in request.items() if k != "Tags"}  # tags change in place
-        name = job_name(self, job_name_prefix, {**identity, "RunToken": run_token})
+        name = self._name(request, job_name_prefix, run_token)
         shared_group = shared_package_group(self, name, share_packages_with) if share_packages_with else None
         if shared_group is not None:  # named after the job, as the service would name it: not part of the hash
             request["OutputConfig"]["ModelPackageGroupIdentifier"] = name
-        request = {"AIRecommendationJobName": name, **request}
-        validate_request("CreateAIRecommendationJob", request)
 
-        self.job_name = name
         self.model_package_group = group_name(model_package_group) if model_package_group else name
         self.model_package_group_arn = sagemaker_arn(
             self, "model-package-group", self.model_package_group, as_given=True
         )
-        self.job_arn = sagemaker_arn(self, "ai-recommendation-job", name)
         self.instance_types: Sequence[str] = list(instance_types)
         self.model_source: S3Location | None = model_source
         self.output: S3Location | None = output
         if isinstance(self.role, iam.Role):
             grant_package_registration(self.role, self.model_package_group, own_group=shared_group is None)
-
-        provider = AiJobsProvider.of(self)
-        family = job_family_arn(self, "ai-recommendation-job", name)
-        provider.grant(
-            [
-                "sagemaker:CreateAIRecommendationJob",
-                "sagemaker:DescribeAIRecommendationJob",
-                "sagemaker:StopAIRecommendationJob",
-                "sagemaker:DeleteAIRecommendationJob",
-                "sagemaker:AddTags",
-                "sagemaker:DeleteTags",
-            ],
-            [family],
-        )
-        acknowledge_wildcards(
-            provider,
-            [family],
-            "The jobs this construct names: its stem and a definition hash. A changed definition names a new job, "
-            "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
-        )
-        provider.grant(
-            ["sagemaker:CreateAIRecommendationJob"],
-            [sagemaker_arn(self, "ai-workload-config", workload_config.workload_config_name)],
-        )
-        provider.grant_pass_role(self.role)
-        wait = wait or JobWait.in_deployment()
-        self.resource, condition = job_resource(
-            self,
-            kind="RecommendationJob",
-            resource_type="Custom::AIRecommendationJob",
-            request=request,
-            name=name,
-            wait=wait,
-        )
-        self.waits_in_deployment = wait.timeout is not None
-        self.completion: IDependable | None = condition if self.waits_in_deployment else None
-        if isinstance(workload_config, Construct):
-            self.resource.node.add_dependency(workload_config)
-        if shared_group is not None:
-            self.resource.node.add_dependency(shared_group)
-        depend_on_policy(self.resource, self.role)
+        self._start(request, name=name, wait=wait or JobWait.in_deployment(), after=[shared_group])
 
     @staticmethod
     def from_job_name(
@@ -289,11 +243,7 @@ class RecommendationJob(Resource):
         )
         model_source.grant_read(role)
         output.grant_read_write(role)
-        for uri in getattr(workload, "dataset_uris", []):
-            grant_s3(role, uri, write=False)
-        secrets = list(getattr(workload, "secret_arns", []))
-        if secrets:
-            role.add_to_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=secrets))
+        workload.grant_read(role)
         stack = Stack.of(self)
         quotas = stack.format_arn(service="servicequotas", resource="sagemaker", resource_name="*")
         role.add_to_policy(
