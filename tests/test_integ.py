@@ -1,5 +1,5 @@
 """The integration tests, offline: their snapshots are current, their templates lint, their assertions ask the
-services what their models define.
+services what their models define, and ``./dev integ`` runs them as integ-runner would (against a fake CLI).
 
 Nothing here deploys: ``tests/integ/`` holds apps a user runs on a real account (README, "Integration tests on a
 real account"); the suite synthesizes them, in this process, with every ``GENAI_INTEG_*`` setting at its default.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from cdk_genai_inference import InstancePoolEndpoint
 from conftest import REPO, lint
 
 sys.path.insert(0, str(REPO / "scripts"))
+import integ_run
 import integ_snapshots
 
 sys.path.insert(0, str(integ_snapshots.INTEG))  # the apps' shared module, as the apps import it
@@ -211,3 +213,114 @@ def _check_expected(shape: Any, expected: Any, where: str) -> None:
     for key, value in expected.items():
         assert key in shape.members, f"{where}: {key} is not a member of {shape.name}"
         _check_expected(shape.members[key], value, where)
+
+
+FAKE_CDK = textwrap.dedent(
+    """
+    import json, shutil, sys
+    from pathlib import Path
+
+    args = sys.argv[1:]
+    scenario = json.loads(Path({scenario!r}).read_text())
+    with open({log!r}, "a") as log:
+        log.write(json.dumps(args) + "\\n")
+    if args[0] == "synth":
+        shutil.copytree(scenario["assembly"], args[args.index("--output") + 1])
+    elif args[0] == "deploy" and "--outputs-file" in args:
+        stack = args[3]
+        Path(args[args.index("--outputs-file") + 1]).write_text(json.dumps({{stack: scenario["outputs"]}}))
+    elif args[0] == "deploy":
+        print(scenario.get("deploy_output", "deployed"))
+        sys.exit(scenario.get("deploy_code", 0))
+    """
+)
+
+
+@pytest.fixture
+def fake_cdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assemblies: dict[str, dict[str, Any]]) -> Any:
+    """``./dev integ`` against a CLI that records its arguments and plays a scenario."""
+    log, scenario = tmp_path / "calls.jsonl", tmp_path / "scenario.json"
+    script = tmp_path / "cdk.py"
+    script.write_text(FAKE_CDK.format(scenario=str(scenario), log=str(log)))
+    monkeypatch.setenv("CDK", f"{sys.executable} {script}")
+    monkeypatch.setattr(integ_run, "OUT", tmp_path / "out")
+
+    def run(test: str, **play: Any) -> tuple[int, list[list[str]]]:
+        assembly = tmp_path / "assemblies" / test
+        if not assembly.exists():
+            assembly.mkdir(parents=True)
+            for name, content in assemblies[f"{test}.py"].items():
+                (assembly / name).write_text(json.dumps(content))
+        scenario.write_text(json.dumps({"assembly": str(assembly), **play}))
+        log.unlink(missing_ok=True)
+        code = integ_run.main([test])
+        return code, [
+            [a for a in json.loads(line) if a not in integ_run.COMMON_FLAGS] for line in log.read_text().splitlines()
+        ]
+
+    return run
+
+
+def verbs(calls: list[list[str]]) -> list[str]:
+    return [
+        " ".join(c[:1] + [a for a in c[1:] if a.startswith("GenAi") or a in ("--all", "--no-rollback")]) for c in calls
+    ]
+
+
+SUCCESS = {"AssertionResultsAwsApiCallX": json.dumps({"status": "success"})}
+
+
+def test_run_deploys_the_stacks_then_the_assertions_then_destroys(fake_cdk: Any) -> None:
+    code, calls = fake_cdk("integ_pool_endpoint", outputs=SUCCESS)
+    assert code == 0
+    assert verbs(calls) == [
+        "synth",
+        "deploy GenAiIntegPoolEndpoint",
+        "deploy GenAiIntegPoolEndpointAssertions --no-rollback",
+        "destroy --all",
+    ]
+    assert calls[0][:3] == ["synth", "--app", f"{sys.executable} tests/integ/integ_pool_endpoint.py"]
+    assert set(integ_run.SYNTH_FLAGS) <= set(calls[0])
+    assert calls[1][-2:] == ["--require-approval", "never"]
+
+
+def test_a_failed_assertion_fails_the_run_and_still_destroys(fake_cdk: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    failed = {**SUCCESS, "AssertionResultsAwsApiCallY": json.dumps({"status": "fail", "message": "Expected InService"})}
+    code, calls = fake_cdk("integ_pool_endpoint", outputs=failed)
+    assert code == 1
+    assert verbs(calls)[-1] == "destroy --all"
+    assert "Expected InService" in capsys.readouterr().out
+
+
+def test_no_assertion_result_is_no_pass(fake_cdk: Any) -> None:
+    code, _ = fake_cdk("integ_pool_endpoint", outputs={})
+    assert code == 1
+
+
+def test_a_failed_deployment_skips_the_assertions(fake_cdk: Any) -> None:
+    code, calls = fake_cdk("integ_pool_endpoint", deploy_code=1, outputs=SUCCESS)
+    assert code == 1
+    assert verbs(calls) == ["synth", "deploy GenAiIntegPoolEndpoint", "destroy --all"]
+
+
+@pytest.mark.parametrize(
+    ("code", "output", "passed"),
+    [
+        (1, "Received response status [FAILED]: ... breaches its SLA: OutputTokenThroughput measured 3120.5", True),
+        (1, "CREATE_FAILED AWS::SageMaker::Endpoint: insufficient capacity", False),
+        (0, "deployed", False),
+    ],
+)
+def test_the_breach_test_passes_only_on_the_gates_failure(fake_cdk: Any, code: int, output: str, passed: bool) -> None:
+    exit_code, calls = fake_cdk("integ_benchmark_breach", deploy_code=code, deploy_output=output, outputs={})
+    assert exit_code == (0 if passed else 1)
+    assert verbs(calls) == ["synth", "deploy GenAiIntegBenchmarkBreach", "destroy --all"]
+
+
+def test_the_recommendation_job_is_kept_for_part_two(fake_cdk: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    code, calls = fake_cdk("integ_recommendation_job", outputs=SUCCESS)
+    assert code == 0
+    assert "destroy --all" not in verbs(calls)
+    assert "./dev integ integ_recommendation_job --destroy" in capsys.readouterr().out
+    code, calls = fake_cdk("integ_recommendation_job", outputs={"AssertionResultsX": json.dumps({"status": "fail"})})
+    assert code == 1 and verbs(calls)[-1] == "destroy --all"  # a failed start leaves nothing running
