@@ -39,7 +39,7 @@ def test_wheel_holds_the_package_and_no_top_level_constructs(wheel_names: list[s
     assert "cdk_genai_inference/serving/endpoint.py" in wheel_names
     assert "cdk_genai_inference/py.typed" in wheel_names
     assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/ai_jobs_handler.py" in wheel_names
-    assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/ai_jobs_logic.py" in wheel_names
+    assert "cdk_genai_inference/_lambda/sagemaker_ai_jobs/job_lifecycle.py" in wheel_names
     top_level = {name.split("/")[0] for name in wheel_names}
     assert "constructs" not in top_level
     assert not top_level & {"stacks", "tests", "scripts"}
