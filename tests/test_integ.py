@@ -51,6 +51,19 @@ def templates(assemblies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
     return {name: t for files in assemblies.values() for name, t in files.items() if name.endswith(".template.json")}
 
 
+def test_the_tests_are_the_ones_the_readme_documents() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert [t.name for t in TESTS] == [
+        "integ_benchmark_breach.py",
+        "integ_benchmark_gate.py",
+        "integ_pool_endpoint.py",
+        "integ_recommendation_job.py",
+        "integ_recommended_models.py",
+    ]
+    for test in TESTS:
+        assert f"`{test.stem}`" in readme, test.stem
+
+
 @pytest.mark.parametrize("test", TESTS, ids=[t.stem for t in TESTS])
 def test_snapshot_is_current(test: Path, assemblies: dict[str, dict[str, Any]]) -> None:
     """What integ-runner's snapshot verification checks: the app synthesizes to its committed snapshot (asset
