@@ -173,8 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(difference)
             return 1 if any(report.values()) else 0
         for test in selected:
-            write(synthesize(test, Path(work) / test.stem), snapshot_dir(test))
-            print(f"wrote {snapshot_dir(test).relative_to(REPO)}")
+            assembly, snapshot = synthesize(test, Path(work) / test.stem), snapshot_dir(test)
+            if snapshot.is_dir() and not differences(read(snapshot), read(assembly)):
+                print(f"unchanged {snapshot.relative_to(REPO)}")  # no churn of salts and hashes alone
+                continue
+            write(assembly, snapshot)
+            print(f"wrote {snapshot.relative_to(REPO)}")
     return 0
 
 
