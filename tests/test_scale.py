@@ -67,9 +67,9 @@ def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
     assert functions(1) == functions(4)
 
 
-def test_the_measuring_script_reports_per_endpoint_cost() -> None:
+def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios() -> None:
     run = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "2"],
+        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "2", "--runs", "2"],
         capture_output=True,
         text=True,
         check=False,
@@ -77,7 +77,13 @@ def test_the_measuring_script_reports_per_endpoint_cost() -> None:
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].split() == ["endpoints", "resources", "bytes", "synth", "s", "CfnInclude", "s", "ratio"]
-    one, two = (line.split() for line in lines[1:3])
+    assert lines[0] == "2 paired runs; seconds are medians, ratios min / median"
+    assert lines[1].split() == [
+        "endpoints", "resources", "bytes", "synth", "s", "L1", "s", "CfnInclude", "s", "vs", "L1", "vs", "CfnInclude"
+    ]  # fmt: skip
+    one, two = (line.split() for line in lines[2:4])
     assert int(two[1]) - int(one[1]) == 8  # resources per added endpoint
-    assert lines[3].startswith("per added endpoint: 8.0 resources")
+    for row in (one, two):
+        low, slash, median = row[6:9]
+        assert slash == "/" and 0 < float(low) <= float(median)
+    assert lines[4].startswith("per added endpoint: 8.0 resources")
