@@ -27,14 +27,10 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "recommendation.job": ("Framework", "IRecommendationJob", "LoraAdapter", "RecommendationGoal", "RecommendationJob"),
     "recommendation.models": ("PoolOrder", "RecommendedModels", "ResolvedPool"),
     "serving.alarms": ("RollbackAlarms",),
+    "serving.async_inference": ("AsyncInference",),
+    "serving.components": ("InferenceComponents",),
     "serving.deployment": ("CapacitySize", "CapacityUnit", "DeploymentKind", "DeploymentPolicy"),
-    "serving.endpoint": (
-        "AsyncInference",
-        "IInstancePoolEndpoint",
-        "InferenceComponents",
-        "InstancePoolEndpoint",
-        "WeightedUtilizationScaling",
-    ),
+    "serving.endpoint": ("IInstancePoolEndpoint", "InstancePoolEndpoint", "WeightedUtilizationScaling"),
     "serving.model": ("IModel", "Model"),
     "serving.pools": ("InstancePool", "PrefixAwareRouting", "RoutingStrategy"),
 }
@@ -104,6 +100,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
         ResolvedPool as ResolvedPool,
     )
     from .serving.alarms import RollbackAlarms as RollbackAlarms
+    from .serving.async_inference import AsyncInference as AsyncInference
+    from .serving.components import InferenceComponents as InferenceComponents
     from .serving.deployment import (
         CapacitySize as CapacitySize,
     )
@@ -117,13 +115,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
         DeploymentPolicy as DeploymentPolicy,
     )
     from .serving.endpoint import (
-        AsyncInference as AsyncInference,
-    )
-    from .serving.endpoint import (
         IInstancePoolEndpoint as IInstancePoolEndpoint,
-    )
-    from .serving.endpoint import (
-        InferenceComponents as InferenceComponents,
     )
     from .serving.endpoint import (
         InstancePoolEndpoint as InstancePoolEndpoint,

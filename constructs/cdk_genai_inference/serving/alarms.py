@@ -142,3 +142,18 @@ def create_rollback_alarms(
 
 def _id_part(instance_type: str, priority: int | None) -> str:
     return f"Pool{priority}" if unresolved(instance_type) else instance_type.removeprefix("ml.")
+
+
+def check_alarm_count(count: int) -> None:
+    if count > MAX_ROLLBACK_ALARMS:
+        raise ValidationError(
+            f"a deployment can be rolled back by at most {MAX_ROLLBACK_ALARMS} alarms, got {count} "
+            "(default rollback alarms included)"
+        )
+
+
+def default_alarm_count(pools: Sequence[InstancePool], options: RollbackAlarms | None) -> int:
+    if options is None:
+        return 0
+    latency = sum(1 for p in pools if (p.model_latency_threshold or options.model_latency) is not None)
+    return 1 + latency

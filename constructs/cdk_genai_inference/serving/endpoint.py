@@ -11,45 +11,33 @@ from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk import aws_sns as sns
 
 from constructs import Construct
 
-from .._core import service_model
 from .._core.arns import sagemaker_arn
 from .._core.budget import watch
-from .._core.roles import depend_on_policy, sagemaker_execution_role
+from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
 from ..errors import ValidationError
-from ..scanners import Waiver
-from .alarms import MAX_ROLLBACK_ALARMS, RollbackAlarms, create_rollback_alarms
+from .alarms import RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
+from .async_inference import AsyncInference, async_inference_config
+from .components import InferenceComponents, component_role, create_inference_component
 from .dashboard import fleet_dashboard
 from .deployment import DeploymentPolicy, rollback_only_config
 from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
-from .model import IModel
+from .model import IModel, execution_roles
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized
 from .scaling import UtilizationTerm, format_number, metric_id, weighted_utilization_expression
+from .variant import (
+    check_encryption_key,
+    check_routing,
+    check_variant_overrides,
+    hardware_encryption_waiver,
+    routing_config,
+)
 
 INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
-
-_MANAGED_VARIANT_PROPERTIES = {
-    "VariantName": "variant_name",
-    "ModelName": "model",
-    "InitialInstanceCount": "initial_instance_count",
-    "InstancePools": "instance_pools",
-    "VariantInstanceProvisionTimeoutInSeconds": "provisioning_timeout",
-    "RoutingConfig": "routing_strategy",
-    "ManagedInstanceScaling": "scale_on_weighted_utilization (with inference_components)",
-    "VolumeSizeInGB": "volume_size_gb",
-    "ModelDataDownloadTimeoutInSeconds": "model_data_download_timeout",
-    "ContainerStartupHealthCheckTimeoutInSeconds": "container_startup_health_check_timeout",
-}
-_INCOMPATIBLE_VARIANT_PROPERTIES = {
-    "InstanceType": "an instance-pool variant takes its instance types from instance_pools",
-    "ServerlessConfig": "a serverless variant has no instances, so it cannot use instance_pools",
-}
 
 
 @runtime_checkable
@@ -73,53 +61,6 @@ class IInstancePoolEndpoint(Protocol):
         period: Duration | None = None,
         label: str | None = None,
     ) -> cw.Metric: ...
-
-
-@dataclass(frozen=True)
-class AsyncInference:
-    """Asynchronous inference: requests are queued and results written to S3.
-
-    When the endpoint's models are ``Model`` constructs with their own role, that role is granted
-    write access to the output prefixes and publish access to the topics.
-
-    Args:
-        output_bucket: Where results go.
-        output_prefix: Key prefix for results. Default: async-output/
-        failure_prefix: Key prefix for failed requests. Default: async-failures/
-        success_topic: Notified on success. Default: - no notification
-        error_topic: Notified on failure. Default: - no notification
-        max_concurrent_invocations_per_instance: Requests one instance processes at once.
-            Default: - chosen by SageMaker
-        encryption_key: KMS key for the results. Default: - the bucket's encryption
-    """
-
-    output_bucket: s3.IBucket
-    output_prefix: str = "async-output/"
-    failure_prefix: str = "async-failures/"
-    success_topic: sns.ITopic | None = None
-    error_topic: sns.ITopic | None = None
-    max_concurrent_invocations_per_instance: int | None = None
-    encryption_key: kms.IKey | None = None
-
-
-@dataclass(frozen=True)
-class InferenceComponents:
-    """Host the model as one inference component with a specification per pool.
-
-    Each pool then needs ``min_memory_mb`` (and usually ``accelerators``); its ``model`` (or the
-    endpoint's) runs on that instance type. ``scale_on_weighted_utilization`` then tracks the copy
-    count and turns on managed instance scaling, so instances follow the copies.
-
-    Args:
-        initial_copy_count: Copies started at creation. Default: 1
-        component_name: Physical name of the inference component. Default: - derived from the path
-        execution_role: Role of the endpoint configuration. Default: - a role that may write
-            SageMaker's logs and metrics
-    """
-
-    initial_copy_count: int = 1
-    component_name: str | None = None
-    execution_role: iam.IRole | None = None
 
 
 @dataclass(frozen=True)
@@ -218,8 +159,8 @@ class InstancePoolEndpoint(_EndpointBase):
         check_range("volume_size_gb", volume_size_gb, 1, 512, "GB")
         check_duration("model_data_download_timeout", model_data_download_timeout, 60, 3600)
         check_duration("container_startup_health_check_timeout", container_startup_health_check_timeout, 60, 3600)
-        _check_routing(routing_strategy, prefix_aware_routing)
-        _check_encryption_key(pools, encryption_key)
+        check_routing(routing_strategy, prefix_aware_routing)
+        check_encryption_key(pools, encryption_key)
         if deployment is not None:
             deployment.validate("deployment", inference_components=ic_mode)
         elif any(p.model_latency_threshold is not None for p in pools):
@@ -229,7 +170,7 @@ class InstancePoolEndpoint(_EndpointBase):
             )
         if rollback_alarms is not None:
             rollback_alarms.validate("rollback_alarms")
-        _check_variant_overrides(variant_overrides or {})
+        check_variant_overrides(variant_overrides or {})
         if ic_mode:
             assert inference_components is not None
             check_name(
@@ -243,8 +184,8 @@ class InstancePoolEndpoint(_EndpointBase):
                     "async_inference cannot be combined with inference_components: "
                     "inference components serve real-time endpoints only"
                 )
-        planned_alarms = len(alarms) + (_default_alarm_count(pools, rollback_alarms) if deployment is not None else 0)
-        _check_alarm_count(planned_alarms)
+        planned_alarms = len(alarms) + (default_alarm_count(pools, rollback_alarms) if deployment is not None else 0)
+        check_alarm_count(planned_alarms)
 
         super().__init__(scope, id, physical_name=endpoint_name)
         watch(self)
@@ -260,7 +201,7 @@ class InstancePoolEndpoint(_EndpointBase):
         self._model = model
         self._alarm_readers: list[iam.IRole] = []
         self._alarm_statements: list[iam.PolicyStatement] = []
-        self._execution_role: iam.IRole | None = self._component_role(inference_components) if ic_mode else None
+        self._execution_role: iam.IRole | None = component_role(self, inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
         self._inference_components = inference_components
 
@@ -277,7 +218,7 @@ class InstancePoolEndpoint(_EndpointBase):
                 for pool in pools
             ],
             variant_instance_provision_timeout_in_seconds=seconds(provisioning_timeout),
-            routing_config=_routing(routing_strategy, prefix_aware_routing),
+            routing_config=routing_config(routing_strategy, prefix_aware_routing),
             volume_size_in_gb=volume_size_gb,
             model_data_download_timeout_in_seconds=seconds(model_data_download_timeout),
             container_startup_health_check_timeout_in_seconds=seconds(container_startup_health_check_timeout),
@@ -287,14 +228,16 @@ class InstancePoolEndpoint(_EndpointBase):
             "EndpointConfig",
             production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(**self._variant)],
             kms_key_id=encryption_key.key_arn if encryption_key else None,
-            async_inference_config=self._async_config(async_inference, pools, model),
+            async_inference_config=async_inference_config(
+                async_inference, execution_roles([model, *(p.model for p in pools)])
+            ),
             execution_role_arn=self._execution_role.role_arn if self._execution_role is not None else None,
         )
         for key, value in (variant_overrides or {}).items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
         nvme = [t for p in pools for t in local_nvme_types(p.possible_instance_types)]
         if encryption_key is None and nvme:
-            _hardware_encryption_waiver(nvme).apply(self.endpoint_config)
+            hardware_encryption_waiver(nvme).apply(self.endpoint_config)
 
         resource = sagemaker.CfnEndpoint(
             self,
@@ -314,7 +257,15 @@ class InstancePoolEndpoint(_EndpointBase):
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
         self.inference_component_name = None
         if inference_components is not None:
-            self._create_inference_component(inference_components, pools, model)
+            self.inference_component, self.inference_component_name = create_inference_component(
+                self,
+                inference_components,
+                pools,
+                model,
+                endpoint_name=self.endpoint_name,
+                variant_name=self.variant_name,
+                endpoint=self.resource,
+            )
 
         self.rollback_alarms: list[cw.IAlarm] = []
         self._render_deployment()
@@ -355,7 +306,7 @@ class InstancePoolEndpoint(_EndpointBase):
     def add_rollback_alarm(self, alarm: cw.IAlarm) -> None:
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
         runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
-        _check_alarm_count(len(self._rollback_alarm_names) + 1)
+        check_alarm_count(len(self._rollback_alarm_names) + 1)
         self.rollback_alarms.append(alarm)
         self._rollback_alarm_names.append(alarm.alarm_name)
         self._render_deployment()
@@ -510,7 +461,7 @@ class InstancePoolEndpoint(_EndpointBase):
         if not self._alarm_readers:
             self._alarm_readers = [
                 *([self._execution_role] if self._execution_role is not None else []),
-                *_model_roles(self.instance_pools, self._model),
+                *execution_roles([self._model, *(p.model for p in self.instance_pools)]),
             ]
             if len(self._alarm_readers) < len(self.models) + (self._execution_role is not None):
                 Annotations.of(self).add_warning_v2(
@@ -525,86 +476,6 @@ class InstancePoolEndpoint(_EndpointBase):
                 depend_on_policy(self.resource, role)  # an update reads the alarms as soon as it starts
         for statement in self._alarm_statements:
             statement.add_resources(alarm.alarm_arn)
-
-    def _component_role(self, options: InferenceComponents | None) -> iam.IRole:
-        if options is not None and options.execution_role is not None:
-            return options.execution_role
-        return sagemaker_execution_role(
-            self, "ExecutionRole", "Execution role of an inference-component endpoint (cdk-genai-inference)"
-        )
-
-    def _create_inference_component(
-        self, options: InferenceComponents, pools: Sequence[InstancePool], model: IModel | None
-    ) -> None:
-        ic = sagemaker.CfnInferenceComponent
-        name = options.component_name or Names.unique_resource_name(self, max_length=63, separator="-")
-        component = ic(
-            self,
-            "InferenceComponent",
-            endpoint_name=self.endpoint_name,
-            variant_name=self.variant_name,
-            inference_component_name=name,
-            # CloudFormation takes one instance type as the singular Specification, 2-5 as Specifications.
-            specification=(
-                ic.InferenceComponentSpecificationProperty(
-                    model_name=(pools[0].model or model).model_name,  # type: ignore[union-attr]
-                    compute_resource_requirements=_requirements(pools[0]),
-                )
-                if len(pools) == 1
-                else None
-            ),
-            specifications=[
-                ic.InferenceComponentSpecificationForInstanceTypeProperty(
-                    instance_type=pool.instance_type,
-                    model_name=(pool.model or model).model_name,  # type: ignore[union-attr]
-                    compute_resource_requirements=_requirements(pool),
-                )
-                for pool in pools
-            ]
-            if len(pools) > 1
-            else None,
-            runtime_config=ic.InferenceComponentRuntimeConfigProperty(copy_count=options.initial_copy_count),
-        )
-        component.node.add_dependency(self.resource)
-        self.inference_component = component
-        self.inference_component_name = name
-
-    def _async_config(
-        self, options: AsyncInference | None, pools: Sequence[InstancePool], model: IModel | None
-    ) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty | None:
-        if options is None:
-            return None
-        bucket = options.output_bucket
-        for role in _model_roles(pools, model):
-            bucket.grant_put(role, f"{options.output_prefix}*")
-            bucket.grant_put(role, f"{options.failure_prefix}*")
-            for topic in (options.success_topic, options.error_topic):
-                if topic is not None:
-                    topic.grant_publish(role)
-            if options.encryption_key is not None:
-                options.encryption_key.grant_encrypt(role)
-        cfg = sagemaker.CfnEndpointConfig
-        notifications = (
-            cfg.AsyncInferenceNotificationConfigProperty(
-                success_topic=options.success_topic.topic_arn if options.success_topic else None,
-                error_topic=options.error_topic.topic_arn if options.error_topic else None,
-            )
-            if options.success_topic or options.error_topic
-            else None
-        )
-        return cfg.AsyncInferenceConfigProperty(
-            output_config=cfg.AsyncInferenceOutputConfigProperty(
-                s3_output_path=bucket.s3_url_for_object(options.output_prefix),
-                s3_failure_path=bucket.s3_url_for_object(options.failure_prefix),
-                notification_config=notifications,
-                kms_key_id=options.encryption_key.key_arn if options.encryption_key else None,
-            ),
-            client_config=cfg.AsyncInferenceClientConfigProperty(
-                max_concurrent_invocations_per_instance=options.max_concurrent_invocations_per_instance
-            )
-            if options.max_concurrent_invocations_per_instance
-            else None,
-        )
 
 
 class _ImportedEndpoint(_EndpointBase):
@@ -621,29 +492,6 @@ class _ImportedEndpoint(_EndpointBase):
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
-
-
-def _requirements(
-    pool: InstancePool,
-) -> sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty:
-    return sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
-        min_memory_required_in_mb=pool.min_memory_mb,
-        number_of_accelerator_devices_required=pool.accelerators,
-        number_of_cpu_cores_required=pool.cpu_cores,
-    )
-
-
-def _routing(
-    strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None
-) -> sagemaker.CfnEndpointConfig.RoutingConfigProperty:
-    return sagemaker.CfnEndpointConfig.RoutingConfigProperty(
-        routing_strategy=strategy.value,
-        prefix_aware_routing_config=sagemaker.CfnEndpointConfig.PrefixAwareRoutingConfigProperty(
-            prefix_length=prefix_aware.prefix_length, concurrency_threshold=prefix_aware.concurrency_threshold
-        )
-        if prefix_aware
-        else None,
-    )
 
 
 def _target_tracking(
@@ -720,87 +568,3 @@ def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: 
         check_range(f"instance_pools[{index}].min_memory_mb", pool.min_memory_mb, 128, None, "MiB")
         check_range(f"instance_pools[{index}].accelerators", pool.accelerators, 1, None)
         check_range(f"instance_pools[{index}].cpu_cores", pool.cpu_cores, 0.25, None)
-
-
-def _check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
-    if key is None:
-        return
-    for index, pool in enumerate(pools):
-        nvme = local_nvme_types(pool.possible_instance_types)
-        if nvme:
-            subject = (
-                f"instance_pools[{index}].instance_type, which resolves at deploy time to one of "
-                f"{', '.join(nvme)}: these store"
-                if unresolved(pool.instance_type)
-                else f"instance_pools[{index}].instance_type {pool.instance_type!r}: it stores"
-            )
-            raise ValidationError(
-                f"encryption_key cannot be used with {subject} on local NVMe that a hardware module on the "
-                "instance encrypts, and SageMaker rejects a KMS key for an endpoint with such a type; drop "
-                "encryption_key, or use only EBS-backed instance types"
-            )
-
-
-def _hardware_encryption_waiver(nvme_types: Sequence[str]) -> Waiver:
-    return Waiver(
-        f"The pools run (or may run) {', '.join(dict.fromkeys(nvme_types))}, whose storage is local NVMe that a "
-        "hardware module on the instance encrypts (XTS-AES-256); SageMaker rejects a KMS key for an endpoint "
-        "configuration with any such type.",
-        nag=("NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured",),
-    )
-
-
-def _check_routing(strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None) -> None:
-    if not isinstance(strategy, RoutingStrategy):
-        raise ValidationError(
-            f"routing_strategy must be a RoutingStrategy, got {strategy!r}; "
-            f"allowed: {', '.join(r.name for r in RoutingStrategy)}"
-        )
-    if (strategy is RoutingStrategy.PREFIX_AWARE) != (prefix_aware is not None):
-        raise ValidationError(
-            "prefix_aware_routing goes with routing_strategy=RoutingStrategy.PREFIX_AWARE and is required by it, "
-            f"got routing_strategy={strategy.name}, prefix_aware_routing={prefix_aware!r}"
-        )
-    if prefix_aware is not None:
-        check_range("prefix_aware_routing.prefix_length", prefix_aware.prefix_length, 1024, 65536)
-        check_range("prefix_aware_routing.concurrency_threshold", prefix_aware.concurrency_threshold, 1, 1024)
-
-
-def _check_variant_overrides(overrides: Mapping[str, Any]) -> None:
-    allowed = service_model.members("ProductionVariant")
-    for key in overrides:
-        if key in _INCOMPATIBLE_VARIANT_PROPERTIES:
-            raise ValidationError(f"variant_overrides cannot set {key}: {_INCOMPATIBLE_VARIANT_PROPERTIES[key]}")
-        if key in _MANAGED_VARIANT_PROPERTIES:
-            raise ValidationError(
-                f"variant_overrides cannot set {key}; use the {_MANAGED_VARIANT_PROPERTIES[key]} argument"
-            )
-        if key not in allowed:
-            others = sorted(allowed - _MANAGED_VARIANT_PROPERTIES.keys() - _INCOMPATIBLE_VARIANT_PROPERTIES.keys())
-            raise ValidationError(
-                f"variant_overrides got unknown ProductionVariant property {key!r}; allowed: {', '.join(others)}"
-            )
-
-
-def _check_alarm_count(count: int) -> None:
-    if count > MAX_ROLLBACK_ALARMS:
-        raise ValidationError(
-            f"a deployment can be rolled back by at most {MAX_ROLLBACK_ALARMS} alarms, got {count} "
-            "(default rollback alarms included)"
-        )
-
-
-def _default_alarm_count(pools: Sequence[InstancePool], options: RollbackAlarms | None) -> int:
-    if options is None:
-        return 0
-    latency = sum(1 for p in pools if (p.model_latency_threshold or options.model_latency) is not None)
-    return 1 + latency
-
-
-def _model_roles(pools: Sequence[InstancePool], model: IModel | None) -> list[iam.IRole]:
-    roles: list[iam.IRole] = []
-    for candidate in [model, *(p.model for p in pools)]:
-        role = candidate.role if candidate is not None else None
-        if role is not None and role not in roles:
-            roles.append(role)
-    return roles
