@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import Annotations, Duration, Names, Tags
@@ -17,6 +18,7 @@ from constructs import Construct
 
 from .._core.arns import sagemaker_arn
 from .._core.budget import watch
+from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
 from ..errors import ValidationError
@@ -34,6 +36,7 @@ from .variant import (
     check_routing,
     check_variant_overrides,
     hardware_encryption_waiver,
+    production_variant,
     routing_config,
 )
 
@@ -205,28 +208,24 @@ class InstancePoolEndpoint(_EndpointBase):
         self._scaling: WeightedUtilizationScaling | None = None
         self._inference_components = inference_components
 
-        self._variant: dict[str, Any] = dict(
-            variant_name=variant_name,
-            model_name=None if ic_mode else (model or pools[0].model).model_name,  # type: ignore[union-attr]
+        variant = partial(
+            production_variant,
+            variant_name,
+            pools,
+            model=model,
+            inference_components=ic_mode,
             initial_instance_count=initial_instance_count,
-            instance_pools=[
-                sagemaker.CfnEndpointConfig.InstancePoolProperty(
-                    instance_type=pool.instance_type,
-                    priority=pool.priority,  # type: ignore[arg-type]
-                    model_name_override=(pool.model.model_name if pool.model is not None and not ic_mode else None),
-                )
-                for pool in pools
-            ],
-            variant_instance_provision_timeout_in_seconds=seconds(provisioning_timeout),
-            routing_config=routing_config(routing_strategy, prefix_aware_routing),
-            volume_size_in_gb=volume_size_gb,
-            model_data_download_timeout_in_seconds=seconds(model_data_download_timeout),
-            container_startup_health_check_timeout_in_seconds=seconds(container_startup_health_check_timeout),
+            routing=routing_config(routing_strategy, prefix_aware_routing),
+            provisioning_timeout_seconds=seconds(provisioning_timeout),
+            volume_size_gb=volume_size_gb,
+            model_data_download_timeout_seconds=seconds(model_data_download_timeout),
+            container_startup_health_check_timeout_seconds=seconds(container_startup_health_check_timeout),
         )
+        self._managed_instance_scaling: sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None = None
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
-            production_variants=[sagemaker.CfnEndpointConfig.ProductionVariantProperty(**self._variant)],
+            production_variants=at_synth(lambda: [variant(managed_instance_scaling=self._managed_instance_scaling)]),
             kms_key_id=encryption_key.key_arn if encryption_key else None,
             async_inference_config=async_inference_config(
                 async_inference, execution_roles([model, *(p.model for p in pools)])
@@ -410,12 +409,9 @@ class InstancePoolEndpoint(_EndpointBase):
         )
         if ic_mode:
             # Instances follow the copies: SageMaker adds an instance when a copy has no room.
-            self._variant["managed_instance_scaling"] = sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+            self._managed_instance_scaling = sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
                 status="ENABLED", min_instance_count=1, max_instance_count=max_capacity
             )
-            self.endpoint_config.production_variants = [
-                sagemaker.CfnEndpointConfig.ProductionVariantProperty(**self._variant)
-            ]
         self._scaling = WeightedUtilizationScaling(target, policy, expression)
         # Keep the scaled instance count across updates; weight and data capture follow the config.
         self.resource.retain_all_variant_properties = True

@@ -12,6 +12,7 @@ from .._core import service_model
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
 from ..scanners import Waiver
+from .model import IModel
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types
 
 MANAGED_VARIANT_PROPERTIES = {
@@ -30,6 +31,46 @@ INCOMPATIBLE_VARIANT_PROPERTIES = {
     "InstanceType": "an instance-pool variant takes its instance types from instance_pools",
     "ServerlessConfig": "a serverless variant has no instances, so it cannot use instance_pools",
 }
+
+
+def production_variant(
+    variant_name: str,
+    pools: Sequence[InstancePool],
+    *,
+    model: IModel | None,
+    inference_components: bool,
+    initial_instance_count: int,
+    routing: sagemaker.CfnEndpointConfig.RoutingConfigProperty,
+    provisioning_timeout_seconds: float | None = None,
+    volume_size_gb: int | None = None,
+    model_data_download_timeout_seconds: float | None = None,
+    container_startup_health_check_timeout_seconds: float | None = None,
+    managed_instance_scaling: sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None = None,
+) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+    """The endpoint's one ``ProductionVariant``: its instance pools by priority, and the model of each
+    (with inference components the variant hosts no model; the component's specifications name them)."""
+    variant = sagemaker.CfnEndpointConfig
+    return variant.ProductionVariantProperty(
+        variant_name=variant_name,
+        model_name=None if inference_components else (model or pools[0].model).model_name,  # type: ignore[union-attr]
+        initial_instance_count=initial_instance_count,
+        instance_pools=[
+            variant.InstancePoolProperty(
+                instance_type=pool.instance_type,
+                priority=pool.priority,  # type: ignore[arg-type]
+                model_name_override=(
+                    pool.model.model_name if pool.model is not None and not inference_components else None
+                ),
+            )
+            for pool in pools
+        ],
+        variant_instance_provision_timeout_in_seconds=provisioning_timeout_seconds,
+        routing_config=routing,
+        volume_size_in_gb=volume_size_gb,
+        model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
+        container_startup_health_check_timeout_in_seconds=container_startup_health_check_timeout_seconds,
+        managed_instance_scaling=managed_instance_scaling,
+    )
 
 
 def routing_config(

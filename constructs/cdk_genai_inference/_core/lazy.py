@@ -1,0 +1,24 @@
+"""Values rendered when the template is written, so later calls add to them instead of rewriting a resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jsii
+from aws_cdk import IAnyProducer, IResolvable, IResolveContext, Lazy
+
+
+@jsii.implements(IAnyProducer)
+class _Producer:
+    def __init__(self, produce: Callable[[], Any]) -> None:
+        self._produce = produce
+
+    def produce(self, context: IResolveContext) -> Any:
+        return self._produce()
+
+
+def at_synth(produce: Callable[[], Any]) -> IResolvable:
+    """A value that ``produce`` renders each time it is resolved (uncached, so it includes whatever was
+    added after the resource was defined); ``None`` leaves the property out."""
+    return Lazy.uncached_any(_Producer(produce))
