@@ -6,11 +6,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
+from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_range, unresolved
 from ..errors import ValidationError
 from ..scanners import Waiver
@@ -76,6 +78,54 @@ class RollbackAlarms:
                 f"{arg}.datapoints_to_alarm must not exceed evaluation_periods ({self.evaluation_periods}), "
                 f"got {self.datapoints_to_alarm}"
             )
+
+
+class RollbackAlarmList:
+    """The alarms that roll one endpoint's deployments back (10 at most), and their readers.
+
+    SageMaker's deployment-guardrails guide: "Ensure that your IAM execution role has permission to
+    perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify." Every role a
+    guarded update may run as (``readers``: the models' roles and, with inference components, the
+    endpoint configuration's, as the guide does not say which one a component update uses) gets
+    ``cloudwatch:DescribeAlarms`` on exactly these alarms, and ``guarded`` (the endpoint) waits for
+    those grants: an update reads the alarms as soon as it starts.
+    """
+
+    def __init__(
+        self, scope: Construct, *, readers: Sequence[iam.IRole], unreadable: bool, guarded: CfnResource
+    ) -> None:
+        self._scope = scope
+        self._readers = list(readers)
+        self._unreadable = unreadable
+        self._guarded = guarded
+        self._statements: list[iam.PolicyStatement] | None = None
+        self.alarms: list[cw.IAlarm] = []
+        self.names: list[str] = []
+
+    def add(self, alarm: cw.IAlarm) -> None:
+        """Roll deployments back on ``alarm`` too, and let every reader describe it."""
+        check_alarm_count(len(self.alarms) + 1)
+        self.alarms.append(alarm)
+        self.names.append(alarm.alarm_name)
+        for statement in self._grants():
+            statement.add_resources(alarm.alarm_arn)
+
+    def _grants(self) -> list[iam.PolicyStatement]:
+        """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarm."""
+        if self._statements is None:
+            if self._unreadable:
+                Annotations.of(self._scope).add_warning_v2(
+                    "cdk-genai-inference:rollback-alarms-unreadable",
+                    "a model imported by name has no role this app can grant: allow its execution role "
+                    "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
+                )
+            self._statements = []
+            for role in self._readers:
+                statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[])
+                role.add_to_principal_policy(statement)
+                self._statements.append(statement)
+                depend_on_policy(self._guarded, role)
+        return self._statements
 
 
 def create_rollback_alarms(

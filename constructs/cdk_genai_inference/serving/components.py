@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import CfnResource, Names
+from aws_cdk import CfnResource, IResolvable, Names
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 
@@ -53,6 +53,7 @@ def create_inference_component(
     endpoint_name: str,
     variant_name: str,
     endpoint: CfnResource,
+    deployment_config: IResolvable | None,
 ) -> tuple[sagemaker.CfnInferenceComponent, str]:
     """Define the inference component on ``endpoint``; return it and its name."""
     ic = sagemaker.CfnInferenceComponent
@@ -83,6 +84,7 @@ def create_inference_component(
         if len(pools) > 1
         else None,
         runtime_config=ic.InferenceComponentRuntimeConfigProperty(copy_count=options.initial_copy_count),
+        deployment_config=deployment_config,
     )
     component.node.add_dependency(endpoint)
     return component, name

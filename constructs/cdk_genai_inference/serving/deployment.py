@@ -272,6 +272,26 @@ class DeploymentPolicy:
         )
 
 
+def endpoint_deployment_config(
+    policy: DeploymentPolicy | None, alarm_names: Sequence[str]
+) -> sagemaker.CfnEndpoint.DeploymentConfigProperty | None:
+    """An endpoint's ``DeploymentConfig``: the policy, or SageMaker's default update when there is none,
+    rolled back by ``alarm_names``; none for neither."""
+    if policy is not None:
+        return policy.to_endpoint_config(alarm_names)
+    return rollback_only_config(alarm_names) if alarm_names else None
+
+
+def component_deployment_config(
+    policy: DeploymentPolicy | None, alarm_names: Sequence[str]
+) -> sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty | None:
+    """An inference component's ``DeploymentConfig``: the policy (rolling by default, when only alarms
+    are given), rolled back by ``alarm_names``; none for neither."""
+    if policy is None and not alarm_names:
+        return None
+    return (policy or DeploymentPolicy.rolling()).to_inference_component_config(alarm_names)
+
+
 def rollback_only_config(
     alarm_names: Sequence[str],
 ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:

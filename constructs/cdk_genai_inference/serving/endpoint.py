@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Annotations, Duration, Names, Tags
+from aws_cdk import Duration, Names, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
@@ -19,14 +19,13 @@ from constructs import Construct
 from .._core.arns import sagemaker_arn
 from .._core.budget import watch
 from .._core.lazy import at_synth
-from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, seconds, unresolved
 from ..errors import ValidationError
-from .alarms import RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
+from .alarms import RollbackAlarmList, RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
 from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, component_role, create_inference_component
 from .dashboard import fleet_dashboard
-from .deployment import DeploymentPolicy, rollback_only_config
+from .deployment import DeploymentPolicy, component_deployment_config, endpoint_deployment_config
 from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
 from .model import IModel, execution_roles
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized
@@ -199,12 +198,7 @@ class InstancePoolEndpoint(_EndpointBase):
         self.models: list[IModel] = list(dict.fromkeys(m for m in [model, *(p.model for p in pools)] if m is not None))
         self.variant_name = variant_name
         self.initial_instance_count = initial_instance_count
-        self._deployment = deployment
-        self._rollback_alarm_names: list[str] = []
-        self._model = model
-        self._alarm_readers: list[iam.IRole] = []
-        self._alarm_statements: list[iam.PolicyStatement] = []
-        self._execution_role: iam.IRole | None = component_role(self, inference_components) if ic_mode else None
+        execution_role = component_role(self, inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
         self._inference_components = inference_components
 
@@ -230,7 +224,7 @@ class InstancePoolEndpoint(_EndpointBase):
             async_inference_config=async_inference_config(
                 async_inference, execution_roles([model, *(p.model for p in pools)])
             ),
-            execution_role_arn=self._execution_role.role_arn if self._execution_role is not None else None,
+            execution_role_arn=execution_role.role_arn if execution_role is not None else None,
         )
         for key, value in (variant_overrides or {}).items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
@@ -243,6 +237,9 @@ class InstancePoolEndpoint(_EndpointBase):
             "Resource",
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
             endpoint_name=physical_name,
+            deployment_config=None
+            if ic_mode
+            else at_synth(lambda: endpoint_deployment_config(deployment, self._rollback_alarms.names)),
         )
         self.resource = resource
         self.endpoint_name = physical_name
@@ -264,10 +261,19 @@ class InstancePoolEndpoint(_EndpointBase):
                 endpoint_name=self.endpoint_name,
                 variant_name=self.variant_name,
                 endpoint=self.resource,
+                deployment_config=at_synth(
+                    lambda: component_deployment_config(deployment, self._rollback_alarms.names)
+                ),
             )
 
-        self.rollback_alarms: list[cw.IAlarm] = []
-        self._render_deployment()
+        readers = [*([execution_role] if execution_role is not None else []), *execution_roles(self.models)]
+        self._rollback_alarms = RollbackAlarmList(
+            self,
+            readers=readers,
+            unreadable=len(readers) < len(self.models) + (execution_role is not None),
+            guarded=resource,
+        )
+        self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
         if deployment is not None and rollback_alarms is not None:
             for alarm in create_rollback_alarms(self, self, pools, rollback_alarms):
                 self.add_rollback_alarm(alarm)
@@ -305,11 +311,7 @@ class InstancePoolEndpoint(_EndpointBase):
     def add_rollback_alarm(self, alarm: cw.IAlarm) -> None:
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
         runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
-        check_alarm_count(len(self._rollback_alarm_names) + 1)
-        self.rollback_alarms.append(alarm)
-        self._rollback_alarm_names.append(alarm.alarm_name)
-        self._render_deployment()
-        self._grant_describe_alarm(alarm)
+        self._rollback_alarms.add(alarm)
         if getattr(self, "dashboard", None) is not None:
             self.dashboard.add_widgets(cw.AlarmStatusWidget(alarms=[alarm], title="Rollback alarm", width=24))  # type: ignore[union-attr]
 
@@ -436,42 +438,6 @@ class InstancePoolEndpoint(_EndpointBase):
             )
             for position, pool in enumerate(self.instance_pools, start=1)
         ]
-
-    def _render_deployment(self) -> None:
-        """(Re)write the deployment configuration after the policy or the alarm list changed."""
-        names = self._rollback_alarm_names
-        if self.inference_component is not None:
-            if self._deployment is not None or names:
-                policy = self._deployment or DeploymentPolicy.rolling()
-                self.inference_component.deployment_config = policy.to_inference_component_config(names)
-        elif self._deployment is not None:
-            self.resource.deployment_config = self._deployment.to_endpoint_config(names)
-        elif names:
-            self.resource.deployment_config = rollback_only_config(names)
-
-    def _grant_describe_alarm(self, alarm: cw.IAlarm) -> None:
-        """SageMaker's deployment-guardrails guide: "Ensure that your IAM execution role has permission to
-        perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify." The execution
-        role is the models' (and, with inference components, the endpoint configuration's too: the guide
-        does not say which one a component update uses)."""
-        if not self._alarm_readers:
-            self._alarm_readers = [
-                *([self._execution_role] if self._execution_role is not None else []),
-                *execution_roles([self._model, *(p.model for p in self.instance_pools)]),
-            ]
-            if len(self._alarm_readers) < len(self.models) + (self._execution_role is not None):
-                Annotations.of(self).add_warning_v2(
-                    "cdk-genai-inference:rollback-alarms-unreadable",
-                    "a model imported by name has no role this app can grant: allow its execution role "
-                    "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
-                )
-            for role in self._alarm_readers:
-                statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[])
-                role.add_to_principal_policy(statement)
-                self._alarm_statements.append(statement)
-                depend_on_policy(self.resource, role)  # an update reads the alarms as soon as it starts
-        for statement in self._alarm_statements:
-            statement.add_resources(alarm.alarm_arn)
 
 
 class _ImportedEndpoint(_EndpointBase):
