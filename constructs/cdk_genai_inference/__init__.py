@@ -30,9 +30,10 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "serving.async_inference": ("AsyncInference",),
     "serving.components": ("InferenceComponents",),
     "serving.deployment": ("CapacitySize", "CapacityUnit", "DeploymentKind", "DeploymentPolicy"),
-    "serving.endpoint": ("IInstancePoolEndpoint", "InstancePoolEndpoint", "WeightedUtilizationScaling"),
+    "serving.endpoint": ("IInstancePoolEndpoint", "InstancePoolEndpoint"),
     "serving.model": ("IModel", "Model"),
     "serving.pools": ("InstancePool", "PrefixAwareRouting", "RoutingStrategy"),
+    "serving.scaling": ("WeightedUtilizationScaling",),
 }
 """Each public name's module, relative to this package."""
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
@@ -120,9 +121,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     from .serving.endpoint import (
         InstancePoolEndpoint as InstancePoolEndpoint,
     )
-    from .serving.endpoint import (
-        WeightedUtilizationScaling as WeightedUtilizationScaling,
-    )
     from .serving.model import IModel as IModel
     from .serving.model import Model as Model
     from .serving.pools import (
@@ -134,6 +132,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     from .serving.pools import (
         RoutingStrategy as RoutingStrategy,
     )
+    from .serving.scaling import WeightedUtilizationScaling as WeightedUtilizationScaling
 
 
 def __getattr__(name: str) -> Any:

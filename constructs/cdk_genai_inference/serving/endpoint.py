@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import Duration, Names, Tags
-from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -26,10 +24,10 @@ from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, component_role, create_inference_component
 from .dashboard import fleet_dashboard
 from .deployment import DeploymentPolicy, component_deployment_config, endpoint_deployment_config
-from .metrics import INVOCATION_NAMESPACE, EndpointMetrics
+from .metrics import EndpointMetrics
 from .model import IModel, execution_roles
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized
-from .scaling import UtilizationTerm, format_number, metric_id, weighted_utilization_expression
+from .scaling import WeightedUtilizationScaling, utilization_terms, weighted_utilization_expression
 from .variant import (
     check_encryption_key,
     check_routing,
@@ -63,15 +61,6 @@ class IInstancePoolEndpoint(Protocol):
         period: Duration | None = None,
         label: str | None = None,
     ) -> cw.Metric: ...
-
-
-@dataclass(frozen=True)
-class WeightedUtilizationScaling:
-    """What ``scale_on_weighted_utilization`` created."""
-
-    scalable_target: appscaling.CfnScalableTarget
-    policy: appscaling.CfnScalingPolicy
-    expression: str
 
 
 class _EndpointBase(EndpointMetrics):
@@ -215,11 +204,14 @@ class InstancePoolEndpoint(_EndpointBase):
             model_data_download_timeout_seconds=seconds(model_data_download_timeout),
             container_startup_health_check_timeout_seconds=seconds(container_startup_health_check_timeout),
         )
-        self._managed_instance_scaling: sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None = None
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
-            production_variants=at_synth(lambda: [variant(managed_instance_scaling=self._managed_instance_scaling)]),
+            production_variants=at_synth(
+                lambda: [
+                    variant(managed_instance_scaling=self._scaling.managed_instance_scaling if self._scaling else None)
+                ]
+            ),
             kms_key_id=encryption_key.key_arn if encryption_key else None,
             async_inference_config=async_inference_config(
                 async_inference, execution_roles([model, *(p.model for p in pools)])
@@ -240,6 +232,11 @@ class InstancePoolEndpoint(_EndpointBase):
             deployment_config=None
             if ic_mode
             else at_synth(lambda: endpoint_deployment_config(deployment, self._rollback_alarms.names)),
+            # Once scaled, an update keeps the scaled instance count.
+            retain_all_variant_properties=at_synth(lambda: True if self._scaling else None),
+            exclude_retained_variant_properties=at_synth(
+                lambda: self._scaling.excluded_retained_variant_properties if self._scaling else None
+            ),
         )
         self.resource = resource
         self.endpoint_name = physical_name
@@ -308,6 +305,9 @@ class InstancePoolEndpoint(_EndpointBase):
         """The pools' instance types, highest priority first."""
         return [pool.instance_type for pool in self.instance_pools]
 
+    def _managed_instance_scaling(self) -> sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None:
+        return self._scaling.managed_instance_scaling if self._scaling is not None else None
+
     def add_rollback_alarm(self, alarm: cw.IAlarm) -> None:
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
         runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
@@ -317,7 +317,7 @@ class InstancePoolEndpoint(_EndpointBase):
 
     def metric_weighted_utilization(self, *, period: Duration | None = None) -> cw.MathExpression:
         """The utilization that ``scale_on_weighted_utilization`` tracks, for dashboards and alarms."""
-        terms = self._utilization_terms("metric_weighted_utilization")
+        terms = utilization_terms(self.instance_pools, "metric_weighted_utilization")
         return cw.MathExpression(
             expression=weighted_utilization_expression(terms),
             using_metrics={
@@ -354,90 +354,19 @@ class InstancePoolEndpoint(_EndpointBase):
             scale_out_cooldown: 0-3600 s. Default: 1 minute
             disable_scale_in: Only ever scale out. Default: False
         """
-        ic_mode = self._inference_components is not None
         if self._scaling is not None:
             raise ValidationError("scale_on_weighted_utilization was already called for this endpoint")
-        check_range("min_capacity", min_capacity, 1, None)
-        check_range("max_capacity", max_capacity, 1, None)
-        if not unresolved(min_capacity) and not unresolved(max_capacity) and max_capacity < min_capacity:
-            raise ValidationError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
-        count = self.initial_instance_count
-        low = 1 if ic_mode else min_capacity  # with components, instances range over 1..max_capacity
-        if not unresolved(count) and not unresolved(max_capacity) and not low <= count <= max_capacity:
-            raise ValidationError(
-                f"initial_instance_count ({count}) must lie between {'1' if ic_mode else 'min_capacity'} "
-                f"({low}) and max_capacity ({max_capacity})"
-            )
-        if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
-            raise ValidationError(f"target_utilization must be above 0 and at most 1, got {target_utilization:g}")
-        check_duration("scale_in_cooldown", scale_in_cooldown, 0, 3600)
-        check_duration("scale_out_cooldown", scale_out_cooldown, 0, 3600)
-        terms = self._utilization_terms("scale_on_weighted_utilization")
-        expression = weighted_utilization_expression(terms)
-
-        if ic_mode:
-            resource_id = f"inference-component/{self.inference_component_name}"
-            dimension = "sagemaker:inference-component:DesiredCopyCount"
-        else:
-            resource_id = f"endpoint/{self.endpoint_name}/variant/{self.variant_name}"
-            dimension = "sagemaker:variant:DesiredInstanceCount"
-        # No RoleARN: Application Auto Scaling uses its SageMaker service-linked role.
-        target = appscaling.CfnScalableTarget(
+        self._scaling = WeightedUtilizationScaling(
             self,
-            "ScalableTarget",
-            service_namespace="sagemaker",
-            resource_id=resource_id,
-            scalable_dimension=dimension,
+            self,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
+            target_utilization=target_utilization,
+            scale_in_cooldown=scale_in_cooldown,
+            scale_out_cooldown=scale_out_cooldown,
+            disable_scale_in=disable_scale_in,
         )
-        # The resource id names the endpoint by its synth-time name: declare the dependency.
-        target.node.add_dependency(self.inference_component if ic_mode else self.resource)
-        policy = appscaling.CfnScalingPolicy(
-            self,
-            "WeightedUtilizationScaling",
-            policy_name=f"{Names.unique_resource_name(self, max_length=200)}-weighted-utilization",
-            policy_type="TargetTrackingScaling",
-            scaling_target_id=target.ref,
-            target_tracking_scaling_policy_configuration=_target_tracking(
-                self,
-                terms,
-                expression,
-                target_utilization,
-                scale_in_cooldown or Duration.minutes(5),
-                scale_out_cooldown or Duration.minutes(1),
-                disable_scale_in,
-            ),
-        )
-        if ic_mode:
-            # Instances follow the copies: SageMaker adds an instance when a copy has no room.
-            self._managed_instance_scaling = sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
-                status="ENABLED", min_instance_count=1, max_instance_count=max_capacity
-            )
-        self._scaling = WeightedUtilizationScaling(target, policy, expression)
-        # Keep the scaled instance count across updates; weight and data capture follow the config.
-        self.resource.retain_all_variant_properties = True
-        self.resource.exclude_retained_variant_properties = [
-            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=kind)
-            for kind in ("DesiredWeight", "DataCaptureConfig")
-        ]
         return self._scaling
-
-    def _utilization_terms(self, caller: str) -> list[UtilizationTerm]:
-        missing = [p.instance_type for p in self.instance_pools if p.max_concurrency is None]
-        if missing:
-            raise ValidationError(
-                f"{caller} needs max_concurrency on every instance pool, missing for {', '.join(missing)}"
-            )
-        return [
-            UtilizationTerm(
-                metric_id(pool.instance_type, position),
-                pool.instance_type,
-                pool.max_concurrency,  # type: ignore[arg-type]
-                pool.scaling_weight,
-            )
-            for position, pool in enumerate(self.instance_pools, start=1)
-        ]
 
 
 class _ImportedEndpoint(_EndpointBase):
@@ -454,53 +383,6 @@ class _ImportedEndpoint(_EndpointBase):
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
-
-
-def _target_tracking(
-    endpoint: InstancePoolEndpoint,
-    terms: Sequence[UtilizationTerm],
-    expression: str,
-    target: float,
-    scale_in_cooldown: Duration,
-    scale_out_cooldown: Duration,
-    disable_scale_in: bool,
-) -> appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty:
-    policy = appscaling.CfnScalingPolicy
-    queries = []
-    for term in terms:
-        metric = endpoint.concurrency_metric(instance_type=term.instance_type)
-        capacity = f"max {format_number(term.max_concurrency)} concurrent"
-        for query_id, stat in ((term.sum_id, "Sum"), (term.count_id, "SampleCount")):
-            queries.append(
-                policy.TargetTrackingMetricDataQueryProperty(
-                    id=query_id,
-                    label=f"{term.instance_type} ({capacity}): {stat}",
-                    return_data=False,
-                    metric_stat=policy.TargetTrackingMetricStatProperty(
-                        stat=stat,
-                        metric=policy.TargetTrackingMetricProperty(
-                            namespace=INVOCATION_NAMESPACE,
-                            metric_name=metric.metric_name,
-                            dimensions=[
-                                policy.TargetTrackingMetricDimensionProperty(name=k, value=v)
-                                for k, v in (metric.dimensions or {}).items()
-                            ],
-                        ),
-                    ),
-                )
-            )
-    queries.append(
-        policy.TargetTrackingMetricDataQueryProperty(
-            id="utilization", label="Weighted utilization", expression=expression, return_data=True
-        )
-    )
-    return policy.TargetTrackingScalingPolicyConfigurationProperty(
-        target_value=target,
-        scale_in_cooldown=seconds(scale_in_cooldown),
-        scale_out_cooldown=seconds(scale_out_cooldown),
-        disable_scale_in=disable_scale_in or None,
-        customized_metric_specification=policy.CustomizedMetricSpecificationProperty(metrics=queries),
-    )
 
 
 def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: bool) -> None:
