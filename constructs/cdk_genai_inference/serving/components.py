@@ -12,6 +12,9 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .._core.roles import sagemaker_execution_role
+from .._core.validation import check_name, check_range
+from ..errors import ValidationError
+from .async_inference import AsyncInference
 from .model import IModel
 from .pools import InstancePool
 
@@ -34,6 +37,36 @@ class InferenceComponents:
     initial_copy_count: int = 1
     component_name: str | None = None
     execution_role: iam.IRole | None = None
+
+    def validate(self, arg: str, *, async_inference: AsyncInference | None) -> None:
+        check_name(f"{arg}.component_name", self.component_name, "InferenceComponentName")
+        check_range(f"{arg}.initial_copy_count", self.initial_copy_count, 1, None)
+        if async_inference is not None:
+            raise ValidationError(
+                f"async_inference cannot be combined with {arg}: inference components serve real-time endpoints only"
+            )
+
+
+def check_copy_sizes(pools: Sequence[InstancePool], *, inference_components: bool) -> None:
+    """Each pool sizes a copy (``min_memory_mb``, ``accelerators``, ``cpu_cores``) with inference components,
+    and only then."""
+    for index, pool in enumerate(pools):
+        sizes = {"accelerators": pool.accelerators, "min_memory_mb": pool.min_memory_mb, "cpu_cores": pool.cpu_cores}
+        if not inference_components:
+            given = [name for name, value in sizes.items() if value is not None]
+            if given:
+                raise ValidationError(
+                    f"instance_pools[{index}].{given[0]} sizes an inference-component copy; "
+                    "it needs inference_components"
+                )
+            continue
+        if pool.min_memory_mb is None:
+            raise ValidationError(
+                f"instance_pools[{index}].min_memory_mb is required with inference_components ({pool.instance_type})"
+            )
+        check_range(f"instance_pools[{index}].min_memory_mb", pool.min_memory_mb, 128, None, "MiB")
+        check_range(f"instance_pools[{index}].accelerators", pool.accelerators, 1, None)
+        check_range(f"instance_pools[{index}].cpu_cores", pool.cpu_cores, 0.25, None)
 
 
 def component_role(scope: Construct, options: InferenceComponents | None) -> iam.IRole:

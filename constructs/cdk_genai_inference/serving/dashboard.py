@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
 
 from aws_cdk import aws_cloudwatch as cw
 
-if TYPE_CHECKING:
-    from .endpoint import InstancePoolEndpoint
+from constructs import Construct
+
+from .metrics import EndpointMetrics
+from .pools import InstancePool
 
 _WIDTH = 8
 _HEIGHT = 6
 
 
-def fleet_dashboard(endpoint: InstancePoolEndpoint) -> cw.Dashboard:
+def fleet_dashboard(
+    scope: Construct,
+    endpoint: EndpointMetrics,
+    pools: Sequence[InstancePool],
+    *,
+    utilization: cw.IMetric | None,
+    alarms: Sequence[cw.IAlarm],
+) -> cw.Dashboard:
     """A dashboard whose rows read: load, latency, traffic and errors, accelerators, alarms.
 
     Rollback alarms added after the dashboard exists are appended as a row of their own.
     """
-    types = endpoint.instance_types
+    types = [pool.instance_type for pool in pools]
 
     def per_type(title: str, metric: Callable[..., cw.Metric], **kw: str) -> cw.GraphWidget:
         return cw.GraphWidget(
@@ -29,14 +37,14 @@ def fleet_dashboard(endpoint: InstancePoolEndpoint) -> cw.Dashboard:
             height=_HEIGHT,
         )
 
-    dashboard = cw.Dashboard(endpoint, "Dashboard")
+    dashboard = cw.Dashboard(scope, "Dashboard")
     load: list[cw.IWidget] = [per_type("Concurrent requests per instance type", endpoint.concurrency_metric)]
-    if all(pool.max_concurrency is not None for pool in endpoint.instance_pools):
+    if utilization is not None:
         load.insert(
             0,
             cw.GraphWidget(
                 title="Weighted utilization (what scaling tracks)",
-                left=[endpoint.metric_weighted_utilization()],
+                left=[utilization],
                 left_y_axis=cw.YAxisProps(min=0),
                 width=_WIDTH,
                 height=_HEIGHT,
@@ -62,8 +70,6 @@ def fleet_dashboard(endpoint: InstancePoolEndpoint) -> cw.Dashboard:
         per_type("GPU memory utilization (%, 100 per GPU)", endpoint.metric_gpu_memory_utilization),
         per_type("CPU utilization (%, 100 per core)", endpoint.metric_cpu_utilization),
     )
-    if endpoint.rollback_alarms:
-        dashboard.add_widgets(
-            cw.AlarmStatusWidget(alarms=list(endpoint.rollback_alarms), title="Rollback alarms", width=24)
-        )
+    if alarms:
+        dashboard.add_widgets(cw.AlarmStatusWidget(alarms=list(alarms), title="Rollback alarms", width=24))
     return dashboard

@@ -21,7 +21,7 @@ from .._core.validation import check_duration, check_name, check_range, seconds,
 from ..errors import ValidationError
 from .alarms import RollbackAlarmList, RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
 from .async_inference import AsyncInference, async_inference_config
-from .components import InferenceComponents, component_role, create_inference_component
+from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import fleet_dashboard
 from .deployment import DeploymentPolicy, component_deployment_config, endpoint_deployment_config
 from .metrics import EndpointMetrics
@@ -143,6 +143,7 @@ class InstancePoolEndpoint(_EndpointBase):
         pools = prioritized(instance_pools)
         ic_mode = inference_components is not None
         _check_models(pools, model, ic_mode)
+        check_copy_sizes(pools, inference_components=ic_mode)
         check_name("endpoint_name", endpoint_name, "EndpointName")
         check_name("variant_name", variant_name, "VariantName")
         check_range("initial_instance_count", initial_instance_count, 1, None)
@@ -162,19 +163,8 @@ class InstancePoolEndpoint(_EndpointBase):
         if rollback_alarms is not None:
             rollback_alarms.validate("rollback_alarms")
         check_variant_overrides(variant_overrides or {})
-        if ic_mode:
-            assert inference_components is not None
-            check_name(
-                "inference_components.component_name",
-                inference_components.component_name,
-                "InferenceComponentName",
-            )
-            check_range("inference_components.initial_copy_count", inference_components.initial_copy_count, 1, None)
-            if async_inference is not None:
-                raise ValidationError(
-                    "async_inference cannot be combined with inference_components: "
-                    "inference components serve real-time endpoints only"
-                )
+        if inference_components is not None:
+            inference_components.validate("inference_components", async_inference=async_inference)
         planned_alarms = len(alarms) + (default_alarm_count(pools, rollback_alarms) if deployment is not None else 0)
         check_alarm_count(planned_alarms)
 
@@ -271,13 +261,23 @@ class InstancePoolEndpoint(_EndpointBase):
             guarded=resource,
         )
         self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
+        self.dashboard: cw.Dashboard | None = None  # defined after the alarms, which it shows in one row
         if deployment is not None and rollback_alarms is not None:
             for alarm in create_rollback_alarms(self, self, pools, rollback_alarms):
                 self.add_rollback_alarm(alarm)
         for extra in alarms:
             self.add_rollback_alarm(extra)
 
-        self.dashboard: cw.Dashboard | None = fleet_dashboard(self) if dashboard else None
+        if dashboard:
+            self.dashboard = fleet_dashboard(
+                self,
+                self,
+                self.instance_pools,
+                utilization=self.metric_weighted_utilization()
+                if all(pool.max_concurrency is not None for pool in pools)
+                else None,
+                alarms=self.rollback_alarms,
+            )
         for key, value in (tags or {}).items():
             Tags.of(self).add(key, value)
 
@@ -312,8 +312,8 @@ class InstancePoolEndpoint(_EndpointBase):
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
         runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
         self._rollback_alarms.add(alarm)
-        if getattr(self, "dashboard", None) is not None:
-            self.dashboard.add_widgets(cw.AlarmStatusWidget(alarms=[alarm], title="Rollback alarm", width=24))  # type: ignore[union-attr]
+        if self.dashboard is not None:
+            self.dashboard.add_widgets(cw.AlarmStatusWidget(alarms=[alarm], title="Rollback alarm", width=24))
 
     def metric_weighted_utilization(self, *, period: Duration | None = None) -> cw.MathExpression:
         """The utilization that ``scale_on_weighted_utilization`` tracks, for dashboards and alarms."""
@@ -391,24 +391,3 @@ def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: 
         raise ValidationError(
             f"model is required unless every instance pool has its own; missing for {', '.join(missing)}"
         )
-    for index, pool in enumerate(pools):
-        ic_fields = {
-            "accelerators": pool.accelerators,
-            "min_memory_mb": pool.min_memory_mb,
-            "cpu_cores": pool.cpu_cores,
-        }
-        if not ic_mode:
-            given = [name for name, value in ic_fields.items() if value is not None]
-            if given:
-                raise ValidationError(
-                    f"instance_pools[{index}].{given[0]} sizes an inference-component copy; "
-                    "it needs inference_components"
-                )
-            continue
-        if pool.min_memory_mb is None:
-            raise ValidationError(
-                f"instance_pools[{index}].min_memory_mb is required with inference_components ({pool.instance_type})"
-            )
-        check_range(f"instance_pools[{index}].min_memory_mb", pool.min_memory_mb, 128, None, "MiB")
-        check_range(f"instance_pools[{index}].accelerators", pool.accelerators, 1, None)
-        check_range(f"instance_pools[{index}].cpu_cores", pool.cpu_cores, 0.25, None)
