@@ -179,7 +179,6 @@ class InstancePoolEndpoint(_EndpointBase):
         self.initial_instance_count = initial_instance_count
         execution_role = component_role(self, inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
-        self._inference_components = inference_components
 
         variant = partial(
             production_variant,
@@ -304,9 +303,6 @@ class InstancePoolEndpoint(_EndpointBase):
     def instance_types(self) -> list[str]:
         """The pools' instance types, highest priority first."""
         return [pool.instance_type for pool in self.instance_pools]
-
-    def _managed_instance_scaling(self) -> sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None:
-        return self._scaling.managed_instance_scaling if self._scaling is not None else None
 
     def add_rollback_alarm(self, alarm: cw.IAlarm) -> None:
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
