@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import struct
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -11,10 +13,28 @@ from aws_cdk import Duration, Token
 
 from ..errors import ValidationError
 
+_TOKEN_MARKER = "Token["
+"""Every string token holds it (``${Token[...]}``); a string without it is never one."""
+_NUMBER_TOKEN_BITS = 0xFBFF0000
+"""The top 16 bits of a number token's IEEE 754 encoding (aws-cdk-lib's ``extractTokenDouble``)."""
+
 
 def unresolved(value: Any) -> bool:
-    """True when ``value`` is (or contains) a token that only resolves at deploy time."""
-    return value is not None and Token.is_unresolved(value)
+    """True when ``value`` is (or contains) a token that only resolves at deploy time.
+
+    The answer is ``Token.is_unresolved``'s, without asking the jsii runtime for plain numbers and for
+    strings with no token marker (every call of a synth asks this a few times per argument).
+    """
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return _TOKEN_MARKER in value and Token.is_unresolved(value)
+    if isinstance(value, int) and abs(value) < 2**53:  # bool included; a number token is near -2**960
+        return False
+    if isinstance(value, float):  # infinities and NaN are no tokens (and JSON cannot carry them to jsii)
+        (bits,) = struct.unpack("<Q", struct.pack("<d", value))
+        return math.isfinite(value) and (bits >> 32) & 0xFFFF0000 == _NUMBER_TOKEN_BITS
+    return Token.is_unresolved(value)
 
 
 def check_range(arg: str, value: float | None, low: float, high: float | None, unit: str = "") -> None:
