@@ -19,6 +19,7 @@ from cdk_genai_inference import (
     S3Location,
     WorkloadConfig,
 )
+from cdk_genai_inference._core.budget import count_resources
 from conftest import ENV, IMAGE, REPO
 
 
@@ -39,6 +40,17 @@ def test_a_stack_near_cloudformations_limits_is_warned_about() -> None:
     )
     calm = Annotations.from_stack(endpoint_stack(10))
     assert calm.find_warning("/Big", Match.string_like_regexp("this stack has")) == []
+
+
+def test_the_budget_counts_the_stacks_own_resources_once_per_synth() -> None:
+    """A nested stack's resources are in its own template; the check visits one marker, not every construct."""
+    stack = endpoint_stack(3)
+    nested = cdk.NestedStack(stack, "Nested")
+    for index in range(7):
+        cdk.CfnWaitConditionHandle(nested, f"Inner{index}")
+    own = len(cdk.App.of(stack).synth().get_stack_by_name("Big").template["Resources"])
+    assert count_resources(stack) == own
+    assert count_resources(nested) == 7
 
 
 def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
