@@ -37,7 +37,7 @@ class EndpointMetrics(Resource):
         return cw.Metric(
             namespace=namespace,
             metric_name=metric_name,
-            dimensions_map=self._dimensions(namespace, instance_type),
+            dimensions_map=self.metric_dimensions(namespace, instance_type),
             statistic=statistic,
             period=period or Duration.minutes(1),
             label=label,
@@ -172,7 +172,7 @@ class EndpointMetrics(Resource):
         period: Duration | None = None,
         label: str | None = None,
     ) -> cw.Metric:
-        """The concurrency metric scaling reads: per copy with inference components, else per model."""
+        """The concurrency metric scaling reads (``concurrency_metric_name``)."""
         helper = (
             self.metric_concurrent_requests_per_copy
             if self.inference_component_name
@@ -270,7 +270,17 @@ class EndpointMetrics(Resource):
             label=label,
         )
 
-    def _dimensions(self, namespace: str, instance_type: str | None) -> dict[str, str]:
+    @property
+    def concurrency_metric_name(self) -> str:
+        """What scaling reads: ``ConcurrentRequestsPerCopy`` with inference components, else
+        ``ConcurrentRequestsPerModel``."""
+        return "ConcurrentRequestsPerCopy" if self.inference_component_name else "ConcurrentRequestsPerModel"
+
+    def metric_dimensions(
+        self, namespace: str = INVOCATION_NAMESPACE, instance_type: str | None = None
+    ) -> dict[str, str]:
+        """The dimensions of this endpoint's series in ``namespace`` (of one instance type's, with
+        ``instance_type``), as every ``metric_...`` helper sets them."""
         if namespace == INVOCATION_NAMESPACE and self.inference_component_name:
             dims = {"InferenceComponentName": self.inference_component_name}
         else:

@@ -29,7 +29,6 @@ from typing import Protocol
 
 from aws_cdk import Duration, Names, Tokenization
 from aws_cdk import aws_applicationautoscaling as appscaling
-from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
@@ -69,14 +68,10 @@ class ScalableEndpoint(Protocol):
     inference_component: sagemaker.CfnInferenceComponent | None
     resource: sagemaker.CfnEndpoint
 
-    def concurrency_metric(
-        self,
-        *,
-        instance_type: str | None = None,
-        statistic: str | None = None,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cw.Metric: ...
+    @property
+    def concurrency_metric_name(self) -> str: ...
+
+    def metric_dimensions(self, namespace: str = ..., instance_type: str | None = None) -> dict[str, str]: ...
 
 
 class WeightedUtilizationScaling:
@@ -159,8 +154,8 @@ class WeightedUtilizationScaling:
                 terms,
                 self.expression,
                 target_utilization,
-                scale_in_cooldown or Duration.minutes(5),
-                scale_out_cooldown or Duration.minutes(1),
+                seconds(scale_in_cooldown) if scale_in_cooldown is not None else 300,
+                seconds(scale_out_cooldown) if scale_out_cooldown is not None else 60,
                 disable_scale_in,
             ),
         )
@@ -281,14 +276,14 @@ def _target_tracking(
     terms: Sequence[UtilizationTerm],
     expression: str,
     target: float,
-    scale_in_cooldown: Duration,
-    scale_out_cooldown: Duration,
+    scale_in_cooldown_seconds: float | None,
+    scale_out_cooldown_seconds: float | None,
     disable_scale_in: bool,
 ) -> appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty:
     policy = appscaling.CfnScalingPolicy
     queries = []
     for term in terms:
-        metric = endpoint.concurrency_metric(instance_type=term.instance_type)
+        dimensions = endpoint.metric_dimensions(INVOCATION_NAMESPACE, term.instance_type)
         capacity = f"max {format_number(term.max_concurrency)} concurrent"
         for query_id, stat in ((term.sum_id, "Sum"), (term.count_id, "SampleCount")):
             queries.append(
@@ -300,10 +295,10 @@ def _target_tracking(
                         stat=stat,
                         metric=policy.TargetTrackingMetricProperty(
                             namespace=INVOCATION_NAMESPACE,
-                            metric_name=metric.metric_name,
+                            metric_name=endpoint.concurrency_metric_name,
                             dimensions=[
                                 policy.TargetTrackingMetricDimensionProperty(name=k, value=v)
-                                for k, v in (metric.dimensions or {}).items()
+                                for k, v in dimensions.items()
                             ],
                         ),
                     ),
@@ -316,8 +311,8 @@ def _target_tracking(
     )
     return policy.TargetTrackingScalingPolicyConfigurationProperty(
         target_value=target,
-        scale_in_cooldown=seconds(scale_in_cooldown),
-        scale_out_cooldown=seconds(scale_out_cooldown),
+        scale_in_cooldown=scale_in_cooldown_seconds,
+        scale_out_cooldown=scale_out_cooldown_seconds,
         disable_scale_in=disable_scale_in or None,
         customized_metric_specification=policy.CustomizedMetricSpecificationProperty(metrics=queries),
     )
