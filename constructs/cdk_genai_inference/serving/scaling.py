@@ -35,7 +35,7 @@ from constructs import Construct
 
 from .._core.validation import check_duration, check_range, seconds, unresolved
 from ..errors import ValidationError
-from .metrics import INVOCATION_NAMESPACE
+from .metrics import INVOCATION_NAMESPACE, EndpointMetric
 from .pools import InstancePool
 
 MAX_METRICS_PER_EXPRESSION = 10
@@ -69,7 +69,7 @@ class ScalableEndpoint(Protocol):
     resource: sagemaker.CfnEndpoint
 
     @property
-    def concurrency_metric_name(self) -> str: ...
+    def concurrency(self) -> EndpointMetric: ...
 
     def metric_dimensions(self, namespace: str = ..., instance_type: str | None = None) -> dict[str, str]: ...
 
@@ -295,7 +295,7 @@ def _target_tracking(
                         stat=stat,
                         metric=policy.TargetTrackingMetricProperty(
                             namespace=INVOCATION_NAMESPACE,
-                            metric_name=endpoint.concurrency_metric_name,
+                            metric_name=endpoint.concurrency.name,
                             dimensions=[
                                 policy.TargetTrackingMetricDimensionProperty(name=k, value=v)
                                 for k, v in dimensions.items()
