@@ -255,6 +255,47 @@ def test_latency_alarms_are_per_instance_type_with_pool_overrides(built: Built) 
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
+def test_rollback_alarms_render_what_cw_alarm_renders_for_the_same_metrics(built: Built) -> None:
+    """The alarms are L1 resources built without a cw.Metric per operand; their properties are the L2's."""
+    stack = new_stack("L2Alarms")
+    endpoint, period = built.full, Duration.minutes(1)
+    common: dict[str, Any] = {
+        "evaluation_periods": 3,
+        "datapoints_to_alarm": 2,
+        "treat_missing_data": cw.TreatMissingData.NOT_BREACHING,
+        "comparison_operator": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }
+    error_rate = cw.MathExpression(
+        expression="100 * FILL(errors, 0) / invocations",
+        using_metrics={
+            "errors": endpoint.metric_invocation5xx_errors(period=period),
+            "invocations": endpoint.metric_invocations(period=period),
+        },
+        label="5XX error rate (%)",
+        period=period,
+    )
+    cw.Alarm(
+        stack,
+        "ErrorRate",
+        metric=error_rate,
+        threshold=2,
+        alarm_description="Rolls back a deployment when more than 2 % of invocations return a 5XX error",
+        **common,
+    )
+    cw.Alarm(
+        stack,
+        "Latency",
+        metric=endpoint.metric_model_latency(instance_type=G6, period=period),
+        threshold=30_000_000,
+        alarm_description="Rolls back a deployment when p90 ModelLatency on ml.g6.48xlarge exceeds 30 seconds",
+        **common,
+    )
+    expected = [r["Properties"] for r in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()]
+    ours = [built.props(built.full.rollback_alarms[i]) for i in (0, 3)]  # the error rate, and g6's latency
+    untagged = [{k: v for k, v in props.items() if k != "Tags"} for props in ours]  # the full endpoint has tags
+    assert json.dumps(untagged) == json.dumps(expected)  # key order included
+
+
 def test_scaling_policy_is_target_tracking_on_the_weighted_expression(built: Built) -> None:
     policy = built.props(built.scaling.policy)
     tracking = policy["TargetTrackingScalingPolicyConfiguration"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Annotations, CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -13,12 +14,14 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._core.roles import depend_on_policy
-from .._core.validation import check_duration, check_range, unresolved
+from .._core.validation import check_duration, check_range, seconds, unresolved
 from ..errors import ValidationError
 from ..scanners import Waiver
-from .metrics import EndpointMetrics
+from .metrics import INVOCATION_5XX_ERRORS, INVOCATIONS, MODEL_LATENCY, EndpointMetrics, Series
 from .pools import InstancePool
 
+SIMPLE_STATISTICS = frozenset({"Average", "Minimum", "Maximum", "SampleCount", "Sum"})
+"""CloudWatch's ``Statistic``; any other (a percentile) is an ``ExtendedStatistic``."""
 LATENCY_STATISTIC = re.compile(r"^(Average|Minimum|Maximum|p(100|[1-9]?[0-9])(\.[0-9]+)?)$")
 MAX_ROLLBACK_ALARMS = 10
 """``AutoRollbackConfiguration.Alarms`` holds 1 to 10 alarms."""
@@ -128,66 +131,115 @@ class RollbackAlarmList:
         return self._statements
 
 
+class _RollbackAlarm(cw.AlarmBase):
+    """An alarm defined as its L1 ``Resource`` (the properties ``cw.Alarm`` would render for the same
+    metrics, built without a jsii round trip per metric), with the ``IAlarm`` face users pass on."""
+
+    def __init__(self, scope: Construct, id: str, **properties: Any) -> None:
+        super().__init__(scope, id)
+        resource = cw.CfnAlarm(self, "Resource", **properties)
+        self._alarm_arn = resource.attr_arn
+        self._alarm_name = resource.ref
+
+    @property
+    def alarm_arn(self) -> str:
+        return self._alarm_arn
+
+    @property
+    def alarm_name(self) -> str:
+        return self._alarm_name
+
+
 def create_rollback_alarms(
     scope: Construct,
     endpoint: EndpointMetrics,
     pools: Sequence[InstancePool],
     options: RollbackAlarms,
-) -> list[cw.Alarm]:
+) -> list[cw.IAlarm]:
     """Define the default rollback alarms under ``scope``."""
-    common = {
-        "evaluation_periods": options.evaluation_periods,
+    period = seconds(options.period)
+    common: dict[str, Any] = {
+        "comparison_operator": "GreaterThanThreshold",
         "datapoints_to_alarm": options.datapoints_to_alarm,
-        "treat_missing_data": cw.TreatMissingData.NOT_BREACHING,
-        "comparison_operator": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        "evaluation_periods": options.evaluation_periods,
+        "treat_missing_data": "notBreaching",
     }
-    error_rate = cw.MathExpression(
-        expression="100 * FILL(errors, 0) / invocations",
-        using_metrics={
-            "errors": endpoint.metric_invocation5xx_errors(period=options.period),
-            "invocations": endpoint.metric_invocations(period=options.period),
-        },
-        label="5XX error rate (%)",
-        period=options.period,
-    )
-    alarms = [
-        cw.Alarm(
+    query = cw.CfnAlarm.MetricDataQueryProperty
+    alarms: list[cw.IAlarm] = [
+        _RollbackAlarm(
             scope,
             "ErrorRate",
-            metric=error_rate,
-            threshold=options.error_rate_percent,
             alarm_description=(
                 f"Rolls back a deployment when more than {options.error_rate_percent:g} % of invocations "
                 "return a 5XX error"
             ),
-            **common,  # type: ignore[arg-type]
+            metrics=[
+                query(
+                    id="expr_1",
+                    expression="100 * FILL(errors, 0) / invocations",
+                    label="5XX error rate (%)",
+                    return_data=True,
+                ),
+                query(
+                    id="errors",
+                    metric_stat=_metric_stat(endpoint.series(INVOCATION_5XX_ERRORS), period),
+                    return_data=False,
+                ),
+                query(
+                    id="invocations",
+                    metric_stat=_metric_stat(endpoint.series(INVOCATIONS), period),
+                    return_data=False,
+                ),
+            ],
+            threshold=options.error_rate_percent,
+            **common,
         )
     ]
     for pool in pools:
         threshold = pool.model_latency_threshold or options.model_latency
         if threshold is None:
             continue
-        milliseconds = threshold.to_milliseconds()
+        series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
+        simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
-            cw.Alarm(
+            _RollbackAlarm(
                 scope,
                 f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
-                metric=endpoint.metric_model_latency(
-                    instance_type=pool.instance_type,
-                    statistic=options.latency_statistic,
-                    period=options.period,
-                ),
-                threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
                 alarm_description=(
                     f"Rolls back a deployment when {options.latency_statistic} ModelLatency on "
                     f"{pool.instance_type} exceeds {threshold.to_human_string()}"
                 ),
-                **common,  # type: ignore[arg-type]
+                dimensions=_dimensions(series),
+                metric_name=series.metric_name,
+                namespace=series.namespace,
+                period=period,
+                statistic=series.statistic if simple else None,
+                extended_statistic=None if simple else series.statistic,
+                threshold=threshold.to_milliseconds() * 1000,  # ModelLatency is published in microseconds
+                **common,
             )
         )
     for alarm in alarms:
         NO_ACTION_WAIVER.apply(alarm)
     return alarms
+
+
+def _metric_stat(series: Series, period: int | None) -> cw.CfnAlarm.MetricStatProperty:
+    """A metric-math operand."""
+    return cw.CfnAlarm.MetricStatProperty(
+        metric=cw.CfnAlarm.MetricProperty(
+            dimensions=_dimensions(series), metric_name=series.metric_name, namespace=series.namespace
+        ),
+        period=period,  # type: ignore[arg-type]
+        stat=series.statistic,
+    )
+
+
+def _dimensions(series: Series) -> list[cw.CfnAlarm.DimensionProperty]:
+    """Sorted by name, as ``cw.Alarm`` renders them."""
+    return [
+        cw.CfnAlarm.DimensionProperty(name=name, value=series.dimensions[name]) for name in sorted(series.dimensions)
+    ]
 
 
 def _id_part(instance_type: str, priority: int | None) -> str:
