@@ -418,14 +418,17 @@ def test_models_run_network_isolated_unless_opted_out(built: Built) -> None:
     assert [m.node.default_child.enable_network_isolation for m in (local, hub)] == [True, None]  # type: ignore[union-attr]
 
 
-def test_dashboard_has_per_instance_type_widgets(built: Built) -> None:
+def test_the_stacks_endpoints_share_one_fleet_dashboard_a_section_each(built: Built) -> None:
     dashboards = built.template.find_resources("AWS::CloudWatch::Dashboard")
-    assert len(dashboards) == 2  # minimal and full; the others opted out
+    assert len(dashboards) == 1  # minimal and full share it; the others opted out
+    assert built.full.dashboard is built.minimal.dashboard
     body = json.dumps(built.props(built.full.dashboard))
     for instance_type in (P5, G6E, G6):
         assert body.count(f'\\"InstanceType\\",\\"{instance_type}\\"') >= 7
-    for title in ("Weighted utilization", "Model latency p90", "GPU utilization", "Rollback alarms"):
+    for title in ("### llm-full (variant Primary)", "Weighted utilization", "Model latency p90", "GPU utilization"):
         assert title in body
+    assert body.count("Rollback alarms") == 1  # the full endpoint's; the minimal one has none
+    assert ":cloudwatch:us-west-2:111122223333:alarm:added-later" in body  # added after the endpoint
 
 
 def test_grant_invoke_allows_both_invoke_actions_on_this_endpoint_only() -> None:

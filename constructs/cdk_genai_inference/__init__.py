@@ -29,6 +29,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "serving.alarms": ("RollbackAlarms",),
     "serving.async_inference": ("AsyncInference",),
     "serving.components": ("InferenceComponents",),
+    "serving.dashboard": ("FleetDashboard",),
     "serving.deployment": ("CapacitySize", "CapacityUnit", "DeploymentKind", "DeploymentPolicy"),
     "serving.endpoint": ("IInstancePoolEndpoint", "InstancePoolEndpoint"),
     "serving.model": ("IModel", "Model"),
@@ -103,6 +104,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     from .serving.alarms import RollbackAlarms as RollbackAlarms
     from .serving.async_inference import AsyncInference as AsyncInference
     from .serving.components import InferenceComponents as InferenceComponents
+    from .serving.dashboard import FleetDashboard as FleetDashboard
     from .serving.deployment import (
         CapacitySize as CapacitySize,
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jsii
-from aws_cdk import IAnyProducer, IResolvable, IResolveContext, Lazy
+from aws_cdk import IAnyProducer, IResolvable, IResolveContext, IStringProducer, Lazy
 
 
 @jsii.implements(IAnyProducer)
@@ -18,7 +18,21 @@ class _Producer:
         return self._produce()
 
 
+@jsii.implements(IStringProducer)
+class _StringProducer:
+    def __init__(self, produce: Callable[[], str | None]) -> None:
+        self._produce = produce
+
+    def produce(self, context: IResolveContext) -> str | None:
+        return self._produce()
+
+
 def at_synth(produce: Callable[[], Any]) -> IResolvable:
     """A value that ``produce`` renders each time it is resolved (uncached, so it includes whatever was
     added after the resource was defined); ``None`` leaves the property out."""
     return Lazy.uncached_any(_Producer(produce))
+
+
+def string_at_synth(produce: Callable[[], str | None]) -> str:
+    """``at_synth`` for a string property (a string token)."""
+    return Lazy.uncached_string(_StringProducer(produce))

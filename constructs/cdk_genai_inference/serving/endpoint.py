@@ -22,7 +22,7 @@ from ..errors import ValidationError
 from .alarms import RollbackAlarmList, RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
 from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
-from .dashboard import fleet_dashboard
+from .dashboard import FleetDashboard
 from .deployment import DeploymentPolicy, component_deployment_config, endpoint_deployment_config
 from .metrics import EndpointMetrics
 from .model import IModel, execution_roles
@@ -108,7 +108,8 @@ class InstancePoolEndpoint(_EndpointBase):
         rollback_alarms: The default rollback alarms of a guarded deployment; ``None`` for none.
             Default: - ``RollbackAlarms()`` when ``deployment`` is set
         alarms: More alarms that roll a deployment back (10 in all). Default: - none
-        dashboard: Create a CloudWatch dashboard with per-instance-type widgets. Default: True
+        dashboard: Add the endpoint's section (a line per instance type on every graph) to the stack's
+            shared fleet dashboard (``True``), to this ``FleetDashboard``, or to none (``False``). Default: True
         variant_overrides: Further ``ProductionVariant`` properties by their CloudFormation name,
             e.g. ``{"InferenceAmiVersion": "al2-ami-sagemaker-inference-gpu-3-1"}``. Default: - none
         tags: Tags for every resource of the endpoint. Default: - none
@@ -136,7 +137,7 @@ class InstancePoolEndpoint(_EndpointBase):
         deployment: DeploymentPolicy | None = None,
         rollback_alarms: RollbackAlarms | None = RollbackAlarms(),  # noqa: B008 - frozen, never mutated
         alarms: Sequence[cw.IAlarm] = (),
-        dashboard: bool = True,
+        dashboard: bool | FleetDashboard = True,
         variant_overrides: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
@@ -260,23 +261,15 @@ class InstancePoolEndpoint(_EndpointBase):
             guarded=resource,
         )
         self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
-        self.dashboard: cw.Dashboard | None = None  # defined after the alarms, which it shows in one row
         if deployment is not None and rollback_alarms is not None:
             for alarm in create_rollback_alarms(self, self, pools, rollback_alarms):
                 self.add_rollback_alarm(alarm)
         for extra in alarms:
             self.add_rollback_alarm(extra)
 
-        if dashboard:
-            self.dashboard = fleet_dashboard(
-                self,
-                self,
-                self.instance_pools,
-                utilization=self.metric_weighted_utilization()
-                if all(pool.max_concurrency is not None for pool in pools)
-                else None,
-                alarms=self.rollback_alarms,
-            )
+        self.dashboard = FleetDashboard.of(self) if dashboard is True else dashboard or None
+        if self.dashboard is not None:
+            self.dashboard.add_endpoint(self)
         for key, value in (tags or {}).items():
             Tags.of(self).add(key, value)
 
@@ -308,8 +301,6 @@ class InstancePoolEndpoint(_EndpointBase):
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
         runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
         self._rollback_alarms.add(alarm)
-        if self.dashboard is not None:
-            self.dashboard.add_widgets(cw.AlarmStatusWidget(alarms=[alarm], title="Rollback alarm", width=24))
 
     def metric_weighted_utilization(self, *, period: Duration | None = None) -> cw.MathExpression:
         """The utilization that ``scale_on_weighted_utilization`` tracks, for dashboards and alarms."""
