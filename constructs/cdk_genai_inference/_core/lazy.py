@@ -6,16 +6,30 @@ from collections.abc import Callable
 from typing import Any
 
 import jsii
-from aws_cdk import IAnyProducer, IResolvable, IResolveContext, IStringProducer, Lazy
+from aws_cdk import IResolvable, IResolveContext, IStringProducer, Lazy, ResolutionTypeHint
 
 
-@jsii.implements(IAnyProducer)
-class _Producer:
+@jsii.implements(IResolvable)
+class _AtSynth:
+    """A token of its own rather than ``Lazy.uncached_any`` over a producer: one object for the jsii
+    runtime to know instead of two, and the same value whenever it is resolved."""
+
     def __init__(self, produce: Callable[[], Any]) -> None:
         self._produce = produce
 
-    def produce(self, context: IResolveContext) -> Any:
+    @property
+    def creation_stack(self) -> list[str]:
+        return []
+
+    @property
+    def type_hint(self) -> ResolutionTypeHint | None:
+        return None
+
+    def resolve(self, context: IResolveContext) -> Any:
         return self._produce()
+
+    def to_string(self) -> str:
+        return "<rendered at synth>"
 
 
 @jsii.implements(IStringProducer)
@@ -30,7 +44,7 @@ class _StringProducer:
 def at_synth(produce: Callable[[], Any]) -> IResolvable:
     """A value that ``produce`` renders each time it is resolved (uncached, so it includes whatever was
     added after the resource was defined); ``None`` leaves the property out."""
-    return Lazy.uncached_any(_Producer(produce))
+    return _AtSynth(produce)
 
 
 def string_at_synth(produce: Callable[[], str | None]) -> str:

@@ -8,6 +8,7 @@ import re
 import struct
 from collections.abc import Collection, Iterable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from aws_cdk import Duration, Token
 
@@ -47,12 +48,24 @@ def check_range(arg: str, value: float | None, low: float, high: float | None, u
         raise ValidationError(f"{arg} must be {allowed}{suffix}, got {value:g}{suffix}")
 
 
+_SECONDS: WeakKeyDictionary[Duration, float] = WeakKeyDictionary()
+
+
+def duration_seconds(value: Duration) -> float:
+    """``value.to_seconds()``, asked of the jsii runtime once per ``Duration`` (they are immutable, and a
+    synth reads the same ones while validating and again whenever a Lazy value renders)."""
+    cached = _SECONDS.get(value)
+    if cached is None:
+        cached = _SECONDS[value] = value.to_seconds()
+    return cached
+
+
 def check_duration(arg: str, value: Duration | None, low_s: int, high_s: int | None) -> None:
     """Range-check a ``Duration`` in whole seconds."""
     if value is None:
         return
     try:
-        total = value.to_seconds()
+        total = duration_seconds(value)
     except RuntimeError as error:  # jsii: not a whole number of seconds
         raise ValidationError(f"{arg} must be a whole number of seconds, got {value.to_human_string()}") from error
     check_range(arg, total, low_s, high_s, "seconds")
@@ -80,7 +93,7 @@ def check_unique(arg: str, values: Iterable[Any]) -> None:
 
 def seconds(value: Duration | None) -> int | None:
     """A Duration as whole seconds for a CloudFormation property (tokens pass through)."""
-    return None if value is None else int(value.to_seconds())
+    return None if value is None else int(duration_seconds(value))
 
 
 def _sample(value: str, allowed: Collection[str]) -> str:
