@@ -14,7 +14,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._core.roles import depend_on_policy
-from .._core.validation import check_duration, check_range, seconds, unresolved
+from .._core.validation import check_duration, check_range, duration_seconds, seconds, unresolved
 from ..errors import ValidationError
 from ..scanners import Waiver
 from .metrics import INVOCATION_5XX_ERRORS, INVOCATIONS, MODEL_LATENCY, EndpointMetrics, Series
@@ -66,7 +66,7 @@ class RollbackAlarms:
     def validate(self, arg: str) -> None:
         check_range(f"{arg}.error_rate_percent", self.error_rate_percent, 0, 100)
         check_duration(f"{arg}.period", self.period, 10, 86400)
-        period = self.period.to_seconds()
+        period = duration_seconds(self.period)
         if not unresolved(period) and period not in (10, 30) and period % 60:
             raise ValidationError(f"{arg}.period must be 10 s, 30 s or a multiple of 60 s, got {period:g} s")
         if not unresolved(self.latency_statistic) and not LATENCY_STATISTIC.match(self.latency_statistic):
@@ -105,13 +105,16 @@ class RollbackAlarmList:
         self.alarms: list[cw.IAlarm] = []
         self.names: list[str] = []
 
-    def add(self, alarm: cw.IAlarm) -> None:
-        """Roll deployments back on ``alarm`` too, and let every reader describe it."""
-        check_alarm_count(len(self.alarms) + 1)
-        self.alarms.append(alarm)
-        self.names.append(alarm.alarm_name)
+    def add(self, *alarms: cw.IAlarm) -> None:
+        """Roll deployments back on ``alarms`` too, and let every reader describe them."""
+        if not alarms:
+            return
+        check_alarm_count(len(self.alarms) + len(alarms))
+        self.alarms.extend(alarms)
+        self.names.extend(alarm.alarm_name for alarm in alarms)
+        arns = [alarm.alarm_arn for alarm in alarms]
         for statement in self._grants():
-            statement.add_resources(alarm.alarm_arn)
+            statement.add_resources(*arns)
 
     def _grants(self) -> list[iam.PolicyStatement]:
         """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarm."""
@@ -195,10 +198,14 @@ def create_rollback_alarms(
             **common,
         )
     ]
+    rendered: dict[int, tuple[float, str]] = {}  # a shared threshold is read from the jsii runtime once
     for pool in pools:
         threshold = pool.model_latency_threshold or options.model_latency
         if threshold is None:
             continue
+        if id(threshold) not in rendered:
+            rendered[id(threshold)] = (threshold.to_milliseconds(), threshold.to_human_string())
+        milliseconds, human = rendered[id(threshold)]
         series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
         simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
@@ -207,7 +214,7 @@ def create_rollback_alarms(
                 f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
                 alarm_description=(
                     f"Rolls back a deployment when {options.latency_statistic} ModelLatency on "
-                    f"{pool.instance_type} exceeds {threshold.to_human_string()}"
+                    f"{pool.instance_type} exceeds {human}"
                 ),
                 dimensions=_dimensions(series),
                 metric_name=series.metric_name,
@@ -215,7 +222,7 @@ def create_rollback_alarms(
                 period=period,
                 statistic=series.statistic if simple else None,
                 extended_statistic=None if simple else series.statistic,
-                threshold=threshold.to_milliseconds() * 1000,  # ModelLatency is published in microseconds
+                threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
                 **common,
             )
         )

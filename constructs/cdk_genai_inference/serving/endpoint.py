@@ -197,11 +197,15 @@ class InstancePoolEndpoint(_EndpointBase):
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
+            # Scaling turns on managed instance scaling of a component endpoint later; otherwise no later
+            # call changes the variant.
             production_variants=at_synth(
                 lambda: [
                     variant(managed_instance_scaling=self._scaling.managed_instance_scaling if self._scaling else None)
                 ]
-            ),
+            )
+            if ic_mode
+            else [variant()],
             kms_key_id=encryption_key.key_arn if encryption_key else None,
             async_inference_config=async_inference_config(
                 async_inference, execution_roles([model, *(p.model for p in pools)])
@@ -261,11 +265,9 @@ class InstancePoolEndpoint(_EndpointBase):
             guarded=resource,
         )
         self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
-        if deployment is not None and rollback_alarms is not None:
-            for alarm in create_rollback_alarms(self, self, pools, rollback_alarms):
-                self.add_rollback_alarm(alarm)
-        for extra in alarms:
-            self.add_rollback_alarm(extra)
+        guarded = deployment is not None and rollback_alarms is not None
+        defaults = create_rollback_alarms(self, self, pools, rollback_alarms) if guarded else []  # type: ignore[arg-type]
+        self._rollback_alarms.add(*defaults, *alarms)
 
         self.dashboard = FleetDashboard.of(self) if dashboard is True else dashboard or None
         if self.dashboard is not None:

@@ -142,7 +142,7 @@ class WeightedUtilizationScaling:
             max_capacity=max_capacity,
         )
         # The resource id names the endpoint by its synth-time name: declare the dependency.
-        self.scalable_target.node.add_dependency(endpoint.inference_component or endpoint.resource)
+        self.scalable_target.add_resource_dependency(endpoint.inference_component or endpoint.resource)
         self.policy = appscaling.CfnScalingPolicy(
             scope,
             "WeightedUtilizationScaling",
