@@ -113,25 +113,27 @@ class RollbackAlarmList:
         self.alarms.extend(alarms)
         self.names.extend(alarm.alarm_name for alarm in alarms)
         arns = [alarm.alarm_arn for alarm in alarms]
-        for statement in self._grants():
-            statement.add_resources(*arns)
-
-    def _grants(self) -> list[iam.PolicyStatement]:
-        """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarm."""
         if self._statements is None:
-            if self._unreadable:
-                Annotations.of(self._scope).add_warning_v2(
-                    "cdk-genai-inference:rollback-alarms-unreadable",
-                    "a model imported by name has no role this app can grant: allow its execution role "
-                    "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
-                )
-            self._statements = []
-            for role in self._readers:
-                statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=[])
-                role.add_to_principal_policy(statement)
-                self._statements.append(statement)
-                depend_on_policy(self._guarded, role)
-        return self._statements
+            self._statements = self._grant(arns)
+        else:
+            for statement in self._statements:
+                statement.add_resources(*arns)
+
+    def _grant(self, alarm_arns: list[str]) -> list[iam.PolicyStatement]:
+        """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarms."""
+        if self._unreadable:
+            Annotations.of(self._scope).add_warning_v2(
+                "cdk-genai-inference:rollback-alarms-unreadable",
+                "a model imported by name has no role this app can grant: allow its execution role "
+                "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
+            )
+        statements = []
+        for role in self._readers:
+            statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns)
+            role.add_to_principal_policy(statement)
+            statements.append(statement)
+            depend_on_policy(self._guarded, role)
+        return statements
 
 
 class _RollbackAlarm(cw.AlarmBase):

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -41,6 +42,8 @@ MAX_WIDGETS = 500
 """CloudWatch: a dashboard body holds 0 to 500 widgets."""
 MAX_METRICS = 2500
 """CloudWatch: a dashboard graphs at most 2,500 metrics across its widgets."""
+_SHARED: WeakKeyDictionary[Stack, FleetDashboard] = WeakKeyDictionary()
+"""Each stack's shared dashboard, found without asking the jsii runtime again."""
 GRID_WIDTH = 24
 WIDTH, HEIGHT = 8, 6
 PERIOD = 60
@@ -115,9 +118,13 @@ class FleetDashboard(Construct):
     @staticmethod
     def of(scope: Construct) -> FleetDashboard:
         """The shared fleet dashboard of ``scope``'s stack, defined on first use."""
-        stack = Stack.of(scope)
-        existing = stack.node.try_find_child(SHARED_ID)
-        return existing if isinstance(existing, FleetDashboard) else FleetDashboard(stack, SHARED_ID)
+        stack = scope if isinstance(scope, Stack) else Stack.of(scope)
+        shared = _SHARED.get(stack)
+        if shared is None:
+            existing = stack.node.try_find_child(SHARED_ID)
+            shared = existing if isinstance(existing, FleetDashboard) else FleetDashboard(stack, SHARED_ID)
+            _SHARED[stack] = shared
+        return shared
 
     @property
     def dashboards(self) -> list[cw.CfnDashboard]:

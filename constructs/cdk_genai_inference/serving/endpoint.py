@@ -170,7 +170,8 @@ class InstancePoolEndpoint(_EndpointBase):
         check_alarm_count(planned_alarms)
 
         super().__init__(scope, id, physical_name=endpoint_name)
-        watch(self)
+        stack = self.stack
+        watch(stack)
         # A name known at synth keeps metrics and alarms independent of the endpoint resource, which
         # itself depends on the rollback alarms (a GetAtt would close a cycle).
         physical_name = endpoint_name or Names.unique_resource_name(self, max_length=63, separator="-")
@@ -236,7 +237,7 @@ class InstancePoolEndpoint(_EndpointBase):
         self.endpoint_name = physical_name
         # Built from the name (not GetAtt) so grants in other stacks need no cross-stack export.
         self.endpoint_arn = (
-            sagemaker_arn(self, "endpoint", physical_name)
+            sagemaker_arn(stack, "endpoint", physical_name)
             if not unresolved(physical_name)
             else resource.attr_endpoint_arn
         )
@@ -269,7 +270,7 @@ class InstancePoolEndpoint(_EndpointBase):
         defaults = create_rollback_alarms(self, self, pools, rollback_alarms) if guarded else []  # type: ignore[arg-type]
         self._rollback_alarms.add(*defaults, *alarms)
 
-        self.dashboard = FleetDashboard.of(self) if dashboard is True else dashboard or None
+        self.dashboard = FleetDashboard.of(stack) if dashboard is True else dashboard or None
         if self.dashboard is not None:
             self.dashboard.add_endpoint(self)
         for key, value in (tags or {}).items():
