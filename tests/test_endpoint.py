@@ -564,3 +564,30 @@ def test_an_imported_models_role_cannot_be_granted_and_synth_says_so() -> None:
     )
     warnings = [m.data for m in endpoint.node.metadata if m.type == "aws:cdk:warning"]
     assert any("cloudwatch:DescribeAlarms" in str(w) for w in warnings), warnings
+
+
+def test_models_sharing_one_role_are_readable_and_synth_does_not_warn() -> None:
+    """The warning is for a model without a role this app defines, not for two models with one role."""
+    stack = new_stack()
+    role = iam.Role(stack, "Shared", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    tp8 = Model(stack, "Tp8", image_uri=IMAGE, role=role)
+    tp4 = Model(stack, "Tp4", image_uri=IMAGE, role=role)
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=tp8,
+        instance_pools=[InstancePool(P5), InstancePool(G6, model=tp4)],
+        deployment=DeploymentPolicy.rolling(),
+        dashboard=False,
+    )
+    warnings = [m.data for m in endpoint.node.metadata if m.type == "aws:cdk:warning"]
+    assert not any("cloudwatch:DescribeAlarms" in str(w) for w in warnings), warnings
+    template = Template.from_stack(stack).to_json()
+    granted = [
+        s["Resource"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "cloudwatch:DescribeAlarms"
+    ]
+    assert len(granted) == 1  # one statement for the one role

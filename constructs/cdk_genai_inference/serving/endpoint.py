@@ -262,7 +262,7 @@ class InstancePoolEndpoint(_EndpointBase):
         self._rollback_alarms = RollbackAlarmList(
             self,
             readers=readers,
-            unreadable=len(readers) < len(self.models) + (execution_role is not None),
+            unreadable=any(m.role is None for m in self.models),
             guarded=resource,
         )
         self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
