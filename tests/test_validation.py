@@ -62,7 +62,8 @@ ENDPOINT_ERRORS = [
     ),
     fails(
         "instance_pools[0].instance_type got 'ml.p5.48xlarg', which is not a valid SageMaker hosting "
-        "instance type; allowed: one of the 277 values in botocore's SageMaker service model (closest: ml.p5.48xlarge",
+        f"instance type; allowed: one of the {len(service_model.hosting_instance_types())} values in botocore's "
+        "SageMaker service model (closest: ml.p5.48xlarge",
         instance_pools=[InstancePool("ml.p5.48xlarg")],
     ),
     fails(

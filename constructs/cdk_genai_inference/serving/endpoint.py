@@ -333,11 +333,12 @@ class InstancePoolEndpoint(_EndpointBase):
 
         Each pool's ``ConcurrentRequestsPerModel`` (per copy with inference components) is divided
         by its ``max_concurrency``; empty pools drop out instead of diluting the result (see
-        ``cdk_genai_inference.scaling``). Capacity is the instance count, or the copy count with
+        ``cdk_genai_inference.serving.scaling``). Capacity is the instance count, or the copy count with
         inference components. The endpoint then retains its scaled instance count across updates.
 
         Args:
-            min_capacity: At least 1 instance (0 copies allowed with inference components).
+            min_capacity: At least 1 (instance, or copy with inference components): with none, nothing
+                publishes the metric and scaling could not scale back out.
             max_capacity: At least ``min_capacity``.
             target_utilization: The utilization to hold, above 0 and at most 1. Default: 0.7
             scale_in_cooldown: 0-3600 s. Default: 5 minutes
