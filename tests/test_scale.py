@@ -99,3 +99,17 @@ def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios() -> N
         low, slash, median = row[6:9]
         assert slash == "/" and 0 < float(low) <= float(median)
     assert lines[4].startswith("per added endpoint: 7.0 resources")
+
+
+def test_the_measuring_script_can_count_cpu_seconds() -> None:
+    run = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "--runs", "1", "--clock", "cpu"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    header, _, row = run.stdout.splitlines()[:3]
+    assert header == "1 paired runs; CPU seconds (this process and Node) are medians, ratios min / median"
+    assert float(row.split()[3]) > float(row.split()[4]) > 0  # the library's synth costs more than the L1 replay
