@@ -211,9 +211,9 @@ class _Section:
         self._endpoint = endpoint
         pools = endpoint.instance_pools
         self._utilization = all(pool.max_concurrency is not None for pool in pools)
-        per_type_graphs = 8  # concurrency, invocations, p50, p90, GPU, GPU memory, CPU: a line per type; errors: 2
+        graphs = 8  # a line per type: concurrency, invocations, p50, p90, GPU, GPU memory, CPU; and errors
         self.metrics = 7 * len(pools) + 2 + ((1 + 2 * len(pools)) if self._utilization else 0)
-        self.widgets = 1 + per_type_graphs + (1 if self._utilization else 0) + 1  # header and alarm row included
+        self.widgets = 1 + graphs + (1 if self._utilization else 0) + 1  # the header; the alarm row kept free
 
     def rows(self) -> list[list[Widget]]:
         endpoint = self._endpoint

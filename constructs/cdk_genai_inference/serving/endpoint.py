@@ -266,11 +266,20 @@ class InstancePoolEndpoint(_EndpointBase):
             guarded=resource,
         )
         self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
-        guarded = deployment is not None and rollback_alarms is not None
-        defaults = create_rollback_alarms(self, self, pools, rollback_alarms) if guarded else []  # type: ignore[arg-type]
+        defaults = (
+            create_rollback_alarms(self, self, pools, rollback_alarms)
+            if deployment is not None and rollback_alarms is not None
+            else []
+        )
         self._rollback_alarms.add(*defaults, *alarms)
 
-        self.dashboard = FleetDashboard.of(stack) if dashboard is True else dashboard or None
+        self.dashboard: FleetDashboard | None = (
+            FleetDashboard.of(stack)
+            if dashboard is True
+            else dashboard
+            if isinstance(dashboard, FleetDashboard)
+            else None
+        )
         if self.dashboard is not None:
             self.dashboard.add_endpoint(self)
         for key, value in (tags or {}).items():
