@@ -19,6 +19,7 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
         "inference-components",
         "workload-and-recommendation",
         "benchmark",
+        "fleet-dashboard",
     ]
 
     app = cdk.App()
@@ -45,3 +46,4 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
     assert kinds.count("Custom::AIBenchmarkJob") == 1 and kinds.count("Custom::AIBenchmarkResults") == 1
     assert namespace["sized"].max_concurrency is not None
     assert kinds.count("AWS::SageMaker::Model") == 1 + 3  # the README's model and one per recommended pool
+    assert kinds.count("AWS::CloudWatch::Dashboard") == 1  # every endpoint's section, and the runbook
