@@ -1,8 +1,16 @@
 """Measure what the library costs a stack: resources, template bytes and synth time for 1, 10 and 25
-instance-pool endpoints (plus one recommendation job, so the shared provider is counted once), and
-the library's synth overhead against the same template loaded with ``CfnInclude``.
+instance-pool endpoints sharing one model (with ``--with-job``, plus one recommendation job, so the
+shared AI-job provider is counted once), and the library's synth overhead against the same template
+built without it: replayed as plain L1 resources (one ``CfnResource`` each) and loaded with
+``CfnInclude``.
 
-Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25]
+Every run synthesizes the library's stack and then both baselines of its template in the same
+process, so each ratio compares timings taken side by side; the table gives the median seconds of
+``--runs`` runs and the minimum and median of the per-run ratios. ``--clock cpu`` counts the CPU
+seconds of this process and of the jsii runtime's Node processes instead of wall-clock seconds (Linux),
+which other work on a shared machine disturbs less.
+
+Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [--with-job] [--clock cpu]
 (Node 24 must be first on PATH, as ./dev arranges: ``./dev`` shell or ``PATH=... python ...``.)
 """
 
@@ -10,10 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import cloudformation_include as cfn_inc
@@ -32,11 +43,16 @@ from cdk_genai_inference import (
 
 ENV = cdk.Environment(account="111122223333", region="us-west-2")
 IMAGE = "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
+CLOCK: Callable[[], float] = time.perf_counter
+"""What every timing reads (``--clock``)."""
+RESOURCE_ATTRIBUTES = ("DependsOn", "Metadata", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy")
+"""What a resource may carry besides its type and properties; the L1 replay copies each one."""
 
 
-def build(endpoints: int) -> tuple[dict, float]:
-    """Synthesize a stack with ``endpoints`` endpoints; return its template and the seconds it took."""
-    started = time.perf_counter()
+def build(endpoints: int, *, with_job: bool = False) -> tuple[dict[str, Any], float]:
+    """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job); return its template
+    and the seconds it took."""
+    started = CLOCK()
     app = cdk.App()
     stack = cdk.Stack(app, "Measured", env=ENV)
     model = Model(stack, "Model", image_uri=IMAGE, model_data_url="s3://models/llama/")
@@ -53,55 +69,133 @@ def build(endpoints: int) -> tuple[dict, float]:
             rollback_alarms=RollbackAlarms(model_latency=cdk.Duration.seconds(30)),
         )
         endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
-    RecommendationJob(
-        stack,
-        "Job",
-        model_source=S3Location.from_uri("s3://models/llama/"),
-        workload_config=WorkloadConfig(stack, "Workload"),
-        goal=RecommendationGoal.THROUGHPUT,
-        output=S3Location.from_uri("s3://artifacts/out/"),
-    )
+    if with_job:
+        RecommendationJob(
+            stack,
+            "Job",
+            model_source=S3Location.from_uri("s3://models/llama/"),
+            workload_config=WorkloadConfig(stack, "Workload"),
+            goal=RecommendationGoal.THROUGHPUT,
+            output=S3Location.from_uri("s3://artifacts/out/"),
+        )
     template = app.synth().get_stack_by_name("Measured").template
-    return template, time.perf_counter() - started
+    return template, CLOCK() - started
 
 
-def baseline(template: dict) -> float:
-    """Seconds to synthesize the same template without the library (loaded with CfnInclude)."""
+def _plain(template: dict[str, Any]) -> dict[str, Any]:
+    """The template without what every stack adds itself (CDK's bootstrap version check)."""
+    return {k: v for k, v in template.items() if k not in ("Parameters", "Rules")}
+
+
+def replay_l1(template: dict[str, Any]) -> float:
+    """Seconds to synthesize the same resources without the library: one ``CfnResource`` each."""
+    started = CLOCK()
+    app = cdk.App()
+    stack = cdk.Stack(app, "ReplayL1", env=ENV)
+    for logical_id, resource in template["Resources"].items():
+        replayed = cdk.CfnResource(stack, logical_id, type=resource["Type"], properties=resource.get("Properties"))
+        replayed.override_logical_id(logical_id)
+        for attribute in RESOURCE_ATTRIBUTES:
+            if attribute in resource:
+                replayed.add_override(attribute, resource[attribute])
+    for name, output in template.get("Outputs", {}).items():
+        cdk.CfnOutput(stack, name, value=output["Value"]).override_logical_id(name)
+    app.synth()
+    return CLOCK() - started
+
+
+def replay_include(template: dict[str, Any]) -> float:
+    """Seconds to synthesize the same template without the library, loaded with ``CfnInclude``."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "template.json"
-        # The including stack adds CDK's bootstrap check itself.
-        plain = {k: v for k, v in template.items() if k not in ("Parameters", "Rules")}
-        path.write_text(json.dumps(plain))
-        started = time.perf_counter()
+        path.write_text(json.dumps(_plain(template)))
+        started = CLOCK()
         app = cdk.App()
-        stack = cdk.Stack(app, "Baseline", env=ENV)
+        stack = cdk.Stack(app, "ReplayInclude", env=ENV)
         cfn_inc.CfnInclude(stack, "Template", template_file=str(path))
         app.synth()
-        return time.perf_counter() - started
+        return CLOCK() - started
+
+
+def measure(counts: list[int], runs: int, *, with_job: bool = False) -> list[dict[str, Any]]:
+    """Per count: the template's size and, over ``runs`` paired runs, each run's three timings."""
+    warm, _ = build(1, with_job=with_job)  # start the jsii runtime, fill the asset cache, load every module
+    replay_l1(warm)
+    replay_include(warm)
+    rows: list[dict[str, Any]] = [{"endpoints": count, "synth": [], "l1": [], "include": []} for count in counts]
+    for _ in range(runs):
+        for row in rows:
+            template, seconds = build(row["endpoints"], with_job=with_job)
+            row["resources"] = len(template["Resources"])
+            row["bytes"] = len(json.dumps(template))
+            row["synth"].append(seconds)
+            row["l1"].append(replay_l1(template))
+            row["include"].append(replay_include(template))
+    return rows
+
+
+def cpu_clock() -> Callable[[], float]:
+    """CPU seconds of this process plus the jsii runtime's Node process tree (every thread), from
+    Linux's /proc; call after the runtime has started."""
+    import jsii  # the runtime's process is not public API: this is a measuring aid
+
+    def descendants(pid: int) -> list[int]:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [pid, *(grandchild for child in children for grandchild in descendants(int(child)))]
+
+    node = descendants(jsii.kernel.provider._process._process.pid)  # type: ignore[attr-defined]
+
+    def now() -> float:
+        on_cpu = 0
+        for pid in node:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                on_cpu += int((task / "schedstat").read_text().split()[0])  # nanoseconds on a CPU
+        return time.process_time() + on_cpu / 1e9
+
+    return now
+
+
+def _ratios(row: dict[str, Any], baseline: str) -> str:
+    ratios = [s / b for s, b in zip(row["synth"], row[baseline], strict=True)]
+    return f"{min(ratios):.2f} / {statistics.median(ratios):.2f}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 25])
+    parser.add_argument("--runs", type=int, default=5, help="paired runs per count (default 5)")
+    parser.add_argument("--with-job", action="store_true", help="add a recommendation job to every stack")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="what a second is (default wall)")
     args = parser.parse_args(argv)
-    build(1)  # warm the jsii runtime and the handler asset cache
-    rows = []
-    for count in args.counts:
-        template, seconds = build(count)
-        resources = len(template["Resources"])
-        size = len(json.dumps(template))
-        rows.append((count, resources, size, seconds, baseline(template)))
-    print(f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth s':>7}  {'CfnInclude s':>12}  {'ratio':>5}")
-    for count, resources, size, seconds, base in rows:
-        print(f"{count:>9}  {resources:>9}  {size:>9,}  {seconds:>7.2f}  {base:>12.2f}  {seconds / base:>5.2f}")
-    if len(rows) > 1:
-        (n0, r0, b0, *_), (n1, r1, b1, *_) = rows[0], rows[-1]
-        per_resources, per_bytes = (r1 - r0) / (n1 - n0), (b1 - b0) / (n1 - n0)
+    if args.clock == "cpu":
+        global CLOCK
+        build(1)  # starts the jsii runtime, whose processes the clock reads
+        CLOCK = cpu_clock()
+    rows = measure(args.counts, args.runs, with_job=args.with_job)
+    clock = "CPU seconds (this process and Node)" if args.clock == "cpu" else "seconds"
+    print(f"{args.runs} paired runs; {clock} are medians, ratios min / median")
+    print(
+        f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth s':>7}  {'L1 s':>5}  {'CfnInclude s':>12}  "
+        f"{'vs L1':>11}  {'vs CfnInclude':>13}"
+    )
+    for row in rows:
+        median = {key: statistics.median(row[key]) for key in ("synth", "l1", "include")}
         print(
-            f"per added endpoint: {per_resources:.1f} resources, {per_bytes:,.0f} bytes; "
-            f"fixed overhead: {r0 - per_resources * n0:.0f} resources, {b0 - per_bytes * n0:,.0f} bytes"
+            f"{row['endpoints']:>9}  {row['resources']:>9}  {row['bytes']:>9,}  {median['synth']:>7.2f}  "
+            f"{median['l1']:>5.2f}  {median['include']:>12.2f}  {_ratios(row, 'l1'):>11}  "
+            f"{_ratios(row, 'include'):>13}"
         )
-        print(f"average bytes per resource: {b1 / r1:,.0f}")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        added = last["endpoints"] - first["endpoints"]
+        per_resources = (last["resources"] - first["resources"]) / added
+        per_bytes = (last["bytes"] - first["bytes"]) / added
+        print(
+            f"per added endpoint: {per_resources:.1f} resources, {per_bytes:,.0f} bytes; fixed overhead: "
+            f"{first['resources'] - per_resources * first['endpoints']:.0f} resources, "
+            f"{first['bytes'] - per_bytes * first['endpoints']:,.0f} bytes"
+        )
+        print(f"average bytes per resource: {last['bytes'] / last['resources']:,.0f}")
     return 0
 
 

@@ -255,6 +255,47 @@ def test_latency_alarms_are_per_instance_type_with_pool_overrides(built: Built) 
         assert alarm["TreatMissingData"] == "notBreaching"
 
 
+def test_rollback_alarms_render_what_cw_alarm_renders_for_the_same_metrics(built: Built) -> None:
+    """The alarms are L1 resources built without a cw.Metric per operand; their properties are the L2's."""
+    stack = new_stack("L2Alarms")
+    endpoint, period = built.full, Duration.minutes(1)
+    common: dict[str, Any] = {
+        "evaluation_periods": 3,
+        "datapoints_to_alarm": 2,
+        "treat_missing_data": cw.TreatMissingData.NOT_BREACHING,
+        "comparison_operator": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    }
+    error_rate = cw.MathExpression(
+        expression="100 * FILL(errors, 0) / invocations",
+        using_metrics={
+            "errors": endpoint.metric_invocation5xx_errors(period=period),
+            "invocations": endpoint.metric_invocations(period=period),
+        },
+        label="5XX error rate (%)",
+        period=period,
+    )
+    cw.Alarm(
+        stack,
+        "ErrorRate",
+        metric=error_rate,
+        threshold=2,
+        alarm_description="Rolls back a deployment when more than 2 % of invocations return a 5XX error",
+        **common,
+    )
+    cw.Alarm(
+        stack,
+        "Latency",
+        metric=endpoint.metric_model_latency(instance_type=G6, period=period),
+        threshold=30_000_000,
+        alarm_description="Rolls back a deployment when p90 ModelLatency on ml.g6.48xlarge exceeds 30 seconds",
+        **common,
+    )
+    expected = [r["Properties"] for r in Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm").values()]
+    ours = [built.props(built.full.rollback_alarms[i]) for i in (0, 3)]  # the error rate, and g6's latency
+    untagged = [{k: v for k, v in props.items() if k != "Tags"} for props in ours]  # the full endpoint has tags
+    assert json.dumps(untagged) == json.dumps(expected)  # key order included
+
+
 def test_scaling_policy_is_target_tracking_on_the_weighted_expression(built: Built) -> None:
     policy = built.props(built.scaling.policy)
     tracking = policy["TargetTrackingScalingPolicyConfiguration"]
@@ -377,14 +418,17 @@ def test_models_run_network_isolated_unless_opted_out(built: Built) -> None:
     assert [m.node.default_child.enable_network_isolation for m in (local, hub)] == [True, None]  # type: ignore[union-attr]
 
 
-def test_dashboard_has_per_instance_type_widgets(built: Built) -> None:
+def test_the_stacks_endpoints_share_one_fleet_dashboard_a_section_each(built: Built) -> None:
     dashboards = built.template.find_resources("AWS::CloudWatch::Dashboard")
-    assert len(dashboards) == 2  # minimal and full; the others opted out
+    assert len(dashboards) == 1  # minimal and full share it; the others opted out
+    assert built.full.dashboard is built.minimal.dashboard
     body = json.dumps(built.props(built.full.dashboard))
     for instance_type in (P5, G6E, G6):
         assert body.count(f'\\"InstanceType\\",\\"{instance_type}\\"') >= 7
-    for title in ("Weighted utilization", "Model latency p90", "GPU utilization", "Rollback alarms"):
+    for title in ("### llm-full (variant Primary)", "Weighted utilization", "Model latency p90", "GPU utilization"):
         assert title in body
+    assert body.count("Rollback alarms") == 1  # the full endpoint's; the minimal one has none
+    assert ":cloudwatch:us-west-2:111122223333:alarm:added-later" in body  # added after the endpoint
 
 
 def test_grant_invoke_allows_both_invoke_actions_on_this_endpoint_only() -> None:
@@ -520,3 +564,30 @@ def test_an_imported_models_role_cannot_be_granted_and_synth_says_so() -> None:
     )
     warnings = [m.data for m in endpoint.node.metadata if m.type == "aws:cdk:warning"]
     assert any("cloudwatch:DescribeAlarms" in str(w) for w in warnings), warnings
+
+
+def test_models_sharing_one_role_are_readable_and_synth_does_not_warn() -> None:
+    """The warning is for a model without a role this app defines, not for two models with one role."""
+    stack = new_stack()
+    role = iam.Role(stack, "Shared", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    tp8 = Model(stack, "Tp8", image_uri=IMAGE, role=role)
+    tp4 = Model(stack, "Tp4", image_uri=IMAGE, role=role)
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=tp8,
+        instance_pools=[InstancePool(P5), InstancePool(G6, model=tp4)],
+        deployment=DeploymentPolicy.rolling(),
+        dashboard=False,
+    )
+    warnings = [m.data for m in endpoint.node.metadata if m.type == "aws:cdk:warning"]
+    assert not any("cloudwatch:DescribeAlarms" in str(w) for w in warnings), warnings
+    template = Template.from_stack(stack).to_json()
+    granted = [
+        s["Resource"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "cloudwatch:DescribeAlarms"
+    ]
+    assert len(granted) == 1  # one statement for the one role

@@ -20,6 +20,7 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
         "inference-components",
         "workload-and-recommendation",
         "benchmark",
+        "fleet-dashboard",
         "scanner-waiver",
     ]
 
@@ -55,3 +56,4 @@ def test_readme_examples_synthesize_and_lint_clean() -> None:
     ]
     expected = [f"{rule.split('-')[0]}::{rule}" for rule in NagFinding.ENDPOINT_CONFIG_WITHOUT_KMS_KEY.rules]
     assert acknowledged[-len(expected) :] == expected  # the README's waiver, under every pack with the rule
+    assert kinds.count("AWS::CloudWatch::Dashboard") == 1  # every endpoint's section, and the runbook

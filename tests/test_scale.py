@@ -19,6 +19,7 @@ from cdk_genai_inference import (
     S3Location,
     WorkloadConfig,
 )
+from cdk_genai_inference._core.budget import count_resources
 from conftest import ENV, IMAGE, REPO, api_findings
 
 
@@ -41,6 +42,17 @@ def test_a_stack_near_cloudformations_limits_is_warned_about() -> None:
     calm = Annotations.from_stack(calm_stack)
     assert calm.find_warning("/Big", Match.string_like_regexp("this stack has")) == []
     assert api_findings(cdk.Stage.of(calm_stack).synth().get_stack_by_name("Big").template) == []
+
+
+def test_the_budget_counts_the_stacks_own_resources_once_per_synth() -> None:
+    """A nested stack's resources are in its own template; the check visits one marker, not every construct."""
+    stack = endpoint_stack(3)
+    nested = cdk.NestedStack(stack, "Nested")
+    for index in range(7):
+        cdk.CfnWaitConditionHandle(nested, f"Inner{index}")
+    own = len(cdk.App.of(stack).synth().get_stack_by_name("Big").template["Resources"])
+    assert count_resources(stack) == own
+    assert count_resources(nested) == 7
 
 
 def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
@@ -70,9 +82,9 @@ def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
     assert functions(1) == functions(4)
 
 
-def test_the_measuring_script_reports_per_endpoint_cost() -> None:
+def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios() -> None:
     run = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "2"],
+        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "2", "--runs", "2"],
         capture_output=True,
         text=True,
         check=False,
@@ -80,7 +92,27 @@ def test_the_measuring_script_reports_per_endpoint_cost() -> None:
     )
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0].split() == ["endpoints", "resources", "bytes", "synth", "s", "CfnInclude", "s", "ratio"]
-    one, two = (line.split() for line in lines[1:3])
-    assert int(two[1]) - int(one[1]) == 8  # resources per added endpoint
-    assert lines[3].startswith("per added endpoint: 8.0 resources")
+    assert lines[0] == "2 paired runs; seconds are medians, ratios min / median"
+    assert lines[1].split() == [
+        "endpoints", "resources", "bytes", "synth", "s", "L1", "s", "CfnInclude", "s", "vs", "L1", "vs", "CfnInclude"
+    ]  # fmt: skip
+    one, two = (line.split() for line in lines[2:4])
+    assert int(two[1]) - int(one[1]) == 7  # resources per added endpoint (the dashboard is shared)
+    for row in (one, two):
+        low, slash, median = row[6:9]
+        assert slash == "/" and 0 < float(low) <= float(median)
+    assert lines[4].startswith("per added endpoint: 7.0 resources")
+
+
+def test_the_measuring_script_can_count_cpu_seconds() -> None:
+    run = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "--runs", "1", "--clock", "cpu"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    header, _, row = run.stdout.splitlines()[:3]
+    assert header == "1 paired runs; CPU seconds (this process and Node) are medians, ratios min / median"
+    assert float(row.split()[3]) > float(row.split()[4]) > 0  # the library's synth costs more than the L1 replay

@@ -26,7 +26,7 @@ from cdk_genai_inference import (
     ValidationError,
 )
 from cdk_genai_inference._core import service_model
-from cdk_genai_inference._core.validation import MAX_TAGS, TAG_CHARACTERS
+from cdk_genai_inference._core.validation import MAX_TAGS, TAG_CHARACTERS, unresolved
 from cdk_genai_inference.serving.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
 from conftest import IMAGE, MODEL_DATA, new_stack, synth
 
@@ -62,7 +62,8 @@ ENDPOINT_ERRORS = [
     ),
     fails(
         "instance_pools[0].instance_type got 'ml.p5.48xlarg', which is not a valid SageMaker hosting "
-        "instance type; allowed: one of the 277 values in botocore's SageMaker service model (closest: ml.p5.48xlarge",
+        f"instance type; allowed: one of the {len(service_model.hosting_instance_types())} values in botocore's "
+        "SageMaker service model (closest: ml.p5.48xlarge",
         instance_pools=[InstancePool("ml.p5.48xlarg")],
     ),
     fails(
@@ -572,3 +573,21 @@ def test_instance_store_families_are_hosting_families() -> None:
     families = {instance_type.split(".")[1] for instance_type in service_model.hosting_instance_types()}
     assert families >= INSTANCE_STORE_FAMILIES, INSTANCE_STORE_FAMILIES - families
     assert local_nvme_types(["ml.g6e.12xlarge", "ml.inf2.48xlarge"]) == ["ml.g6e.12xlarge"]
+
+
+def test_the_local_token_check_answers_as_the_cdk_does() -> None:
+    """``unresolved`` skips the jsii runtime for plain numbers and marker-free strings; for every kind of
+    value a check meets, it must say what ``Token.is_unresolved`` says."""
+    stack = new_stack()
+    number = cdk.CfnParameter(stack, "Number", type="Number").value_as_number
+    values: list[Any] = [
+        None, True, False, 0, 1, -1, 7, 2**52, 2**60, -(2**60), 0.25, -0.0, 1e300, -1e300,
+        number, -number, number + 1, cdk.Token.as_number(cdk.Aws.ACCOUNT_ID),
+        "", "ml.p5.48xlarge", "Token[", "${Token[", "${Token[x]}", "a ${Token[TOKEN.1]} b", "#{Token[TOKEN.2]}",
+        "-1.8881545897087626e+289", cdk.Aws.REGION, f"arn:{cdk.Aws.PARTITION}:x", stack.format_arn(service="s", resource="r"),
+        cdk.CfnParameter(stack, "Text").value_as_string, [cdk.Aws.REGION], cdk.Token.as_list(cdk.Fn.split(",", "a,b")),
+        ["a"], ["a", "b"], [], Duration.minutes(1), cdk.Fn.ref("Number"),
+    ]  # fmt: skip
+    for value in values:
+        assert unresolved(value) is cdk.Token.is_unresolved(value), value
+    assert not unresolved(float("inf")) and not unresolved(float("nan"))  # which the jsii runtime cannot read

@@ -49,16 +49,14 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "recommendation.models": ("RecommendedModels", "RecommendedPool"),
     "recommendation.resolution": ("PackageApproval", "PoolOrder", "RecommendationHosting"),
     "serving.alarms": ("RollbackAlarms",),
+    "serving.async_inference": ("AsyncInference",),
+    "serving.components": ("InferenceComponents",),
+    "serving.dashboard": ("FleetDashboard",),
     "serving.deployment": ("CapacitySize", "CapacityUnit", "DeploymentKind", "DeploymentPolicy"),
-    "serving.endpoint": (
-        "AsyncInference",
-        "IInstancePoolEndpoint",
-        "InferenceComponents",
-        "InstancePoolEndpoint",
-        "WeightedUtilizationScaling",
-    ),
+    "serving.endpoint": ("IInstancePoolEndpoint", "InstancePoolEndpoint"),
     "serving.model": ("IModel", "Model"),
     "serving.pools": ("InstancePool", "PrefixAwareRouting", "RoutingStrategy"),
+    "serving.scaling": ("WeightedUtilizationScaling",),
 }
 """Each public name's module, relative to this package."""
 _HOME = {name: module for module, names in _PUBLIC.items() for name in names}
@@ -86,16 +84,14 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     from .recommendation.models import RecommendedModels, RecommendedPool
     from .recommendation.resolution import PackageApproval, PoolOrder, RecommendationHosting
     from .serving.alarms import RollbackAlarms
+    from .serving.async_inference import AsyncInference
+    from .serving.components import InferenceComponents
+    from .serving.dashboard import FleetDashboard
     from .serving.deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
-    from .serving.endpoint import (
-        AsyncInference,
-        IInstancePoolEndpoint,
-        InferenceComponents,
-        InstancePoolEndpoint,
-        WeightedUtilizationScaling,
-    )
+    from .serving.endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
     from .serving.model import IModel, Model
     from .serving.pools import InstancePool, PrefixAwareRouting, RoutingStrategy
+    from .serving.scaling import WeightedUtilizationScaling
 
 
 def __getattr__(name: str) -> Any:

@@ -15,4 +15,5 @@ def sagemaker_arn(scope: Construct, resource: str, name: str, *, as_given: bool 
     resource whose case is unknown); deploy-time names pass through."""
     if not as_given and not unresolved(name):
         name = name.lower()
-    return Stack.of(scope).format_arn(service="sagemaker", resource=resource, resource_name=name)
+    stack = scope if isinstance(scope, Stack) else Stack.of(scope)
+    return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)

@@ -20,7 +20,7 @@ from ..errors import ValidationError
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
-from ..serving.endpoint import InferenceComponents
+from ..serving.components import InferenceComponents
 from ..serving.model import Model
 from ..serving.pools import InstancePool
 from .job import IRecommendationJob, RecommendationJob, group_name

@@ -5,18 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Annotations, CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
-from .._core.validation import check_duration, check_range, unresolved
+from .._core.roles import depend_on_policy
+from .._core.validation import check_duration, check_range, duration_seconds, seconds, unresolved
 from ..errors import ValidationError
 from ..scanners import NagFinding, Waiver
-from .metrics import EndpointMetrics
+from .metrics import INVOCATION_5XX_ERRORS, INVOCATIONS, MODEL_LATENCY, EndpointMetrics, Series
 from .pools import InstancePool
 
+SIMPLE_STATISTICS = frozenset({"Average", "Minimum", "Maximum", "SampleCount", "Sum"})
+"""CloudWatch's ``Statistic``; any other (a percentile) is an ``ExtendedStatistic``."""
 LATENCY_STATISTIC = re.compile(r"^(Average|Minimum|Maximum|p(100|[1-9]?[0-9])(\.[0-9]+)?)$")
 MAX_ROLLBACK_ALARMS = 10
 """``AutoRollbackConfiguration.Alarms`` holds 1 to 10 alarms."""
@@ -61,7 +66,7 @@ class RollbackAlarms:
     def validate(self, arg: str) -> None:
         check_range(f"{arg}.error_rate_percent", self.error_rate_percent, 0, 100)
         check_duration(f"{arg}.period", self.period, 10, 86400)
-        period = self.period.to_seconds()
+        period = duration_seconds(self.period)
         if not unresolved(period) and period not in (10, 30) and period % 60:
             raise ValidationError(f"{arg}.period must be 10 s, 30 s or a multiple of 60 s, got {period:g} s")
         if not unresolved(self.latency_statistic) and not LATENCY_STATISTIC.match(self.latency_statistic):
@@ -78,61 +83,149 @@ class RollbackAlarms:
             )
 
 
+class RollbackAlarmList:
+    """The alarms that roll one endpoint's deployments back (10 at most), and their readers.
+
+    SageMaker's deployment-guardrails guide: "Ensure that your IAM execution role has permission to
+    perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify." Every role a
+    guarded update may run as (``readers``: the models' roles and, with inference components, the
+    endpoint configuration's, as the guide does not say which one a component update uses) gets
+    ``cloudwatch:DescribeAlarms`` on exactly these alarms, and ``guarded`` (the endpoint) waits for
+    those grants: an update reads the alarms as soon as it starts.
+    """
+
+    def __init__(
+        self, scope: Construct, *, readers: Sequence[iam.IRole], unreadable: bool, guarded: CfnResource
+    ) -> None:
+        self._scope = scope
+        self._readers = list(readers)
+        self._unreadable = unreadable
+        self._guarded = guarded
+        self._statements: list[iam.PolicyStatement] | None = None
+        self.alarms: list[cw.IAlarm] = []
+        self.names: list[str] = []
+
+    def add(self, *alarms: cw.IAlarm) -> None:
+        """Roll deployments back on ``alarms`` too, and let every reader describe them."""
+        if not alarms:
+            return
+        check_alarm_count(len(self.alarms) + len(alarms))
+        self.alarms.extend(alarms)
+        self.names.extend(alarm.alarm_name for alarm in alarms)
+        arns = [alarm.alarm_arn for alarm in alarms]
+        if self._statements is None:
+            self._statements = self._grant(arns)
+        else:
+            for statement in self._statements:
+                statement.add_resources(*arns)
+
+    def _grant(self, alarm_arns: list[str]) -> list[iam.PolicyStatement]:
+        """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarms."""
+        if self._unreadable:
+            Annotations.of(self._scope).add_warning_v2(
+                "cdk-genai-inference:rollback-alarms-unreadable",
+                "a model imported by name has no role this app can grant: allow its execution role "
+                "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
+            )
+        statements = []
+        for role in self._readers:
+            statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns)
+            role.add_to_principal_policy(statement)
+            statements.append(statement)
+            depend_on_policy(self._guarded, role)
+        return statements
+
+
+class _RollbackAlarm(cw.AlarmBase):
+    """An alarm defined as its L1 ``Resource`` (the properties ``cw.Alarm`` would render for the same
+    metrics, built without a jsii round trip per metric), with the ``IAlarm`` face users pass on."""
+
+    def __init__(self, scope: Construct, id: str, **properties: Any) -> None:
+        super().__init__(scope, id)
+        resource = cw.CfnAlarm(self, "Resource", **properties)
+        self._alarm_arn = resource.attr_arn
+        self._alarm_name = resource.ref
+
+    @property
+    def alarm_arn(self) -> str:
+        return self._alarm_arn
+
+    @property
+    def alarm_name(self) -> str:
+        return self._alarm_name
+
+
 def create_rollback_alarms(
     scope: Construct,
     endpoint: EndpointMetrics,
     pools: Sequence[InstancePool],
     options: RollbackAlarms,
-) -> list[cw.Alarm]:
+) -> list[cw.IAlarm]:
     """Define the default rollback alarms under ``scope``."""
-    common = {
-        "evaluation_periods": options.evaluation_periods,
+    period = seconds(options.period)
+    common: dict[str, Any] = {
+        "comparison_operator": "GreaterThanThreshold",
         "datapoints_to_alarm": options.datapoints_to_alarm,
-        "treat_missing_data": cw.TreatMissingData.NOT_BREACHING,
-        "comparison_operator": cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        "evaluation_periods": options.evaluation_periods,
+        "treat_missing_data": "notBreaching",
     }
-    error_rate = cw.MathExpression(
-        expression="100 * FILL(errors, 0) / invocations",
-        using_metrics={
-            "errors": endpoint.metric_invocation5xx_errors(period=options.period),
-            "invocations": endpoint.metric_invocations(period=options.period),
-        },
-        label="5XX error rate (%)",
-        period=options.period,
-    )
-    alarms = [
-        cw.Alarm(
+    query = cw.CfnAlarm.MetricDataQueryProperty
+    alarms: list[cw.IAlarm] = [
+        _RollbackAlarm(
             scope,
             "ErrorRate",
-            metric=error_rate,
-            threshold=options.error_rate_percent,
             alarm_description=(
                 f"Rolls back a deployment when more than {options.error_rate_percent:g} % of invocations "
                 "return a 5XX error"
             ),
-            **common,  # type: ignore[arg-type]
+            metrics=[
+                query(
+                    id="expr_1",
+                    expression="100 * FILL(errors, 0) / invocations",
+                    label="5XX error rate (%)",
+                    return_data=True,
+                ),
+                query(
+                    id="errors",
+                    metric_stat=_metric_stat(endpoint.series(INVOCATION_5XX_ERRORS), period),
+                    return_data=False,
+                ),
+                query(
+                    id="invocations",
+                    metric_stat=_metric_stat(endpoint.series(INVOCATIONS), period),
+                    return_data=False,
+                ),
+            ],
+            threshold=options.error_rate_percent,
+            **common,
         )
     ]
+    rendered: dict[int, tuple[float, str]] = {}  # a shared threshold is read from the jsii runtime once
     for pool in pools:
         threshold = pool.model_latency_threshold or options.model_latency
         if threshold is None:
             continue
-        milliseconds = threshold.to_milliseconds()
+        if id(threshold) not in rendered:
+            rendered[id(threshold)] = (threshold.to_milliseconds(), threshold.to_human_string())
+        milliseconds, human = rendered[id(threshold)]
+        series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
+        simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
-            cw.Alarm(
+            _RollbackAlarm(
                 scope,
                 f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
-                metric=endpoint.metric_model_latency(
-                    instance_type=pool.instance_type,
-                    statistic=options.latency_statistic,
-                    period=options.period,
-                ),
-                threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
                 alarm_description=(
                     f"Rolls back a deployment when {options.latency_statistic} ModelLatency on "
-                    f"{pool.instance_type} exceeds {threshold.to_human_string()}"
+                    f"{pool.instance_type} exceeds {human}"
                 ),
-                **common,  # type: ignore[arg-type]
+                dimensions=_dimensions(series),
+                metric_name=series.metric_name,
+                namespace=series.namespace,
+                period=period,
+                statistic=series.statistic if simple else None,
+                extended_statistic=None if simple else series.statistic,
+                threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
+                **common,
             )
         )
     for alarm in alarms:
@@ -140,5 +233,38 @@ def create_rollback_alarms(
     return alarms
 
 
+def _metric_stat(series: Series, period: int | None) -> cw.CfnAlarm.MetricStatProperty:
+    """A metric-math operand."""
+    return cw.CfnAlarm.MetricStatProperty(
+        metric=cw.CfnAlarm.MetricProperty(
+            dimensions=_dimensions(series), metric_name=series.metric_name, namespace=series.namespace
+        ),
+        period=period,  # type: ignore[arg-type]
+        stat=series.statistic,
+    )
+
+
+def _dimensions(series: Series) -> list[cw.CfnAlarm.DimensionProperty]:
+    """Sorted by name, as ``cw.Alarm`` renders them."""
+    return [
+        cw.CfnAlarm.DimensionProperty(name=name, value=series.dimensions[name]) for name in sorted(series.dimensions)
+    ]
+
+
 def _id_part(instance_type: str, priority: int | None) -> str:
     return f"Pool{priority}" if unresolved(instance_type) else instance_type.removeprefix("ml.")
+
+
+def check_alarm_count(count: int) -> None:
+    if count > MAX_ROLLBACK_ALARMS:
+        raise ValidationError(
+            f"a deployment can be rolled back by at most {MAX_ROLLBACK_ALARMS} alarms, got {count} "
+            "(default rollback alarms included)"
+        )
+
+
+def default_alarm_count(pools: Sequence[InstancePool], options: RollbackAlarms | None) -> int:
+    if options is None:
+        return 0
+    latency = sum(1 for p in pools if (p.model_latency_threshold or options.model_latency) is not None)
+    return 1 + latency

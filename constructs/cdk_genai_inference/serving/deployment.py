@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration
 from aws_cdk import aws_sagemaker as sagemaker
 
-from .._core.validation import check_duration, check_range, seconds, unresolved
+from .._core.validation import check_duration, check_range, duration_seconds, seconds, unresolved
 from ..errors import ValidationError
 
 
@@ -203,16 +203,16 @@ class DeploymentPolicy:
         steps = self._steps()
         if bound is None or steps is None:
             return
-        parts = [bound.to_seconds(), self.wait_interval.to_seconds()]
+        parts = [duration_seconds(bound), duration_seconds(self.wait_interval)]
         if self.termination_wait is not None:
-            parts.append(self.termination_wait.to_seconds())
+            parts.append(duration_seconds(self.termination_wait))
         if any(unresolved(part) for part in parts):
             return
         waits = steps * parts[1] + (parts[2] if len(parts) > 2 else 0)
-        if bound.to_seconds() <= waits:
+        if parts[0] <= waits:
             raise ValidationError(
                 f"{arg}.max_execution_timeout must exceed the {steps} bake wait(s) plus termination wait "
-                f"({waits:g} seconds), got {bound.to_seconds():g} seconds"
+                f"({waits:g} seconds), got {parts[0]:g} seconds"
             )
 
     def _steps(self) -> int | None:
@@ -270,6 +270,26 @@ class DeploymentPolicy:
             if alarm_names
             else None,
         )
+
+
+def endpoint_deployment_config(
+    policy: DeploymentPolicy | None, alarm_names: Sequence[str]
+) -> sagemaker.CfnEndpoint.DeploymentConfigProperty | None:
+    """An endpoint's ``DeploymentConfig``: the policy, or SageMaker's default update when there is none,
+    rolled back by ``alarm_names``; none for neither."""
+    if policy is not None:
+        return policy.to_endpoint_config(alarm_names)
+    return rollback_only_config(alarm_names) if alarm_names else None
+
+
+def component_deployment_config(
+    policy: DeploymentPolicy | None, alarm_names: Sequence[str]
+) -> sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty | None:
+    """An inference component's ``DeploymentConfig``: the policy (rolling by default, when only alarms
+    are given), rolled back by ``alarm_names``; none for neither."""
+    if policy is None and not alarm_names:
+        return None
+    return (policy or DeploymentPolicy.rolling()).to_inference_component_config(alarm_names)
 
 
 def rollback_only_config(

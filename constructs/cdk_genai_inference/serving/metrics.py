@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from aws_cdk import Duration, Resource
 from aws_cdk import aws_cloudwatch as cw
 
@@ -9,6 +12,41 @@ INVOCATION_NAMESPACE = "AWS/SageMaker"
 """Invocation metrics: Invocations, errors, latencies, concurrency."""
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 """Instance utilization metrics: CPU, memory, disk, GPU."""
+
+
+@dataclass(frozen=True)
+class EndpointMetric:
+    """One metric SageMaker publishes for an endpoint, and the statistic its helper reads by default."""
+
+    name: str
+    namespace: str = INVOCATION_NAMESPACE
+    statistic: str = "Average"
+
+
+INVOCATIONS = EndpointMetric("Invocations", statistic="Sum")
+INVOCATION_4XX_ERRORS = EndpointMetric("Invocation4XXErrors", statistic="Sum")
+INVOCATION_5XX_ERRORS = EndpointMetric("Invocation5XXErrors", statistic="Sum")
+MODEL_LATENCY = EndpointMetric("ModelLatency", statistic="p90")
+OVERHEAD_LATENCY = EndpointMetric("OverheadLatency", statistic="p90")
+CONCURRENT_REQUESTS_PER_MODEL = EndpointMetric("ConcurrentRequestsPerModel")
+CONCURRENT_REQUESTS_PER_COPY = EndpointMetric("ConcurrentRequestsPerCopy")
+CPU_UTILIZATION = EndpointMetric("CPUUtilization", INSTANCE_NAMESPACE)
+MEMORY_UTILIZATION = EndpointMetric("MemoryUtilization", INSTANCE_NAMESPACE)
+DISK_UTILIZATION = EndpointMetric("DiskUtilization", INSTANCE_NAMESPACE)
+GPU_UTILIZATION = EndpointMetric("GPUUtilization", INSTANCE_NAMESPACE)
+GPU_MEMORY_UTILIZATION = EndpointMetric("GPUMemoryUtilization", INSTANCE_NAMESPACE)
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of an endpoint's metric: what a dashboard widget or an alarm renders without a
+    ``cw.Metric`` (one jsii round trip each)."""
+
+    namespace: str
+    metric_name: str
+    dimensions: Mapping[str, str]
+    statistic: str
+    label: str | None = None
 
 
 class EndpointMetrics(Resource):
@@ -37,7 +75,7 @@ class EndpointMetrics(Resource):
         return cw.Metric(
             namespace=namespace,
             metric_name=metric_name,
-            dimensions_map=self._dimensions(namespace, instance_type),
+            dimensions_map=self.metric_dimensions(namespace, instance_type),
             statistic=statistic,
             period=period or Duration.minutes(1),
             label=label,
@@ -52,13 +90,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Requests sent to the model (Sum)."""
-        return self.metric(
-            "Invocations",
-            instance_type=instance_type,
-            statistic=statistic or "Sum",
-            period=period,
-            label=label,
-        )
+        return self._helper(INVOCATIONS, instance_type, statistic, period, label)
 
     def metric_invocation4xx_errors(
         self,
@@ -69,13 +101,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Requests that returned a 4XX error (Sum)."""
-        return self.metric(
-            "Invocation4XXErrors",
-            instance_type=instance_type,
-            statistic=statistic or "Sum",
-            period=period,
-            label=label,
-        )
+        return self._helper(INVOCATION_4XX_ERRORS, instance_type, statistic, period, label)
 
     def metric_invocation5xx_errors(
         self,
@@ -86,13 +112,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Requests that returned a 5XX error (Sum)."""
-        return self.metric(
-            "Invocation5XXErrors",
-            instance_type=instance_type,
-            statistic=statistic or "Sum",
-            period=period,
-            label=label,
-        )
+        return self._helper(INVOCATION_5XX_ERRORS, instance_type, statistic, period, label)
 
     def metric_model_latency(
         self,
@@ -103,13 +123,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Time the model took to respond, in microseconds (p90 by default)."""
-        return self.metric(
-            "ModelLatency",
-            instance_type=instance_type,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self._helper(MODEL_LATENCY, instance_type, statistic, period, label)
 
     def metric_overhead_latency(
         self,
@@ -120,13 +134,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Time SageMaker added on top of the model, in microseconds (p90 by default)."""
-        return self.metric(
-            "OverheadLatency",
-            instance_type=instance_type,
-            statistic=statistic,
-            period=period,
-            label=label,
-        )
+        return self._helper(OVERHEAD_LATENCY, instance_type, statistic, period, label)
 
     def metric_concurrent_requests_per_model(
         self,
@@ -138,13 +146,7 @@ class EndpointMetrics(Resource):
     ) -> cw.Metric:
         """In-flight plus queued requests per instance, until the last streamed token; published
         every 10 s (Average by default)."""
-        return self.metric(
-            "ConcurrentRequestsPerModel",
-            instance_type=instance_type,
-            statistic=statistic or "Average",
-            period=period,
-            label=label,
-        )
+        return self._helper(CONCURRENT_REQUESTS_PER_MODEL, instance_type, statistic, period, label)
 
     def metric_concurrent_requests_per_copy(
         self,
@@ -156,13 +158,7 @@ class EndpointMetrics(Resource):
     ) -> cw.Metric:
         """In-flight plus queued requests per inference-component copy; published every 10 s
         (Average by default). Only endpoints with inference components publish it."""
-        return self.metric(
-            "ConcurrentRequestsPerCopy",
-            instance_type=instance_type,
-            statistic=statistic or "Average",
-            period=period,
-            label=label,
-        )
+        return self._helper(CONCURRENT_REQUESTS_PER_COPY, instance_type, statistic, period, label)
 
     def concurrency_metric(
         self,
@@ -172,13 +168,8 @@ class EndpointMetrics(Resource):
         period: Duration | None = None,
         label: str | None = None,
     ) -> cw.Metric:
-        """The concurrency metric scaling reads: per copy with inference components, else per model."""
-        helper = (
-            self.metric_concurrent_requests_per_copy
-            if self.inference_component_name
-            else self.metric_concurrent_requests_per_model
-        )
-        return helper(instance_type=instance_type, statistic=statistic, period=period, label=label)
+        """The concurrency metric scaling reads (``concurrency``)."""
+        return self._helper(self.concurrency, instance_type, statistic, period, label)
 
     def metric_cpu_utilization(
         self,
@@ -189,14 +180,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """CPU utilization summed over cores, in percent (100 % per core)."""
-        return self.metric(
-            "CPUUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            instance_type=instance_type,
-            statistic=statistic or "Average",
-            period=period,
-            label=label,
-        )
+        return self._helper(CPU_UTILIZATION, instance_type, statistic, period, label)
 
     def metric_memory_utilization(
         self,
@@ -207,14 +191,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Host memory utilization, in percent."""
-        return self.metric(
-            "MemoryUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            instance_type=instance_type,
-            statistic=statistic or "Average",
-            period=period,
-            label=label,
-        )
+        return self._helper(MEMORY_UTILIZATION, instance_type, statistic, period, label)
 
     def metric_disk_utilization(
         self,
@@ -225,14 +202,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Storage volume utilization, in percent."""
-        return self.metric(
-            "DiskUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            instance_type=instance_type,
-            statistic=statistic or "Average",
-            period=period,
-            label=label,
-        )
+        return self._helper(DISK_UTILIZATION, instance_type, statistic, period, label)
 
     def metric_gpu_utilization(
         self,
@@ -243,14 +213,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """GPU utilization summed over GPUs, in percent (100 % per GPU)."""
-        return self.metric(
-            "GPUUtilization",
-            namespace=INSTANCE_NAMESPACE,
-            instance_type=instance_type,
-            statistic=statistic or "Average",
-            period=period,
-            label=label,
-        )
+        return self._helper(GPU_UTILIZATION, instance_type, statistic, period, label)
 
     def metric_gpu_memory_utilization(
         self,
@@ -261,16 +224,54 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """GPU memory utilization summed over GPUs, in percent (100 % per GPU)."""
+        return self._helper(GPU_MEMORY_UTILIZATION, instance_type, statistic, period, label)
+
+    @property
+    def concurrency(self) -> EndpointMetric:
+        """What scaling reads: ``ConcurrentRequestsPerCopy`` with inference components, else
+        ``ConcurrentRequestsPerModel``."""
+        return CONCURRENT_REQUESTS_PER_COPY if self.inference_component_name else CONCURRENT_REQUESTS_PER_MODEL
+
+    def series(
+        self,
+        metric: EndpointMetric,
+        *,
+        instance_type: str | None = None,
+        statistic: str | None = None,
+        label: str | None = None,
+    ) -> Series:
+        """This endpoint's series of ``metric`` (one instance type's, with ``instance_type``), with the
+        dimensions and default statistic of the matching ``metric_...`` helper."""
+        return Series(
+            metric.namespace,
+            metric.name,
+            self.metric_dimensions(metric.namespace, instance_type),
+            statistic or metric.statistic,
+            label,
+        )
+
+    def _helper(
+        self,
+        metric: EndpointMetric,
+        instance_type: str | None,
+        statistic: str | None,
+        period: Duration | None,
+        label: str | None,
+    ) -> cw.Metric:
         return self.metric(
-            "GPUMemoryUtilization",
-            namespace=INSTANCE_NAMESPACE,
+            metric.name,
+            namespace=metric.namespace,
             instance_type=instance_type,
-            statistic=statistic or "Average",
+            statistic=statistic or metric.statistic,
             period=period,
             label=label,
         )
 
-    def _dimensions(self, namespace: str, instance_type: str | None) -> dict[str, str]:
+    def metric_dimensions(
+        self, namespace: str = INVOCATION_NAMESPACE, instance_type: str | None = None
+    ) -> dict[str, str]:
+        """The dimensions of this endpoint's series in ``namespace`` (of one instance type's, with
+        ``instance_type``), as every ``metric_...`` helper sets them."""
         if namespace == INVOCATION_NAMESPACE and self.inference_component_name:
             dims = {"InferenceComponentName": self.inference_component_name}
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Protocol, runtime_checkable
 
 from aws_cdk import Annotations, Resource, Stack
@@ -232,3 +232,13 @@ def _uncompressed_s3(url: str) -> sagemaker.CfnModel.ModelDataSourceProperty:
             compression_type="None",
         )
     )
+
+
+def execution_roles(models: Iterable[IModel | None]) -> list[iam.IRole]:
+    """The execution roles this app defines for ``models``, each once, in order."""
+    roles: list[iam.IRole] = []
+    for candidate in models:
+        role = candidate.role if candidate is not None else None
+        if role is not None and role not in roles:
+            roles.append(role)
+    return roles

@@ -25,11 +25,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from aws_cdk import Tokenization
+from aws_cdk import Duration, Names, Tokenization
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_sagemaker as sagemaker
 
-from .._core.validation import unresolved
+from constructs import Construct
+
+from .._core.validation import check_duration, check_range, seconds, unresolved
 from ..errors import ValidationError
+from .metrics import INVOCATION_NAMESPACE, EndpointMetric
+from .pools import InstancePool
 
 MAX_METRICS_PER_EXPRESSION = 10
 """CloudWatch metric-math alarms (which target tracking creates) read at most 10 metrics."""
@@ -45,6 +52,132 @@ ID_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 TOKEN_PLACEHOLDER_LENGTH = 12
 """Characters assumed for a deploy-time number when checking the expression length."""
+
+EXCLUDED_RETAINED_VARIANT_PROPERTIES = ("DesiredWeight", "DataCaptureConfig")
+"""What a scaled endpoint takes from its configuration on update; it retains everything else."""
+
+
+class ScalableEndpoint(Protocol):
+    """What weighted-utilization scaling reads from the endpoint it scales."""
+
+    instance_pools: list[InstancePool]
+    initial_instance_count: int
+    endpoint_name: str
+    variant_name: str
+    inference_component_name: str | None
+    inference_component: sagemaker.CfnInferenceComponent | None
+    resource: sagemaker.CfnEndpoint
+
+    @property
+    def concurrency(self) -> EndpointMetric: ...
+
+    def metric_dimensions(self, namespace: str = ..., instance_type: str | None = None) -> dict[str, str]: ...
+
+
+class WeightedUtilizationScaling:
+    """Target tracking on an endpoint's weighted utilization: what ``scale_on_weighted_utilization`` defines.
+
+    Scaling is its own object, as aws-sagemaker-alpha keeps ``ScalableInstanceCount`` apart from the
+    variant it scales, but its resources stay the endpoint's children ``ScalableTarget`` and
+    ``WeightedUtilizationScaling``: construct ids are API, and a new logical id would replace the
+    scalable target, whose replacement deregisters the very target it replaced.
+
+    Capacity is the instance count, or the copy count with inference components; the scalable target
+    has no ``RoleARN``, so Application Auto Scaling uses its SageMaker service-linked role.
+
+    Attributes:
+        scalable_target: The ``AWS::ApplicationAutoScaling::ScalableTarget``.
+        policy: The target-tracking ``AWS::ApplicationAutoScaling::ScalingPolicy``.
+        expression: The metric-math expression the policy tracks.
+        max_capacity: The most instances (or copies) scaling may reach.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        endpoint: ScalableEndpoint,
+        *,
+        min_capacity: int,
+        max_capacity: int,
+        target_utilization: float = 0.7,
+        scale_in_cooldown: Duration | None = None,
+        scale_out_cooldown: Duration | None = None,
+        disable_scale_in: bool = False,
+    ) -> None:
+        ic_mode = endpoint.inference_component is not None
+        check_range("min_capacity", min_capacity, 1, None)
+        check_range("max_capacity", max_capacity, 1, None)
+        if not unresolved(min_capacity) and not unresolved(max_capacity) and max_capacity < min_capacity:
+            raise ValidationError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
+        count = endpoint.initial_instance_count
+        low = 1 if ic_mode else min_capacity  # with components, instances range over 1..max_capacity
+        if not unresolved(count) and not unresolved(max_capacity) and not low <= count <= max_capacity:
+            raise ValidationError(
+                f"initial_instance_count ({count}) must lie between {'1' if ic_mode else 'min_capacity'} "
+                f"({low}) and max_capacity ({max_capacity})"
+            )
+        if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
+            raise ValidationError(f"target_utilization must be above 0 and at most 1, got {target_utilization:g}")
+        check_duration("scale_in_cooldown", scale_in_cooldown, 0, 3600)
+        check_duration("scale_out_cooldown", scale_out_cooldown, 0, 3600)
+        terms = utilization_terms(endpoint.instance_pools, "scale_on_weighted_utilization")
+        self.expression = weighted_utilization_expression(terms)
+        self.max_capacity = max_capacity
+        self._inference_components = ic_mode
+
+        if ic_mode:
+            resource_id = f"inference-component/{endpoint.inference_component_name}"
+            dimension = "sagemaker:inference-component:DesiredCopyCount"
+        else:
+            resource_id = f"endpoint/{endpoint.endpoint_name}/variant/{endpoint.variant_name}"
+            dimension = "sagemaker:variant:DesiredInstanceCount"
+        # No RoleARN: Application Auto Scaling uses its SageMaker service-linked role.
+        self.scalable_target = appscaling.CfnScalableTarget(
+            scope,
+            "ScalableTarget",
+            service_namespace="sagemaker",
+            resource_id=resource_id,
+            scalable_dimension=dimension,
+            min_capacity=min_capacity,
+            max_capacity=max_capacity,
+        )
+        # The resource id names the endpoint by its synth-time name: declare the dependency.
+        self.scalable_target.add_resource_dependency(endpoint.inference_component or endpoint.resource)
+        self.policy = appscaling.CfnScalingPolicy(
+            scope,
+            "WeightedUtilizationScaling",
+            policy_name=f"{Names.unique_resource_name(scope, max_length=200)}-weighted-utilization",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=self.scalable_target.ref,
+            target_tracking_scaling_policy_configuration=_target_tracking(
+                endpoint,
+                terms,
+                self.expression,
+                target_utilization,
+                seconds(scale_in_cooldown) if scale_in_cooldown is not None else 300,
+                seconds(scale_out_cooldown) if scale_out_cooldown is not None else 60,
+                disable_scale_in,
+            ),
+        )
+
+    @property
+    def managed_instance_scaling(self) -> sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None:
+        """With inference components, instances follow the copies (1 to ``max_capacity``): SageMaker adds
+        an instance when a copy has no room. Without, scaling sets the instance count itself."""
+        if not self._inference_components:
+            return None
+        return sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+            status="ENABLED", min_instance_count=1, max_instance_count=self.max_capacity
+        )
+
+    @property
+    def excluded_retained_variant_properties(self) -> list[sagemaker.CfnEndpoint.VariantPropertyProperty]:
+        """A scaled endpoint keeps its scaled instance count across updates (``RetainAllVariantProperties``);
+        weight and data capture still follow the configuration."""
+        return [
+            sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type=kind)
+            for kind in EXCLUDED_RETAINED_VARIANT_PROPERTIES
+        ]
 
 
 @dataclass(frozen=True)
@@ -63,6 +196,24 @@ class UtilizationTerm:
     @property
     def count_id(self) -> str:
         return f"{self.metric_id}_n"
+
+
+def utilization_terms(pools: Sequence[InstancePool], caller: str) -> list[UtilizationTerm]:
+    """One term per pool, highest priority first; every pool needs ``max_concurrency``."""
+    missing = [p.instance_type for p in pools if p.max_concurrency is None]
+    if missing:
+        raise ValidationError(
+            f"{caller} needs max_concurrency on every instance pool, missing for {', '.join(missing)}"
+        )
+    return [
+        UtilizationTerm(
+            metric_id(pool.instance_type, position),
+            pool.instance_type,
+            pool.max_concurrency,  # type: ignore[arg-type]
+            pool.scaling_weight,
+        )
+        for position, pool in enumerate(pools, start=1)
+    ]
 
 
 def metric_id(instance_type: str, position: int) -> str:
@@ -118,3 +269,50 @@ def format_number(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.9f}".rstrip("0").rstrip(".")
+
+
+def _target_tracking(
+    endpoint: ScalableEndpoint,
+    terms: Sequence[UtilizationTerm],
+    expression: str,
+    target: float,
+    scale_in_cooldown_seconds: float | None,
+    scale_out_cooldown_seconds: float | None,
+    disable_scale_in: bool,
+) -> appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty:
+    policy = appscaling.CfnScalingPolicy
+    queries = []
+    for term in terms:
+        dimensions = endpoint.metric_dimensions(INVOCATION_NAMESPACE, term.instance_type)
+        capacity = f"max {format_number(term.max_concurrency)} concurrent"
+        for query_id, stat in ((term.sum_id, "Sum"), (term.count_id, "SampleCount")):
+            queries.append(
+                policy.TargetTrackingMetricDataQueryProperty(
+                    id=query_id,
+                    label=f"{term.instance_type} ({capacity}): {stat}",
+                    return_data=False,
+                    metric_stat=policy.TargetTrackingMetricStatProperty(
+                        stat=stat,
+                        metric=policy.TargetTrackingMetricProperty(
+                            namespace=INVOCATION_NAMESPACE,
+                            metric_name=endpoint.concurrency.name,
+                            dimensions=[
+                                policy.TargetTrackingMetricDimensionProperty(name=k, value=v)
+                                for k, v in dimensions.items()
+                            ],
+                        ),
+                    ),
+                )
+            )
+    queries.append(
+        policy.TargetTrackingMetricDataQueryProperty(
+            id="utilization", label="Weighted utilization", expression=expression, return_data=True
+        )
+    )
+    return policy.TargetTrackingScalingPolicyConfigurationProperty(
+        target_value=target,
+        scale_in_cooldown=scale_in_cooldown_seconds,
+        scale_out_cooldown=scale_out_cooldown_seconds,
+        disable_scale_in=disable_scale_in or None,
+        customized_metric_specification=policy.CustomizedMetricSpecificationProperty(metrics=queries),
+    )

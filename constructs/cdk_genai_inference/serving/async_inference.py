@@ -1,0 +1,77 @@
+"""Asynchronous inference: the queue's S3 outputs and notifications, and the grants the models need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk import aws_sns as sns
+
+
+@dataclass(frozen=True)
+class AsyncInference:
+    """Asynchronous inference: requests are queued and results written to S3.
+
+    When the endpoint's models are ``Model`` constructs with their own role, that role is granted
+    write access to the output prefixes and publish access to the topics.
+
+    Args:
+        output_bucket: Where results go.
+        output_prefix: Key prefix for results. Default: async-output/
+        failure_prefix: Key prefix for failed requests. Default: async-failures/
+        success_topic: Notified on success. Default: - no notification
+        error_topic: Notified on failure. Default: - no notification
+        max_concurrent_invocations_per_instance: Requests one instance processes at once.
+            Default: - chosen by SageMaker
+        encryption_key: KMS key for the results. Default: - the bucket's encryption
+    """
+
+    output_bucket: s3.IBucket
+    output_prefix: str = "async-output/"
+    failure_prefix: str = "async-failures/"
+    success_topic: sns.ITopic | None = None
+    error_topic: sns.ITopic | None = None
+    max_concurrent_invocations_per_instance: int | None = None
+    encryption_key: kms.IKey | None = None
+
+
+def async_inference_config(
+    options: AsyncInference | None, roles: Sequence[iam.IRole]
+) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty | None:
+    if options is None:
+        return None
+    bucket = options.output_bucket
+    for role in roles:
+        bucket.grant_put(role, f"{options.output_prefix}*")
+        bucket.grant_put(role, f"{options.failure_prefix}*")
+        for topic in (options.success_topic, options.error_topic):
+            if topic is not None:
+                topic.grant_publish(role)
+        if options.encryption_key is not None:
+            options.encryption_key.grant_encrypt(role)
+    cfg = sagemaker.CfnEndpointConfig
+    notifications = (
+        cfg.AsyncInferenceNotificationConfigProperty(
+            success_topic=options.success_topic.topic_arn if options.success_topic else None,
+            error_topic=options.error_topic.topic_arn if options.error_topic else None,
+        )
+        if options.success_topic or options.error_topic
+        else None
+    )
+    return cfg.AsyncInferenceConfigProperty(
+        output_config=cfg.AsyncInferenceOutputConfigProperty(
+            s3_output_path=bucket.s3_url_for_object(options.output_prefix),
+            s3_failure_path=bucket.s3_url_for_object(options.failure_prefix),
+            notification_config=notifications,
+            kms_key_id=options.encryption_key.key_arn if options.encryption_key else None,
+        ),
+        client_config=cfg.AsyncInferenceClientConfigProperty(
+            max_concurrent_invocations_per_instance=options.max_concurrent_invocations_per_instance
+        )
+        if options.max_concurrent_invocations_per_instance
+        else None,
+    )

@@ -1,0 +1,146 @@
+"""The production variant of an instance-pool endpoint: routing, overrides and storage encryption."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sagemaker as sagemaker
+
+from .._core import service_model
+from .._core.validation import check_range, unresolved
+from ..errors import ValidationError
+from ..scanners import NagFinding, Waiver
+from .model import IModel
+from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types
+
+MANAGED_VARIANT_PROPERTIES = {
+    "VariantName": "variant_name",
+    "ModelName": "model",
+    "InitialInstanceCount": "initial_instance_count",
+    "InstancePools": "instance_pools",
+    "VariantInstanceProvisionTimeoutInSeconds": "provisioning_timeout",
+    "RoutingConfig": "routing_strategy",
+    "ManagedInstanceScaling": "scale_on_weighted_utilization (with inference_components)",
+    "VolumeSizeInGB": "volume_size_gb",
+    "ModelDataDownloadTimeoutInSeconds": "model_data_download_timeout",
+    "ContainerStartupHealthCheckTimeoutInSeconds": "container_startup_health_check_timeout",
+}
+INCOMPATIBLE_VARIANT_PROPERTIES = {
+    "InstanceType": "an instance-pool variant takes its instance types from instance_pools",
+    "ServerlessConfig": "a serverless variant has no instances, so it cannot use instance_pools",
+}
+
+
+def production_variant(
+    variant_name: str,
+    pools: Sequence[InstancePool],
+    *,
+    model: IModel | None,
+    inference_components: bool,
+    initial_instance_count: int,
+    routing: sagemaker.CfnEndpointConfig.RoutingConfigProperty,
+    provisioning_timeout_seconds: float | None = None,
+    volume_size_gb: int | None = None,
+    model_data_download_timeout_seconds: float | None = None,
+    container_startup_health_check_timeout_seconds: float | None = None,
+    managed_instance_scaling: sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None = None,
+) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
+    """The endpoint's one ``ProductionVariant``: its instance pools by priority, and the model of each
+    (with inference components the variant hosts no model; the component's specifications name them)."""
+    variant = sagemaker.CfnEndpointConfig
+    return variant.ProductionVariantProperty(
+        variant_name=variant_name,
+        model_name=None if inference_components else (model or pools[0].model).model_name,  # type: ignore[union-attr]
+        initial_instance_count=initial_instance_count,
+        instance_pools=[
+            variant.InstancePoolProperty(
+                instance_type=pool.instance_type,
+                priority=pool.priority,  # type: ignore[arg-type]
+                model_name_override=(
+                    pool.model.model_name if pool.model is not None and not inference_components else None
+                ),
+            )
+            for pool in pools
+        ],
+        variant_instance_provision_timeout_in_seconds=provisioning_timeout_seconds,
+        routing_config=routing,
+        volume_size_in_gb=volume_size_gb,
+        model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
+        container_startup_health_check_timeout_in_seconds=container_startup_health_check_timeout_seconds,
+        managed_instance_scaling=managed_instance_scaling,
+    )
+
+
+def routing_config(
+    strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None
+) -> sagemaker.CfnEndpointConfig.RoutingConfigProperty:
+    return sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+        routing_strategy=strategy.value,
+        prefix_aware_routing_config=sagemaker.CfnEndpointConfig.PrefixAwareRoutingConfigProperty(
+            prefix_length=prefix_aware.prefix_length, concurrency_threshold=prefix_aware.concurrency_threshold
+        )
+        if prefix_aware
+        else None,
+    )
+
+
+def check_routing(strategy: RoutingStrategy, prefix_aware: PrefixAwareRouting | None) -> None:
+    if not isinstance(strategy, RoutingStrategy):
+        raise ValidationError(
+            f"routing_strategy must be a RoutingStrategy, got {strategy!r}; "
+            f"allowed: {', '.join(r.name for r in RoutingStrategy)}"
+        )
+    if (strategy is RoutingStrategy.PREFIX_AWARE) != (prefix_aware is not None):
+        raise ValidationError(
+            "prefix_aware_routing goes with routing_strategy=RoutingStrategy.PREFIX_AWARE and is required by it, "
+            f"got routing_strategy={strategy.name}, prefix_aware_routing={prefix_aware!r}"
+        )
+    if prefix_aware is not None:
+        check_range("prefix_aware_routing.prefix_length", prefix_aware.prefix_length, 1024, 65536)
+        check_range("prefix_aware_routing.concurrency_threshold", prefix_aware.concurrency_threshold, 1, 1024)
+
+
+def check_variant_overrides(overrides: Mapping[str, Any]) -> None:
+    allowed = service_model.members("ProductionVariant")
+    for key in overrides:
+        if key in INCOMPATIBLE_VARIANT_PROPERTIES:
+            raise ValidationError(f"variant_overrides cannot set {key}: {INCOMPATIBLE_VARIANT_PROPERTIES[key]}")
+        if key in MANAGED_VARIANT_PROPERTIES:
+            raise ValidationError(
+                f"variant_overrides cannot set {key}; use the {MANAGED_VARIANT_PROPERTIES[key]} argument"
+            )
+        if key not in allowed:
+            others = sorted(allowed - MANAGED_VARIANT_PROPERTIES.keys() - INCOMPATIBLE_VARIANT_PROPERTIES.keys())
+            raise ValidationError(
+                f"variant_overrides got unknown ProductionVariant property {key!r}; allowed: {', '.join(others)}"
+            )
+
+
+def check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
+    if key is None:
+        return
+    for index, pool in enumerate(pools):
+        nvme = local_nvme_types(pool.possible_instance_types)
+        if nvme:
+            subject = (
+                f"instance_pools[{index}].instance_type, which resolves at deploy time to one of "
+                f"{', '.join(nvme)}: these store"
+                if unresolved(pool.instance_type)
+                else f"instance_pools[{index}].instance_type {pool.instance_type!r}: it stores"
+            )
+            raise ValidationError(
+                f"encryption_key cannot be used with {subject} on local NVMe that a hardware module on the "
+                "instance encrypts, and SageMaker rejects a KMS key for an endpoint with such a type; drop "
+                "encryption_key, or use only EBS-backed instance types"
+            )
+
+
+def hardware_encryption_waiver(nvme_types: Sequence[str]) -> Waiver:
+    return Waiver(
+        f"The pools run (or may run) {', '.join(dict.fromkeys(nvme_types))}, whose storage is local NVMe that a "
+        "hardware module on the instance encrypts (XTS-AES-256); SageMaker rejects a KMS key for an endpoint "
+        "configuration with any such type.",
+        nag=(NagFinding.ENDPOINT_CONFIG_WITHOUT_KMS_KEY,),
+    )
