@@ -442,3 +442,29 @@ def test_the_role_reads_what_an_imported_workload_names() -> None:
         '"arn:aws:secretsmanager:us-west-2:111122223333:secret:hf-AbCdEf"',
     ) in granted
     assert any(action == '"s3:GetObject"' and ":s3:::datasets/sharegpt/*" in arn for action, arn in granted)
+
+
+@pytest.mark.parametrize("components", [False, True], ids=["single-model", "inference-components"])
+def test_the_job_name_does_not_depend_on_when_scaling_was_added(components: bool) -> None:
+    def name(scaling_first: bool) -> str:
+        stack = new_stack()
+        sizes = {"min_memory_mb": 32768, "accelerators": 4} if components else {}
+        pool = InstancePool("ml.g6.12xlarge", max_concurrency=8, **sizes)
+        endpoint = serving(
+            stack, instance_pools=[pool], inference_components=InferenceComponents() if components else None
+        )
+        if scaling_first:
+            endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+        job = BenchmarkJob(
+            stack,
+            "B",
+            endpoint=endpoint,
+            workload_config=workload(stack),
+            output=S3Location.from_uri(OUTPUT),
+            wait=JobWait.none(),
+        )
+        if not scaling_first:
+            endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+        return job.job_name
+
+    assert name(scaling_first=True) == name(scaling_first=False)

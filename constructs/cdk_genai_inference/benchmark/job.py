@@ -37,6 +37,10 @@ from .results import (
 )
 
 
+SCALING_KEYS = frozenset({"managedInstanceScaling"})
+"""What scaling adds to a variant (as ``Stack.resolve`` renders it), left out of a benchmark's identity."""
+
+
 @dataclass(frozen=True)
 class BenchmarkNetwork:
     """Run the benchmark inside a VPC (to reach a VPC-only endpoint).
@@ -231,10 +235,17 @@ class _ImportedBenchmarkJob(Resource):
 
 def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
     """What the endpoint serves, as synthesized: its variant, its models' containers and its inference
-    component. A change to any of them names (and so runs) a new benchmark."""
+    component. A change to any of them names (and so runs) a new benchmark. Scaling is left out: it
+    changes how many instances serve, not what each serves, and it may be added after the job (the
+    name must not depend on the order)."""
     if not isinstance(endpoint, InstancePoolEndpoint):
         return endpoint.endpoint_name
-    parts: list[Any] = [endpoint.endpoint_config.production_variants]
+    stack = Stack.of(endpoint)
+    variants = [
+        {k: v for k, v in variant.items() if k not in SCALING_KEYS}
+        for variant in stack.resolve(endpoint.endpoint_config.production_variants)
+    ]
+    parts: list[Any] = [variants]
     for model in endpoint.models:
         cfn = model.node.default_child if isinstance(model, Construct) else None
         if isinstance(cfn, sagemaker.CfnModel):
@@ -242,7 +253,7 @@ def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
     component = endpoint.inference_component
     if component is not None:
         parts.append([component.specification, component.specifications, component.runtime_config])
-    return Stack.of(endpoint).resolve(parts)
+    return stack.resolve(parts)
 
 
 def _searches(workload: IWorkloadConfig) -> bool:
