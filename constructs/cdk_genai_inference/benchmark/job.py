@@ -36,7 +36,6 @@ from .results import (
     check_results_options,
 )
 
-
 SCALING_KEYS = frozenset({"managedInstanceScaling"})
 """What scaling adds to a variant (as ``Stack.resolve`` renders it), left out of a benchmark's identity."""
 
