@@ -155,8 +155,8 @@ class Waiver:
             cloudformation_type: Limits the checkov skips to resources of this type (cdk-nag
                 acknowledgments cover every child). Default: - every resource
         """
-        for rule in self.nag_rules:
-            acknowledge(construct, rule, self.reason)
+        if self.nag:  # one call for every rule: each call is a round trip to the jsii runtime
+            Validations.of(construct).acknowledge(*(_acknowledgment(rule, self.reason) for rule in self.nag_rules))
         for check in self.checkov:
             skip_checkov(construct, check, self.reason, cloudformation_type=cloudformation_type)
 
@@ -188,6 +188,14 @@ def acknowledge(
         action: Only the finding for this wildcard action. Default: - the whole rule
         policy: Only the finding for this managed policy. Default: - the whole rule
     """
+    Validations.of(construct).acknowledge(
+        _acknowledgment(rule, reason, resource=resource, action=action, policy=policy)
+    )
+
+
+def _acknowledgment(
+    rule: str, reason: str, *, resource: str | None = None, action: str | None = None, policy: str | None = None
+) -> Acknowledgment:
     finding = next(
         (
             f"[{kind}::{value}]"
@@ -197,7 +205,7 @@ def acknowledge(
         "",
     )
     pack = rule.split("-", 1)[0]
-    Validations.of(construct).acknowledge(Acknowledgment(id=f"{pack}::{rule}{finding}", reason=reason))
+    return Acknowledgment(id=f"{pack}::{rule}{finding}", reason=reason)
 
 
 def skip_checkov(construct: IConstruct, check: str, reason: str, *, cloudformation_type: str | None = None) -> None:
@@ -225,8 +233,11 @@ def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reaso
         reason: Why each wildcard is as narrow as it can be.
     """
     stack = Stack.of(construct)
-    for resource in resources:
-        acknowledge(construct, "AwsSolutions-IAM5", reason, resource=render(stack.resolve(resource)))
+    acknowledgments = [
+        _acknowledgment("AwsSolutions-IAM5", reason, resource=render(stack.resolve(resource))) for resource in resources
+    ]
+    if acknowledgments:
+        Validations.of(construct).acknowledge(*acknowledgments)
 
 
 def render(value: Any) -> str:
