@@ -21,21 +21,20 @@ from typing import Any, TextIO
 
 from ..benchmark import aiperf
 
-COLUMNS = (
-    ("Concurrency", None),
-    ("Req/s", "RequestThroughput"),
-    ("Out tok/s", "OutputTokenThroughput"),
-    ("Lat p50 ms", "RequestLatencyP50"),
-    ("Lat p90 ms", "RequestLatencyP90"),
-    ("Lat p99 ms", "RequestLatencyP99"),
-    ("TTFT p50", "TimeToFirstTokenP50"),
-    ("TTFT p90", "TimeToFirstTokenP90"),
-    ("ITL p50", "InterTokenLatencyP50"),
-    ("ITL p90", "InterTokenLatencyP90"),
-    ("Errors", "ErrorCount"),
-    ("Error %", "ErrorRate"),
-    ("Runs", None),
+TABULATED = (
+    "RequestThroughput",
+    "OutputTokenThroughput",
+    "RequestLatencyP50",
+    "RequestLatencyP90",
+    "RequestLatencyP99",
+    "TimeToFirstTokenP50",
+    "TimeToFirstTokenP90",
+    "InterTokenLatencyP50",
+    "InterTokenLatencyP90",
+    "ErrorCount",
+    "ErrorRate",
 )
+COLUMNS = (("Concurrency", None), *((aiperf.LABELS[f], f) for f in TABULATED), ("Runs", None))
 SUMMARY = "compare benchmark outputs in a table and a throughput-latency chart"
 LARGE_DOWNLOAD = 5 * 1024 * 1024
 """Downloads at least this big report their progress."""
@@ -126,7 +125,7 @@ def table(configurations: Sequence[Configuration]) -> str:
         for level in configuration.output.levels():
             figures = level.estimates()
             cells = [configuration.label, str(level.concurrency) if level.concurrency is not None else "-"]
-            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for _, key in COLUMNS[1:-2]]
+            cells += [_cell(figures.get(key), whole=key == "ErrorCount") for key in TABULATED if key != "ErrorRate"]
             rate = figures.get("ErrorRate")
             cells.append("-" if rate is None else _cell(rate, scale=100, digits=2))
             runs = max((e.runs for e in figures.values() if e is not None), default=len(level.runs))

@@ -18,26 +18,23 @@ from typing import Any, TextIO
 from ..benchmark import aiperf
 from ..recommendation import configurations as recommended
 
+COMPARED = (
+    "OutputTokenThroughput",
+    "RequestThroughput",
+    "RequestLatencyP50",
+    "RequestLatencyP90",
+    "RequestLatencyP99",
+    "TimeToFirstTokenP50",
+    "TimeToFirstTokenP90",
+    "InterTokenLatencyP50",
+    "InterTokenLatencyP90",
+)
+"""Figures a recommendation and a benchmark both report, under the same names."""
 COLUMNS = (
-    ("Rank", None),
-    ("Instance type", None),
-    ("Inst", None),
-    ("Copies", None),
-    ("TP", None),
-    ("Optimizations", None),
-    ("Out tok/s", "OutputTokenThroughput"),
-    ("Req/s", "RequestThroughput"),
-    ("Lat p50 ms", "RequestLatencyP50"),
-    ("Lat p90 ms", "RequestLatencyP90"),
-    ("Lat p99 ms", "RequestLatencyP99"),
-    ("TTFT p50", "TimeToFirstTokenP50"),
-    ("TTFT p90", "TimeToFirstTokenP90"),
-    ("ITL p50", "InterTokenLatencyP50"),
-    ("ITL p90", "InterTokenLatencyP90"),
+    *((name, None) for name in ("Rank", "Instance type", "Inst", "Copies", "TP", "Optimizations")),
+    *((aiperf.LABELS[f], f) for f in COMPARED),
     ("Concurrency", "ClientSideConcurrency"),
 )
-COMPARED = [key for _, key in COLUMNS if key and key != "ClientSideConcurrency"]
-"""Figures a recommendation and a benchmark both report, under the same names."""
 
 
 class ReviewError(Exception):
@@ -136,7 +133,7 @@ def table(configurations: Sequence[recommended.Configuration]) -> str:
     for c in configurations:
         cells = [str(c.rank), c.instance_type, str(c.instance_count), str(c.copies_per_instance)]
         cells += [str(c.tensor_parallel_size or "-"), ", ".join(c.optimizations) or "none"]
-        cells += [_cell(c.performance.get(key)) for _, key in COLUMNS[6:]]
+        cells += [_cell(c.performance.get(key)) for key in (*COMPARED, "ClientSideConcurrency")]
         rows.append(cells)
     return _render(rows, left=(0, 1, 5))
 

@@ -7,7 +7,17 @@ Standard library only: the benchmark handler runs a copy of this package (the as
 """
 
 from .baseline import COMPARABLE, Baseline, accept, loads, regressions
-from .figures import FIGURES, HEADLINE, LATENCIES, LOWER_IS_BETTER, THROUGHPUTS, TO_MS, Estimate, ResultsError
+from .figures import (
+    FIGURES,
+    HEADLINE,
+    LABELS,
+    LATENCIES,
+    LOWER_IS_BETTER,
+    THROUGHPUTS,
+    TO_MS,
+    Estimate,
+    ResultsError,
+)
 from .gate import Threshold, Verdict, gate, sustainable_concurrency
 from .profiles import (
     ARCHIVE,
@@ -33,6 +43,7 @@ __all__ = [
     "FAILURE_REASON",
     "FIGURES",
     "HEADLINE",
+    "LABELS",
     "LATENCIES",
     "LOWER_IS_BETTER",
     "PROFILE",

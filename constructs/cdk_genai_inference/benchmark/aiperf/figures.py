@@ -25,6 +25,17 @@ THROUGHPUTS = {"OutputTokenThroughput", "RequestThroughput"}
 FIGURES = (*HEADLINE, "ErrorCount", "ErrorRate", "RequestCount")
 """Every figure a result has, in order."""
 LOWER_IS_BETTER = LATENCIES | {"ErrorCount", "ErrorRate"}
+LABELS = {
+    "RequestThroughput": "Req/s",
+    "OutputTokenThroughput": "Out tok/s",
+    **{f"RequestLatency{p}": f"Lat {p.lower()} ms" for p in ("P50", "P90", "P99")},
+    **{f"TimeToFirstToken{p}": f"TTFT {p.lower()}" for p in ("P50", "P90", "P99")},
+    **{f"InterTokenLatency{p}": f"ITL {p.lower()}" for p in ("P50", "P90", "P99")},
+    "ErrorCount": "Errors",
+    "ErrorRate": "Error %",
+    "RequestCount": "Requests",
+}
+"""Each figure's column heading in the console's tables."""
 
 
 class ResultsError(Exception):
