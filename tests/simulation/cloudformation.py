@@ -299,24 +299,24 @@ def _as_strings(value: Any) -> Any:
     return value
 
 
+ARN_FORMATS = {
+    "AWS::IAM::Role": "arn:{partition}:iam::{account}:role/{name}",
+    "AWS::Lambda::Function": "arn:{partition}:lambda:{region}:{account}:function:{name}",
+    "AWS::CloudWatch::Alarm": "arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}",
+    "AWS::StepFunctions::StateMachine": "arn:{partition}:states:{region}:{account}:stateMachine:{name}",
+    "AWS::S3::Bucket": "arn:{partition}:s3:::{name}",
+    "AWS::Logs::LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}:*",
+    "AWS::KMS::Key": "arn:{partition}:kms:{region}:{account}:key/{name}",
+}
+"""ARNs that do not follow ``arn:<partition>:<service>:<region>:<account>:<type>/<name>``."""
+
+
 def _attributes(kind: str, physical: str, env: Environment) -> dict[str, Any]:
     """The attributes of a native resource that templates of this library read."""
-    partition, region, account = env.partition, env.region, env.account
-    service = kind.split("::")[1].lower()
-    arn = f"arn:{partition}:{service}:{region}:{account}:{kind.split('::')[2].lower()}/{physical}"
-    if kind == "AWS::IAM::Role":
-        arn = f"arn:{partition}:iam::{account}:role/{physical}"
-    elif kind == "AWS::Lambda::Function":
-        arn = f"arn:{partition}:lambda:{region}:{account}:function:{physical}"
-    elif kind == "AWS::CloudWatch::Alarm":
-        arn = f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{physical}"
-    elif kind == "AWS::StepFunctions::StateMachine":
-        arn = f"arn:{partition}:states:{region}:{account}:stateMachine:{physical}"
-    elif kind == "AWS::S3::Bucket":
-        arn = f"arn:{partition}:s3:::{physical}"
-    elif kind == "AWS::Logs::LogGroup":
-        arn = f"arn:{partition}:logs:{region}:{account}:log-group:{physical}:*"
-    elif kind == "AWS::KMS::Key":
-        arn = f"arn:{partition}:kms:{region}:{account}:key/{physical}"
+    _, service, type_name = kind.lower().split("::")
+    default = f"arn:{{partition}}:{service}:{{region}}:{{account}}:{type_name}/{{name}}"
+    arn = ARN_FORMATS.get(kind, default).format(
+        partition=env.partition, region=env.region, account=env.account, name=physical
+    )
     names = {f"{kind.split('::')[2]}Name": physical, "Name": physical}
     return {"Arn": arn, **names, "EndpointArn": arn, "ModelArn": arn, "AIWorkloadConfigArn": arn, "RoleId": physical}
