@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -119,6 +120,12 @@ class Built:
         self.bucket = s3.Bucket(stack, "Out", enforce_ssl=True)
         self.ok_topic = sns.Topic(stack, "Ok")
         self.error_topic = sns.Topic(stack, "Err")
+        paged = self.linear.rollback_alarms[0]
+        assert isinstance(paged, cw.AlarmBase)
+        paged.add_alarm_action(cw_actions.SnsAction(self.error_topic))
+        paged.add_alarm_action(cw_actions.SnsAction(self.ok_topic))
+        paged.add_ok_action(cw_actions.SnsAction(self.ok_topic))
+        paged.add_insufficient_data_action(cw_actions.SnsAction(self.error_topic))
         self.asynchronous = InstancePoolEndpoint(
             stack,
             "Async",
@@ -294,6 +301,19 @@ def test_rollback_alarms_render_what_cw_alarm_renders_for_the_same_metrics(built
     ours = [built.props(built.full.rollback_alarms[i]) for i in (0, 3)]  # the error rate, and g6's latency
     untagged = [{k: v for k, v in props.items() if k != "Tags"} for props in ours]  # the full endpoint has tags
     assert json.dumps(untagged) == json.dumps(expected)  # key order included
+
+
+def test_actions_added_to_a_rollback_alarm_reach_its_template(built: Built) -> None:
+    """A rollback alarm is a full ``AlarmBase``: the actions a user adds (to be paged when a deployment
+    rolls back) are rendered, in order, and the other alarms keep none."""
+    paged, *others = built.linear.rollback_alarms
+    alarm = built.props(paged)
+    err, ok = built.ref(built.error_topic.node.default_child), built.ref(built.ok_topic.node.default_child)
+    assert alarm["AlarmActions"] == [err, ok]
+    assert alarm["OKActions"] == [ok]
+    assert alarm["InsufficientDataActions"] == [err]
+    for other in others:
+        assert not {"AlarmActions", "OKActions", "InsufficientDataActions"} & set(built.props(other))
 
 
 def test_scaling_policy_is_target_tracking_on_the_weighted_expression(built: Built) -> None:

@@ -138,13 +138,29 @@ class RollbackAlarmList:
 
 class _RollbackAlarm(cw.AlarmBase):
     """An alarm defined as its L1 ``Resource`` (the properties ``cw.Alarm`` would render for the same
-    metrics, built without a jsii round trip per metric), with the ``IAlarm`` face users pass on."""
+    metrics, built without a jsii round trip per metric), with the ``IAlarm`` face users pass on.
+
+    Actions added to it (to be told that a deployment is rolling back) reach the template as
+    ``cw.Alarm`` renders them: ``AlarmBase`` only records them, for its subclass to render.
+    """
 
     def __init__(self, scope: Construct, id: str, **properties: Any) -> None:
         super().__init__(scope, id)
-        resource = cw.CfnAlarm(self, "Resource", **properties)
-        self._alarm_arn = resource.attr_arn
-        self._alarm_name = resource.ref
+        self._resource = cw.CfnAlarm(self, "Resource", **properties)
+        self._alarm_arn = self._resource.attr_arn
+        self._alarm_name = self._resource.ref
+
+    def add_alarm_action(self, *actions: cw.IAlarmAction) -> None:
+        super().add_alarm_action(*actions)
+        self._resource.alarm_actions = self._alarm_action_arns
+
+    def add_ok_action(self, *actions: cw.IAlarmAction) -> None:
+        super().add_ok_action(*actions)
+        self._resource.ok_actions = self._ok_action_arns
+
+    def add_insufficient_data_action(self, *actions: cw.IAlarmAction) -> None:
+        super().add_insufficient_data_action(*actions)
+        self._resource.insufficient_data_actions = self._insufficient_data_action_arns
 
     @property
     def alarm_arn(self) -> str:
