@@ -41,7 +41,7 @@ from cdk_genai_inference import (
     RecommendedModels,
     ValidationError,
 )
-from cdk_genai_inference.scanners import NAG_PACKS, NagFinding, Waiver
+from cdk_genai_inference.scanners import NAG_PACKS, NagFinding, Waiver, waive
 from conftest import ENV, IMAGE, REPO
 from constructs import Construct
 from stacks.reference_app import build
@@ -201,3 +201,40 @@ def test_a_waiver_names_findings_and_gives_a_reason() -> None:
         "AwsSolutions-SF2",
         "Serverless-StepFunctionStateMachineXray",
     )
+
+
+def test_waivers_applied_together_record_what_each_applied_in_turn_records() -> None:
+    """``waive`` walks the tree once for several waivers: the acknowledgments and the checkov skips it
+    writes are those of ``Waiver.apply`` called for each in turn, existing skips of other checks kept
+    and a repeated check's skip replaced."""
+    first = Waiver("Reason one, long enough.", nag=(NagFinding.LAMBDA_WITHOUT_DLQ,), checkov=("CKV_AWS_116",))
+    second = Waiver("Reason two, long enough.", nag=(NagFinding.LAMBDA_OUTSIDE_VPC,), checkov=("CKV_AWS_117",))
+    repeated = Waiver("Reason three, replacing.", checkov=("CKV_AWS_1",))
+
+    def recorded(apply: Any) -> list[Any]:
+        stack = cdk.Stack(cdk.App(), "Waived")
+        scope = Construct(stack, "Scope")
+        topics = [cdk.CfnResource(scope, name, type="AWS::SNS::Topic") for name in ("A", "B")]
+        queue = cdk.CfnResource(scope, "Queue", type="AWS::SQS::Queue")
+        topics[0].add_metadata(
+            "checkov", {"skip": [{"id": "CKV_AWS_1", "comment": "old"}, {"id": "X", "comment": "y"}]}
+        )
+        apply(scope)
+        return [
+            [(entry.type, entry.data) for entry in scope.node.metadata],
+            *(node.get_metadata("checkov") for node in (*topics, queue)),
+        ]
+
+    def in_turn(scope: Any) -> None:
+        for waiver in (first, second, repeated):
+            waiver.apply(scope, cloudformation_type="AWS::SNS::Topic")
+
+    together = recorded(lambda scope: waive(scope, first, second, repeated, cloudformation_type="AWS::SNS::Topic"))
+    assert together == recorded(in_turn)
+    assert together[1]["skip"] == [
+        {"id": "X", "comment": "y"},
+        {"id": "CKV_AWS_116", "comment": "Reason one, long enough."},
+        {"id": "CKV_AWS_117", "comment": "Reason two, long enough."},
+        {"id": "CKV_AWS_1", "comment": "Reason three, replacing."},
+    ]
+    assert together[3] is None  # the queue is not of the type

@@ -155,10 +155,26 @@ class Waiver:
             cloudformation_type: Limits the checkov skips to resources of this type (cdk-nag
                 acknowledgments cover every child). Default: - every resource
         """
-        if self.nag:  # one call for every rule: each call is a round trip to the jsii runtime
-            Validations.of(construct).acknowledge(*(_acknowledgment(rule, self.reason) for rule in self.nag_rules))
-        for check in self.checkov:
-            skip_checkov(construct, check, self.reason, cloudformation_type=cloudformation_type)
+        waive(construct, self, cloudformation_type=cloudformation_type)
+
+
+def waive(construct: IConstruct, *waivers: Waiver, cloudformation_type: str | None = None) -> None:
+    """Apply ``waivers`` on ``construct`` and its children, as ``Waiver.apply`` of each in turn would,
+    with one acknowledgment call and one walk of the tree (each call and each resource read is a round
+    trip to the jsii runtime).
+
+    Args:
+        construct: Where the waivers hold: this construct and everything under it.
+        waivers: The waivers, in the order their checkov skips are listed.
+        cloudformation_type: Limits the checkov skips to resources of this type (cdk-nag
+            acknowledgments cover every child). Default: - every resource
+    """
+    acknowledgments = [_acknowledgment(rule, w.reason) for w in waivers for rule in w.nag_rules]
+    if acknowledgments:
+        Validations.of(construct).acknowledge(*acknowledgments)
+    skips = [(check, w.reason) for w in waivers for check in w.checkov]
+    if skips:
+        _skip_checkov(construct, skips, cloudformation_type)
 
 
 INLINE_POLICY_WAIVER = Waiver(
@@ -217,11 +233,20 @@ def skip_checkov(construct: IConstruct, check: str, reason: str, *, cloudformati
         reason: Why the check does not apply; checkov prints it beside the skip.
         cloudformation_type: Only resources of this type. Default: - every resource
     """
+    _skip_checkov(construct, [(check, reason)], cloudformation_type)
+
+
+def _skip_checkov(construct: IConstruct, checks: list[tuple[str, str]], cloudformation_type: str | None) -> None:
+    """``skip_checkov`` of each ``(check, reason)`` in turn, reading and writing each resource's metadata once."""
+    ids = {check for check, _ in checks}
     for node in construct.node.find_all():
-        if isinstance(node, CfnResource) and cloudformation_type in (None, node.cfn_resource_type):
+        if isinstance(node, CfnResource) and (
+            cloudformation_type is None or node.cfn_resource_type == cloudformation_type
+        ):
             metadata = node.get_metadata("checkov") or {}
-            skips = [s for s in metadata.get("skip", []) if s["id"] != check]
-            node.add_metadata("checkov", {**metadata, "skip": [*skips, {"id": check, "comment": reason}]})
+            kept = [s for s in metadata.get("skip", []) if s["id"] not in ids]
+            added = [{"id": check, "comment": reason} for check, reason in checks]
+            node.add_metadata("checkov", {**metadata, "skip": [*kept, *added]})
 
 
 def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reason: str) -> None:
@@ -232,12 +257,13 @@ def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reaso
         resources: The wildcard resources, as the policy holds them (tokens allowed).
         reason: Why each wildcard is as narrow as it can be.
     """
-    stack = Stack.of(construct)
-    acknowledgments = [
-        _acknowledgment("AwsSolutions-IAM5", reason, resource=render(stack.resolve(resource))) for resource in resources
-    ]
-    if acknowledgments:
-        Validations.of(construct).acknowledge(*acknowledgments)
+    resources = list(resources)
+    if not resources:
+        return
+    resolved = Stack.of(construct).resolve(resources)  # one round trip to the jsii runtime for all
+    Validations.of(construct).acknowledge(
+        *(_acknowledgment("AwsSolutions-IAM5", reason, resource=render(value)) for value in resolved)
+    )
 
 
 def render(value: Any) -> str:

@@ -20,7 +20,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._core.budget import watch
-from ..scanners import INLINE_POLICY_WAIVER, NagFinding, Waiver, acknowledge, acknowledge_wildcards
+from ..scanners import INLINE_POLICY_WAIVER, NagFinding, Waiver, acknowledge, acknowledge_wildcards, waive
 from .asset import handler_asset
 
 PROVIDER_ID = "CdkGenAiInferenceAiJobs"
@@ -205,9 +205,9 @@ class AiJobsProvider(Construct):
         )
 
     def _acknowledge(self) -> None:
-        for waiver in FUNCTION_WAIVERS:
-            waiver.apply(self, cloudformation_type=lambda_.CfnFunction.CFN_RESOURCE_TYPE_NAME)
-        FRAMEWORK_VARIABLES_WAIVER.apply(self.provider, cloudformation_type=lambda_.CfnFunction.CFN_RESOURCE_TYPE_NAME)
+        function_type = lambda_.CfnFunction.CFN_RESOURCE_TYPE_NAME
+        waive(self, *FUNCTION_WAIVERS, cloudformation_type=function_type)
+        FRAMEWORK_VARIABLES_WAIVER.apply(self.provider, cloudformation_type=function_type)
         LOG_WAIVER.apply(self._log_group)
         INLINE_POLICY_WAIVER.apply(self)  # the handlers' role, and the roles of the framework and waiter
         acknowledge(
@@ -216,8 +216,7 @@ class AiJobsProvider(Construct):
             "aws-cdk's provider framework gives its functions AWSLambdaBasicExecutionRole (their own logs only).",
             policy="arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
         )
-        for waiver in FRAMEWORK_WAIVERS:
-            waiver.apply(self.provider)
+        waive(self.provider, *FRAMEWORK_WAIVERS)
         functions = [c for c in self.node.find_all() if isinstance(c, lambda_.Function)]
         acknowledge_wildcards(
             self,
