@@ -205,11 +205,12 @@ def test_a_waiver_names_findings_and_gives_a_reason() -> None:
 
 def test_waivers_applied_together_record_what_each_applied_in_turn_records() -> None:
     """``waive`` walks the tree once for several waivers: the acknowledgments and the checkov skips it
-    writes are those of ``Waiver.apply`` called for each in turn, existing skips of other checks kept
-    and a repeated check's skip replaced."""
+    writes are those of ``Waiver.apply`` called for each in turn: existing skips of other checks kept,
+    a check skipped again replaced (also within one call)."""
     first = Waiver("Reason one, long enough.", nag=(NagFinding.LAMBDA_WITHOUT_DLQ,), checkov=("CKV_AWS_116",))
     second = Waiver("Reason two, long enough.", nag=(NagFinding.LAMBDA_OUTSIDE_VPC,), checkov=("CKV_AWS_117",))
     repeated = Waiver("Reason three, replacing.", checkov=("CKV_AWS_1",))
+    again = Waiver("Reason four, replacing one's.", checkov=("CKV_AWS_116",))
 
     def recorded(apply: Any) -> list[Any]:
         stack = cdk.Stack(cdk.App(), "Waived")
@@ -226,15 +227,17 @@ def test_waivers_applied_together_record_what_each_applied_in_turn_records() -> 
         ]
 
     def in_turn(scope: Any) -> None:
-        for waiver in (first, second, repeated):
+        for waiver in (first, second, repeated, again):
             waiver.apply(scope, cloudformation_type="AWS::SNS::Topic")
 
-    together = recorded(lambda scope: waive(scope, first, second, repeated, cloudformation_type="AWS::SNS::Topic"))
+    together = recorded(
+        lambda scope: waive(scope, first, second, repeated, again, cloudformation_type="AWS::SNS::Topic")
+    )
     assert together == recorded(in_turn)
     assert together[1]["skip"] == [
         {"id": "X", "comment": "y"},
-        {"id": "CKV_AWS_116", "comment": "Reason one, long enough."},
         {"id": "CKV_AWS_117", "comment": "Reason two, long enough."},
         {"id": "CKV_AWS_1", "comment": "Reason three, replacing."},
+        {"id": "CKV_AWS_116", "comment": "Reason four, replacing one's."},
     ]
     assert together[3] is None  # the queue is not of the type

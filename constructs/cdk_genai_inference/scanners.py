@@ -238,15 +238,15 @@ def skip_checkov(construct: IConstruct, check: str, reason: str, *, cloudformati
 
 def _skip_checkov(construct: IConstruct, checks: list[tuple[str, str]], cloudformation_type: str | None) -> None:
     """``skip_checkov`` of each ``(check, reason)`` in turn, reading and writing each resource's metadata once."""
-    ids = {check for check, _ in checks}
     for node in construct.node.find_all():
         if isinstance(node, CfnResource) and (
             cloudformation_type is None or node.cfn_resource_type == cloudformation_type
         ):
             metadata = node.get_metadata("checkov") or {}
-            kept = [s for s in metadata.get("skip", []) if s["id"] not in ids]
-            added = [{"id": check, "comment": reason} for check, reason in checks]
-            node.add_metadata("checkov", {**metadata, "skip": [*kept, *added]})
+            skips = metadata.get("skip", [])
+            for check, reason in checks:  # a check skipped again moves to the end with its new reason
+                skips = [*(s for s in skips if s["id"] != check), {"id": check, "comment": reason}]
+            node.add_metadata("checkov", {**metadata, "skip": skips})
 
 
 def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reason: str) -> None:
@@ -257,10 +257,10 @@ def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reaso
         resources: The wildcard resources, as the policy holds them (tokens allowed).
         reason: Why each wildcard is as narrow as it can be.
     """
-    resources = list(resources)
-    if not resources:
+    wildcards = list(resources)
+    if not wildcards:
         return
-    resolved = Stack.of(construct).resolve(resources)  # one round trip to the jsii runtime for all
+    resolved = Stack.of(construct).resolve(wildcards)  # one round trip to the jsii runtime for all
     Validations.of(construct).acknowledge(
         *(_acknowledgment("AwsSolutions-IAM5", reason, resource=render(value)) for value in resolved)
     )
