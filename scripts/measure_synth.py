@@ -43,16 +43,16 @@ from cdk_genai_inference import (
 
 ENV = cdk.Environment(account="111122223333", region="us-west-2")
 IMAGE = "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
-CLOCK: Callable[[], float] = time.perf_counter
-"""What every timing reads (``--clock``)."""
+Clock = Callable[[], float]
+"""What a timing reads: seconds from some fixed point (``--clock``)."""
 RESOURCE_ATTRIBUTES = ("DependsOn", "Metadata", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy")
 """What a resource may carry besides its type and properties; the L1 replay copies each one."""
 
 
-def build(endpoints: int, *, with_job: bool = False) -> tuple[dict[str, Any], float]:
+def build(endpoints: int, *, with_job: bool = False, clock: Clock = time.perf_counter) -> tuple[dict[str, Any], float]:
     """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job); return its template
     and the seconds it took."""
-    started = CLOCK()
+    started = clock()
     app = cdk.App()
     stack = cdk.Stack(app, "Measured", env=ENV)
     model = Model(stack, "Model", image_uri=IMAGE, model_data_url="s3://models/llama/")
@@ -79,7 +79,7 @@ def build(endpoints: int, *, with_job: bool = False) -> tuple[dict[str, Any], fl
             output=S3Location.from_uri("s3://artifacts/out/"),
         )
     template = app.synth().get_stack_by_name("Measured").template
-    return template, CLOCK() - started
+    return template, clock() - started
 
 
 def _plain(template: dict[str, Any]) -> dict[str, Any]:
@@ -87,9 +87,9 @@ def _plain(template: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in template.items() if k not in ("Parameters", "Rules")}
 
 
-def replay_l1(template: dict[str, Any]) -> float:
+def replay_l1(template: dict[str, Any], clock: Clock = time.perf_counter) -> float:
     """Seconds to synthesize the same resources without the library: one ``CfnResource`` each."""
-    started = CLOCK()
+    started = clock()
     app = cdk.App()
     stack = cdk.Stack(app, "ReplayL1", env=ENV)
     for logical_id, resource in template["Resources"].items():
@@ -101,23 +101,25 @@ def replay_l1(template: dict[str, Any]) -> float:
     for name, output in template.get("Outputs", {}).items():
         cdk.CfnOutput(stack, name, value=output["Value"]).override_logical_id(name)
     app.synth()
-    return CLOCK() - started
+    return clock() - started
 
 
-def replay_include(template: dict[str, Any]) -> float:
+def replay_include(template: dict[str, Any], clock: Clock = time.perf_counter) -> float:
     """Seconds to synthesize the same template without the library, loaded with ``CfnInclude``."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "template.json"
         path.write_text(json.dumps(_plain(template)))
-        started = CLOCK()
+        started = clock()
         app = cdk.App()
         stack = cdk.Stack(app, "ReplayInclude", env=ENV)
         cfn_inc.CfnInclude(stack, "Template", template_file=str(path))
         app.synth()
-        return CLOCK() - started
+        return clock() - started
 
 
-def measure(counts: list[int], runs: int, *, with_job: bool = False) -> list[dict[str, Any]]:
+def measure(
+    counts: list[int], runs: int, *, with_job: bool = False, clock: Clock = time.perf_counter
+) -> list[dict[str, Any]]:
     """Per count: the template's size and, over ``runs`` paired runs, each run's three timings."""
     warm, _ = build(1, with_job=with_job)  # start the jsii runtime, fill the asset cache, load every module
     replay_l1(warm)
@@ -125,16 +127,16 @@ def measure(counts: list[int], runs: int, *, with_job: bool = False) -> list[dic
     rows: list[dict[str, Any]] = [{"endpoints": count, "synth": [], "l1": [], "include": []} for count in counts]
     for _ in range(runs):
         for row in rows:
-            template, seconds = build(row["endpoints"], with_job=with_job)
+            template, seconds = build(row["endpoints"], with_job=with_job, clock=clock)
             row["resources"] = len(template["Resources"])
             row["bytes"] = len(json.dumps(template))
             row["synth"].append(seconds)
-            row["l1"].append(replay_l1(template))
-            row["include"].append(replay_include(template))
+            row["l1"].append(replay_l1(template, clock))
+            row["include"].append(replay_include(template, clock))
     return rows
 
 
-def cpu_clock() -> Callable[[], float]:
+def cpu_clock() -> Clock:
     """CPU seconds of this process plus the jsii runtime's Node process tree (every thread), from
     Linux's /proc; call after the runtime has started."""
     import jsii  # the runtime's process is not public API: this is a measuring aid
@@ -167,13 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-job", action="store_true", help="add a recommendation job to every stack")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="what a second is (default wall)")
     args = parser.parse_args(argv)
+    clock: Clock = time.perf_counter
     if args.clock == "cpu":
-        global CLOCK
         build(1)  # starts the jsii runtime, whose processes the clock reads
-        CLOCK = cpu_clock()
-    rows = measure(args.counts, args.runs, with_job=args.with_job)
-    clock = "CPU seconds (this process and Node)" if args.clock == "cpu" else "seconds"
-    print(f"{args.runs} paired runs; {clock} are medians, ratios min / median")
+        clock = cpu_clock()
+    rows = measure(args.counts, args.runs, with_job=args.with_job, clock=clock)
+    unit = "CPU seconds (this process and Node)" if args.clock == "cpu" else "seconds"
+    print(f"{args.runs} paired runs; {unit} are medians, ratios min / median")
     print(
         f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth s':>7}  {'L1 s':>5}  {'CfnInclude s':>12}  "
         f"{'vs L1':>11}  {'vs CfnInclude':>13}"

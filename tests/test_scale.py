@@ -3,10 +3,10 @@ measuring script itself."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from cdk_genai_inference import (
@@ -21,6 +21,9 @@ from cdk_genai_inference import (
 )
 from cdk_genai_inference._core.budget import count_resources
 from conftest import ENV, IMAGE, REPO, api_findings
+
+sys.path.insert(0, str(REPO / "scripts"))
+import measure_synth
 
 
 def endpoint_stack(extra_resources: int) -> cdk.Stack:
@@ -82,16 +85,10 @@ def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
     assert functions(1) == functions(4)
 
 
-def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios() -> None:
-    run = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "2", "--runs", "2"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
-    lines = run.stdout.splitlines()
+def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios(capsys: pytest.CaptureFixture[str]) -> None:
+    """Run in this process (its jsii runtime is started already): a subprocess would start another."""
+    assert measure_synth.main(["--counts", "1", "2", "--runs", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "2 paired runs; seconds are medians, ratios min / median"
     assert lines[1].split() == [
         "endpoints", "resources", "bytes", "synth", "s", "L1", "s", "CfnInclude", "s", "vs", "L1", "vs", "CfnInclude"
@@ -104,15 +101,8 @@ def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios() -> N
     assert lines[4].startswith("per added endpoint: 7.0 resources")
 
 
-def test_the_measuring_script_can_count_cpu_seconds() -> None:
-    run = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "measure_synth.py"), "--counts", "1", "--runs", "1", "--clock", "cpu"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
-    header, _, row = run.stdout.splitlines()[:3]
+def test_the_measuring_script_can_count_cpu_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert measure_synth.main(["--counts", "1", "--runs", "1", "--clock", "cpu"]) == 0
+    header, _, row = capsys.readouterr().out.splitlines()[:3]
     assert header == "1 paired runs; CPU seconds (this process and Node) are medians, ratios min / median"
     assert float(row.split()[3]) > float(row.split()[4]) > 0  # the library's synth costs more than the L1 replay
