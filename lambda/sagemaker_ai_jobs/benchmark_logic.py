@@ -3,6 +3,7 @@ compare with the baseline, derive capacity, publish. Pure logic: the AWS clients
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import aiperf_results as results
@@ -210,9 +211,7 @@ def publish(cloudwatch: Any, ssm: Any, settings: dict[str, Any], figures: dict[s
         values = {**{name: attribute_text(value) for name, value in figures.items()}, "JobName": job_name}
         for name, value in sorted(values.items()):
             with_retries(
-                lambda name=name, value=value: ssm.put_parameter(
-                    Name=f"{prefix}/{name}", Value=value, Type="String", Overwrite=True
-                )
+                partial(ssm.put_parameter, Name=f"{prefix}/{name}", Value=value, Type="String", Overwrite=True)
             )
 
 
@@ -235,7 +234,7 @@ def unpublish(ssm: Any, settings: dict[str, Any], job_name: str) -> None:
     names = [f"{prefix}/{name}" for name in [*results.FIGURES, "JobName"]]
     for start in range(0, len(names), 10):
         try:
-            with_retries(lambda start=start: ssm.delete_parameters(Names=names[start : start + 10]))
+            with_retries(partial(ssm.delete_parameters, Names=names[start : start + 10]))
         except ClientError as error:
             if error_code(error) != "ParameterNotFound":
                 raise

@@ -58,7 +58,7 @@ JOB_APIS = {
 def describe(sm: Any, api: JobApi, name: str) -> dict[str, Any] | None:
     """The job's description, or None when it does not exist."""
     try:
-        return with_retries(lambda: getattr(sm, api.describe)(**{api.name_field: name}))  # type: ignore[no-any-return]
+        return with_retries(lambda: getattr(sm, api.describe)(**{api.name_field: name}))
     except ClientError as error:
         if error_code(error) == "ResourceNotFound":
             return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 import recommended_configurations as recommended
@@ -168,7 +169,7 @@ def _check_approval(
             update["ModelApprovalStatus"] = APPROVED
             update["ApprovalDescription"] = f"Approved on deployment of its recommendation by {stack_id}"[:1024]
         try:
-            with_retries(lambda update=update: sm.update_model_package(**update))
+            with_retries(partial(sm.update_model_package, **update))
         except ClientError as error:
             raise explain(error, f"approving model package {arn}") from error
 
@@ -176,7 +177,7 @@ def _check_approval(
 def _describe_package(sm: Any, subject: str, arn: str, types: str) -> dict[str, Any]:
     purpose = f" for {types}" if types else ""
     try:
-        return with_retries(lambda: sm.describe_model_package(ModelPackageName=arn))  # type: ignore[no-any-return]
+        return with_retries(lambda: sm.describe_model_package(ModelPackageName=arn))
     except ClientError as error:
         if error_code(error) in ("ValidationException", "ResourceNotFound"):
             raise JobError(
@@ -192,7 +193,8 @@ def _approved_versions(sm: Any, group: str) -> Iterable[str]:
         paging = {"NextToken": token} if token else {}
         try:
             page = with_retries(
-                lambda paging=paging: sm.list_model_packages(
+                partial(
+                    sm.list_model_packages,
                     ModelPackageGroupName=group,
                     ModelApprovalStatus=APPROVED,
                     SortBy="CreationTime",
