@@ -5,7 +5,8 @@ Deploys one GPU instance of the first pool with capacity (default ``ml.g6.xlarge
 ``ml.g5.xlarge``) serving a small checkpoint, then asserts through the service APIs:
 
 - SageMaker ``DescribeEndpoint``: the endpoint is ``InService`` with its variant routed by least outstanding
-  requests;
+  requests, and its deployment configuration is the rolling one, one instance per batch, rolled back by
+  the endpoint's alarms;
 - SageMaker ``DescribeEndpointConfig``: the variant lists every pool with its priority and the routing;
 - Application Auto Scaling ``DescribeScalingPolicies``: the target-tracking policy on the variant is registered
   with the weighted-utilization metric math;
@@ -50,6 +51,15 @@ def build(integ_app: cdk.App, settings: Settings) -> IntegTest:
                 "EndpointName": endpoint.endpoint_name,
                 "EndpointStatus": "InService",
                 "ProductionVariants": [{"VariantName": endpoint.variant_name, "RoutingConfig": ROUTING}],
+                "LastDeploymentConfig": {
+                    "RollingUpdatePolicy": {
+                        "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+                        "WaitIntervalInSeconds": 300,
+                    },
+                    "AutoRollbackConfiguration": {
+                        "Alarms": [{"AlarmName": alarm.alarm_name} for alarm in endpoint.rollback_alarms]
+                    },
+                },
             }
         )
     )
