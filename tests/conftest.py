@@ -30,6 +30,7 @@ from cdk_genai_inference.jobs.asset import handler_asset
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the reference stacks/ package
+sys.path.insert(0, str(REPO / "scripts"))  # the scripts, which tests import and run in process
 # The handlers as Lambda runs them: the asset the stacks ship (`lambda` is a keyword, and the asset adds the
 # library code the handlers share). Appended, so the tests' own botocore stays the one imported.
 sys.path.append(str(handler_asset()))

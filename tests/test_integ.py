@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import integ_run
+import integ_snapshots
 import pytest
 from botocore.validate import ParamValidator
 
 import cfn_values
 from cdk_genai_inference import InstancePoolEndpoint
 from conftest import REPO, lint
-
-sys.path.insert(0, str(REPO / "scripts"))
-import integ_run
-import integ_snapshots
 
 sys.path.insert(0, str(integ_snapshots.INTEG))  # the apps' shared module, as the apps import it
 from common import Settings

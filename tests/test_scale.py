@@ -3,9 +3,8 @@ measuring script itself."""
 
 from __future__ import annotations
 
-import sys
-
 import aws_cdk as cdk
+import measure_synth
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
@@ -20,10 +19,7 @@ from cdk_genai_inference import (
     WorkloadConfig,
 )
 from cdk_genai_inference._core.budget import count_resources
-from conftest import ENV, IMAGE, REPO, api_findings
-
-sys.path.insert(0, str(REPO / "scripts"))
-import measure_synth
+from conftest import ENV, IMAGE, api_findings
 
 
 def endpoint_stack(extra_resources: int) -> cdk.Stack:
