@@ -170,7 +170,7 @@ def test_every_assertion_call_matches_the_service_model(assemblies: dict[str, di
         parameters = {k: _decoded(v) for k, v in properties.get("parameters", {}).items()}
         report = ParamValidator().validate(parameters, operation.input_shape)
         assert not report.has_errors(), f"{where}: {report.generate_report()}"
-        expected = _expected(properties["expected"])
+        expected = _decoded(properties["expected"])
         shape = operation.output_shape
         if "actualPath" in properties:
             shape = _at_path(shape, properties["actualPath"].split("."), where)
@@ -191,15 +191,12 @@ DEPLOY_TIME = "value-resolved-at-deploy"
 
 
 def _decoded(value: Any) -> Any:
-    """A parameter as the provider decodes it; a deploy-time value stands for a string."""
-    return json.loads(value) if isinstance(value, str) else DEPLOY_TIME
-
-
-def _expected(value: Any) -> Any:
-    """An assertion's expected result, decoded; a deploy-time value joined into its JSON (another stack's
-    alarm name) stands for a string."""
+    """A parameter or expected result as the provider decodes it from JSON; a deploy-time value, whole or
+    joined into the JSON (another stack's name or ARN), stands for a string."""
     text = cfn_values.resolve(value)
     if isinstance(text, cfn_values.Unknown):
+        if not text.parts:
+            return DEPLOY_TIME
         text = "".join(part if isinstance(part, str) else DEPLOY_TIME for part in text.parts)
     return json.loads(text)
 
