@@ -148,13 +148,15 @@ CANARY = {"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"
 """A template checkov must fail (CKV_AWS_158, no KMS key), proving the scan below can fail."""
 
 
+SCAN_OPTIONS = ("--framework", "cloudformation", "--skip-download", "--quiet", "--compact")
+"""checkov's own arguments besides the directory (``--quiet --compact`` only quieten its console report)."""
+
+
 def test_checkov_finds_nothing_unexplained(assembly: cx_api.CloudAssembly, tmp_path: Path) -> None:
     """checkov scans every template the reference app synthesizes, the pipeline's stages included:
     nothing fails, every skip carries the reason a construct wrote into the resource's metadata, and
     every skip is needed (the same templates without the skips fail exactly those checks)."""
-    checkov = os.environ.get("CHECKOV") or shutil.which("checkov")
-    if not checkov:
-        pytest.fail("checkov is not installed; ./dev test installs it into .venv/checkov")
+    python = _checkov_interpreter()
     stacks = assembly.stacks_recursively
     # Short, low-entropy file names: checkov's secret check reads the file path too, and a long
     # random-looking one (a stage stack's hashed name under some folders) passes for a secret.
@@ -164,30 +166,47 @@ def test_checkov_finds_nothing_unexplained(assembly: cx_api.CloudAssembly, tmp_p
             (tmp_path / folder / f"{index}.json").write_text(json.dumps(render(stack.template)))
     (tmp_path / "canary.json").write_text(json.dumps(CANARY))
     scan = subprocess.run(
-        [checkov, "--directory", str(tmp_path), "--framework", "cloudformation", "--skip-download", "--output", "json"],
+        [python, str(Path(__file__).with_name("checkov_scan.py")), "--directory", str(tmp_path), *SCAN_OPTIONS],
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
     )
-    report = json.loads(scan.stdout)
+    assert scan.returncode == 0, scan.stderr[-2000:]
+    [report] = json.loads(scan.stdout)
+    assert report["check_type"] == "cloudformation"
     assert report["summary"]["parsing_errors"] == 0
     assert report["summary"]["resource_count"] == 1 + 2 * sum(len(s.template["Resources"]) for s in stacks)
 
     def findings(kind: str, folder: str) -> set[tuple[str, str, str]]:
         return {
             (stacks[int(Path(f["file_path"]).stem)].stack_name, f["resource"], f["check_id"])
-            for f in report["results"][kind]
+            for f in report[kind]
             if f["file_path"].startswith(f"/{folder}/")
         }
 
     assert findings("failed_checks", "as-synthesized") == set()
-    canary = [(f["file_path"], f["check_id"]) for f in report["results"]["failed_checks"] if "canary" in f["file_path"]]
+    canary = [(f["file_path"], f["check_id"]) for f in report["failed_checks"] if "canary" in f["file_path"]]
     assert canary == [("/canary.json", "CKV_AWS_158")]
     skipped = findings("skipped_checks", "as-synthesized")
     assert skipped, "the library's waivers reach the templates"
     assert skipped == findings("failed_checks", "without-skips")
-    assert all(len(s["check_result"]["suppress_comment"]) > 40 for s in report["results"]["skipped_checks"])
+    assert all(len(s["suppress_comment"]) > 40 for s in report["skipped_checks"])
+
+
+def _checkov_interpreter() -> str:
+    """The Python checkov is installed in (``./dev`` gives it a venv of its own): the ``python`` beside
+    its command, else the one its shebang names."""
+    checkov = os.environ.get("CHECKOV") or shutil.which("checkov")
+    if not checkov:
+        pytest.fail("checkov is not installed; ./dev test installs it into .venv/checkov")
+    beside = Path(checkov).with_name("python")
+    if beside.exists():
+        return str(beside)
+    shebang = Path(checkov).read_text(errors="replace").splitlines()[0]
+    if not shebang.startswith("#!") or "python" not in shebang:
+        pytest.fail(f"no Python beside {checkov}, and its first line is {shebang!r}")
+    return shebang[2:].strip()
 
 
 def _without_checkov_skips(template: dict[str, Any]) -> dict[str, Any]:
