@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from typing import Any
 
+os.environ["CHECKOV_NO_OUTPUT"] = "true"  # read when checkov is imported: no console report to build
 from checkov.main import Checkov
 
 
@@ -33,8 +35,11 @@ def _checks(records: list[Any]) -> list[dict[str, Any]]:
 
 def main(argv: list[str]) -> int:
     checkov = Checkov(argv=argv)
-    with contextlib.redirect_stdout(io.StringIO()):  # the CLI's own report is not read
+    with contextlib.redirect_stdout(io.StringIO()):  # nothing else checkov prints reaches the JSON
         checkov.run()
+    if not checkov.scan_reports:
+        print("checkov produced no report (nothing scanned, or it stopped early)", file=sys.stderr)
+        return 1
     reports = [
         {
             "check_type": report.check_type,

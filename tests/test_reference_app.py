@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -148,15 +149,15 @@ CANARY = {"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {"
 """A template checkov must fail (CKV_AWS_158, no KMS key), proving the scan below can fail."""
 
 
-SCAN_OPTIONS = ("--framework", "cloudformation", "--skip-download", "--quiet", "--compact")
-"""checkov's own arguments besides the directory (``--quiet --compact`` only quieten its console report)."""
+SCAN_OPTIONS = ("--framework", "cloudformation", "--skip-download")
+"""checkov's own arguments besides the directory."""
 
 
 def test_checkov_finds_nothing_unexplained(assembly: cx_api.CloudAssembly, tmp_path: Path) -> None:
     """checkov scans every template the reference app synthesizes, the pipeline's stages included:
     nothing fails, every skip carries the reason a construct wrote into the resource's metadata, and
     every skip is needed (the same templates without the skips fail exactly those checks)."""
-    python = _checkov_interpreter()
+    interpreter = _checkov_interpreter()
     stacks = assembly.stacks_recursively
     # Short, low-entropy file names: checkov's secret check reads the file path too, and a long
     # random-looking one (a stage stack's hashed name under some folders) passes for a secret.
@@ -166,13 +167,13 @@ def test_checkov_finds_nothing_unexplained(assembly: cx_api.CloudAssembly, tmp_p
             (tmp_path / folder / f"{index}.json").write_text(json.dumps(render(stack.template)))
     (tmp_path / "canary.json").write_text(json.dumps(CANARY))
     scan = subprocess.run(
-        [python, str(Path(__file__).with_name("checkov_scan.py")), "--directory", str(tmp_path), *SCAN_OPTIONS],
+        [*interpreter, str(Path(__file__).with_name("checkov_scan.py")), "--directory", str(tmp_path), *SCAN_OPTIONS],
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true"},
     )
-    assert scan.returncode == 0, scan.stderr[-2000:]
+    assert scan.returncode == 0, f"{' '.join(interpreter)} checkov_scan.py: {scan.stderr[-2000:]}"
     [report] = json.loads(scan.stdout)
     assert report["check_type"] == "cloudformation"
     assert report["summary"]["parsing_errors"] == 0
@@ -194,19 +195,21 @@ def test_checkov_finds_nothing_unexplained(assembly: cx_api.CloudAssembly, tmp_p
     assert all(len(s["suppress_comment"]) > 40 for s in report["skipped_checks"])
 
 
-def _checkov_interpreter() -> str:
-    """The Python checkov is installed in (``./dev`` gives it a venv of its own): the ``python`` beside
-    its command, else the one its shebang names."""
-    checkov = os.environ.get("CHECKOV") or shutil.which("checkov")
-    if not checkov:
-        pytest.fail("checkov is not installed; ./dev test installs it into .venv/checkov")
-    beside = Path(checkov).with_name("python")
+def _checkov_interpreter() -> list[str]:
+    """The command line of the Python checkov is installed in (``./dev`` gives it a venv of its own):
+    what its console script's shebang runs, else the ``python`` beside it."""
+    name = os.environ.get("CHECKOV") or "checkov"
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"checkov ({name}) is not installed; ./dev test installs it into .venv/checkov")
+    script = Path(found).resolve()
+    first = (script.read_text(errors="replace").splitlines() or [""])[0]
+    if first.startswith("#!") and "python" in first:
+        return shlex.split(first[2:])  # also '/usr/bin/env python3' and interpreter flags
+    beside = script.with_name("python")  # a shell trampoline, as pip writes for a long interpreter path
     if beside.exists():
-        return str(beside)
-    shebang = Path(checkov).read_text(errors="replace").splitlines()[0]
-    if not shebang.startswith("#!") or "python" not in shebang:
-        pytest.fail(f"no Python beside {checkov}, and its first line is {shebang!r}")
-    return shebang[2:].strip()
+        return [str(beside)]
+    pytest.fail(f"{script} is not a Python console script (first line {first!r}), and no python is beside it")
 
 
 def _without_checkov_skips(template: dict[str, Any]) -> dict[str, Any]:
