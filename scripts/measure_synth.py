@@ -10,7 +10,10 @@ process, so each ratio compares timings taken side by side; the table gives the 
 seconds of this process and of the jsii runtime's Node processes instead of wall-clock seconds (Linux),
 which other work on a shared machine disturbs less.
 
+``--without`` leaves features out of every endpoint, to see what each one costs against its own replay.
+
 Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [--with-job] [--clock cpu]
+       [--without alarms scaling deployment dashboard]
 (Node 24 must be first on PATH, as ./dev arranges: ``./dev`` shell or ``PATH=... python ...``.)
 """
 
@@ -45,13 +48,22 @@ ENV = cdk.Environment(account="111122223333", region="us-west-2")
 IMAGE = "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
 Clock = Callable[[], float]
 """What a timing reads: seconds from some fixed point (``--clock``)."""
+FEATURES = ("alarms", "scaling", "deployment", "dashboard")
+"""What each measured endpoint has and ``--without`` can leave out: rollback alarms, weighted scaling, a
+rolling deployment policy, a section of the fleet dashboard."""
 RESOURCE_ATTRIBUTES = ("DependsOn", "Metadata", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy")
 """What a resource may carry besides its type and properties; the L1 replay copies each one."""
 
 
-def build(endpoints: int, *, with_job: bool = False, clock: Clock = time.perf_counter) -> tuple[dict[str, Any], float]:
-    """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job); return its template
-    and the seconds it took."""
+def build(
+    endpoints: int,
+    *,
+    with_job: bool = False,
+    without: frozenset[str] = frozenset(),
+    clock: Clock = time.perf_counter,
+) -> tuple[dict[str, Any], float]:
+    """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job), each without the
+    ``FEATURES`` named in ``without``; return its template and the seconds it took."""
     started = clock()
     app = cdk.App()
     stack = cdk.Stack(app, "Measured", env=ENV)
@@ -65,10 +77,12 @@ def build(endpoints: int, *, with_job: bool = False, clock: Clock = time.perf_co
                 InstancePool("ml.p5.48xlarge", max_concurrency=20),
                 InstancePool("ml.g6.48xlarge", max_concurrency=8),
             ],
-            deployment=DeploymentPolicy.rolling(),
-            rollback_alarms=RollbackAlarms(model_latency=cdk.Duration.seconds(30)),
+            deployment=None if "deployment" in without else DeploymentPolicy.rolling(),
+            rollback_alarms=None if "alarms" in without else RollbackAlarms(model_latency=cdk.Duration.seconds(30)),
+            dashboard="dashboard" not in without,
         )
-        endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+        if "scaling" not in without:
+            endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
     if with_job:
         RecommendationJob(
             stack,
@@ -118,16 +132,22 @@ def replay_include(template: dict[str, Any], clock: Clock = time.perf_counter) -
 
 
 def measure(
-    counts: list[int], runs: int, *, with_job: bool = False, clock: Clock = time.perf_counter
+    counts: list[int],
+    runs: int,
+    *,
+    with_job: bool = False,
+    without: frozenset[str] = frozenset(),
+    clock: Clock = time.perf_counter,
 ) -> list[dict[str, Any]]:
     """Per count: the template's size and, over ``runs`` paired runs, each run's three timings."""
-    warm, _ = build(1, with_job=with_job)  # start the jsii runtime, fill the asset cache, load every module
+    # Start the jsii runtime, fill the asset cache, load every module.
+    warm, _ = build(1, with_job=with_job, without=without)
     replay_l1(warm)
     replay_include(warm)
     rows: list[dict[str, Any]] = [{"endpoints": count, "synth": [], "l1": [], "include": []} for count in counts]
     for _ in range(runs):
         for row in rows:
-            template, seconds = build(row["endpoints"], with_job=with_job, clock=clock)
+            template, seconds = build(row["endpoints"], with_job=with_job, without=without, clock=clock)
             row["resources"] = len(template["Resources"])
             row["bytes"] = len(json.dumps(template))
             row["synth"].append(seconds)
@@ -168,14 +188,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="paired runs per count (default 5)")
     parser.add_argument("--with-job", action="store_true", help="add a recommendation job to every stack")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="what a second is (default wall)")
+    parser.add_argument(
+        "--without", nargs="+", choices=FEATURES, default=[], help="endpoints without these features (default: all)"
+    )
     args = parser.parse_args(argv)
     clock: Clock = time.perf_counter
     if args.clock == "cpu":
         build(1)  # starts the jsii runtime, whose processes the clock reads
         clock = cpu_clock()
-    rows = measure(args.counts, args.runs, with_job=args.with_job, clock=clock)
+    without = frozenset(args.without)
+    rows = measure(args.counts, args.runs, with_job=args.with_job, without=without, clock=clock)
     unit = "CPU seconds (this process and Node)" if args.clock == "cpu" else "seconds"
     print(f"{args.runs} paired runs; {unit} are medians, ratios min / median")
+    if without:
+        print(f"endpoints without: {', '.join(f for f in FEATURES if f in without)}")
     print(
         f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth s':>7}  {'L1 s':>5}  {'CfnInclude s':>12}  "
         f"{'vs L1':>11}  {'vs CfnInclude':>13}"

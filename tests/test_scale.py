@@ -102,3 +102,12 @@ def test_the_measuring_script_can_count_cpu_seconds(capsys: pytest.CaptureFixtur
     header, _, row = capsys.readouterr().out.splitlines()[:3]
     assert header == "1 paired runs; CPU seconds (this process and Node) are medians, ratios min / median"
     assert float(row.split()[3]) > float(row.split()[4]) > 0  # the library's synth costs more than the L1 replay
+
+
+def test_the_measuring_script_leaves_features_out(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without every feature an endpoint is its configuration and itself: two resources each, beside the
+    model's three (the model, its role and the role's policy)."""
+    assert measure_synth.main(["--counts", "1", "2", "--runs", "1", "--without", *measure_synth.FEATURES]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "endpoints without: alarms, scaling, deployment, dashboard"
+    assert [line.split()[:2] for line in lines[3:5]] == [["1", "5"], ["2", "7"]]
