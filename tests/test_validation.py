@@ -292,6 +292,16 @@ ENDPOINT_ERRORS = [
         "rollback_alarms.error_rate_percent must be between 0 and 100, got 150",
         rollback_alarms=RollbackAlarms(error_rate_percent=150),
     ),
+    fails(
+        "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
+        "(or rollback_alarms=None)",
+        rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(30)),
+    ),
+    fails(
+        "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
+        "(or rollback_alarms=None)",
+        rollback_alarms=RollbackAlarms(),  # given, even as the defaults: without deployment no alarm would exist
+    ),
 ]
 
 

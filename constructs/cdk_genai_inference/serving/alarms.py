@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from aws_cdk import Annotations, CfnResource, Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -62,6 +62,9 @@ class RollbackAlarms:
     period: Duration = Duration.minutes(1)  # noqa: RUF009 - a Duration is immutable
     evaluation_periods: int = 3
     datapoints_to_alarm: int = 2
+    DEFAULT: ClassVar[RollbackAlarms]
+    """What an endpoint with a deployment policy defines when ``rollback_alarms`` is not given; told
+    apart from alarms a caller asks for, which without a deployment policy would not exist."""
 
     def validate(self, arg: str) -> None:
         check_range(f"{arg}.error_rate_percent", self.error_rate_percent, 0, 100)
@@ -81,6 +84,9 @@ class RollbackAlarms:
                 f"{arg}.datapoints_to_alarm must not exceed evaluation_periods ({self.evaluation_periods}), "
                 f"got {self.datapoints_to_alarm}"
             )
+
+
+RollbackAlarms.DEFAULT = RollbackAlarms()
 
 
 class RollbackAlarmList:

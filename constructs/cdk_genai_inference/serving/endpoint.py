@@ -105,8 +105,8 @@ class InstancePoolEndpoint(_EndpointBase):
             are deployed directly on the variant
         deployment: How updates replace the fleet. Default: - SageMaker's default (blue/green,
             all at once, no bake), rolled back only by ``alarms`` if any
-        rollback_alarms: The default rollback alarms of a guarded deployment; ``None`` for none.
-            Default: - ``RollbackAlarms()`` when ``deployment`` is set
+        rollback_alarms: The default rollback alarms of a guarded deployment (given, they need
+            ``deployment``); ``None`` for none. Default: - ``RollbackAlarms()`` when ``deployment`` is set
         alarms: More alarms that roll a deployment back (10 in all). Default: - none
         dashboard: Add the endpoint's section (a line per instance type on every graph) to the stack's
             shared fleet dashboard (``True``), to this ``FleetDashboard``, or to none (``False``). Default: True
@@ -135,7 +135,7 @@ class InstancePoolEndpoint(_EndpointBase):
         async_inference: AsyncInference | None = None,
         inference_components: InferenceComponents | None = None,
         deployment: DeploymentPolicy | None = None,
-        rollback_alarms: RollbackAlarms | None = RollbackAlarms(),  # noqa: B008 - frozen, never mutated
+        rollback_alarms: RollbackAlarms | None = RollbackAlarms.DEFAULT,
         alarms: Sequence[cw.IAlarm] = (),
         dashboard: bool | FleetDashboard = True,
         variant_overrides: Mapping[str, Any] | None = None,
@@ -163,6 +163,11 @@ class InstancePoolEndpoint(_EndpointBase):
             )
         if rollback_alarms is not None:
             rollback_alarms.validate("rollback_alarms")
+        if deployment is None and rollback_alarms is not None and rollback_alarms is not RollbackAlarms.DEFAULT:
+            raise ValidationError(
+                "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
+                "(or rollback_alarms=None)"
+            )
         check_variant_overrides(variant_overrides or {})
         check_tags("tags", tags)
         if inference_components is not None:
