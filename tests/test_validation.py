@@ -48,6 +48,11 @@ def fails(message: str, **overrides: Any) -> Any:
     return pytest.param(overrides, message, id=message[:60])
 
 
+NEEDS_DEPLOYMENT = (
+    "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
+    "(or rollback_alarms=None)"
+)
+"""Rollback alarms given without a deployment policy, which alone would define them."""
 ENDPOINT_ERRORS = [
     fails(
         "instance_pools allows at most 5 pools, got 6",
@@ -292,16 +297,8 @@ ENDPOINT_ERRORS = [
         "rollback_alarms.error_rate_percent must be between 0 and 100, got 150",
         rollback_alarms=RollbackAlarms(error_rate_percent=150),
     ),
-    fails(
-        "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
-        "(or rollback_alarms=None)",
-        rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(30)),
-    ),
-    fails(
-        "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
-        "(or rollback_alarms=None)",
-        rollback_alarms=RollbackAlarms(),  # given, even as the defaults: without deployment no alarm would exist
-    ),
+    fails(NEEDS_DEPLOYMENT, rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(30))),
+    fails(NEEDS_DEPLOYMENT, rollback_alarms=RollbackAlarms()),  # given, even as the defaults: no alarm would exist
 ]
 
 

@@ -163,11 +163,11 @@ class InstancePoolEndpoint(_EndpointBase):
             )
         if rollback_alarms is not None:
             rollback_alarms.validate("rollback_alarms")
-        if deployment is None and rollback_alarms is not None and rollback_alarms is not RollbackAlarms.DEFAULT:
-            raise ValidationError(
-                "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs deployment "
-                "(or rollback_alarms=None)"
-            )
+            if deployment is None and rollback_alarms is not RollbackAlarms.DEFAULT:
+                raise ValidationError(
+                    "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs "
+                    "deployment (or rollback_alarms=None)"
+                )
         check_variant_overrides(variant_overrides or {})
         check_tags("tags", tags)
         if inference_components is not None:
