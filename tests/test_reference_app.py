@@ -220,6 +220,50 @@ def _without_checkov_skips(template: dict[str, Any]) -> dict[str, Any]:
     return {**template, "Resources": resources}
 
 
+@pytest.mark.parametrize(
+    ("first_line", "expected"),
+    [
+        ("#!/opt/checkov/bin/python3.11", ["/opt/checkov/bin/python3.11"]),
+        ("#!/usr/bin/env python3", ["/usr/bin/env", "python3"]),
+        ("#!/opt/checkov/bin/python -I", ["/opt/checkov/bin/python", "-I"]),
+        ("#!/bin/sh", ["{folder}/python"]),  # pip's trampoline for a long interpreter path
+    ],
+)
+def test_checkov_runs_in_the_python_its_console_script_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_line: str, expected: list[str]
+) -> None:
+    folder = tmp_path / "venv" / "bin"
+    folder.mkdir(parents=True)
+    script = folder / "checkov"
+    script.write_text(f"{first_line}\nfrom checkov.main import Checkov\n")
+    script.chmod(0o755)
+    (folder / "python").symlink_to(sys.executable)
+    link = tmp_path / "on-path"
+    link.symlink_to(script)  # a console script linked onto PATH is read where it lives
+    monkeypatch.setenv("CHECKOV", str(link))
+    assert _checkov_interpreter() == [part.format(folder=folder.resolve()) for part in expected]
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (None, "is not installed"),
+        ("#!/bin/sh\necho checkov\n", "is not a Python console script (first line '#!/bin/sh')"),
+        ("", "is not a Python console script (first line '')"),
+    ],
+)
+def test_checkov_that_is_missing_or_not_python_fails_the_test_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str | None, message: str
+) -> None:
+    path = tmp_path / "checkov"
+    if script is not None:
+        path.write_text(script)
+        path.chmod(0o755)
+    monkeypatch.setenv("CHECKOV", str(path))
+    with pytest.raises(pytest.fail.Exception, match=re.escape(message)):
+        _checkov_interpreter()
+
+
 def test_context_values_from_the_command_line_are_parsed() -> None:
     pools = '[{"instanceType": "ml.g6e.12xlarge", "maxConcurrency": 16}]'
     _, stacks = reference_app(**{"serving:pools": pools, "serving:maxCapacity": "6"})
