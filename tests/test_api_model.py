@@ -29,7 +29,7 @@ from cdk_genai_inference import (
     WorkloadConfig,
 )
 from cfn_values import Unknown, resolve
-from conftest import IGNORED_RULES, IMAGE, MODEL_DATA, cfn_lint_matches, new_stack, synth
+from synthesis import IGNORED_RULES, IMAGE, MODEL_DATA, cfn_lint_matches, new_stack, synth
 
 Template = dict[str, Any]
 

@@ -29,7 +29,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from conftest import ENV, IMAGE, check_with_nag, lint, new_stack, synth
+from synthesis import ENV, IMAGE, check_with_nag, lint, new_stack, synth
 
 OUTPUT = "s3://genai-artifacts-111122223333/benchmarks/"
 SLA = BenchmarkSla(

@@ -22,7 +22,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from conftest import lint, new_stack, synth
+from synthesis import lint, new_stack, synth
 
 BOUND_SLA = BenchmarkSla(
     time_to_first_token_p99_ms=900, min_output_tokens_per_second=400, judged_on=SlaStatistic.CONFIDENCE_BOUND

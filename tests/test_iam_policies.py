@@ -34,8 +34,9 @@ from cdk_genai_inference import (
     TokenDistribution,
     WorkloadConfig,
 )
-from conftest import ENV, IMAGE, MODEL_DATA, REPO, api_findings
+from conftest import REPO
 from stacks.reference_app import build
+from synthesis import ENV, IMAGE, MODEL_DATA, api_findings
 
 NO_RESOURCE_LEVEL = {
     "cloudwatch:PutMetricData",

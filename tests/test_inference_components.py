@@ -16,7 +16,7 @@ from cdk_genai_inference import (
     Model,
     RollbackAlarms,
 )
-from conftest import IMAGE, MODEL_DATA, new_stack, only, synth
+from synthesis import IMAGE, MODEL_DATA, new_stack, only, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
 

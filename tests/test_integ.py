@@ -22,7 +22,8 @@ from botocore.validate import ParamValidator
 
 import cfn_values
 from cdk_genai_inference import InstancePoolEndpoint
-from conftest import REPO, lint
+from conftest import REPO
+from synthesis import lint
 
 sys.path.insert(0, str(integ_snapshots.INTEG))  # the apps' shared module, as the apps import it
 from common import Settings

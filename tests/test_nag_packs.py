@@ -42,9 +42,10 @@ from cdk_genai_inference import (
     ValidationError,
 )
 from cdk_genai_inference.scanners import NAG_PACKS, NagFinding, Waiver, waive
-from conftest import ENV, IMAGE, REPO
+from conftest import REPO
 from constructs import Construct
 from stacks.reference_app import build
+from synthesis import ENV, IMAGE
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 PACKS = (

@@ -10,9 +10,10 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from conftest import REPO, check_with_nag, lint
+from conftest import REPO
 from stacks.reference_app import build
 from state_machines import asl_errors, state_machines
+from synthesis import check_with_nag, lint
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 

@@ -72,7 +72,7 @@ def test_constructs_and_their_imported_forms_declare_what_callers_read() -> None
         S3Location,
         WorkloadConfig,
     )
-    from conftest import IMAGE, new_stack
+    from synthesis import IMAGE, new_stack
 
     stack = new_stack()
     output = S3Location.from_uri("s3://genai-artifacts-111122223333/jobs/")

@@ -8,7 +8,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 
 from cdk_genai_inference.scanners import NagFinding
-from conftest import REPO, lint
+from conftest import REPO
+from synthesis import lint
 
 EXAMPLE = re.compile(r"<!-- example: (?P<name>[\w-]+) -->\n```python\n(?P<code>.*?)```", re.S)
 

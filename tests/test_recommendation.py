@@ -28,7 +28,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from conftest import ENV, check_with_nag, lint, new_stack, synth
+from synthesis import ENV, check_with_nag, lint, new_stack, synth
 
 TYPES = ["ml.g6e.12xlarge", "ml.g6.12xlarge", "ml.g5.12xlarge"]
 SOURCE = "s3://genai-models-111122223333/llama-3.1-8b/"

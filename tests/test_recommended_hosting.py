@@ -29,7 +29,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from conftest import ENV, check_with_nag, lint, new_stack
+from synthesis import ENV, check_with_nag, lint, new_stack
 
 G6E, G6 = "ml.g6e.12xlarge", "ml.g6.12xlarge"
 PRODUCTION = "333333333333"

@@ -22,9 +22,10 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from cdk_genai_inference import DeploymentPolicy, InstancePool, InstancePoolEndpoint, Model, ValidationError
 from cdk_genai_inference.testing import mask_volatile
-from conftest import ENV, IMAGE, REPO, api_findings, check_with_nag, lint, new_stack, synth
+from conftest import REPO
 from stacks.config import ServingConfig
 from stacks.reference_app import build
+from synthesis import ENV, IMAGE, api_findings, check_with_nag, lint, new_stack, synth
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 STACKS = ["GenAiServing", "GenAiRecommendToServe", "GenAiRecommendation", "GenAiRecommendedServing"]

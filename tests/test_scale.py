@@ -19,7 +19,7 @@ from cdk_genai_inference import (
     WorkloadConfig,
 )
 from cdk_genai_inference._core.budget import count_resources
-from conftest import ENV, IMAGE, api_findings
+from synthesis import ENV, IMAGE, api_findings
 
 
 def endpoint_stack(extra_resources: int) -> cdk.Stack:

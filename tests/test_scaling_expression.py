@@ -20,8 +20,8 @@ from cdk_genai_inference.serving.scaling import (
     metric_id,
     weighted_utilization_expression,
 )
-from conftest import IMAGE, new_stack, only, synth
 from metric_math import evaluate
+from synthesis import IMAGE, new_stack, only, synth
 
 POOLS = [
     InstancePool("ml.p5.48xlarge", max_concurrency=20),

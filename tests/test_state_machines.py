@@ -20,8 +20,8 @@ from cdk_genai_inference import (
     S3Location,
     WorkloadConfig,
 )
-from conftest import IMAGE, MODEL_DATA, new_stack, synth
 from state_machines import asl_errors, state_machines
+from synthesis import IMAGE, MODEL_DATA, new_stack, synth
 
 Definitions = dict[str, dict[str, Any]]
 

@@ -6,7 +6,7 @@ import aws_cdk as cdk
 
 from cdk_genai_inference import RecommendationGoal, RecommendationJob, S3Location, WorkloadConfig
 from cdk_genai_inference.testing import MASK, snapshot_template
-from conftest import ENV
+from synthesis import ENV
 
 
 def stack(model_uri: str) -> cdk.Stack:

@@ -28,7 +28,7 @@ from cdk_genai_inference import (
 from cdk_genai_inference._core import service_model
 from cdk_genai_inference._core.validation import MAX_TAGS, TAG_CHARACTERS, unresolved
 from cdk_genai_inference.serving.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
-from conftest import IMAGE, MODEL_DATA, new_stack, synth
+from synthesis import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
 TWO_POOLS = [InstancePool(P5, max_concurrency=20), InstancePool(G6, max_concurrency=8)]

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import Duration
 
 from cdk_genai_inference import SlaSearch, TokenDistribution, ValidationError, WorkloadConfig
-from conftest import new_stack, synth
+from synthesis import new_stack, synth
 
 SECRET = "arn:aws:secretsmanager:us-west-2:111122223333:secret:hf-token-AbCdEf"
 

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Annotations, Match
 
 from cdk_genai_inference import Convergence, ConvergenceMode, RepeatedRuns, ValidationError, WorkloadConfig
 from cdk_genai_inference.jobs.repeated_runs import UNDOCUMENTED_PARAMETERS
-from conftest import new_stack, synth
+from synthesis import new_stack, synth
 
 
 def spec(**kwargs: Any) -> tuple[dict[str, Any], Any]:
