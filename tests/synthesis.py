@@ -1,5 +1,6 @@
 """Synthesize a test stack and check its template: cfn-lint against CloudFormation's resource schemas,
-the API models behind its resources, cdk-nag; and the values the test stacks share."""
+the API models behind its resources, cdk-nag; and the values the test stacks share. Importing it
+starts the jsii runtime on the Node that ``conftest.py`` puts first on PATH."""
 
 from __future__ import annotations
 
