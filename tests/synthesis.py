@@ -82,10 +82,6 @@ def synth(stack: cdk.Stack) -> Template:
     return template
 
 
-def resources_of(template: Template, kind: str) -> dict[str, Any]:
-    return template.find_resources(kind)
-
-
 def only(template: Template, kind: str) -> dict[str, Any]:
     """The properties of the single resource of ``kind``."""
     found = template.find_resources(kind)
