@@ -37,13 +37,45 @@ def stack() -> cdk.Stack:
     return new_stack()
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
+WORKER_API_MODEL_STATS = pytest.StashKey[list[dict[str, Any]]]()
+
+
+def _api_model_stats() -> dict[str, Any] | None:
+    """What this process validated against the API models, if anything."""
     api_model = sys.modules.get("api_model")  # validated nothing in this process if never imported
-    if api_model is not None and (stats := api_model.STATS)["templates"]:
-        terminalreporter.write_line(
-            f"api-model: {stats['templates']} templates, {stats['requests']} requests validated "
-            f"in {stats['seconds']:.2f} s"
-        )
+    return dict(api_model.STATS) if api_model is not None and api_model.STATS["templates"] else None
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In an xdist worker, hand this process's API-model figures to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and (stats := _api_model_stats()):
+        workeroutput["api_model"] = stats
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the xdist controller, keep what a finished worker validated."""
+    stats = getattr(node, "workeroutput", {}).get("api_model")
+    if stats:
+        node.config.stash.setdefault(WORKER_API_MODEL_STATS, []).append(stats)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    stats = [*terminalreporter.config.stash.get(WORKER_API_MODEL_STATS, []), _api_model_stats()]
+    line = api_model_summary([s for s in stats if s])
+    if line:
+        terminalreporter.write_line(line)
+
+
+def api_model_summary(stats: list[dict[str, Any]]) -> str | None:
+    """The suite's last line on the API models: what every process validated, summed."""
+    if not stats:
+        return None
+    total = {key: sum(s[key] for s in stats) for key in ("templates", "requests", "seconds")}
+    return (
+        f"api-model: {total['templates']} templates, {total['requests']} requests validated in {total['seconds']:.2f} s"
+    )
 
 
 WHEEL_SOURCES = ("pyproject.toml", "README.md", "constructs", "lambda")
