@@ -37,6 +37,16 @@ def stack() -> cdk.Stack:
     return new_stack()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The xdist controller runs no test, yet hypothesis' plugin imports hypothesis there to end the run
+    # (1.2 s after the last test), for its statistics and its patch of failing examples (a failing test's
+    # own report shows the example too): leave the plugin to the workers unless a hypothesis option is given.
+    controller = getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
+    asked = any(arg.startswith("--hypothesis") for arg in config.invocation_params.args)
+    if controller and not asked and config.pluginmanager.has_plugin("hypothesispytest"):
+        config.pluginmanager.unregister(name="hypothesispytest")
+
+
 WORKER_API_MODEL_STATS = pytest.StashKey[list[dict[str, Any]]]()
 
 
