@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from intrinsics import Environment, resolve
+from references import references
 
 OUR_TYPES = (
     "Custom::AIRecommendationJob",
@@ -228,7 +229,7 @@ class Deployment:
 
 def dependency_order(resources: dict[str, Any]) -> list[str]:
     """Logical ids so that each comes after what it references (Ref, GetAtt, Sub) or DependsOn names."""
-    needs = {logical_id: _references(resource, resources) for logical_id, resource in resources.items()}
+    needs = {logical_id: references(resource, resources) for logical_id, resource in resources.items()}
     ordered: list[str] = []
     done: set[str] = set()
 
@@ -245,46 +246,6 @@ def dependency_order(resources: dict[str, Any]) -> list[str]:
     for logical_id in resources:
         visit(logical_id, ())
     return ordered
-
-
-def _references(resource: dict[str, Any], resources: dict[str, Any]) -> set[str]:
-    found = set(
-        resource.get("DependsOn", [])
-        if isinstance(resource.get("DependsOn"), list)
-        else [resource["DependsOn"]]
-        if "DependsOn" in resource
-        else []
-    )
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if "Ref" in value and value["Ref"] in resources:
-                found.add(value["Ref"])
-            if "Fn::GetAtt" in value:
-                target = value["Fn::GetAtt"]
-                found.add(target[0] if isinstance(target, list) else target.split(".", 1)[0])
-            if "Fn::Sub" in value:
-                text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-                for name in _sub_names(text):
-                    if name.split(".", 1)[0] in resources:
-                        found.add(name.split(".", 1)[0])
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(resource.get("Properties", {}))
-    return {name for name in found if name in resources}
-
-
-def _sub_names(text: str) -> list[str]:
-    names, start = [], 0
-    while (begin := text.find("${", start)) != -1:
-        end = text.find("}", begin)
-        names.append(text[begin + 2 : end])
-        start = end + 1
-    return names
 
 
 def _as_strings(value: Any) -> Any:
