@@ -30,6 +30,7 @@ from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme
 from .scaling import WeightedUtilizationScaling, utilization_terms, weighted_utilization_expression
 from .variant import (
     check_encryption_key,
+    check_models,
     check_routing,
     check_variant_overrides,
     hardware_encryption_waiver,
@@ -143,7 +144,7 @@ class InstancePoolEndpoint(_EndpointBase):
     ) -> None:
         pools = prioritized(instance_pools)
         ic_mode = inference_components is not None
-        _check_models(pools, model, ic_mode)
+        check_models(pools, model, ic_mode)
         check_copy_sizes(pools, inference_components=ic_mode)
         check_name("endpoint_name", endpoint_name, "EndpointName")
         check_name("variant_name", variant_name, "VariantName")
@@ -389,11 +390,3 @@ class _ImportedEndpoint(_EndpointBase):
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
-
-
-def _check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: bool) -> None:
-    if model is None and any(p.model is None for p in pools) and (ic_mode or pools[0].model is None):
-        missing = [p.instance_type for p in pools if p.model is None]
-        raise ValidationError(
-            f"model is required unless every instance pool has its own; missing for {', '.join(missing)}"
-        )

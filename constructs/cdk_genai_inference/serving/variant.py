@@ -144,3 +144,12 @@ def hardware_encryption_waiver(nvme_types: Sequence[str]) -> Waiver:
         "configuration with any such type.",
         nag=(NagFinding.ENDPOINT_CONFIG_WITHOUT_KMS_KEY,),
     )
+
+
+def check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: bool) -> None:
+    """A pool without a model of its own runs ``model`` (or, without inference components, the first pool's)."""
+    if model is None and any(p.model is None for p in pools) and (ic_mode or pools[0].model is None):
+        missing = [p.instance_type for p in pools if p.model is None]
+        raise ValidationError(
+            f"model is required unless every instance pool has its own; missing for {', '.join(missing)}"
+        )
