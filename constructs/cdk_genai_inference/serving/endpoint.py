@@ -17,6 +17,7 @@ from constructs import Construct
 from .._core.arns import sagemaker_arn
 from .._core.budget import watch
 from .._core.lazy import at_synth
+from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
 from .alarms import RollbackAlarmList, RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
@@ -240,6 +241,8 @@ class InstancePoolEndpoint(_EndpointBase):
                 lambda: self._scaling.excluded_retained_variant_properties if self._scaling else None
             ),
         )
+        if execution_role is not None:  # it provisions, and hosts the components, as this role
+            depend_on_policy(resource, execution_role)
         self.resource = resource
         self.endpoint_name = physical_name
         # Built from the name (not GetAtt) so grants in other stacks need no cross-stack export.
