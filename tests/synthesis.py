@@ -1,6 +1,6 @@
 """Synthesize a test stack and check its template: cfn-lint against CloudFormation's resource schemas,
-the API models behind its resources, cdk-nag; and the values the test stacks share. Importing it
-starts the jsii runtime on the Node that ``conftest.py`` puts first on PATH."""
+the API models behind its resources, the order of its permissions, cdk-nag; and the values the test
+stacks share. Importing it starts the jsii runtime on the Node that ``conftest.py`` puts first on PATH."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from api_model import validate_template
+from permission_order import unwaited_policies
 
 ENV = cdk.Environment(account="111122223333", region="us-west-2")
 LINT_REGIONS = ["us-west-2", "us-east-1"]
@@ -53,13 +54,18 @@ def cfn_lint_matches(template: dict[str, Any]) -> list[Any]:
 
 def lint(template: dict[str, Any]) -> list[str]:
     """cfn-lint errors and warnings against CloudFormation's own resource schemas, then what the API
-    models behind the SageMaker, Application Auto Scaling and CloudWatch resources reject (api_model)."""
+    models behind the SageMaker, Application Auto Scaling and CloudWatch resources reject (api_model), and
+    each resource that would use a role before all of its policies exist (permission_order)."""
     matches = cfn_lint_matches(template)
-    return [
-        str(m)
-        for m in matches
-        if m.rule.id[0] in "EW" and m.rule.id not in IGNORED_RULES and m.message not in IGNORED_MESSAGES
-    ] + api_findings(template)
+    return (
+        [
+            str(m)
+            for m in matches
+            if m.rule.id[0] in "EW" and m.rule.id not in IGNORED_RULES and m.message not in IGNORED_MESSAGES
+        ]
+        + api_findings(template)
+        + unwaited_policies(template)
+    )
 
 
 def api_findings(template: dict[str, Any]) -> list[str]:
@@ -75,10 +81,10 @@ def check_with_nag(app: cdk.App) -> None:
 
 
 def synth(stack: cdk.Stack) -> Template:
-    """Synthesize ``stack`` and fail the test when its template does not pass cfn-lint and the API models."""
+    """Synthesize ``stack`` and fail the test when its template does not pass ``lint``."""
     template = Template.from_stack(stack)
     findings = lint(template.to_json())
-    assert findings == [], "cfn-lint and API-model findings:\n" + "\n".join(findings)
+    assert findings == [], "cfn-lint, API-model and permission-order findings:\n" + "\n".join(findings)
     return template
 
 

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aiperf_fixtures import tarball
 from simulation.execution_roles import expected_requests
-from simulation.harness import Simulation, denied, denied_handler_calls, role_statements, simulate
+from simulation.harness import Simulation, Step, denied, denied_handler_calls, role_statements, simulate
 from test_recommendation_resolution import recommendation
 
 from api_model import validate_template
@@ -278,3 +278,30 @@ def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated
     assert len(kinds) == 2, kinds  # the model's role, the benchmark job's role
     for role, requests in needs.items():
         assert denied(role_statements(gated.template, step, role), requests) == [], role
+
+
+def test_a_roles_statements_include_the_managed_policies_that_attach_to_it() -> None:
+    """A role whose statements CDK split past an inline policy's size keeps the rest in managed policies
+    (``OverflowPolicyN``): what the simulation allows a role comes from all of its policies."""
+
+    def document(action: str) -> dict[str, Any]:
+        return {"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
+
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "ManagedPolicyArns": [{"Ref": "Attached"}],
+                    "Policies": [{"PolicyName": "Inline", "PolicyDocument": document("a:Inline")}],
+                },
+            },
+            "Default": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": document("a:Default")}},
+            "Overflow": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": document("a:Overflow")}},
+            "Attached": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": document("a:Attached")}},
+            "Another": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Other"}], "PolicyDocument": document("a:Other")}},
+        }
+    }  # fmt: skip
+    step = Step(op="create", failed=None, refs={}, attributes={}, events=[], state={}, environment=ENVIRONMENT)
+    actions = sorted(s["Action"] for s in role_statements(template, step, "Role"))
+    assert actions == ["a:Attached", "a:Default", "a:Inline", "a:Overflow"]

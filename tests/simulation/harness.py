@@ -119,14 +119,19 @@ def simulate(
 
 
 def role_statements(template: dict[str, Any], step: Step, role_id: str) -> list[dict[str, Any]]:
-    """Every statement the template gives role ``role_id`` (its policies and inline policies), deployed."""
+    """Every statement the template gives role ``role_id`` (its policies, the managed policies attached to it,
+    among them those CDK splits off a large role's policy, and its inline policies), deployed."""
     env = step.env(placeholders=True)
     statements: list[dict[str, Any]] = []
-    for resource in template["Resources"].values():
+    role = template["Resources"][role_id]["Properties"]
+    attached = {arn["Ref"] for arn in role.get("ManagedPolicyArns", []) if isinstance(arn, dict) and "Ref" in arn}
+    for logical_id, resource in template["Resources"].items():
         props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in props.get("Roles", []):
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and (
+            {"Ref": role_id} in props.get("Roles", []) or logical_id in attached
+        ):
             statements += resolve(props["PolicyDocument"], env)["Statement"]
-    for policy in template["Resources"][role_id]["Properties"].get("Policies", []):
+    for policy in role.get("Policies", []):
         statements += resolve(policy["PolicyDocument"], env)["Statement"]
     return statements
 

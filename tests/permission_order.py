@@ -1,0 +1,105 @@
+"""Whether every resource that runs as a role waits for all of that role's permissions.
+
+CloudFormation creates in parallel whatever nothing orders, and a role's permissions are separate
+resources (``AWS::IAM::Policy``, ``AWS::IAM::ManagedPolicy``): a resource created before one of them can
+be denied what that policy allows. CDK keeps a role's statements in its ``DefaultPolicy`` up to what IAM
+allows an inline policy and moves the rest into managed policies (``OverflowPolicy1``...), so a dependency on
+the ``DefaultPolicy`` alone leaves a large role's later statements unordered.
+
+Checked are the resources whose creation or update uses a role while CloudFormation waits (``USES_ROLES``),
+and the roles are those named in a property of ``ROLE_PROPERTIES`` (at any depth) of the resource or of a
+resource it refers to: an endpoint uses its models' roles and its configuration's; a custom resource the
+roles of the functions behind its service token, and the role it passes to a job it runs. (A CodeBuild
+project or a pipeline uses its roles later, when it runs.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from simulation.references import references
+
+ROLE_PROPERTIES = frozenset({"Role", "RoleArn", "ExecutionRoleArn", "ServiceRole", "ServiceRoleArn"})
+"""Properties that name the identity a resource (or the service acting for it) runs as."""
+POLICY_TYPES = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"})
+USES_ROLES = frozenset(
+    {
+        "AWS::SageMaker::Model",
+        "AWS::SageMaker::Endpoint",
+        "AWS::SageMaker::InferenceComponent",
+        "AWS::CloudFormation::CustomResource",
+    }
+)
+"""Besides every ``Custom::`` type. CreateModel reads the model data and image as its role; an endpoint and
+an inference component pull, download and read their rollback alarms as theirs; a custom resource runs its
+handler."""
+
+
+def unwaited_policies(template: dict[str, Any]) -> list[str]:
+    """One line per resource and role it runs as, naming the role's policies it does not wait for."""
+    resources = template.get("Resources", {})
+    policies = _policies_of_roles(resources)
+    if not policies:
+        return []
+    waits = {logical_id: references(resource, resources) for logical_id, resource in resources.items()}
+    refers = {  # what the properties name, followed to find the roles a resource runs as (not IAM's own)
+        logical_id: set() if resource["Type"].startswith("AWS::IAM::") else references(_properties(resource), resources)
+        for logical_id, resource in resources.items()
+    }
+    runs_as = {
+        logical_id: {r for r in _named_in_role_properties(resource.get("Properties", {}), resources) if r in policies}
+        for logical_id, resource in resources.items()
+        if not resource["Type"].startswith("AWS::IAM::")
+    }
+    findings = []
+    for logical_id, resource in resources.items():
+        if resource["Type"] not in USES_ROLES and not resource["Type"].startswith("Custom::"):
+            continue
+        roles = set().union(*(runs_as.get(r, set()) for r in {logical_id} | _closure(logical_id, refers)))
+        waited = _closure(logical_id, waits)
+        for role in sorted(roles):
+            if missing := sorted(policies[role] - waited):
+                findings.append(f"{logical_id} runs as {role} without waiting for {', '.join(missing)}")
+    return findings
+
+
+def _properties(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"Properties": resource.get("Properties", {})}
+
+
+def _policies_of_roles(resources: dict[str, Any]) -> dict[str, set[str]]:
+    """Role logical id -> the template's policies that attach themselves to it (``Roles``). A managed
+    policy the role lists in its own ``ManagedPolicyArns`` needs no check: the role waits for it."""
+    policies: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        if resource["Type"] in POLICY_TYPES:
+            for role in resource.get("Properties", {}).get("Roles", []):
+                if isinstance(role, dict) and role.get("Ref") in resources:
+                    policies.setdefault(role["Ref"], set()).add(logical_id)
+    return policies
+
+
+def _named_in_role_properties(value: Any, resources: dict[str, Any]) -> set[str]:
+    """The resources that ``ROLE_PROPERTIES`` anywhere in ``value`` refer to."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ROLE_PROPERTIES:
+                found |= references({"Properties": item}, resources)
+            found |= _named_in_role_properties(item, resources)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _named_in_role_properties(item, resources)
+    return found
+
+
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    """Every logical id reachable from ``start`` along ``edges`` (``start`` itself only on a cycle)."""
+    seen: set[str] = set()
+    todo = list(edges.get(start, ()))
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(edges.get(current, ()))
+    return seen

@@ -1,0 +1,63 @@
+"""The permission-order check that ``lint`` runs on every template: on small templates whose answer is known."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from permission_order import unwaited_policies
+
+
+def policy(kind: str, role: str) -> dict[str, Any]:
+    return {"Type": kind, "Properties": {"Roles": [{"Ref": role}], "PolicyDocument": {"Statement": []}}}
+
+
+def role() -> dict[str, Any]:
+    return {"Type": "AWS::IAM::Role", "Properties": {}}
+
+
+def model(*depends_on: str) -> dict[str, Any]:
+    resource = {"Type": "AWS::SageMaker::Model", "Properties": {"ExecutionRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}}
+    return {**resource, "DependsOn": list(depends_on)} if depends_on else resource
+
+
+SPLIT_ROLE = {
+    "Role": role(),
+    "Default": policy("AWS::IAM::Policy", "Role"),
+    "Overflow": policy("AWS::IAM::ManagedPolicy", "Role"),
+}
+"""A role whose statements CDK split: an inline policy and a managed one."""
+
+
+@pytest.mark.parametrize(
+    ("resources", "expected"),
+    [
+        ({**SPLIT_ROLE, "Model": model("Default")}, ["Model runs as Role without waiting for Overflow"]),
+        ({**SPLIT_ROLE, "Model": model("Default", "Overflow")}, []),
+        ({**SPLIT_ROLE, "Model": model()}, ["Model runs as Role without waiting for Default, Overflow"]),
+        # Waiting through what it depends on counts.
+        ({**SPLIT_ROLE, "Gate": {"Type": "AWS::CloudFormation::WaitConditionHandle", "DependsOn": ["Default", "Overflow"]},
+          "Model": model("Gate")}, []),
+        # An endpoint runs as its models' roles, through its configuration.
+        ({**SPLIT_ROLE, "Model": model("Default", "Overflow"),
+          "Config": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {"ProductionVariants": [
+              {"ModelName": {"Fn::GetAtt": ["Model", "ModelName"]}}]}},
+          "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Properties": {
+              "EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}, "DependsOn": ["Default"]}},
+         []),  # it waits for the model, which waits for both
+        # A custom resource runs as the role of the function behind its service token.
+        ({**SPLIT_ROLE,
+          "Handler": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}}},
+          "Job": {"Type": "Custom::Job", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}}}},
+         ["Job runs as Role without waiting for Default, Overflow"]),
+        # A build project uses its role when it runs, not when CloudFormation creates it.
+        ({**SPLIT_ROLE, "Build": {"Type": "AWS::CodeBuild::Project", "Properties": {
+            "ServiceRole": {"Fn::GetAtt": ["Role", "Arn"]}}}}, []),
+    ],
+    ids=["overflow-missed", "all-waited", "none-waited", "transitive", "endpoint", "custom-resource", "later-use"],
+)  # fmt: skip
+def test_a_resource_must_wait_for_every_policy_of_the_roles_it_runs_as(
+    resources: dict[str, Any], expected: list[str]
+) -> None:
+    assert unwaited_policies({"Resources": resources}) == expected
