@@ -9,16 +9,19 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from cdk_genai_inference import (
+    DeploymentPolicy,
     InstancePool,
     InstancePoolEndpoint,
     Model,
     RecommendationGoal,
     RecommendationJob,
     RecommendedModels,
+    RollbackAlarms,
     S3Location,
     WorkloadConfig,
 )
 from cdk_genai_inference._core.budget import count_resources
+from permission_order import unwaited_policies
 from synthesis import ENV, IMAGE, api_findings
 
 
@@ -79,6 +82,45 @@ def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
         )
 
     assert functions(1) == functions(4)
+
+
+def test_every_part_of_a_role_too_large_for_one_policy_is_waited_for() -> None:
+    """Ten recommendation jobs share the AI-job handler's role, and twenty guarded endpoints one model's:
+    CDK moves what exceeds an inline policy into managed policies, and every job, resolver, model and
+    endpoint waits for those too (or its first use of the role can be denied)."""
+    stack = cdk.Stack(cdk.App(), "Large", env=ENV)
+    workload = WorkloadConfig(stack, "Workload")
+    for index in range(10):
+        job = RecommendationJob(
+            stack,
+            f"Job{index}",
+            model_source=S3Location.from_uri(f"s3://models/m{index}/"),
+            workload_config=workload,
+            goal=RecommendationGoal.COST,
+            instance_types=["ml.g6.12xlarge"],
+            output=S3Location.from_uri("s3://artifacts/out/"),
+        )
+        RecommendedModels(stack, f"Models{index}", job=job)
+    model = Model(stack, "Model", image_uri=IMAGE)
+    for index in range(20):
+        InstancePoolEndpoint(
+            stack,
+            f"Endpoint{index}",
+            model=model,
+            instance_pools=[InstancePool("ml.p5.48xlarge"), InstancePool("ml.g6.48xlarge")],
+            deployment=DeploymentPolicy.rolling(),
+            rollback_alarms=RollbackAlarms(model_latency=cdk.Duration.seconds(30)),  # three alarms to read
+            dashboard=False,
+        )
+    template = cdk.App.of(stack).synth().get_stack_by_name("Large").template
+    overflowing = {
+        role["Ref"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::ManagedPolicy"
+        for role in resource["Properties"]["Roles"]
+    }
+    assert len(overflowing) == 2, overflowing  # the handler's role and the model's
+    assert unwaited_policies(template) == []
 
 
 def test_the_measuring_script_reports_per_endpoint_cost_and_paired_ratios(capsys: pytest.CaptureFixture[str]) -> None:

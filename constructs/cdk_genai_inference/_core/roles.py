@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
-from aws_cdk import ArnFormat, CfnResource, Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
@@ -61,25 +59,13 @@ def sagemaker_execution_role(scope: Construct, id: str, description: str) -> iam
     return role
 
 
-_DEFAULT_POLICIES: WeakKeyDictionary[iam.Role, tuple[Construct, CfnResource]] = WeakKeyDictionary()
-"""Each role's ``DefaultPolicy`` and its L1, looked up once: many endpoints share a model's role."""
-
-
 def depend_on_policy(construct: Construct, role: object) -> None:
-    """Make ``construct`` wait for ``role``'s inline policy. The role itself is referenced by ARN
-    (an implicit dependency already), but SageMaker checks the permissions as soon as it is used."""
-    if not isinstance(role, iam.Role):
-        return
-    if role not in _DEFAULT_POLICIES:
-        policy = role.node.try_find_child("DefaultPolicy")
-        if policy is None:
-            return
-        _DEFAULT_POLICIES[role] = (policy, policy.node.default_child)  # type: ignore[assignment]
-    policy, resource = _DEFAULT_POLICIES[role]
-    if isinstance(construct, CfnResource):
-        construct.add_resource_dependency(resource)
-    else:
-        construct.node.add_dependency(policy)
+    """Make ``construct`` wait for every policy of ``role``, as aws-cdk's Lambda functions wait for theirs:
+    its ``DefaultPolicy``, and the managed policies (``OverflowPolicy1``...) into which CDK moves, at synth,
+    what outgrows an inline policy (a role many endpoints or jobs share). The role is referenced by ARN
+    already, but SageMaker and the handlers use its permissions as soon as the resource is created."""
+    if isinstance(role, iam.Role):
+        construct.node.add_dependency(role)
 
 
 def grant_image_pull(role: iam.Role) -> None:
