@@ -87,8 +87,7 @@ def test_one_provider_serves_any_number_of_jobs_and_resolvers() -> None:
 def test_every_part_of_a_role_too_large_for_one_policy_is_waited_for() -> None:
     """Twenty guarded endpoints share one model's role: CDK moves what exceeds an inline policy into managed
     policies, and the model and every endpoint wait for those too (or an update could start before its
-    rollback alarms are readable). Ten recommendation jobs split the AI-job handler's role the same way;
-    every resource waits for its role's policies through the same call."""
+    rollback alarms are readable)."""
     stack = cdk.Stack(cdk.App(), "Large", env=ENV)
     model = Model(stack, "Model", image_uri=IMAGE)
     for index in range(20):
