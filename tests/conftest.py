@@ -40,9 +40,10 @@ def stack() -> cdk.Stack:
 def pytest_configure(config: pytest.Config) -> None:
     # The xdist controller runs no test, yet hypothesis' plugin imports hypothesis there to end the run
     # (1.2 s after the last test), for its statistics and its patch of failing examples (a failing test's
-    # own report shows the example too): leave the plugin to the workers unless a hypothesis option is given.
+    # own report shows the example too): leave the plugin to the workers unless a hypothesis option is set
+    # (on the command line, in PYTEST_ADDOPTS or in the ini file).
     controller = getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput")
-    asked = any(arg.startswith("--hypothesis") for arg in config.invocation_params.args)
+    asked = any(value for key, value in vars(config.option).items() if key.startswith("hypothesis"))
     if controller and not asked and config.pluginmanager.has_plugin("hypothesispytest"):
         config.pluginmanager.unregister(name="hypothesispytest")
 

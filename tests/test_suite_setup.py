@@ -58,3 +58,23 @@ def test_the_last_line_sums_what_every_process_validated_against_the_api_models(
     assert re.search(r"^api-model: 2 templates, 2 requests validated in \d+\.\d\d s$", result.stdout, re.MULTILINE), (
         result.stdout[-2000:]
     )
+
+
+def test_a_hypothesis_option_from_the_environment_keeps_the_plugin_in_the_xdist_controller(tmp_path: Path) -> None:
+    """The controller leaves hypothesis' plugin to the workers, but not when the run asks for one of its
+    options, wherever it is set: the statistics are written by the controller."""
+    (tmp_path / "test_property.py").write_text(
+        "from hypothesis import given, settings, strategies as st\n"
+        "@settings(max_examples=2, database=None)\n@given(st.integers())\ndef test_any(x):\n    pass\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "1", "--rootdir", str(tmp_path), "-c",
+         os.devnull, "-p", "conftest", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTEST_ADDOPTS": "--hypothesis-show-statistics",
+             "PYTHONPATH": os.pathsep.join([str(REPO / "tests"), os.environ.get("PYTHONPATH", "")])},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Hypothesis Statistics" in result.stdout, result.stdout[-2000:]
