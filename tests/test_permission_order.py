@@ -46,6 +46,17 @@ SPLIT_ROLE = {
           "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Properties": {
               "EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}, "DependsOn": ["Default"]}},
          []),  # it waits for the model, which waits for both
+        # An endpoint runs as its configuration's execution role (inference components) too.
+        ({**SPLIT_ROLE,
+          "Config": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {
+              "ExecutionRoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}},
+          "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Properties": {
+              "EndpointConfigName": {"Fn::GetAtt": ["Config", "EndpointConfigName"]}}, "DependsOn": ["Default"]}},
+         ["Endpoint runs as Role without waiting for Overflow"]),
+        # A job's custom resource runs as the role it passes to the job, named deep in its request.
+        ({**SPLIT_ROLE, "Job": {"Type": "Custom::Job", "Properties": {"Request": {
+            "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]}}}, "DependsOn": ["Default"]}},
+         ["Job runs as Role without waiting for Overflow"]),
         # A custom resource runs as the role of the function behind its service token.
         ({**SPLIT_ROLE,
           "Handler": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}}},
@@ -55,7 +66,8 @@ SPLIT_ROLE = {
         ({**SPLIT_ROLE, "Build": {"Type": "AWS::CodeBuild::Project", "Properties": {
             "ServiceRole": {"Fn::GetAtt": ["Role", "Arn"]}}}}, []),
     ],
-    ids=["overflow-missed", "all-waited", "none-waited", "transitive", "endpoint", "custom-resource", "later-use"],
+    ids=["overflow-missed", "all-waited", "none-waited", "transitive", "endpoint", "endpoint-role", "job-role",
+         "custom-resource", "later-use"],
 )  # fmt: skip
 def test_a_resource_must_wait_for_every_policy_of_the_roles_it_runs_as(
     resources: dict[str, Any], expected: list[str]
