@@ -60,9 +60,10 @@ def sagemaker_execution_role(scope: Construct, id: str, description: str) -> iam
 
 
 def depend_on_policy(construct: Construct, role: object) -> None:
-    """Make ``construct`` wait for every policy of ``role``, as aws-cdk's Lambda functions wait for theirs:
-    its ``DefaultPolicy``, and the managed policies (``OverflowPolicy1``...) into which CDK moves, at synth,
-    what outgrows an inline policy (a role many endpoints or jobs share). The role is referenced by ARN
+    """Make ``construct`` wait for every policy under ``role``'s construct, as aws-cdk's Lambda functions
+    wait for theirs: its ``DefaultPolicy``, and the managed policies (``OverflowPolicy1``...) into which CDK
+    moves, at synth, what outgrows an inline policy (a role many endpoints share). A policy attached from
+    elsewhere is not among them. The role is referenced by ARN
     already, but SageMaker and the handlers use its permissions as soon as the resource is created."""
     if isinstance(role, iam.Role):
         construct.node.add_dependency(role)
