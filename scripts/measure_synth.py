@@ -11,6 +11,8 @@ seconds of this process and of the jsii runtime's Node processes instead of wall
 which other work on a shared machine disturbs less.
 
 ``--without`` leaves features out of every endpoint, to see what each one costs against its own replay.
+Every synth on both sides includes aws-cdk-lib's built-in CloudFormation validation of the template;
+``CDK_VALIDATION=false`` in the environment leaves it out of both.
 
 Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [--with-job] [--clock cpu]
        [--without alarms scaling deployment dashboard]
