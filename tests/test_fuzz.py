@@ -171,8 +171,8 @@ alarms = mostly(
         error_rate_percent=st.floats(min_value=-1, max_value=150, allow_nan=False),
         model_latency=st.none() | st.integers(min_value=1, max_value=120).map(Duration.seconds),
         latency_statistic=st.sampled_from(["p90", "p99.9", "Average", "p101", "median"]),
-        period=st.sampled_from([10, 30, 45, 60, 120]).map(Duration.seconds),
-        evaluation_periods=st.integers(min_value=0, max_value=5),
+        period=st.sampled_from([10, 30, 45, 60, 120, 3600]).map(Duration.seconds),
+        evaluation_periods=st.integers(min_value=0, max_value=5) | st.just(1441),
         datapoints_to_alarm=st.integers(min_value=0, max_value=5),
     ),
 )

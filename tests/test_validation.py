@@ -269,8 +269,23 @@ ENDPOINT_ERRORS = [
         inference_components=InferenceComponents(),
     ),
     fails(
-        "rollback_alarms.period must be 10 s, 30 s or a multiple of 60 s, got 45 s",
-        rollback_alarms=RollbackAlarms(period=Duration.seconds(45)),
+        "rollback_alarms.period must be a multiple of 60 s (SageMaker publishes ModelLatency, Invocations and "
+        "Invocation5XXErrors once a minute), got 90 s",
+        rollback_alarms=RollbackAlarms(period=Duration.seconds(90)),
+    ),
+    fails(
+        "rollback_alarms.period must be between 60 and 86400 seconds, got 10 seconds",
+        rollback_alarms=RollbackAlarms(period=Duration.seconds(10)),
+    ),
+    fails(
+        "rollback_alarms: period x evaluation_periods must be at most 86400 s (one day for a period under an "
+        "hour), got 300 s x 300 = 90000 s",
+        rollback_alarms=RollbackAlarms(period=Duration.minutes(5), evaluation_periods=300),
+    ),
+    fails(
+        "rollback_alarms: period x evaluation_periods must be at most 604800 s (seven days), "
+        "got 3600 s x 169 = 608400 s",
+        rollback_alarms=RollbackAlarms(period=Duration.hours(1), evaluation_periods=169),
     ),
     fails(
         "rollback_alarms.evaluation_periods must be at least 1, got 0",

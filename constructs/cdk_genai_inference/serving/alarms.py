@@ -51,7 +51,7 @@ class RollbackAlarms:
         model_latency: Threshold for every pool's latency alarm (a pool's
             ``model_latency_threshold`` overrides it). Default: - no latency alarms
         latency_statistic: Statistic of ``ModelLatency``. Default: p90
-        period: Evaluation period. Default: 1 minute
+        period: Evaluation period, a multiple of a minute. Default: 1 minute
         evaluation_periods: Periods evaluated. Default: 3
         datapoints_to_alarm: Breaching periods, of ``evaluation_periods``, that trip an alarm. Default: 2
     """
@@ -68,10 +68,15 @@ class RollbackAlarms:
 
     def validate(self, arg: str) -> None:
         check_range(f"{arg}.error_rate_percent", self.error_rate_percent, 0, 100)
-        check_duration(f"{arg}.period", self.period, 10, 86400)
+        check_duration(f"{arg}.period", self.period, 60, 86400)
         period = duration_seconds(self.period)
-        if not unresolved(period) and period not in (10, 30) and period % 60:
-            raise ValidationError(f"{arg}.period must be 10 s, 30 s or a multiple of 60 s, got {period:g} s")
+        if not unresolved(period) and period % 60:
+            # SageMaker publishes these metrics once a minute: a shorter period reads nothing in most
+            # periods, which counting as not breaching never trips.
+            raise ValidationError(
+                f"{arg}.period must be a multiple of 60 s (SageMaker publishes ModelLatency, Invocations and "
+                f"Invocation5XXErrors once a minute), got {period:g} s"
+            )
         if not unresolved(self.latency_statistic) and not LATENCY_STATISTIC.match(self.latency_statistic):
             raise ValidationError(
                 f"{arg}.latency_statistic must be Average, Minimum, Maximum or a percentile such as p90 "
@@ -79,6 +84,15 @@ class RollbackAlarms:
             )
         check_range(f"{arg}.evaluation_periods", self.evaluation_periods, 1, None)
         check_range(f"{arg}.datapoints_to_alarm", self.datapoints_to_alarm, 1, None)
+        if not unresolved(period) and not unresolved(self.evaluation_periods):
+            window = period * self.evaluation_periods
+            # CloudWatch's PutMetricAlarm: seven days at most, one day below an hourly period.
+            limit, bound = (86400, "one day for a period under an hour") if period < 3600 else (604800, "seven days")
+            if window > limit:
+                raise ValidationError(
+                    f"{arg}: period x evaluation_periods must be at most {limit} s ({bound}), "
+                    f"got {period:g} s x {self.evaluation_periods} = {window:g} s"
+                )
         if not unresolved(self.evaluation_periods) and self.datapoints_to_alarm > self.evaluation_periods:
             raise ValidationError(
                 f"{arg}.datapoints_to_alarm must not exceed evaluation_periods ({self.evaluation_periods}), "
