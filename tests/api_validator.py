@@ -1,6 +1,7 @@
 """A request checked against botocore's model of its operation: botocore's ``ParamValidator`` for
 required and unknown members, types and minimums, then what it leaves out (enums, maximum values,
-lengths and item counts, patterns).
+lengths and item counts, patterns, and enum values the member's documentation marks "Not currently
+supported").
 
 - An ``Unknown`` value passes; a partial string still meets a maximum length and an enum (``cfn_values``).
 - A numeric or boolean string where the API takes a number or a boolean is converted first, as
@@ -102,6 +103,8 @@ class RequestValidator(ParamValidator):
         if kind == "string" and isinstance(value, str):
             if shape.enum and value not in shape.enum:
                 self._add(name, value, "enum", f"{shape.name} is one of {_listing(shape.enum)}")
+            elif value in _unsupported(shape.documentation):
+                self._add(name, value, "unsupported", f"{shape.name} documents {value}: (Not currently supported.)")
             if "pattern" in meta and not _pattern(meta["pattern"]).fullmatch(value):
                 self._add(name, value, "pattern", f"{shape.name} must match {meta['pattern']}")
         size = _size(value, kind)
@@ -112,6 +115,12 @@ class RequestValidator(ParamValidator):
         else:
             unit = "characters" if kind == "string" else "items"
             self._add(name, value, "length", f"{shape.name} takes at most {most} {unit}, got {size}")
+
+
+@cache
+def _unsupported(documentation: str) -> frozenset[str]:
+    """The values a member's documentation lists as ``<code>Value</code>: (Not currently supported.)``."""
+    return frozenset(re.findall(r"<code>([^<]+)</code>\s*:?\s*\(Not currently supported", documentation or ""))
 
 
 def _size(value: Any, kind: str) -> float | None:

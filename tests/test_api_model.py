@@ -309,6 +309,32 @@ def test_the_endpoint_calls_take_their_own_members(template: Template) -> None:
     assert "RetainAllVariantProperties" in update.params and "Tags" not in update.params
 
 
+def test_a_value_the_documentation_marks_unsupported_is_reported(template: Template) -> None:
+    """botocore's VariantPropertyType lists DataCaptureConfig as "(Not currently supported.)": the enum
+    admits it, the documentation does not."""
+    endpoint_type = "AWS::SageMaker::Endpoint"
+
+    def plant(t: Template) -> None:
+        props(t, endpoint_type, "Canary")["ExcludeRetainedVariantProperties"] = [
+            {"VariantPropertyType": "DesiredWeight"},
+            {"VariantPropertyType": "DataCaptureConfig"},
+        ]
+
+    faulty = planted(template, plant)
+    findings = [f for f in validate_template(faulty) if f.operation == "sagemaker:UpdateEndpoint"]
+    assert findings == [
+        Finding(
+            logical_id(faulty, endpoint_type, "Canary"),
+            endpoint_type,
+            "sagemaker:UpdateEndpoint",
+            "ExcludeRetainedVariantProperties[1].VariantPropertyType",
+            "DataCaptureConfig",
+            "unsupported",
+            "VariantPropertyType documents DataCaptureConfig: (Not currently supported.)",
+        )
+    ]
+
+
 def test_component_deployment_config_reaches_only_the_update(template: Template) -> None:
     component = template["Resources"][logical_id(template, "AWS::SageMaker::InferenceComponent")]
     (create, update), _ = requests_of(component, {})

@@ -352,10 +352,7 @@ def test_scalable_target_uses_the_service_linked_role_and_follows_the_endpoint(b
 def test_autoscaled_capacity_survives_endpoint_updates(built: Built) -> None:
     endpoint = built.endpoint(built.full)
     assert endpoint["RetainAllVariantProperties"] is True
-    assert endpoint["ExcludeRetainedVariantProperties"] == [
-        {"VariantPropertyType": "DesiredWeight"},
-        {"VariantPropertyType": "DataCaptureConfig"},
-    ]
+    assert endpoint["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
 
 
 def test_blue_green_policies(built: Built) -> None:

@@ -53,8 +53,9 @@ ID_PATTERN = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 TOKEN_PLACEHOLDER_LENGTH = 12
 """Characters assumed for a deploy-time number when checking the expression length."""
 
-EXCLUDED_RETAINED_VARIANT_PROPERTIES = ("DesiredWeight", "DataCaptureConfig")
-"""What a scaled endpoint takes from its configuration on update; it retains everything else."""
+EXCLUDED_RETAINED_VARIANT_PROPERTIES = ("DesiredWeight",)
+"""What a scaled endpoint takes from its configuration on update; it retains everything else. (The API
+also lists DataCaptureConfig, documented "Not currently supported".)"""
 
 
 class ScalableEndpoint(Protocol):
