@@ -346,6 +346,40 @@ def test_add_rollback_alarm_rejects_the_eleventh() -> None:
         ep.add_rollback_alarm(cw.Alarm.from_alarm_name(stack, "C", "c"))
 
 
+FOREIGN_ALARM = "arn:aws:cloudwatch:{region}:{account}:alarm:team-slo-burn"
+
+
+@pytest.mark.parametrize(
+    ("account", "region", "message"),
+    [
+        (
+            "999999999999",
+            "us-west-2",
+            "is an alarm of account 999999999999; SageMaker reads rollback alarms by "
+            "name in the endpoint's account, 111122223333",
+        ),
+        (
+            "111122223333",
+            "eu-west-1",
+            "is an alarm of region eu-west-1; SageMaker reads rollback alarms by name "
+            "in the endpoint's region, us-west-2",
+        ),
+    ],
+)
+def test_a_rollback_alarm_of_another_account_or_region_is_refused(account: str, region: str, message: str) -> None:
+    stack = new_stack()
+    foreign = cw.Alarm.from_alarm_arn(stack, "Foreign", FOREIGN_ALARM.format(account=account, region=region))
+    with pytest.raises(ValidationError, match=re.escape(f"alarms[0] (team-slo-burn) {message}")):
+        endpoint(stack, deployment=DeploymentPolicy.rolling(), alarms=[foreign])
+    assert stack.node.try_find_child("Endpoint") is None
+    guarded = endpoint(deployment=DeploymentPolicy.rolling())
+    with pytest.raises(ValidationError, match=re.escape(f"add_rollback_alarm(alarm)[0] (team-slo-burn) {message}")):
+        guarded.add_rollback_alarm(foreign)
+    local = FOREIGN_ALARM.format(account="111122223333", region="us-west-2")
+    guarded.add_rollback_alarm(cw.Alarm.from_alarm_arn(guarded, "Local", local))  # the same alarm name, at home
+    assert len(guarded.rollback_alarms) == 2  # the default error-rate alarm and this one
+
+
 def test_blue_green_is_refused_for_inference_components() -> None:
     pools = [InstancePool(P5, min_memory_mb=2048, max_concurrency=4)]
     with pytest.raises(ValidationError, match=re.escape("use DeploymentPolicy.rolling(), got CANARY")):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from aws_cdk import Annotations, CfnResource, Duration
+from aws_cdk import Annotations, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 
@@ -297,6 +297,22 @@ def check_alarm_count(count: int) -> None:
             f"a deployment can be rolled back by at most {MAX_ROLLBACK_ALARMS} alarms, got {count} "
             "(default rollback alarms included)"
         )
+
+
+def check_local_alarms(arg: str, alarms: Sequence[cw.IAlarm], stack: Stack) -> None:
+    """Fail for an alarm of another account or region: SageMaker looks rollback alarms up by name in the
+    endpoint's own, where such a name finds nothing or an unrelated alarm."""
+    for index, alarm in enumerate(alarms):
+        arn = alarm.alarm_arn  # an imported alarm's env is its scope's, whatever its ARN says
+        if unresolved(arn):
+            continue
+        _, _, _, region, account, *_ = arn.split(":")
+        for part, theirs, ours in (("account", account, stack.account), ("region", region, stack.region)):
+            if not unresolved(ours) and theirs != ours:
+                raise ValidationError(
+                    f"{arg}[{index}] ({alarm.alarm_name}) is an alarm of {part} {theirs}; SageMaker reads "
+                    f"rollback alarms by name in the endpoint's {part}, {ours}"
+                )
 
 
 def default_alarm_count(pools: Sequence[InstancePool], options: RollbackAlarms | None) -> int:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Duration, Names, Tags
+from aws_cdk import Duration, Names, Stack, Tags
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,7 +20,14 @@ from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
-from .alarms import RollbackAlarmList, RollbackAlarms, check_alarm_count, create_rollback_alarms, default_alarm_count
+from .alarms import (
+    RollbackAlarmList,
+    RollbackAlarms,
+    check_alarm_count,
+    check_local_alarms,
+    create_rollback_alarms,
+    default_alarm_count,
+)
 from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
@@ -109,7 +116,8 @@ class InstancePoolEndpoint(_EndpointBase):
             all at once, no bake), rolled back only by ``alarms`` if any
         rollback_alarms: The default rollback alarms of a guarded deployment (given, they need
             ``deployment``); ``None`` for none. Default: - ``RollbackAlarms()`` when ``deployment`` is set
-        alarms: More alarms that roll a deployment back (10 in all). Default: - none
+        alarms: More alarms that roll a deployment back (10 in all), in the endpoint's account and
+            region. Default: - none
         dashboard: Add the endpoint's section (a line per instance type on every graph) to the stack's
             shared fleet dashboard (``True``), to this ``FleetDashboard``, or to none (``False``). Default: True
         variant_overrides: Further ``ProductionVariant`` properties by their CloudFormation name,
@@ -176,6 +184,8 @@ class InstancePoolEndpoint(_EndpointBase):
             inference_components.validate("inference_components", async_inference=async_inference)
         planned_alarms = len(alarms) + (default_alarm_count(pools, rollback_alarms) if deployment is not None else 0)
         check_alarm_count(planned_alarms)
+        if alarms:
+            check_local_alarms("alarms", alarms, Stack.of(scope))
 
         super().__init__(scope, id, physical_name=endpoint_name)
         stack = self.stack
@@ -321,7 +331,9 @@ class InstancePoolEndpoint(_EndpointBase):
 
     def add_rollback_alarm(self, alarm: cw.IAlarm) -> None:
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
-        runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm)."""
+        runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm). It must be in the
+        endpoint's account and region: SageMaker reads it by name."""
+        check_local_alarms("add_rollback_alarm(alarm)", [alarm], self.stack)
         self._rollback_alarms.add(alarm)
 
     def metric_weighted_utilization(self, *, period: Duration | None = None) -> cw.MathExpression:
