@@ -288,6 +288,13 @@ ENDPOINT_ERRORS = [
         rollback_alarms=RollbackAlarms(period=Duration.hours(1), evaluation_periods=169),
     ),
     fails(
+        "deployment: SageMaker's deployment guardrails exclude Inf1 instances (ml.inf1.6xlarge); such an endpoint "
+        "updates blue/green all at once with no baking, whatever the policy says. Use another instance type "
+        "(Inf2 is not excluded) or deployment=None",
+        instance_pools=[InstancePool("ml.inf2.8xlarge"), InstancePool("ml.inf1.6xlarge")],
+        deployment=DeploymentPolicy.rolling(),
+    ),
+    fails(
         "rollback_alarms.evaluation_periods must be at least 1, got 0",
         rollback_alarms=RollbackAlarms(evaluation_periods=0, datapoints_to_alarm=0),
     ),

@@ -64,6 +64,18 @@ class DeploymentKind(enum.Enum):
     LINEAR = "LINEAR"
 
 
+def check_guarded_types(arg: str, instance_types: Sequence[str]) -> None:
+    """Fail for Inf1 instances, which SageMaker's deployment guardrails exclude: such an endpoint updates
+    blue/green all at once, with no baking period (the guide's "Exclusions")."""
+    inf1 = [t for t in instance_types if t.startswith("ml.inf1.")]
+    if inf1:
+        raise ValidationError(
+            f"{arg}: SageMaker's deployment guardrails exclude Inf1 instances ({', '.join(inf1)}); such an "
+            "endpoint updates blue/green all at once with no baking, whatever the policy says. Use another "
+            "instance type (Inf2 is not excluded) or deployment=None"
+        )
+
+
 @dataclass(frozen=True)
 class DeploymentPolicy:
     """How an endpoint update replaces the fleet; build one with the static methods.

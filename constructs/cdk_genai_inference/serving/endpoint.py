@@ -31,7 +31,7 @@ from .alarms import (
 from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
-from .deployment import DeploymentPolicy, component_deployment_config, endpoint_deployment_config
+from .deployment import DeploymentPolicy, check_guarded_types, component_deployment_config, endpoint_deployment_config
 from .metrics import EndpointMetrics
 from .model import IModel, execution_roles
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized
@@ -166,6 +166,7 @@ class InstancePoolEndpoint(_EndpointBase):
         check_encryption_key(pools, encryption_key)
         if deployment is not None:
             deployment.validate("deployment", inference_components=ic_mode)
+            check_guarded_types("deployment", [t for p in pools for t in p.possible_instance_types])
         elif any(p.model_latency_threshold is not None for p in pools):
             raise ValidationError(
                 "instance_pools[].model_latency_threshold sets a rollback alarm of a guarded deployment; "
