@@ -143,7 +143,7 @@ def test_the_component_endpoints_role_may_read_its_rollback_alarms() -> None:
         stack,
         "Endpoint",
         model=model,
-        inference_components=InferenceComponents(),
+        inference_components=InferenceComponents(initial_copy_count=2),
         instance_pools=[InstancePool("ml.g6.12xlarge", accelerators=4, min_memory_mb=65536)],
         deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),
         dashboard=False,

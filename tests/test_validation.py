@@ -165,6 +165,36 @@ ENDPOINT_ERRORS = [
         "deployment.max_batch (instance_count) must be at least 1, got 0",
         deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(0)),
     ),
+    # The API: a batch is "between 5% to 50% of the variant's total instance count" (canary at most 50 %,
+    # linear steps 10-50 %, rolling copies 5-50 % of the copy count), whether given as a share or a count.
+    fails(
+        "deployment.max_batch must be 5-50 % of the 1 instances (initial_instance_count) it is counted in, "
+        "got 1 (100 %)",
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1)),
+    ),
+    fails(
+        "deployment.max_batch must be 5-50 % of the 30 instances (initial_instance_count) it is counted in, "
+        "got 1 (3.33 %)",
+        initial_instance_count=30,
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1)),
+    ),
+    fails(
+        "deployment.size must be 1-50 % of the 2 instances (initial_instance_count) it is counted in, got 2 (100 %)",
+        initial_instance_count=2,
+        deployment=DeploymentPolicy.canary(size=CapacitySize.instances(2)),
+    ),
+    fails(
+        "deployment.step must be 10-50 % of the 4 instances (initial_instance_count) it is counted in, got 3 (75 %)",
+        initial_instance_count=4,
+        deployment=DeploymentPolicy.linear(step=CapacitySize.instances(3)),
+    ),
+    fails(
+        "deployment.max_batch must be 5-50 % of the 2 copies (inference_components.initial_copy_count) it is "
+        "counted in, got 2 (100 %)",
+        instance_pools=[InstancePool(P5, min_memory_mb=1024)],
+        inference_components=InferenceComponents(initial_copy_count=2),
+        deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(2)),
+    ),
     fails(
         "deployment.max_batch must be counted in CAPACITY_PERCENT or INSTANCE_COUNT here, got COPY_COUNT",
         deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),

@@ -123,13 +123,15 @@ def serving_model(scope: Construct, settings: Settings) -> Model:
 
 
 def pool_endpoint(scope: Construct, settings: Settings, model: Model) -> InstancePoolEndpoint:
-    """One instance of the first pool that has capacity, routed by least outstanding requests, updated by a
-    rolling deployment (one instance per batch) that its rollback alarms guard."""
+    """Two instances of the first pools that have capacity, routed by least outstanding requests, updated by
+    a rolling deployment that its rollback alarms guard: one instance per batch, half the fleet, the most
+    the API allows (a batch is 5-50 % of the variant's instances)."""
     return InstancePoolEndpoint(
         scope,
         "Endpoint",
         model=model,
         instance_pools=[InstancePool(t, max_concurrency=c) for t, c in settings.pools],
+        initial_instance_count=2,
         provisioning_timeout=Duration.minutes(15),
         deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1), wait_interval=Duration.minutes(5)),
         rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(30)),

@@ -1,7 +1,7 @@
 """A capacity-aware pool endpoint on a real account: pools by priority, least-outstanding-requests routing,
 weighted-utilization scaling and a guarded rolling deployment.
 
-Deploys one GPU instance of the first pool with capacity (default ``ml.g6.xlarge``, falling back to
+Deploys two GPU instances of the first pools with capacity (default ``ml.g6.xlarge``, falling back to
 ``ml.g5.xlarge``) serving a small checkpoint, then asserts through the service APIs:
 
 - SageMaker ``DescribeEndpoint``: the endpoint is ``InService`` with its variant routed by least outstanding
@@ -32,7 +32,7 @@ def build(integ_app: cdk.App, settings: Settings) -> IntegTest:
     """The test case stack and its assertions."""
     stack = Stack(integ_app, "GenAiIntegPoolEndpoint", env=settings.env)
     endpoint = pool_endpoint(stack, settings, serving_model(stack, settings))
-    scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=2, target_utilization=0.7)
+    scaling = endpoint.scale_on_weighted_utilization(min_capacity=2, max_capacity=3, target_utilization=0.7)
     CfnOutput(stack, "EndpointName", value=endpoint.endpoint_name)
     CfnOutput(stack, "ScalingExpression", value=scaling.expression)
 

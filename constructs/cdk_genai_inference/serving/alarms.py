@@ -299,6 +299,33 @@ def check_alarm_count(count: int) -> None:
         )
 
 
+def check_guarded_alarms(
+    scope: Construct,
+    pools: Sequence[InstancePool],
+    *,
+    guarded: bool,
+    defaults: RollbackAlarms | None,
+    alarms: Sequence[cw.IAlarm],
+) -> None:
+    """An endpoint's alarm arguments, before it has children: ``guarded`` (a deployment policy) for any
+    default alarm, 10 alarms at most, each in the endpoint's account and region."""
+    if not guarded and any(p.model_latency_threshold is not None for p in pools):
+        raise ValidationError(
+            "instance_pools[].model_latency_threshold sets a rollback alarm of a guarded deployment; "
+            "it needs deployment"
+        )
+    if defaults is not None:
+        defaults.validate("rollback_alarms")
+        if not guarded and defaults is not RollbackAlarms.DEFAULT:
+            raise ValidationError(
+                "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs "
+                "deployment (or rollback_alarms=None)"
+            )
+    check_alarm_count(len(alarms) + (default_alarm_count(pools, defaults) if guarded else 0))
+    if alarms:
+        check_local_alarms("alarms", alarms, Stack.of(scope))
+
+
 def check_local_alarms(arg: str, alarms: Sequence[cw.IAlarm], stack: Stack) -> None:
     """Fail for an alarm of another account or region: SageMaker looks rollback alarms up by name in the
     endpoint's own, where such a name finds nothing or an unrelated alarm."""

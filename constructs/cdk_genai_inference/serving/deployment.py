@@ -56,6 +56,19 @@ class CapacitySize:
         else:
             check_range(f"{arg} ({self.unit.name.lower()})", self.value, 1, None)
 
+    def check_share(self, arg: str, low_percent: int, high_percent: int, fleet: tuple[str, int]) -> None:
+        """A count must be the same share of the fleet (``fleet``: what it counts, and how many) as a
+        percentage: the API's "Value must be between 5% to 50% of the variant's total instance count"."""
+        what, size = fleet
+        if self.unit is CapacityUnit.CAPACITY_PERCENT or unresolved(size) or unresolved(self.value):
+            return
+        share = 100 * self.value / size
+        if not low_percent <= share <= high_percent:
+            raise ValidationError(
+                f"{arg} must be {low_percent}-{high_percent} % of the {size} {what} it is counted in, got "
+                f"{self.value} ({share:.3g} %)"
+            )
+
 
 class DeploymentKind(enum.Enum):
     ROLLING = "ROLLING"
@@ -187,8 +200,9 @@ class DeploymentPolicy:
     def is_blue_green(self) -> bool:
         return self.kind is not DeploymentKind.ROLLING
 
-    def validate(self, arg: str, *, inference_components: bool) -> None:
-        """Check every range the service enforces, before anything is synthesized."""
+    def validate(self, arg: str, *, inference_components: bool, fleet_size: int | None = None) -> None:
+        """Check every range the service enforces, before anything is synthesized; ``fleet_size`` (the
+        initial instances, or copies with inference components) bounds a size given as a count."""
         if inference_components and self.is_blue_green:
             raise ValidationError(
                 f"{arg}: inference components update by rolling copies; "
@@ -206,6 +220,13 @@ class DeploymentPolicy:
         size_arg = {DeploymentKind.ROLLING: "max_batch", DeploymentKind.CANARY: "size"}.get(self.kind, "step")
         if self.size is not None:
             self.size._check(f"{arg}.{size_arg}", low, high, inference_components)
+            if fleet_size is not None:
+                counted = (
+                    "copies (inference_components.initial_copy_count)"
+                    if inference_components
+                    else "instances (initial_instance_count)"
+                )
+                self.size.check_share(f"{arg}.{size_arg}", low, high, (counted, fleet_size))
         if self.rollback_max_batch is not None:
             self.rollback_max_batch._check(f"{arg}.rollback_max_batch", 1, 100, inference_components)
         self._check_execution_bound(arg)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Duration, Names, Stack, Tags
+from aws_cdk import Duration, Names, Tags
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -20,14 +20,7 @@ from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
-from .alarms import (
-    RollbackAlarmList,
-    RollbackAlarms,
-    check_alarm_count,
-    check_local_alarms,
-    create_rollback_alarms,
-    default_alarm_count,
-)
+from .alarms import RollbackAlarmList, RollbackAlarms, check_guarded_alarms, check_local_alarms, create_rollback_alarms
 from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
@@ -165,28 +158,14 @@ class InstancePoolEndpoint(_EndpointBase):
         check_routing(routing_strategy, prefix_aware_routing)
         check_encryption_key(pools, encryption_key)
         if deployment is not None:
-            deployment.validate("deployment", inference_components=ic_mode)
+            fleet = inference_components.initial_copy_count if inference_components else initial_instance_count
+            deployment.validate("deployment", inference_components=ic_mode, fleet_size=fleet)
             check_guarded_types("deployment", [t for p in pools for t in p.possible_instance_types])
-        elif any(p.model_latency_threshold is not None for p in pools):
-            raise ValidationError(
-                "instance_pools[].model_latency_threshold sets a rollback alarm of a guarded deployment; "
-                "it needs deployment"
-            )
-        if rollback_alarms is not None:
-            rollback_alarms.validate("rollback_alarms")
-            if deployment is None and rollback_alarms is not RollbackAlarms.DEFAULT:
-                raise ValidationError(
-                    "rollback_alarms sets the default rollback alarms of a guarded deployment; it needs "
-                    "deployment (or rollback_alarms=None)"
-                )
+        check_guarded_alarms(scope, pools, guarded=deployment is not None, defaults=rollback_alarms, alarms=alarms)
         check_variant_overrides(variant_overrides or {})
         check_tags("tags", tags)
         if inference_components is not None:
             inference_components.validate("inference_components", async_inference=async_inference)
-        planned_alarms = len(alarms) + (default_alarm_count(pools, rollback_alarms) if deployment is not None else 0)
-        check_alarm_count(planned_alarms)
-        if alarms:
-            check_local_alarms("alarms", alarms, Stack.of(scope))
 
         super().__init__(scope, id, physical_name=endpoint_name)
         stack = self.stack
