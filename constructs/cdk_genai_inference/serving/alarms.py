@@ -331,9 +331,10 @@ def check_local_alarms(arg: str, alarms: Sequence[cw.IAlarm], stack: Stack) -> N
     endpoint's own, where such a name finds nothing or an unrelated alarm."""
     for index, alarm in enumerate(alarms):
         arn = alarm.alarm_arn  # an imported alarm's env is its scope's, whatever its ARN says
-        if unresolved(arn):
+        parts = arn.split(":") if not unresolved(arn) else []
+        if len(parts) < 6:
             continue
-        _, _, _, region, account, *_ = arn.split(":")
+        region, account = parts[3], parts[4]
         for part, theirs, ours in (("account", account, stack.account), ("region", region, stack.region)):
             if not unresolved(ours) and theirs != ours:
                 raise ValidationError(
