@@ -28,7 +28,7 @@ from cdk_genai_inference import (
 from cdk_genai_inference._core import service_model
 from cdk_genai_inference._core.validation import MAX_TAGS, TAG_CHARACTERS, unresolved
 from cdk_genai_inference.serving.pools import INSTANCE_STORE_FAMILIES, local_nvme_types
-from synthesis import IMAGE, MODEL_DATA, new_stack, synth
+from synthesis import ENV, IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6 = "ml.p5.48xlarge", "ml.g6.48xlarge"
 TWO_POOLS = [InstancePool(P5, max_concurrency=20), InstancePool(G6, max_concurrency=8)]
@@ -179,7 +179,8 @@ ENDPOINT_ERRORS = [
         deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1)),
     ),
     fails(
-        "deployment.size must be 1-50 % of the 2 instances (initial_instance_count) it is counted in, got 2 (100 %)",
+        "deployment.size must be at most 50 % of the 2 instances (initial_instance_count) it is counted in, "
+        "got 2 (100 %)",
         initial_instance_count=2,
         deployment=DeploymentPolicy.canary(size=CapacitySize.instances(2)),
     ),
@@ -318,7 +319,8 @@ ENDPOINT_ERRORS = [
         rollback_alarms=RollbackAlarms(period=Duration.hours(1), evaluation_periods=169),
     ),
     fails(
-        "deployment: SageMaker's deployment guardrails exclude Inf1 instances (ml.inf1.6xlarge); such an endpoint "
+        "deployment: SageMaker's deployment guardrails exclude Inf1 instances (ml.inf1.6xlarge, which a pool is or "
+        "may resolve to); such an endpoint "
         "updates blue/green all at once with no baking, whatever the policy says. Use another instance type "
         "(Inf2 is not excluded) or deployment=None",
         instance_pools=[InstancePool("ml.inf2.8xlarge"), InstancePool("ml.inf1.6xlarge")],
@@ -415,6 +417,45 @@ def test_a_rollback_alarm_of_another_account_or_region_is_refused(account: str, 
     local = FOREIGN_ALARM.format(account="111122223333", region="us-west-2")
     guarded.add_rollback_alarm(cw.Alarm.from_alarm_arn(guarded, "Local", local))  # the same alarm name, at home
     assert len(guarded.rollback_alarms) == 2  # the default error-rate alarm and this one
+
+
+def test_a_rollback_alarm_of_a_stack_in_another_environment_is_refused() -> None:
+    app = cdk.App()
+    monitoring = cdk.Stack(app, "Monitoring", env=cdk.Environment(account="999999999999", region="eu-west-1"))
+    by_name = cw.Alarm.from_alarm_name(monitoring, "ByName", "team-slo-burn")  # a partition token in its ARN
+    defined = cw.Alarm(
+        monitoring, "Defined", metric=cw.Metric(namespace="Team", metric_name="Burn"), threshold=1, evaluation_periods=1
+    )  # its ARN is a token of its own
+    for index, alarm in enumerate((by_name, defined)):
+        serving = cdk.Stack(app, f"Serving{index}", env=ENV)
+        with pytest.raises(ValidationError, match="is an alarm of account 999999999999"):
+            endpoint(serving, deployment=DeploymentPolicy.rolling(), alarms=[alarm])
+
+
+@pytest.mark.parametrize(
+    ("count", "policy"),
+    [
+        (200, DeploymentPolicy.canary(size=CapacitySize.instances(1))),  # 0.5 %: a canary count has no floor
+        (20, DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1))),  # 5 %, the floor
+        (2, DeploymentPolicy.rolling(max_batch=CapacitySize.instances(1))),  # 50 %, the ceiling
+        (10, DeploymentPolicy.linear(step=CapacitySize.instances(1))),  # 10 %, the floor
+    ],
+)
+def test_a_count_at_the_bounds_of_its_share_is_accepted(count: int, policy: DeploymentPolicy) -> None:
+    endpoint(initial_instance_count=count, deployment=policy)
+
+
+def test_no_copies_is_refused_as_such_before_any_batch_share() -> None:
+    with pytest.raises(ValidationError, match=re.escape("inference_components.initial_copy_count must be at least 1")):
+        endpoint(
+            instance_pools=[InstancePool(P5, min_memory_mb=1024)],
+            inference_components=InferenceComponents(initial_copy_count=0),
+            deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),
+        )
+
+
+def test_a_rollback_window_of_exactly_one_day_is_accepted() -> None:
+    endpoint(deployment=DeploymentPolicy.rolling(), rollback_alarms=RollbackAlarms(evaluation_periods=1440))
 
 
 def test_blue_green_is_refused_for_inference_components() -> None:

@@ -60,13 +60,13 @@ class CapacitySize:
         """A count must be the same share of the fleet (``fleet``: what it counts, and how many) as a
         percentage: the API's "Value must be between 5% to 50% of the variant's total instance count"."""
         what, size = fleet
-        if self.unit is CapacityUnit.CAPACITY_PERCENT or unresolved(size) or unresolved(self.value):
+        if self.unit is CapacityUnit.CAPACITY_PERCENT or unresolved(size) or unresolved(self.value) or size < 1:
             return
         share = 100 * self.value / size
         if not low_percent <= share <= high_percent:
+            bounds = f"{low_percent}-{high_percent} %" if low_percent else f"at most {high_percent} %"
             raise ValidationError(
-                f"{arg} must be {low_percent}-{high_percent} % of the {size} {what} it is counted in, got "
-                f"{self.value} ({share:.3g} %)"
+                f"{arg} must be {bounds} of the {size} {what} it is counted in, got {self.value} ({share:.3g} %)"
             )
 
 
@@ -83,7 +83,8 @@ def check_guarded_types(arg: str, instance_types: Sequence[str]) -> None:
     inf1 = [t for t in instance_types if t.startswith("ml.inf1.")]
     if inf1:
         raise ValidationError(
-            f"{arg}: SageMaker's deployment guardrails exclude Inf1 instances ({', '.join(inf1)}); such an "
+            f"{arg}: SageMaker's deployment guardrails exclude Inf1 instances ({', '.join(inf1)}, which a pool "
+            "is or may resolve to); such an "
             "endpoint updates blue/green all at once with no baking, whatever the policy says. Use another "
             "instance type (Inf2 is not excluded) or deployment=None"
         )
@@ -226,7 +227,9 @@ class DeploymentPolicy:
                     if inference_components
                     else "instances (initial_instance_count)"
                 )
-                self.size.check_share(f"{arg}.{size_arg}", low, high, (counted, fleet_size))
+                # A canary count has no lower bound ("less than or equal to 50%"); 1 % is a percentage's.
+                floor = 0 if self.kind is DeploymentKind.CANARY else low
+                self.size.check_share(f"{arg}.{size_arg}", floor, high, (counted, fleet_size))
         if self.rollback_max_batch is not None:
             self.rollback_max_batch._check(f"{arg}.rollback_max_batch", 1, 100, inference_components)
         self._check_execution_bound(arg)
