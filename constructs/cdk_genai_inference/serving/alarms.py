@@ -329,17 +329,18 @@ def check_guarded_alarms(
 def check_local_alarms(arg: str, alarms: Sequence[cw.IAlarm], stack: Stack) -> None:
     """Fail for an alarm of another account or region: SageMaker looks rollback alarms up by name in the
     endpoint's own, where such a name finds nothing or an unrelated alarm."""
+    ours = {"account": stack.account, "region": stack.region}
     for index, alarm in enumerate(alarms):
         # The ARN's own region and account where it spells them (an alarm imported by ARN has its scope's
         # env, whatever the ARN says); otherwise the alarm's stack.
         parts = alarm.alarm_arn.split(":")
         home = alarm.stack if len(parts) < 6 or unresolved(parts[3]) or unresolved(parts[4]) else None
         region, account = (home.region, home.account) if home is not None else (parts[3], parts[4])
-        for part, theirs, ours in (("account", account, stack.account), ("region", region, stack.region)):
-            if not unresolved(theirs) and not unresolved(ours) and theirs != ours:
+        for part, theirs in (("account", account), ("region", region)):
+            if not unresolved(theirs) and not unresolved(ours[part]) and theirs != ours[part]:
                 raise ValidationError(
                     f"{arg}[{index}] ({alarm.alarm_name}) is an alarm of {part} {theirs}; SageMaker reads "
-                    f"rollback alarms by name in the endpoint's {part}, {ours}"
+                    f"rollback alarms by name in the endpoint's {part}, {ours[part]}"
                 )
 
 

@@ -56,10 +56,9 @@ class CapacitySize:
         else:
             check_range(f"{arg} ({self.unit.name.lower()})", self.value, 1, None)
 
-    def check_share(self, arg: str, low_percent: int, high_percent: int, fleet: tuple[str, int]) -> None:
-        """A count must be the same share of the fleet (``fleet``: what it counts, and how many) as a
-        percentage: the API's "Value must be between 5% to 50% of the variant's total instance count"."""
-        what, size = fleet
+    def check_share(self, arg: str, low_percent: int, high_percent: int, size: int, what: str) -> None:
+        """A count must be the same share of the fleet (``size`` of ``what``) as a percentage: the API's
+        "Value must be between 5% to 50% of the variant's total instance count"."""
         if self.unit is CapacityUnit.CAPACITY_PERCENT or unresolved(size) or unresolved(self.value) or size < 1:
             return
         share = 100 * self.value / size
@@ -84,9 +83,8 @@ def check_guarded_types(arg: str, instance_types: Sequence[str]) -> None:
     if inf1:
         raise ValidationError(
             f"{arg}: SageMaker's deployment guardrails exclude Inf1 instances ({', '.join(inf1)}, which a pool "
-            "is or may resolve to); such an "
-            "endpoint updates blue/green all at once with no baking, whatever the policy says. Use another "
-            "instance type (Inf2 is not excluded) or deployment=None"
+            "is or may resolve to); such an endpoint updates blue/green all at once with no baking, whatever "
+            "the policy says. Use another instance type (Inf2 is not excluded) or deployment=None"
         )
 
 
@@ -229,7 +227,7 @@ class DeploymentPolicy:
                 )
                 # A canary count has no lower bound ("less than or equal to 50%"); 1 % is a percentage's.
                 floor = 0 if self.kind is DeploymentKind.CANARY else low
-                self.size.check_share(f"{arg}.{size_arg}", floor, high, (counted, fleet_size))
+                self.size.check_share(f"{arg}.{size_arg}", floor, high, fleet_size, counted)
         if self.rollback_max_batch is not None:
             self.rollback_max_batch._check(f"{arg}.rollback_max_batch", 1, 100, inference_components)
         self._check_execution_bound(arg)
