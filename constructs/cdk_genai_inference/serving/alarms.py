@@ -157,30 +157,31 @@ class RollbackAlarmList:
 
 
 class _RollbackAlarm(cw.AlarmBase):
-    """An alarm defined as its L1 ``Resource`` (the properties ``cw.Alarm`` would render for the same
-    metrics, built without a jsii round trip per metric), with the ``IAlarm`` face users pass on.
+    """An alarm defined as its ``Resource`` (an ``AWS::CloudWatch::Alarm`` with the properties
+    ``cw.Alarm`` would render for the same metrics, rendered here in CloudFormation's own shape: no jsii
+    round trip per metric, and no typed struct to serialize), with the ``IAlarm`` face users pass on.
 
     Actions added to it (to be told that a deployment is rolling back) reach the template as
     ``cw.Alarm`` renders them: ``AlarmBase`` only records them, for its subclass to render.
     """
 
-    def __init__(self, scope: Construct, id: str, **properties: Any) -> None:
+    def __init__(self, scope: Construct, id: str, properties: dict[str, Any]) -> None:
         super().__init__(scope, id)
-        self._resource = cw.CfnAlarm(self, "Resource", **properties)
-        self._alarm_arn = self._resource.attr_arn
+        self._resource = CfnResource(self, "Resource", type="AWS::CloudWatch::Alarm", properties=properties)
+        self._alarm_arn = self._resource.get_att("Arn").to_string()
         self._alarm_name = self._resource.ref
 
     def add_alarm_action(self, *actions: cw.IAlarmAction) -> None:
         super().add_alarm_action(*actions)
-        self._resource.alarm_actions = self._alarm_action_arns
+        self._resource.add_property_override("AlarmActions", self._alarm_action_arns)
 
     def add_ok_action(self, *actions: cw.IAlarmAction) -> None:
         super().add_ok_action(*actions)
-        self._resource.ok_actions = self._ok_action_arns
+        self._resource.add_property_override("OKActions", self._ok_action_arns)
 
     def add_insufficient_data_action(self, *actions: cw.IAlarmAction) -> None:
         super().add_insufficient_data_action(*actions)
-        self._resource.insufficient_data_actions = self._insufficient_data_action_arns
+        self._resource.add_property_override("InsufficientDataActions", self._insufficient_data_action_arns)
 
     @property
     def alarm_arn(self) -> str:
@@ -189,6 +190,11 @@ class _RollbackAlarm(cw.AlarmBase):
     @property
     def alarm_name(self) -> str:
         return self._alarm_name
+
+
+def _properties(**properties: Any) -> dict[str, Any]:
+    """``AWS::CloudWatch::Alarm`` properties without the unset ones, in the order ``cw.CfnAlarm`` renders them."""
+    return {key: properties[key] for key in sorted(properties) if properties[key] is not None}
 
 
 def create_rollback_alarms(
@@ -200,40 +206,41 @@ def create_rollback_alarms(
     """Define the default rollback alarms under ``scope``."""
     period = seconds(options.period)
     common: dict[str, Any] = {
-        "comparison_operator": "GreaterThanThreshold",
-        "datapoints_to_alarm": options.datapoints_to_alarm,
-        "evaluation_periods": options.evaluation_periods,
-        "treat_missing_data": "notBreaching",
+        "ComparisonOperator": "GreaterThanThreshold",
+        "DatapointsToAlarm": options.datapoints_to_alarm,
+        "EvaluationPeriods": options.evaluation_periods,
+        "TreatMissingData": "notBreaching",
     }
-    query = cw.CfnAlarm.MetricDataQueryProperty
     alarms: list[cw.IAlarm] = [
         _RollbackAlarm(
             scope,
             "ErrorRate",
-            alarm_description=(
-                f"Rolls back a deployment when more than {options.error_rate_percent:g} % of invocations "
-                "return a 5XX error"
+            _properties(
+                AlarmDescription=(
+                    f"Rolls back a deployment when more than {options.error_rate_percent:g} % of invocations "
+                    "return a 5XX error"
+                ),
+                Metrics=[
+                    {
+                        "Expression": "100 * FILL(errors, 0) / invocations",
+                        "Id": "expr_1",
+                        "Label": "5XX error rate (%)",
+                        "ReturnData": True,
+                    },
+                    {
+                        "Id": "errors",
+                        "MetricStat": _metric_stat(endpoint.series(INVOCATION_5XX_ERRORS), period),
+                        "ReturnData": False,
+                    },
+                    {
+                        "Id": "invocations",
+                        "MetricStat": _metric_stat(endpoint.series(INVOCATIONS), period),
+                        "ReturnData": False,
+                    },
+                ],
+                Threshold=options.error_rate_percent,
+                **common,
             ),
-            metrics=[
-                query(
-                    id="expr_1",
-                    expression="100 * FILL(errors, 0) / invocations",
-                    label="5XX error rate (%)",
-                    return_data=True,
-                ),
-                query(
-                    id="errors",
-                    metric_stat=_metric_stat(endpoint.series(INVOCATION_5XX_ERRORS), period),
-                    return_data=False,
-                ),
-                query(
-                    id="invocations",
-                    metric_stat=_metric_stat(endpoint.series(INVOCATIONS), period),
-                    return_data=False,
-                ),
-            ],
-            threshold=options.error_rate_percent,
-            **common,
         )
     ]
     rendered: dict[int, tuple[float, str]] = {}  # a shared threshold is read from the jsii runtime once
@@ -250,18 +257,20 @@ def create_rollback_alarms(
             _RollbackAlarm(
                 scope,
                 f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
-                alarm_description=(
-                    f"Rolls back a deployment when {options.latency_statistic} ModelLatency on "
-                    f"{pool.instance_type} exceeds {human}"
+                _properties(
+                    AlarmDescription=(
+                        f"Rolls back a deployment when {options.latency_statistic} ModelLatency on "
+                        f"{pool.instance_type} exceeds {human}"
+                    ),
+                    Dimensions=_dimensions(series),
+                    MetricName=series.metric_name,
+                    Namespace=series.namespace,
+                    Period=period,
+                    Statistic=series.statistic if simple else None,
+                    ExtendedStatistic=None if simple else series.statistic,
+                    Threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
+                    **common,
                 ),
-                dimensions=_dimensions(series),
-                metric_name=series.metric_name,
-                namespace=series.namespace,
-                period=period,
-                statistic=series.statistic if simple else None,
-                extended_statistic=None if simple else series.statistic,
-                threshold=milliseconds * 1000,  # ModelLatency is published in microseconds
-                **common,
             )
         )
     for alarm in alarms:
@@ -269,22 +278,15 @@ def create_rollback_alarms(
     return alarms
 
 
-def _metric_stat(series: Series, period: int | None) -> cw.CfnAlarm.MetricStatProperty:
+def _metric_stat(series: Series, period: int | None) -> dict[str, Any]:
     """A metric-math operand."""
-    return cw.CfnAlarm.MetricStatProperty(
-        metric=cw.CfnAlarm.MetricProperty(
-            dimensions=_dimensions(series), metric_name=series.metric_name, namespace=series.namespace
-        ),
-        period=period,  # type: ignore[arg-type]
-        stat=series.statistic,
-    )
+    metric = {"Dimensions": _dimensions(series), "MetricName": series.metric_name, "Namespace": series.namespace}
+    return {"Metric": metric, "Period": period, "Stat": series.statistic}
 
 
-def _dimensions(series: Series) -> list[cw.CfnAlarm.DimensionProperty]:
+def _dimensions(series: Series) -> list[dict[str, str]]:
     """Sorted by name, as ``cw.Alarm`` renders them."""
-    return [
-        cw.CfnAlarm.DimensionProperty(name=name, value=series.dimensions[name]) for name in sorted(series.dimensions)
-    ]
+    return [{"Name": name, "Value": series.dimensions[name]} for name in sorted(series.dimensions)]
 
 
 def _id_part(instance_type: str, priority: int | None) -> str:
