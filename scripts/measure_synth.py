@@ -11,11 +11,14 @@ seconds of this process and of the jsii runtime's Node processes instead of wall
 which other work on a shared machine disturbs less.
 
 ``--without`` leaves features out of every endpoint, to see what each one costs against its own replay.
+``--aws-cdk`` measures aws-cdk-lib's own L2 constructs against the replay of their templates the same
+way, as a yardstick for the ratio: what constructs written in TypeScript, with no call crossing into
+this process, cost over plain L1 resources.
 Every synth on both sides includes aws-cdk-lib's built-in CloudFormation validation of the template;
 ``CDK_VALIDATION=false`` in the environment leaves it out of both.
 
 Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [--with-job] [--clock cpu]
-       [--without alarms scaling deployment dashboard]
+       [--without alarms scaling deployment dashboard] [--aws-cdk]
 (Node 24 must be first on PATH, as ./dev arranges: ``./dev`` shell or ``PATH=... python ...``.)
 """
 
@@ -32,6 +35,11 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import cloudformation_include as cfn_inc
 
 from cdk_genai_inference import (
@@ -158,6 +166,61 @@ def measure(
     return rows
 
 
+def _math_alarms(stack: cdk.Stack) -> None:
+    for index in range(30):
+        dimensions = {"EndpointName": f"endpoint-{index}", "VariantName": "AllTraffic"}
+        operands = {
+            query_id: cw.Metric(
+                namespace="AWS/SageMaker",
+                metric_name=name,
+                dimensions_map=dimensions,
+                statistic="Sum",
+                period=cdk.Duration.minutes(1),
+            )
+            for query_id, name in (("errors", "Invocation5XXErrors"), ("invocations", "Invocations"))
+        }
+        rate = cw.MathExpression(expression="100 * FILL(errors, 0) / invocations", using_metrics=operands)
+        rate.create_alarm(stack, f"ErrorRate{index}", threshold=5, evaluation_periods=3, datapoints_to_alarm=2)
+
+
+def _granted_topics(stack: cdk.Stack) -> None:
+    role = iam.Role(stack, "Publisher", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    for index in range(10):
+        sns.Topic(stack, f"Topic{index}").grant_publish(role)
+
+
+AWS_CDK_L2S: dict[str, Callable[[cdk.Stack], None]] = {
+    "30 cw.Alarm over metric math": _math_alarms,
+    "10 sns.Topic, each granted to a role": _granted_topics,
+    "10 s3.Bucket (SSL enforced)": lambda stack: [
+        s3.Bucket(stack, f"Bucket{index}", enforce_ssl=True) for index in range(10)
+    ],
+    "10 sqs.Queue": lambda stack: [sqs.Queue(stack, f"Queue{index}") for index in range(10)],
+}
+"""aws-cdk-lib's own L2 constructs, the yardstick ``--aws-cdk`` measures."""
+
+
+def measure_aws_cdk(runs: int, clock: Clock = time.perf_counter) -> list[dict[str, Any]]:
+    """Per set of ``AWS_CDK_L2S``: its resources and, over ``runs`` paired runs, its synth and L1 replay
+    timings."""
+    rows = []
+    for name, define in AWS_CDK_L2S.items():
+        row: dict[str, Any] = {"constructs": name, "synth": [], "l1": []}
+        for run in range(runs + 1):  # the first run warms up
+            started = clock()
+            app = cdk.App()
+            define(cdk.Stack(app, "Measured", env=ENV))
+            template = app.synth().get_stack_by_name("Measured").template
+            seconds = clock() - started
+            replayed = replay_l1(template, clock)
+            if run:
+                row["synth"].append(seconds)
+                row["l1"].append(replayed)
+        row["resources"] = len(template["Resources"])
+        rows.append(row)
+    return rows
+
+
 def cpu_clock() -> Clock:
     """CPU seconds of this process plus the jsii runtime's Node process tree (every thread), from
     Linux's /proc; call after the runtime has started."""
@@ -193,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without", nargs="+", choices=FEATURES, default=[], help="endpoints without these features (default: all)"
     )
+    parser.add_argument("--aws-cdk", action="store_true", help="also measure aws-cdk-lib's own L2s, as a yardstick")
     args = parser.parse_args(argv)
     clock: Clock = time.perf_counter
     if args.clock == "cpu":
@@ -225,6 +289,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{first['bytes'] - per_bytes * first['endpoints']:,.0f} bytes"
         )
         print(f"average bytes per resource: {last['bytes'] / last['resources']:,.0f}")
+    if args.aws_cdk:
+        print("aws-cdk-lib's own L2s against their L1 replay, measured the same way:")
+        print(f"{'constructs':<38}  {'resources':>9}  {'synth s':>7}  {'L1 s':>5}  {'vs L1':>11}")
+        for row in measure_aws_cdk(args.runs, clock):
+            print(
+                f"{row['constructs']:<38}  {row['resources']:>9}  {statistics.median(row['synth']):>7.2f}  "
+                f"{statistics.median(row['l1']):>5.2f}  {_ratios(row, 'l1'):>11}"
+            )
     return 0
 
 

@@ -138,3 +138,17 @@ def test_the_measuring_script_leaves_features_out(capsys: pytest.CaptureFixture[
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "endpoints without: alarms, scaling, deployment, dashboard"
     assert [line.split()[:2] for line in lines[3:5]] == [["1", "5"], ["2", "7"]]
+
+
+def test_the_measuring_script_measures_aws_cdk_l2s_as_a_yardstick(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each set of aws-cdk-lib L2s is synthesized and its template replayed, like the endpoints."""
+    assert measure_synth.main(["--counts", "1", "--runs", "1", "--aws-cdk"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    start = lines.index("aws-cdk-lib's own L2s against their L1 replay, measured the same way:")
+    rows = lines[start + 2 :]
+    assert [row[:38].rstrip() for row in rows] == list(measure_synth.AWS_CDK_L2S)
+    resources = [int(row[38:].split()[0]) for row in rows]
+    assert resources == [30, 12, 20, 10]  # the alarms; the topics and their role and policy; buckets and policies
+    for row in rows:
+        low, slash, median = row.split()[-3:]
+        assert slash == "/" and 0 < float(low) <= float(median)
