@@ -189,7 +189,7 @@ def _granted_topics(stack: cdk.Stack) -> None:
         sns.Topic(stack, f"Topic{index}").grant_publish(role)
 
 
-AWS_CDK_L2S: dict[str, Callable[[cdk.Stack], None]] = {
+AWS_CDK_L2S: dict[str, Callable[[cdk.Stack], object]] = {
     "30 cw.Alarm over metric math": _math_alarms,
     "10 sns.Topic, each granted to a role": _granted_topics,
     "10 s3.Bucket (SSL enforced)": lambda stack: [

@@ -193,7 +193,8 @@ class _RollbackAlarm(cw.AlarmBase):
 
 
 def _properties(**properties: Any) -> dict[str, Any]:
-    """``AWS::CloudWatch::Alarm`` properties without the unset ones, in the order ``cw.CfnAlarm`` renders them."""
+    """Properties of ``AWS::CloudWatch::Alarm`` (or of one of its structures) without the unset ones, in
+    the order ``cw.CfnAlarm`` renders them: by name."""
     return {key: properties[key] for key in sorted(properties) if properties[key] is not None}
 
 
@@ -281,7 +282,7 @@ def create_rollback_alarms(
 def _metric_stat(series: Series, period: int | None) -> dict[str, Any]:
     """A metric-math operand."""
     metric = {"Dimensions": _dimensions(series), "MetricName": series.metric_name, "Namespace": series.namespace}
-    return {"Metric": metric, "Period": period, "Stat": series.statistic}
+    return _properties(Metric=metric, Period=period, Stat=series.statistic)
 
 
 def _dimensions(series: Series) -> list[dict[str, str]]:
