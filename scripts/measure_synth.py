@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +75,18 @@ def build(
 ) -> tuple[dict[str, Any], float]:
     """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job), each without the
     ``FEATURES`` named in ``without``; return its template and the seconds it took."""
+    return synthesize(partial(_define_endpoints, endpoints=endpoints, with_job=with_job, without=without), clock)
+
+
+def synthesize(define: Callable[[cdk.Stack], None], clock: Clock = time.perf_counter) -> tuple[dict[str, Any], float]:
+    """Define a stack with ``define`` and synthesize it; return its template and the seconds both took."""
     started = clock()
     app = cdk.App()
-    stack = cdk.Stack(app, "Measured", env=ENV)
+    define(cdk.Stack(app, "Measured", env=ENV))
+    return app.synth().get_stack_by_name("Measured").template, clock() - started
+
+
+def _define_endpoints(stack: cdk.Stack, *, endpoints: int, with_job: bool, without: frozenset[str]) -> None:
     model = Model(stack, "Model", image_uri=IMAGE, model_data_url="s3://models/llama/")
     for index in range(endpoints):
         endpoint = InstancePoolEndpoint(
@@ -102,8 +112,6 @@ def build(
             goal=RecommendationGoal.THROUGHPUT,
             output=S3Location.from_uri("s3://artifacts/out/"),
         )
-    template = app.synth().get_stack_by_name("Measured").template
-    return template, clock() - started
 
 
 def _plain(template: dict[str, Any]) -> dict[str, Any]:
@@ -189,13 +197,21 @@ def _granted_topics(stack: cdk.Stack) -> None:
         sns.Topic(stack, f"Topic{index}").grant_publish(role)
 
 
-AWS_CDK_L2S: dict[str, Callable[[cdk.Stack], object]] = {
+def _buckets(stack: cdk.Stack) -> None:
+    for index in range(10):
+        s3.Bucket(stack, f"Bucket{index}", enforce_ssl=True)
+
+
+def _queues(stack: cdk.Stack) -> None:
+    for index in range(10):
+        sqs.Queue(stack, f"Queue{index}")
+
+
+AWS_CDK_L2S: dict[str, Callable[[cdk.Stack], None]] = {
     "30 cw.Alarm over metric math": _math_alarms,
     "10 sns.Topic, each granted to a role": _granted_topics,
-    "10 s3.Bucket (SSL enforced)": lambda stack: [
-        s3.Bucket(stack, f"Bucket{index}", enforce_ssl=True) for index in range(10)
-    ],
-    "10 sqs.Queue": lambda stack: [sqs.Queue(stack, f"Queue{index}") for index in range(10)],
+    "10 s3.Bucket (SSL enforced)": _buckets,
+    "10 sqs.Queue": _queues,
 }
 """aws-cdk-lib's own L2 constructs, the yardstick ``--aws-cdk`` measures."""
 
@@ -207,11 +223,7 @@ def measure_aws_cdk(runs: int, clock: Clock = time.perf_counter) -> list[dict[st
     for name, define in AWS_CDK_L2S.items():
         row: dict[str, Any] = {"constructs": name, "synth": [], "l1": []}
         for run in range(runs + 1):  # the first run warms up
-            started = clock()
-            app = cdk.App()
-            define(cdk.Stack(app, "Measured", env=ENV))
-            template = app.synth().get_stack_by_name("Measured").template
-            seconds = clock() - started
+            template, seconds = synthesize(define, clock)
             replayed = replay_l1(template, clock)
             if run:
                 row["synth"].append(seconds)
