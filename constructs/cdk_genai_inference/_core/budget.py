@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from weakref import WeakSet
-
 import jsii
 from aws_cdk import Annotations, Aspects, CfnResource, IAspect, Stack
 
@@ -43,15 +41,8 @@ def count_resources(stack: Stack) -> int:
     return sum(1 for c in constructs if isinstance(c, CfnResource) and id(c) not in elsewhere)
 
 
-_WATCHED: WeakSet[Stack] = WeakSet()
-"""Stacks already checked, so that every further endpoint or job asks the jsii runtime nothing."""
-
-
 def watch(scope: Construct) -> None:
-    """Check the stack of ``scope`` once at synth (idempotent)."""
+    """Check the stack of ``scope`` once at synth (idempotent: the marker in the tree says it is watched)."""
     stack = scope if isinstance(scope, Stack) else Stack.of(scope)
-    if stack in _WATCHED:
-        return
-    _WATCHED.add(stack)
     if stack.node.try_find_child(MARKER) is None:
         Aspects.of(Construct(stack, MARKER)).add(_Budget())

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
-from weakref import WeakKeyDictionary
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -42,8 +41,6 @@ MAX_WIDGETS = 500
 """CloudWatch: a dashboard body holds 0 to 500 widgets."""
 MAX_METRICS = 2500
 """CloudWatch: a dashboard graphs at most 2,500 metrics across its widgets."""
-_SHARED: WeakKeyDictionary[Stack, FleetDashboard] = WeakKeyDictionary()
-"""Each stack's shared dashboard, found without asking the jsii runtime again."""
 GRID_WIDTH = 24
 WIDTH, HEIGHT = 8, 6
 PERIOD = 60
@@ -119,12 +116,8 @@ class FleetDashboard(Construct):
     def of(scope: Construct) -> FleetDashboard:
         """The shared fleet dashboard of ``scope``'s stack, defined on first use."""
         stack = scope if isinstance(scope, Stack) else Stack.of(scope)
-        shared = _SHARED.get(stack)
-        if shared is None:
-            existing = stack.node.try_find_child(SHARED_ID)
-            shared = existing if isinstance(existing, FleetDashboard) else FleetDashboard(stack, SHARED_ID)
-            _SHARED[stack] = shared
-        return shared
+        existing = stack.node.try_find_child(SHARED_ID)
+        return existing if isinstance(existing, FleetDashboard) else FleetDashboard(stack, SHARED_ID)
 
     @property
     def dashboards(self) -> list[cw.CfnDashboard]:
