@@ -1,4 +1,5 @@
-"""The serving capability's layout: one concept per module, no module past 400 lines, no import cycle."""
+"""The layout of the library and its handlers: no module past 400 lines, no import cycle, and nothing
+registered in module globals."""
 
 from __future__ import annotations
 
@@ -8,8 +9,31 @@ from pathlib import Path
 from conftest import REPO
 
 PACKAGE = REPO / "constructs" / "cdk_genai_inference"
-SERVING = PACKAGE / "serving"
+HANDLERS = REPO / "lambda" / "sagemaker_ai_jobs"
 MAX_LINES = 400
+CONTAINER_FACTORIES = frozenset(
+    {
+        "set",
+        "dict",
+        "list",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "deque",
+        "WeakSet",
+        "WeakKeyDictionary",
+        "WeakValueDictionary",
+    }
+)
+MEMOS = {
+    "cdk_genai_inference/_core/validation.py:_SECONDS": "the seconds of each immutable Duration: an answer that "
+    "never depends on what ran before, weakly keyed so that it keeps no Duration alive",
+}
+"""Module-level containers that are memos of pure functions, not registries, and why."""
+
+
+def _modules() -> list[Path]:
+    return sorted([*PACKAGE.rglob("*.py"), *HANDLERS.rglob("*.py")])
 
 
 def _module_name(path: Path) -> str:
@@ -33,12 +57,34 @@ def _imports() -> dict[str, set[str]]:
     return graph
 
 
-def test_no_serving_module_passes_400_lines() -> None:
-    lengths = {path.name: len(path.read_text().splitlines()) for path in SERVING.glob("*.py")}
+def module_state(source: str) -> list[str]:
+    """The names a module binds at its top level to an empty container (one to be filled as calls arrive),
+    and the names its functions declare ``global``."""
+    tree = ast.parse(source)
+    found = [name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names]
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        empty_literal = isinstance(value, ast.Dict | ast.List | ast.Set) and not (
+            value.keys if isinstance(value, ast.Dict) else value.elts
+        )
+        factory = value.func if isinstance(value, ast.Call) else None
+        factory_name = factory.id if isinstance(factory, ast.Name) else getattr(factory, "attr", None)
+        if empty_literal or (factory_name in CONTAINER_FACTORIES and not (value.args or value.keywords)):
+            found += [target.id for target in targets if isinstance(target, ast.Name)]
+    return found
+
+
+def test_no_module_passes_400_lines() -> None:
+    lengths = {str(path.relative_to(REPO)): len(path.read_text().splitlines()) for path in _modules()}
     assert {name: n for name, n in lengths.items() if n > MAX_LINES} == {}
 
 
-def test_no_serving_module_is_part_of_an_import_cycle() -> None:
+def test_no_module_is_part_of_an_import_cycle() -> None:
     graph = _imports()
 
     def reaches(start: str, goal: str) -> bool:
@@ -52,6 +98,21 @@ def test_no_serving_module_is_part_of_an_import_cycle() -> None:
                 todo.extend(graph[module])
         return False
 
-    serving = [name for name in graph if name.startswith("cdk_genai_inference.serving.")]
-    cycles = [(a, b) for a in serving for b in graph[a] if reaches(b, a)]
+    cycles = [(a, b) for a in graph for b in graph[a] if reaches(b, a)]
     assert cycles == []
+
+
+def test_nothing_is_registered_in_module_globals() -> None:
+    """What a construct needs to find again (a stack's dashboard, its budget check) is in the construct tree."""
+    state = {
+        f"{path.relative_to(path.parents[1] if path.is_relative_to(HANDLERS) else PACKAGE.parent)}:{name}"
+        for path in _modules()
+        for name in module_state(path.read_text())
+    }
+    assert state - MEMOS.keys() == set()
+
+
+def test_the_state_check_sees_registries_and_globals() -> None:
+    assert module_state("_SEEN: WeakSet[Stack] = WeakSet()\nCACHE = {}\nTABLE = {'a': 1}\n") == ["_SEEN", "CACHE"]
+    assert module_state("def f():\n    global COUNT\n    COUNT = 1\n") == ["COUNT"]
+    assert module_state("NAMES = frozenset()\nLIMITS = dict(a=1)\n") == []
