@@ -53,7 +53,8 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "serving.components": ("InferenceComponents",),
     "serving.dashboard": ("FleetDashboard",),
     "serving.deployment": ("CapacitySize", "CapacityUnit", "DeploymentKind", "DeploymentPolicy"),
-    "serving.endpoint": ("IInstancePoolEndpoint", "InstancePoolEndpoint"),
+    "serving.endpoint": ("InstancePoolEndpoint",),
+    "serving.endpoint_base": ("IInstancePoolEndpoint",),
     "serving.model": ("IModel", "Model"),
     "serving.pools": ("InstancePool", "PrefixAwareRouting", "RoutingStrategy"),
     "serving.scaling": ("WeightedUtilizationScaling",),
@@ -88,7 +89,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors (a test keeps
     from .serving.components import InferenceComponents
     from .serving.dashboard import FleetDashboard
     from .serving.deployment import CapacitySize, CapacityUnit, DeploymentKind, DeploymentPolicy
-    from .serving.endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
+    from .serving.endpoint import InstancePoolEndpoint
+    from .serving.endpoint_base import IInstancePoolEndpoint
     from .serving.model import IModel, Model
     from .serving.pools import InstancePool, PrefixAwareRouting, RoutingStrategy
     from .serving.scaling import WeightedUtilizationScaling

@@ -24,7 +24,8 @@ from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
-from ..serving.endpoint import IInstancePoolEndpoint, InstancePoolEndpoint
+from ..serving.endpoint import InstancePoolEndpoint
+from ..serving.endpoint_base import IInstancePoolEndpoint
 from .baseline import BenchmarkBaseline, default_parameter_name
 from .results import (
     BenchmarkResults,

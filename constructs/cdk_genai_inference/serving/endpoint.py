@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from aws_cdk import Duration, Names, Tags
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 
@@ -25,7 +24,7 @@ from .async_inference import AsyncInference, async_inference_config
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
 from .deployment import DeploymentPolicy, check_guarded_types, component_deployment_config, endpoint_deployment_config
-from .metrics import EndpointMetrics
+from .endpoint_base import EndpointBase, IInstancePoolEndpoint, ImportedEndpoint
 from .model import IModel, execution_roles
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types, prioritized
 from .scaling import WeightedUtilizationScaling, utilization_terms, weighted_utilization_expression
@@ -39,44 +38,8 @@ from .variant import (
     routing_config,
 )
 
-INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
 
-
-@runtime_checkable
-class IInstancePoolEndpoint(Protocol):
-    """An endpoint whose variant may span several instance types."""
-
-    endpoint_name: str
-    endpoint_arn: str
-    variant_name: str
-    inference_component_name: str | None
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant: ...
-
-    def metric(
-        self,
-        metric_name: str,
-        *,
-        namespace: str = ...,
-        instance_type: str | None = None,
-        statistic: str = ...,
-        period: Duration | None = None,
-        label: str | None = None,
-    ) -> cw.Metric: ...
-
-
-class _EndpointBase(EndpointMetrics):
-    endpoint_arn: str
-
-    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``sagemaker:InvokeEndpoint`` and ``sagemaker:InvokeEndpointWithResponseStream`` on
-        this endpoint only."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=[self.endpoint_arn]
-        )
-
-
-class InstancePoolEndpoint(_EndpointBase):
+class InstancePoolEndpoint(EndpointBase):
     """A real-time (or asynchronous) SageMaker endpoint whose one variant spans 1-5 instance pools.
 
     SageMaker provisions the first pool by priority and, on insufficient capacity, falls back to the
@@ -302,7 +265,7 @@ class InstancePoolEndpoint(_EndpointBase):
         """An endpoint created elsewhere, by name (and variant, and inference component if any)."""
         check_name("endpoint_name", endpoint_name, "EndpointName")
         check_name("variant_name", variant_name, "VariantName")
-        return _ImportedEndpoint(scope, id, endpoint_name, variant_name, inference_component_name)
+        return ImportedEndpoint(scope, id, endpoint_name, variant_name, inference_component_name)
 
     @property
     def instance_types(self) -> list[str]:
@@ -369,19 +332,3 @@ class InstancePoolEndpoint(_EndpointBase):
             disable_scale_in=disable_scale_in,
         )
         return self._scaling
-
-
-class _ImportedEndpoint(_EndpointBase):
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        endpoint_name: str,
-        variant_name: str,
-        inference_component_name: str | None,
-    ) -> None:
-        super().__init__(scope, id)
-        self.endpoint_name = endpoint_name
-        self.variant_name = variant_name
-        self.inference_component_name = inference_component_name
-        self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)

@@ -1,0 +1,70 @@
+"""What every instance-pool endpoint offers its callers, and an endpoint imported by name."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_iam as iam
+
+from constructs import Construct
+
+from .._core.arns import sagemaker_arn
+from .metrics import EndpointMetrics
+
+INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
+
+
+@runtime_checkable
+class IInstancePoolEndpoint(Protocol):
+    """An endpoint whose variant may span several instance types."""
+
+    endpoint_name: str
+    endpoint_arn: str
+    variant_name: str
+    inference_component_name: str | None
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant: ...
+
+    def metric(
+        self,
+        metric_name: str,
+        *,
+        namespace: str = ...,
+        instance_type: str | None = None,
+        statistic: str = ...,
+        period: Duration | None = None,
+        label: str | None = None,
+    ) -> cw.Metric: ...
+
+
+class EndpointBase(EndpointMetrics):
+    """What a defined and an imported endpoint share: their metrics and the invoke grant."""
+
+    endpoint_arn: str
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``sagemaker:InvokeEndpoint`` and ``sagemaker:InvokeEndpointWithResponseStream`` on
+        this endpoint only."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=[self.endpoint_arn]
+        )
+
+
+class ImportedEndpoint(EndpointBase):
+    """An endpoint created elsewhere, known by its names."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        endpoint_name: str,
+        variant_name: str,
+        inference_component_name: str | None,
+    ) -> None:
+        super().__init__(scope, id)
+        self.endpoint_name = endpoint_name
+        self.variant_name = variant_name
+        self.inference_component_name = inference_component_name
+        self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
