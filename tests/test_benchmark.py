@@ -328,11 +328,16 @@ def test_the_figures_are_the_ones_the_handler_computes() -> None:
 
 
 def test_a_changed_model_or_component_is_benchmarked_again() -> None:
-    def name(image: str, copies: int = 1) -> tuple[str, str]:
+    def name(image: str, copies: int = 1, overrides: dict[str, str] | None = None) -> tuple[str, str]:
         stack = new_stack()
         model = Model(stack, "Model", image_uri=image)
         direct = InstancePoolEndpoint(
-            stack, "Direct", model=model, instance_pools=[InstancePool("ml.g6e.12xlarge")], dashboard=False
+            stack,
+            "Direct",
+            model=model,
+            instance_pools=[InstancePool("ml.g6e.12xlarge")],
+            dashboard=False,
+            variant_overrides=overrides,
         )
         components = InstancePoolEndpoint(
             stack,
@@ -353,6 +358,10 @@ def test_a_changed_model_or_component_is_benchmarked_again() -> None:
     newer_image = name(IMAGE.replace("0.33.0", "0.34.0"))
     assert newer_image[0] != base[0] and newer_image[1] != base[1]
     assert name(IMAGE, copies=2)[1] != base[1]
+    # A property the variant gets through its overrides changes what the endpoint serves too.
+    newer_ami = name(IMAGE, overrides={"InferenceAmiVersion": "al2-ami-sagemaker-inference-gpu-3-1"})
+    assert newer_ami[0] != base[0] and newer_ami[1] == base[1]
+    assert name(IMAGE, overrides={}) == base
 
 
 def test_published_metrics_keep_one_name_across_runs(built: dict[str, Any]) -> None:

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, Resource, Stack
+from aws_cdk import Duration, Resource
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct, IDependable
 
@@ -24,7 +23,6 @@ from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
-from ..serving.endpoint import InstancePoolEndpoint
 from ..serving.endpoint_base import IInstancePoolEndpoint
 from .baseline import BenchmarkBaseline, default_parameter_name
 from .results import (
@@ -36,9 +34,6 @@ from .results import (
     SlaStatistic,
     check_results_options,
 )
-
-SCALING_KEYS = frozenset({"managedInstanceScaling"})
-"""What scaling adds to a variant (as ``Stack.resolve`` renders it), left out of a benchmark's identity."""
 
 
 @dataclass(frozen=True)
@@ -153,7 +148,7 @@ class BenchmarkJob(AiJob):
             }
         if tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-        name = self._name(request, job_name_prefix, run_token, EndpointDefinition=_endpoint_definition(endpoint))
+        name = self._name(request, job_name_prefix, run_token, EndpointDefinition=endpoint.served_definition)
         self.output = output
         # The endpoint first: the job benchmarks an endpoint in service.
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
@@ -231,29 +226,6 @@ class _ImportedBenchmarkJob(Resource):
         self.workload_config: IWorkloadConfig | None = None
         self.waits_in_deployment = False
         self.completion: IDependable | None = None
-
-
-def _endpoint_definition(endpoint: IInstancePoolEndpoint) -> Any:
-    """What the endpoint serves, as synthesized: its variant, its models' containers and its inference
-    component. A change to any of them names (and so runs) a new benchmark. Scaling is left out: it
-    changes how many instances serve, not what each serves, and it may be added after the job (the
-    name must not depend on the order)."""
-    if not isinstance(endpoint, InstancePoolEndpoint):
-        return endpoint.endpoint_name
-    stack = Stack.of(endpoint)
-    variants = [
-        {k: v for k, v in variant.items() if k not in SCALING_KEYS}
-        for variant in stack.resolve(endpoint.endpoint_config.production_variants)
-    ]
-    parts: list[Any] = [variants]
-    for model in endpoint.models:
-        cfn = model.node.default_child if isinstance(model, Construct) else None
-        if isinstance(cfn, sagemaker.CfnModel):
-            parts.append([cfn.primary_container, cfn.containers, cfn.execution_role_arn])
-    component = endpoint.inference_component
-    if component is not None:
-        parts.append([component.specification, component.specifications, component.runtime_config])
-    return stack.resolve(parts)
 
 
 def _searches(workload: IWorkloadConfig) -> bool:

@@ -35,6 +35,7 @@ from .variant import (
     check_variant_overrides,
     hardware_encryption_waiver,
     production_variant,
+    resolve_served_definition,
     routing_config,
 )
 
@@ -174,7 +175,8 @@ class InstancePoolEndpoint(EndpointBase):
             ),
             execution_role_arn=execution_role.role_arn if execution_role is not None else None,
         )
-        for key, value in (variant_overrides or {}).items():
+        self._variant_overrides = dict(variant_overrides or {})
+        for key, value in self._variant_overrides.items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
         nvme = [t for p in pools for t in local_nvme_types(p.possible_instance_types)]
         if encryption_key is None and nvme:
@@ -247,6 +249,13 @@ class InstancePoolEndpoint(EndpointBase):
             self.dashboard.add_endpoint(self)
         for key, value in (tags or {}).items():
             Tags.of(self).add(key, value)
+
+    @property
+    def served_definition(self) -> Any:
+        """Its variant (with the overrides), its models' containers and its inference component, resolved."""
+        return resolve_served_definition(
+            self.stack, self.endpoint_config, self.models, self.inference_component, self._variant_overrides
+        )
 
     @staticmethod
     def from_endpoint_name(scope: Construct, id: str, endpoint_name: str) -> IInstancePoolEndpoint:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -24,6 +24,11 @@ class IInstancePoolEndpoint(Protocol):
     endpoint_arn: str
     variant_name: str
     inference_component_name: str | None
+
+    @property
+    def served_definition(self) -> Any:
+        """What the endpoint serves, as synthesized; a benchmark of it is named after it."""
+        ...
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant: ...
 
@@ -68,3 +73,8 @@ class ImportedEndpoint(EndpointBase):
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
+
+    @property
+    def served_definition(self) -> Any:
+        """Not known here: the endpoint's name stands for it."""
+        return self.endpoint_name

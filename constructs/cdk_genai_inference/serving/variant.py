@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
+
+from constructs import Construct
 
 from .._core import service_model
 from .._core.validation import check_range, unresolved
@@ -153,3 +156,33 @@ def check_models(pools: Sequence[InstancePool], model: IModel | None, ic_mode: b
         raise ValidationError(
             f"model is required unless every instance pool has its own; missing for {', '.join(missing)}"
         )
+
+
+SCALING_KEYS = frozenset({"managedInstanceScaling"})
+"""What scaling adds to a variant (as ``Stack.resolve`` renders it): not part of what an endpoint serves."""
+
+
+def resolve_served_definition(
+    stack: Stack,
+    endpoint_config: sagemaker.CfnEndpointConfig,
+    models: Sequence[IModel],
+    component: sagemaker.CfnInferenceComponent | None,
+    variant_overrides: Mapping[str, Any],
+) -> Any:
+    """What an endpoint serves, resolved: its variant (with its overrides), its models' containers and its
+    inference component. Scaling is left out: it changes how many instances serve, not what each
+    serves, and it may be added later (a benchmark's name must not depend on the order)."""
+    variants = [
+        {k: v for k, v in variant.items() if k not in SCALING_KEYS}
+        for variant in stack.resolve(endpoint_config.production_variants)
+    ]
+    parts: list[Any] = [variants]
+    for model in models:
+        cfn = model.node.default_child if isinstance(model, Construct) else None
+        if isinstance(cfn, sagemaker.CfnModel):
+            parts.append([cfn.primary_container, cfn.containers, cfn.execution_role_arn])
+    if component is not None:
+        parts.append([component.specification, component.specifications, component.runtime_config])
+    if variant_overrides:  # appended only when given, so that an endpoint without any keeps its identity
+        parts.append({"VariantOverrides": dict(variant_overrides)})
+    return stack.resolve(parts)
