@@ -22,6 +22,7 @@ from cdk_genai_inference import (
     InstancePool,
     InstancePoolEndpoint,
     JobWait,
+    MlflowTracking,
     Model,
     ResultsPublishing,
     S3Location,
@@ -287,6 +288,14 @@ ERRORS = [
     ),
     ({"job_name_prefix": "-bad"}, "job_name_prefix must be 1-52 lower-case letters, digits and hyphens"),
     ({"tags": {"run": "nightly,1"}}, "tags values must be 0-256 letters, digits, spaces and _.:/=+-@, got 'nightly,1'"),
+    (  # only the API model knows this one: the request is checked before the job defines its role
+        {
+            "mlflow": MlflowTracking(
+                "arn:aws:sagemaker:us-west-2:111122223333:mlflow-app/app-abc123", experiment_name="a b"
+            )
+        },
+        "the CreateAIBenchmarkJob request would be rejected: OutputConfig.MlflowConfig.MlflowExperimentName must match",
+    ),
 ]
 
 
@@ -302,6 +311,7 @@ def test_rejects(kwargs: dict[str, Any], message: str) -> None:
             output=S3Location.from_uri(OUTPUT),
             **kwargs,
         )
+    assert stack.node.try_find_child("B") is None, "a rejected job leaves nothing half-built in the tree"
 
 
 def test_capacity_and_figures_need_what_they_read() -> None:

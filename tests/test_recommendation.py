@@ -370,6 +370,7 @@ def test_job_rejects(overrides: dict[str, Any], message: str) -> None:
     stack = new_stack()
     with pytest.raises(ValidationError, match=re.escape(message)):
         RecommendationJob(stack, "Job", **job_props(stack, **overrides))
+    assert stack.node.try_find_child("Job") is None, "a rejected job leaves nothing half-built in the tree"
 
 
 @pytest.mark.parametrize(

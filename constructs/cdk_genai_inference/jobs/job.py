@@ -75,6 +75,16 @@ def validate_request(operation: str, request: dict[str, Any]) -> None:
         raise ValidationError(f"the {operation} request would be rejected: {'; '.join(problems)}")
 
 
+PENDING_ROLE_ARN = "arn:aws:iam::111122223333:role/defined-after-the-request-is-checked"
+"""The ``RoleArn`` a job's request holds while it is checked, before the job defines its default role."""
+
+
+def check_request(kind: JobKind, request: dict[str, Any]) -> None:
+    """Check a job's request before its construct defines anything (a rejected job leaves nothing in the
+    tree); the job's name, generated from the request, is valid by construction."""
+    validate_request(f"Create{kind.noun}", {f"{kind.noun}Name": "name-generated-at-synth", **request})
+
+
 def _placeholders(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _placeholders(v) for k, v in value.items()}
@@ -108,8 +118,9 @@ class AiJob(Resource):
     against the API model, the stack's jobs provider granted its lifecycle, the job's targets and its
     role, and the custom resource (with a wait condition when the deployment waits).
 
-    A subclass checks its arguments, calls ``super().__init__``, builds its request with its
-    ``role``, then calls ``_name`` and ``_start``.
+    A subclass checks its arguments and its request (``check_request``, with ``PENDING_ROLE_ARN`` for a
+    role it defines), calls ``super().__init__``, sets the request's ``RoleArn`` to its ``role``, then
+    calls ``_name`` and ``_start``.
     """
 
     def __init__(self, scope: Construct, id: str, *, kind: JobKind, workload_config: IWorkloadConfig) -> None:
@@ -139,11 +150,11 @@ class AiJob(Resource):
         targets: Sequence[str] = (),
         after: Sequence[object] = (),
     ) -> None:
-        """Validate the named request, grant the provider what the job's lifecycle needs (``targets``: the
-        further resources CreateX names) and define the custom resource, after ``after``."""
+        """Grant the provider what the job's lifecycle needs (``targets``: the further resources CreateX
+        names) and define the custom resource for the named request (checked with ``check_request``),
+        after ``after``."""
         kind = self.kind
         request = {f"{kind.noun}Name": name, **request}
-        validate_request(f"Create{kind.noun}", request)
         self.job_name = name
         self.job_arn = sagemaker_arn(self, kind.arn_resource, name)
         provider = AiJobsProvider.of(self)
