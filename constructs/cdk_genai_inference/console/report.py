@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..benchmark import aiperf
+from .text import number
+from .text import table as table_text
 
 TABULATED = (
     "RequestThroughput",
@@ -47,7 +49,7 @@ class DownloadError(Exception):
 
 
 @dataclass(frozen=True)
-class Configuration:
+class LabelledOutput:
     """One compared input: its label and its parsed output."""
 
     label: str
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser, *, s3: Any = 
     for index, spec in enumerate(args.inputs):
         label = args.label[index] if args.label else _default_label(spec)
         try:
-            configurations.append(Configuration(label, load_input(spec, s3=s3, progress=err)))
+            configurations.append(LabelledOutput(label, load_input(spec, s3=s3, progress=err)))
         except (aiperf.ResultsError, DownloadError, OSError) as error:
             print(f"error: {spec}: {error}", file=err)
             return 1
@@ -116,10 +118,10 @@ def load_input(spec: str, *, s3: Any = None, progress: TextIO = sys.stderr) -> a
         return aiperf.load_path(local)
 
 
-def table(configurations: Sequence[Configuration]) -> str:
+def table(configurations: Sequence[LabelledOutput]) -> str:
     """A plain-text comparison: one row per configuration and concurrency level."""
     header = ["Configuration", *(name for name, _ in COLUMNS)]
-    rows = [header]
+    rows: list[list[str] | str] = [header]
     repeated = False
     for configuration in configurations:
         for level in configuration.output.levels():
@@ -133,28 +135,14 @@ def table(configurations: Sequence[Configuration]) -> str:
             repeated = repeated or any(e is not None and e.has_interval for e in figures.values())
             rows.append(cells)
         if configuration.output.failure_reason:
-            rows.append([f"  ! {configuration.output.failure_reason}"] + [""] * len(COLUMNS))
-    widths = [max(len(row[i]) for row in rows if not row[0].startswith("  !")) for i in range(len(header))]
-    lines = []
-    for row in rows:
-        if row[0].startswith("  !"):
-            lines.append(row[0])
-            continue
-        lines.append(
-            "  ".join(
-                cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-            )
-        )
-    lines.insert(1, "  ".join("-" * w for w in widths))
+            rows.append(f"  ! {configuration.output.failure_reason}")
+    text = table_text(rows)
     if repeated:
-        lines.append("")
-        lines.append(
-            f"mean±h: the mean over the runs and the half-width h of its {_confidence(configurations)} interval"
-        )
-    return "\n".join(lines) + "\n"
+        text += f"\nmean±h: the mean over the runs and the half-width h of its {_confidence(configurations)} interval\n"
+    return text
 
 
-def plot(configurations: Sequence[Configuration], path: Path, width: int, height: int) -> None:
+def plot(configurations: Sequence[LabelledOutput], path: Path, width: int, height: int) -> None:
     """Throughput against latency, one line per configuration, points labelled with concurrency."""
     try:
         import matplotlib
@@ -220,7 +208,8 @@ def _progress(name: str, total: int, stream: TextIO) -> Callable[[int], None]:
         tenth = state["done"] * 10 // total
         if tenth > state["shown"]:
             state["shown"] = tenth
-            print(f"downloading {name}: {state['done'] / 1e6:.0f} of {total / 1e6:.0f} MB ({tenth * 10}%)", file=stream)
+            done, size = number(state["done"] / 1e6, whole=True), number(total / 1e6, whole=True)
+            print(f"downloading {name}: {done} of {size} MB ({tenth * 10}%)", file=stream)
 
     return update
 
@@ -237,19 +226,14 @@ def _default_label(spec: str) -> str:
 
 
 def _cell(estimate: aiperf.Estimate | None, *, whole: bool = False, scale: float = 1, digits: int | None = None) -> str:
+    """An estimate's mean, and the half-width of its interval when it has one (``mean±h``)."""
     if estimate is None:
         return "-"
-    value = estimate.mean * scale
-
-    def show(number: float) -> str:
-        if digits is not None:
-            return f"{number:.{digits}f}"
-        return f"{number:,.0f}" if whole or abs(value) >= 100 else f"{number:.2f}"
-
+    mean = estimate.mean * scale
     if not estimate.has_interval:
-        return show(value)
+        return number(mean, whole=whole, digits=digits)
     half = (estimate.high - estimate.low) * scale / 2  # type: ignore[operator]
-    return f"{show(value)}±{show(half)}"
+    return f"{number(mean, whole=whole, digits=digits)}±{number(half, whole=whole, digits=digits, magnitude=mean)}"
 
 
 def _error_bars(estimates: Sequence[aiperf.Estimate]) -> list[list[float]]:
@@ -259,7 +243,7 @@ def _error_bars(estimates: Sequence[aiperf.Estimate]) -> list[list[float]]:
     return [below, above]
 
 
-def _intervals(configurations: Sequence[Configuration]) -> list[aiperf.Estimate]:
+def _intervals(configurations: Sequence[LabelledOutput]) -> list[aiperf.Estimate]:
     return [
         e
         for c in configurations
@@ -269,11 +253,11 @@ def _intervals(configurations: Sequence[Configuration]) -> list[aiperf.Estimate]
     ]
 
 
-def _any_interval(configurations: Sequence[Configuration]) -> bool:
+def _any_interval(configurations: Sequence[LabelledOutput]) -> bool:
     return bool(_intervals(configurations))
 
 
-def _confidence(configurations: Sequence[Configuration]) -> str:
+def _confidence(configurations: Sequence[LabelledOutput]) -> str:
     levels = sorted({e.confidence for e in _intervals(configurations) if e.confidence is not None})
     return " / ".join(f"{level * 100:g} %" for level in levels) or "confidence"
 

@@ -17,6 +17,8 @@ from typing import Any, TextIO
 
 from ..benchmark import aiperf
 from ..recommendation import configurations as recommended
+from .text import number
+from .text import table as table_text
 
 COMPARED = (
     "OutputTokenThroughput",
@@ -133,9 +135,10 @@ def table(configurations: Sequence[recommended.Configuration]) -> str:
     for c in configurations:
         cells = [str(c.rank), c.instance_type, str(c.instance_count), str(c.copies_per_instance)]
         cells += [str(c.tensor_parallel_size or "-"), ", ".join(c.optimizations) or "none"]
-        cells += [_cell(c.performance.get(key)) for key in (*COMPARED, "ClientSideConcurrency")]
+        cells += [number(c.performance.get(key)) for key in COMPARED]
+        cells.append(number(c.performance.get("ClientSideConcurrency"), whole=True))  # a count of clients
         rows.append(cells)
-    return _render(rows, left=(0, 1, 5))
+    return table_text(rows, left=(0, 1, 5))
 
 
 def compare(
@@ -183,15 +186,15 @@ def comparison_table(comparison: dict[str, Any]) -> str:
     level = benchmark["concurrency"] if benchmark["concurrency"] is not None else "-"
     heading = (
         f"Recommendation {recommendation['rank']} ({recommendation['instance_type']}, concurrency "
-        f"{_cell(recommendation['concurrency'])}) against the benchmark (concurrency {level}, {runs}):\n"
+        f"{number(recommendation['concurrency'], whole=True)}) against the benchmark (concurrency {level}, {runs}):\n"
     )
     rows = [["Figure", "Expected", "Measured", "Interval", "Measured/expected"]]
     for line in comparison["figures"]:
         ratio, interval = line["measured_over_expected"], line["interval"]
-        span = "-" if interval is None else f"{_cell(interval[0])} to {_cell(interval[1])}"
-        measured = "-" if ratio is None else f"{ratio:.2f}"
-        rows.append([line["figure"], _cell(line["expected"]), _cell(line["measured"]), span, measured])
-    return heading + _render(rows)
+        span = "-" if interval is None else f"{number(interval[0])} to {number(interval[1])}"
+        measured = number(ratio, digits=2)
+        rows.append([line["figure"], number(line["expected"]), number(line["measured"]), span, measured])
+    return heading + table_text(rows)
 
 
 def plot(configurations: Sequence[recommended.Configuration], path: Path) -> None:
@@ -217,23 +220,6 @@ def plot(configurations: Sequence[recommended.Configuration], path: Path) -> Non
     axes.grid(True, alpha=0.3)
     figure.savefig(path)
     pyplot.close(figure)
-
-
-def _render(rows: list[list[str]], left: Sequence[int] = (0,)) -> str:
-    """A plain-text table: columns in ``left`` aligned left, the rest (numbers) right."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        for r in rows
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def _cell(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _sagemaker_client() -> Any:
