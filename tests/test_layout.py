@@ -116,3 +116,13 @@ def test_the_state_check_sees_registries_and_globals() -> None:
     assert module_state("_SEEN: WeakSet[Stack] = WeakSet()\nCACHE = {}\nTABLE = {'a': 1}\n") == ["_SEEN", "CACHE"]
     assert module_state("def f():\n    global COUNT\n    COUNT = 1\n") == ["COUNT"]
     assert module_state("NAMES = frozenset()\nLIMITS = dict(a=1)\n") == []
+
+
+def test_no_two_classes_share_a_name() -> None:
+    """A class name says which concept it is, in one place (two ``ResolvedPool``s once meant two things)."""
+    homes: dict[str, list[str]] = {}
+    for path in _modules():
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                homes.setdefault(node.name, []).append(str(path.relative_to(REPO)))
+    assert {name: paths for name, paths in homes.items() if len(paths) > 1} == {}
