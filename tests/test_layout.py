@@ -4,6 +4,7 @@ registered in module globals."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from conftest import REPO
@@ -28,8 +29,12 @@ CONTAINER_FACTORIES = frozenset(
 MEMOS = {
     "cdk_genai_inference/_core/validation.py:_SECONDS": "the seconds of each immutable Duration: an answer that "
     "never depends on what ran before, weakly keyed so that it keeps no Duration alive",
+    "cdk_genai_inference/_core/service_model.py:_model": "botocore's SageMaker model, read once: the same installed "
+    "file whatever ran before",
+    "cdk_genai_inference/serving/dashboard.py:_region": "aws-cdk-lib's one Aws.REGION token, the same in every app",
 }
-"""Module-level containers that are memos of pure functions, not registries, and why."""
+"""Module-level containers and cached functions that are memos of pure functions, not registries, and why."""
+MEMO_DECORATOR = re.compile(r"\b(cache|lru_cache|cached_property)\b")
 
 
 def _modules() -> list[Path]:
@@ -59,9 +64,15 @@ def _imports() -> dict[str, set[str]]:
 
 def module_state(source: str) -> list[str]:
     """The names a module binds at its top level to an empty container (one to be filled as calls arrive),
-    and the names its functions declare ``global``."""
+    the names its functions declare ``global``, and its functions that remember their answers (``@cache``)."""
     tree = ast.parse(source)
     found = [name for node in ast.walk(tree) if isinstance(node, ast.Global) for name in node.names]
+    found += [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any(MEMO_DECORATOR.search(ast.unparse(decorator)) for decorator in node.decorator_list)
+    ]
     for node in tree.body:
         if isinstance(node, ast.Assign):
             targets, value = node.targets, node.value
@@ -116,6 +127,12 @@ def test_the_state_check_sees_registries_and_globals() -> None:
     assert module_state("_SEEN: WeakSet[Stack] = WeakSet()\nCACHE = {}\nTABLE = {'a': 1}\n") == ["_SEEN", "CACHE"]
     assert module_state("def f():\n    global COUNT\n    COUNT = 1\n") == ["COUNT"]
     assert module_state("NAMES = frozenset()\nLIMITS = dict(a=1)\n") == []
+    assert module_state(
+        "@functools.lru_cache(maxsize=None)\ndef f(x):\n    return x\n@cache\ndef g():\n    pass\n"
+    ) == [
+        "f",
+        "g",
+    ]
 
 
 def test_no_two_classes_share_a_name() -> None:
