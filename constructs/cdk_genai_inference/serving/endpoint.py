@@ -252,7 +252,8 @@ class InstancePoolEndpoint(EndpointBase):
 
     @property
     def served_definition(self) -> Any:
-        """Its variant (with the overrides), its models' containers and its inference component, resolved."""
+        """Its variant (with ``variant_overrides``), its models' containers and its inference component,
+        resolved. An override made on ``endpoint_config`` itself is not seen: give it as ``variant_overrides``."""
         return resolve_served_definition(
             self.stack, self.endpoint_config, self.models, self.inference_component, self._variant_overrides
         )
