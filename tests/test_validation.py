@@ -517,8 +517,10 @@ SCALING_ERRORS = [
 @pytest.mark.parametrize(("kwargs", "message"), SCALING_ERRORS)
 def test_scaling_rejects(kwargs: dict[str, Any], message: str) -> None:
     ep = endpoint()
+    children = [child.node.id for child in ep.node.children]
     with pytest.raises(ValidationError, match=re.escape(message)):
         ep.scale_on_weighted_utilization(**kwargs)
+    assert [child.node.id for child in ep.node.children] == children, "a refused call adds nothing to the tree"
 
 
 def test_weighted_scaling_needs_max_concurrency_on_every_pool() -> None:
@@ -644,8 +646,10 @@ def test_model_rejects(overrides: dict[str, Any], message: str) -> None:
     props.update(overrides)
     if props["image_uri"] is None and not keep_model_data:
         props.pop("model_data_url")
+    stack = new_stack()
     with pytest.raises(ValidationError, match=re.escape(message)):
-        Model(new_stack(), "Model", **props)
+        Model(stack, "Model", **props)
+    assert stack.node.try_find_child("Model") is None, "validation must run before any child is created"
 
 
 def test_unresolved_tokens_are_not_rejected_and_reach_the_template() -> None:
