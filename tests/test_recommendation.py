@@ -395,12 +395,6 @@ def test_wait_and_location_reject(call: Any, message: str) -> None:
         call()
 
 
-def resolver_error(**kwargs: Any) -> None:
-    stack = new_stack()
-    job = RecommendationJob(stack, "Job", **job_props(stack))
-    RecommendedModels(stack, "Models", job=job, **kwargs)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -416,8 +410,11 @@ def resolver_error(**kwargs: Any) -> None:
     ],
 )
 def test_resolver_rejects(kwargs: dict[str, Any], message: str) -> None:
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack))
     with pytest.raises(ValidationError, match=re.escape(message)):
-        resolver_error(**kwargs)
+        RecommendedModels(stack, "Models", job=job, **kwargs)
+    assert stack.node.try_find_child("Models") is None, "a refused resolver leaves nothing in the tree"
 
 
 def test_resolving_an_imported_job_needs_instance_types() -> None:
