@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
+from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_range, duration_seconds, seconds, unresolved
 from ..errors import ValidationError
@@ -162,7 +163,8 @@ class _RollbackAlarm(cw.AlarmBase):
     round trip per metric, and no typed struct to serialize), with the ``IAlarm`` face users pass on.
 
     Actions added to it (to be told that a deployment is rolling back) reach the template as
-    ``cw.Alarm`` renders them: ``AlarmBase`` only records them, for its subclass to render.
+    ``cw.Alarm`` renders them: ``AlarmBase`` only records them, and the first action of each kind
+    gives the resource that list, rendered at synth (later actions add to it).
     """
 
     def __init__(self, scope: Construct, id: str, properties: dict[str, Any]) -> None:
@@ -170,18 +172,24 @@ class _RollbackAlarm(cw.AlarmBase):
         self._resource = CfnResource(self, "Resource", type="AWS::CloudWatch::Alarm", properties=properties)
         self._alarm_arn = self._resource.get_att("Arn").to_string()
         self._alarm_name = self._resource.ref
+        self._rendered_actions: set[str] = set()
 
     def add_alarm_action(self, *actions: cw.IAlarmAction) -> None:
         super().add_alarm_action(*actions)
-        self._resource.add_property_override("AlarmActions", self._alarm_action_arns)
+        self._render_actions("AlarmActions", lambda: self._alarm_action_arns)
 
     def add_ok_action(self, *actions: cw.IAlarmAction) -> None:
         super().add_ok_action(*actions)
-        self._resource.add_property_override("OKActions", self._ok_action_arns)
+        self._render_actions("OKActions", lambda: self._ok_action_arns)
 
     def add_insufficient_data_action(self, *actions: cw.IAlarmAction) -> None:
         super().add_insufficient_data_action(*actions)
-        self._resource.add_property_override("InsufficientDataActions", self._insufficient_data_action_arns)
+        self._render_actions("InsufficientDataActions", lambda: self._insufficient_data_action_arns)
+
+    def _render_actions(self, key: str, arns: Callable[[], list[str] | None]) -> None:
+        if key not in self._rendered_actions:
+            self._rendered_actions.add(key)
+            self._resource.add_property_override(key, at_synth(arns))
 
     @property
     def alarm_arn(self) -> str:
