@@ -31,7 +31,9 @@ def test_a_figure_reads_the_same_wherever_it_is_printed(value: float | None, opt
 
 
 def test_a_table_aligns_numbers_right_and_prints_notes_as_they_are() -> None:
-    rendered = text.table([["Name", "Value"], ["a", "1.00"], "  ! a note wider than every column", ["bb", "12.00"]])
+    rendered = text.render_table(
+        [["Name", "Value"], ["a", "1.00"], "  ! a note wider than every column", ["bb", "12.00"]]
+    )
     assert rendered.splitlines() == [
         "Name  Value",
         "----  -----",

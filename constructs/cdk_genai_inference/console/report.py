@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..benchmark import aiperf
-from .text import number
-from .text import table as table_text
+from .text import number, render_table
 
 TABULATED = (
     "RequestThroughput",
@@ -136,7 +135,7 @@ def table(configurations: Sequence[LabelledOutput]) -> str:
             rows.append(cells)
         if configuration.output.failure_reason:
             rows.append(f"  ! {configuration.output.failure_reason}")
-    text = table_text(rows)
+    text = render_table(rows)
     if repeated:
         text += f"\nmean±h: the mean over the runs and the half-width h of its {_confidence(configurations)} interval\n"
     return text
@@ -230,10 +229,11 @@ def _cell(estimate: aiperf.Estimate | None, *, whole: bool = False, scale: float
     if estimate is None:
         return "-"
     mean = estimate.mean * scale
+    shown = number(mean, whole=whole, digits=digits)
     if not estimate.has_interval:
-        return number(mean, whole=whole, digits=digits)
+        return shown
     half = (estimate.high - estimate.low) * scale / 2  # type: ignore[operator]
-    return f"{number(mean, whole=whole, digits=digits)}±{number(half, whole=whole, digits=digits, magnitude=mean)}"
+    return f"{shown}±{number(half, whole=whole, digits=digits, magnitude=mean)}"
 
 
 def _error_bars(estimates: Sequence[aiperf.Estimate]) -> list[list[float]]:

@@ -17,8 +17,7 @@ from typing import Any, TextIO
 
 from ..benchmark import aiperf
 from ..recommendation import configurations as recommended
-from .text import number
-from .text import table as table_text
+from .text import number, render_table
 
 COMPARED = (
     "OutputTokenThroughput",
@@ -138,7 +137,7 @@ def table(configurations: Sequence[recommended.Configuration]) -> str:
         cells += [number(c.performance.get(key)) for key in COMPARED]
         cells.append(number(c.performance.get("ClientSideConcurrency"), whole=True))  # a count of clients
         rows.append(cells)
-    return table_text(rows, left=(0, 1, 5))
+    return render_table(rows, left=(0, 1, 5))
 
 
 def compare(
@@ -194,7 +193,7 @@ def comparison_table(comparison: dict[str, Any]) -> str:
         span = "-" if interval is None else f"{number(interval[0])} to {number(interval[1])}"
         measured = number(ratio, digits=2)
         rows.append([line["figure"], number(line["expected"]), number(line["measured"]), span, measured])
-    return heading + table_text(rows)
+    return heading + render_table(rows)
 
 
 def plot(configurations: Sequence[recommended.Configuration], path: Path) -> None:

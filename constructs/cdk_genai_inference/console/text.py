@@ -19,7 +19,7 @@ def number(
     return f"{value:,.0f}" if whole or abs(size) >= 100 else f"{value:.2f}"
 
 
-def table(rows: Sequence[Sequence[str] | str], left: Sequence[int] = (0,)) -> str:
+def render_table(rows: Sequence[Sequence[str] | str], left: Sequence[int] = (0,)) -> str:
     """A plain-text table, the first row its header: columns in ``left`` aligned left, the rest (numbers)
     right; a row given as one string is printed as it is, and counts for no column's width."""
     cells = [row for row in rows if not isinstance(row, str)]
