@@ -190,11 +190,6 @@ class InstancePoolEndpoint(EndpointBase):
             deployment_config=None
             if ic_mode
             else at_synth(lambda: endpoint_deployment_config(deployment, self._rollback_alarms.names)),
-            # Once scaled, an update keeps the scaled instance count.
-            retain_all_variant_properties=at_synth(lambda: True if self._scaling else None),
-            exclude_retained_variant_properties=at_synth(
-                lambda: self._scaling.excluded_retained_variant_properties if self._scaling else None
-            ),
         )
         if execution_role is not None:  # it provisions, and hosts the components, as this role
             depend_on_policy(resource, execution_role)
@@ -341,4 +336,9 @@ class InstancePoolEndpoint(EndpointBase):
             scale_out_cooldown=scale_out_cooldown,
             disable_scale_in=disable_scale_in,
         )
+        # Once scaled, an update keeps the scaled instance count. Both properties are set here, the
+        # one time they become known (scaling is added once), rather than rendered at synth: each
+        # rendered value is a callback from the jsii runtime three times per synth.
+        self.resource.retain_all_variant_properties = True
+        self.resource.exclude_retained_variant_properties = [*self._scaling.excluded_retained_variant_properties]
         return self._scaling
