@@ -13,6 +13,10 @@ from aws_cdk import aws_sagemaker as sagemaker
 from .._core.validation import check_duration, check_range, duration_seconds, seconds, unresolved
 from ..errors import ValidationError
 
+_DEFAULT_WAIT_INTERVAL = Duration.minutes(5)
+"""Every policy's bake time unless given; one immutable ``Duration`` that all of them share, so that the
+jsii runtime is asked for its seconds once."""
+
 
 class CapacityUnit(enum.Enum):
     """How a batch, canary or step size is counted."""
@@ -120,7 +124,7 @@ class DeploymentPolicy:
         """
         return DeploymentPolicy(
             DeploymentKind.ROLLING,
-            wait_interval or Duration.minutes(5),
+            wait_interval or _DEFAULT_WAIT_INTERVAL,
             size=max_batch or CapacitySize.percent(25),
             rollback_max_batch=rollback_max_batch,
             max_execution_timeout=max_execution_timeout,
@@ -142,7 +146,7 @@ class DeploymentPolicy:
         """
         return DeploymentPolicy(
             DeploymentKind.ALL_AT_ONCE,
-            wait_interval or Duration.minutes(5),
+            wait_interval or _DEFAULT_WAIT_INTERVAL,
             termination_wait=termination_wait,
             max_execution_timeout=max_execution_timeout,
         )
@@ -165,7 +169,7 @@ class DeploymentPolicy:
         """
         return DeploymentPolicy(
             DeploymentKind.CANARY,
-            wait_interval or Duration.minutes(5),
+            wait_interval or _DEFAULT_WAIT_INTERVAL,
             size=size or CapacitySize.percent(10),
             termination_wait=termination_wait,
             max_execution_timeout=max_execution_timeout,
@@ -189,7 +193,7 @@ class DeploymentPolicy:
         """
         return DeploymentPolicy(
             DeploymentKind.LINEAR,
-            wait_interval or Duration.minutes(5),
+            wait_interval or _DEFAULT_WAIT_INTERVAL,
             size=step or CapacitySize.percent(20),
             termination_wait=termination_wait,
             max_execution_timeout=max_execution_timeout,
