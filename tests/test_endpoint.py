@@ -355,6 +355,25 @@ def test_autoscaled_capacity_survives_endpoint_updates(built: Built) -> None:
     assert endpoint["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
 
 
+def test_a_retain_setting_of_your_own_after_scaling_wins() -> None:
+    """The README: scaling sets both properties on ``endpoint.resource`` when it is called."""
+    stack = new_stack()
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA),
+        instance_pools=[InstancePool(P5, max_concurrency=20)],
+        dashboard=False,
+    )
+    endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
+    endpoint.resource.retain_all_variant_properties = False
+    endpoint.resource.exclude_retained_variant_properties = None
+    template = synth(stack).to_json()
+    (properties,) = (r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Endpoint")
+    assert properties["RetainAllVariantProperties"] is False
+    assert "ExcludeRetainedVariantProperties" not in properties
+
+
 def test_blue_green_policies(built: Built) -> None:
     canary = built.endpoint(built.canary)["DeploymentConfig"]
     assert canary == {
