@@ -13,6 +13,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
@@ -355,8 +356,10 @@ def test_autoscaled_capacity_survives_endpoint_updates(built: Built) -> None:
     assert endpoint["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredWeight"}]
 
 
-def test_a_retain_setting_of_your_own_after_scaling_wins() -> None:
-    """The README: scaling sets both properties on ``endpoint.resource`` when it is called."""
+@pytest.mark.parametrize("before_scaling", [True, False], ids=["before", "after"])
+def test_a_retain_setting_of_your_own_wins_whenever_it_is_made(before_scaling: bool) -> None:
+    """The README: scaling sets both properties on ``endpoint.resource`` unless they are set, and a
+    value set there after the call wins."""
     stack = new_stack()
     endpoint = InstancePoolEndpoint(
         stack,
@@ -365,13 +368,21 @@ def test_a_retain_setting_of_your_own_after_scaling_wins() -> None:
         instance_pools=[InstancePool(P5, max_concurrency=20)],
         dashboard=False,
     )
+    kept = [sagemaker.CfnEndpoint.VariantPropertyProperty(variant_property_type="DesiredInstanceCount")]
+
+    def set_own() -> None:
+        endpoint.resource.retain_all_variant_properties = False
+        endpoint.resource.exclude_retained_variant_properties = kept
+
+    if before_scaling:
+        set_own()
     endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
-    endpoint.resource.retain_all_variant_properties = False
-    endpoint.resource.exclude_retained_variant_properties = None
+    if not before_scaling:
+        set_own()
     template = synth(stack).to_json()
     (properties,) = (r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Endpoint")
     assert properties["RetainAllVariantProperties"] is False
-    assert "ExcludeRetainedVariantProperties" not in properties
+    assert properties["ExcludeRetainedVariantProperties"] == [{"VariantPropertyType": "DesiredInstanceCount"}]
 
 
 def test_blue_green_policies(built: Built) -> None:

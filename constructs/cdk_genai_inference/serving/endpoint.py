@@ -338,7 +338,11 @@ class InstancePoolEndpoint(EndpointBase):
         )
         # Once scaled, an update keeps the scaled instance count. Both properties are set here, the
         # one time they become known (scaling is added once), rather than rendered at synth: each
-        # rendered value is a callback from the jsii runtime three times per synth.
-        self.resource.retain_all_variant_properties = True
-        self.resource.exclude_retained_variant_properties = [*self._scaling.excluded_retained_variant_properties]
+        # rendered value is a callback from the jsii runtime three times per synth. A value of the
+        # user's own, set on the resource before this call, stays.
+        resource = self.resource
+        if resource.retain_all_variant_properties is None:
+            resource.retain_all_variant_properties = True
+        if resource.exclude_retained_variant_properties is None:
+            resource.exclude_retained_variant_properties = [*self._scaling.excluded_retained_variant_properties]
         return self._scaling
