@@ -172,11 +172,7 @@ def resolve_served_definition(
     """What an endpoint serves, resolved: its variant (with its overrides), its models' containers and its
     inference component. Scaling is left out: it changes how many instances serve, not what each
     serves, and it may be added later (a benchmark's name must not depend on the order)."""
-    variants = [
-        {k: v for k, v in variant.items() if k not in SCALING_KEYS}
-        for variant in stack.resolve(endpoint_config.production_variants)
-    ]
-    parts: list[Any] = [variants]
+    parts: list[Any] = [endpoint_config.production_variants]
     for model in models:
         cfn = model.node.default_child if isinstance(model, Construct) else None
         if isinstance(cfn, sagemaker.CfnModel):
@@ -185,4 +181,6 @@ def resolve_served_definition(
         parts.append([component.specification, component.specifications, component.runtime_config])
     if variant_overrides:  # appended only when given, so that an endpoint without any keeps its identity
         parts.append({"VariantOverrides": dict(variant_overrides)})
-    return stack.resolve(parts)
+    resolved = stack.resolve(parts)  # one round trip to the jsii runtime for all of it
+    resolved[0] = [{k: v for k, v in variant.items() if k not in SCALING_KEYS} for variant in resolved[0]]
+    return resolved
