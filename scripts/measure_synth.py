@@ -61,7 +61,8 @@ Clock = Callable[[], float]
 """What a timing reads: seconds from some fixed point (``--clock``)."""
 FEATURES = ("alarms", "scaling", "deployment", "dashboard")
 """What each measured endpoint has and ``--without`` can leave out: rollback alarms, weighted scaling, a
-rolling deployment policy, a section of the fleet dashboard."""
+rolling deployment policy, a section of the fleet dashboard. Rollback alarms guard a deployment, so an
+endpoint without the deployment policy has none either."""
 RESOURCE_ATTRIBUTES = ("DependsOn", "Metadata", "Condition", "DeletionPolicy", "UpdateReplacePolicy", "UpdatePolicy")
 """What a resource may carry besides its type and properties; the L1 replay copies each one."""
 
@@ -103,7 +104,9 @@ def _define_endpoints(stack: cdk.Stack, *, endpoints: int, with_job: bool, witho
                 InstancePool("ml.g6.48xlarge", max_concurrency=8),
             ],
             deployment=None if "deployment" in without else DeploymentPolicy.rolling(),
-            rollback_alarms=None if "alarms" in without else RollbackAlarms(model_latency=cdk.Duration.seconds(30)),
+            rollback_alarms=(
+                None if without & {"alarms", "deployment"} else RollbackAlarms(model_latency=cdk.Duration.seconds(30))
+            ),
             dashboard="dashboard" not in without,
         )
         if "scaling" not in without:

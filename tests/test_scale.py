@@ -140,6 +140,15 @@ def test_the_measuring_script_leaves_features_out(capsys: pytest.CaptureFixture[
     assert [line.split()[:2] for line in lines[3:5]] == [["1", "5"], ["2", "7"]]
 
 
+def test_the_measuring_script_leaves_out_the_deployment_and_so_its_alarms(capsys: pytest.CaptureFixture[str]) -> None:
+    """Rollback alarms guard a deployment: without the deployment policy an endpoint has no alarms either,
+    rather than the error the library gives for alarms without a deployment."""
+    assert measure_synth.main(["--counts", "1", "--runs", "1", "--without", "deployment"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "endpoints without: deployment"
+    assert lines[3].split()[:2] == ["1", "8"]  # the 11 of a full endpoint less its 3 rollback alarms
+
+
 def test_the_measuring_script_measures_aws_cdk_l2s_as_a_yardstick(capsys: pytest.CaptureFixture[str]) -> None:
     """Each set of aws-cdk-lib L2s is synthesized and its template replayed, like the endpoints."""
     assert measure_synth.main(["--counts", "1", "--runs", "1", "--aws-cdk"]) == 0
