@@ -145,8 +145,25 @@ def test_the_measuring_script_leaves_out_the_deployment_and_so_its_alarms(capsys
     rather than the error the library gives for alarms without a deployment."""
     assert measure_synth.main(["--counts", "1", "--runs", "1", "--without", "deployment"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1] == "endpoints without: deployment"
+    assert lines[1] == "endpoints without: deployment (and so without rollback alarms)"
     assert lines[3].split()[:2] == ["1", "8"]  # the 11 of a full endpoint less its 3 rollback alarms
+
+
+def test_the_measuring_script_times_nothing_in_its_warm_up_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every count is built and replayed once untimed, so Node's first compiling of each side is charged
+    to no clock; then each of the runs is recorded."""
+    built: list[int] = []
+
+    def build(endpoints: int, **_: object) -> tuple[dict[str, object], float]:
+        built.append(endpoints)
+        return {"Resources": {}}, float(len(built))  # the n-th build takes n seconds
+
+    monkeypatch.setattr(measure_synth, "build", build)
+    monkeypatch.setattr(measure_synth, "replay_l1", lambda template, clock: 1.0)
+    monkeypatch.setattr(measure_synth, "replay_include", lambda template, clock: 1.0)
+    rows = measure_synth.measure([1, 10], runs=2)
+    assert built == [1, 10, 1, 10, 1, 10]
+    assert [row["synth"] for row in rows] == [[3.0, 5.0], [4.0, 6.0]]
 
 
 def test_the_measuring_script_measures_aws_cdk_l2s_as_a_yardstick(capsys: pytest.CaptureFixture[str]) -> None:
