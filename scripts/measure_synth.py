@@ -8,7 +8,9 @@ Every run synthesizes the library's stack and then both baselines of its templat
 process, so each ratio compares timings taken side by side; the table gives the median seconds of
 ``--runs`` runs and the minimum and median of the per-run ratios. ``--clock cpu`` counts the CPU
 seconds of this process and of the jsii runtime's Node processes instead of wall-clock seconds (Linux),
-which other work on a shared machine disturbs less.
+which other work on a shared machine disturbs less. ``--clock round-trips`` counts the messages this
+process sends the jsii runtime instead: most of what the library adds to a synth is these round trips
+(each costs both processes CPU), and unlike seconds their number does not vary between runs.
 
 ``--without`` leaves features out of every endpoint, to see what each one costs against its own replay.
 ``--aws-cdk`` measures aws-cdk-lib's own L2 constructs against the replay of their templates the same
@@ -17,7 +19,8 @@ this process, cost over plain L1 resources.
 Every synth on both sides includes aws-cdk-lib's built-in CloudFormation validation of the template;
 ``CDK_VALIDATION=false`` in the environment leaves it out of both.
 
-Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [--with-job] [--clock cpu]
+Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [--with-job]
+       [--clock wall|cpu|round-trips]
        [--without alarms scaling deployment dashboard] [--aws-cdk]
 (Node 24 must be first on PATH, as ./dev arranges: ``./dev`` shell or ``PATH=... python ...``.)
 """
@@ -25,12 +28,13 @@ Usage: .venv/bin/python scripts/measure_synth.py [--counts 1 10 25] [--runs 5] [
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -266,41 +270,59 @@ def cpu_clock() -> Clock:
     return now
 
 
+@contextlib.contextmanager
+def counting_round_trips() -> Iterator[Clock]:
+    """While the block runs, a clock that reads how many messages this process has sent the jsii runtime
+    (the reply to each of Node's callbacks at synth counts as one): what a synth "takes" on it is its
+    round trips."""
+    import jsii  # the runtime's process is not public API: this is a measuring aid
+
+    process = jsii.kernel.provider._process  # type: ignore[attr-defined]
+    send = process.send
+    sent = 0
+
+    def counting_send(request: Any, response_type: Any) -> Any:
+        nonlocal sent
+        sent += 1
+        return send(request, response_type)
+
+    process.send = counting_send
+    try:
+        yield lambda: float(sent)
+    finally:
+        del process.send  # the class's own method again
+
+
 def _ratios(row: dict[str, Any], baseline: str) -> str:
     ratios = [s / b for s, b in zip(row["synth"], row[baseline], strict=True)]
     return f"{min(ratios):.2f} / {statistics.median(ratios):.2f}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 25])
-    parser.add_argument("--runs", type=int, default=5, help="paired runs per count (default 5)")
-    parser.add_argument("--with-job", action="store_true", help="add a recommendation job to every stack")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help="what a second is (default wall)")
-    parser.add_argument(
-        "--without", nargs="+", choices=FEATURES, default=[], help="features to leave out (default: none)"
-    )
-    parser.add_argument("--aws-cdk", action="store_true", help="also measure aws-cdk-lib's own L2s, as a yardstick")
-    args = parser.parse_args(argv)
-    clock: Clock = time.perf_counter
-    if args.clock == "cpu":
-        clock = cpu_clock()  # the jsii runtime started with `import aws_cdk`; measure() warms it up
+UNITS = {
+    "wall": ("seconds", " s", ".2f"),
+    "cpu": ("CPU seconds (this process and Node)", " s", ".2f"),
+    "round-trips": ("round trips to the jsii runtime", "", ".0f"),
+}
+"""Per ``--clock``: what its figures are, the suffix of their column names, and their format."""
+
+
+def _report(args: argparse.Namespace, clock: Clock) -> None:
     without = frozenset(args.without)
     rows = measure(args.counts, args.runs, with_job=args.with_job, without=without, clock=clock)
-    unit = "CPU seconds (this process and Node)" if args.clock == "cpu" else "seconds"
+    unit, suffix, figure = UNITS[args.clock]
     print(f"{args.runs} paired runs; {unit} are medians, ratios min / median")
     if without:
         implied = " (and so without rollback alarms)" if "alarms" not in without and "deployment" in without else ""
         print(f"endpoints without: {', '.join(f for f in FEATURES if f in without)}{implied}")
     print(
-        f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth s':>7}  {'L1 s':>5}  {'CfnInclude s':>12}  "
-        f"{'vs L1':>11}  {'vs CfnInclude':>13}"
+        f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth' + suffix:>7}  {'L1' + suffix:>5}  "
+        f"{'CfnInclude' + suffix:>12}  {'vs L1':>11}  {'vs CfnInclude':>13}"
     )
     for row in rows:
         median = {key: statistics.median(row[key]) for key in ("synth", "l1", "include")}
         print(
-            f"{row['endpoints']:>9}  {row['resources']:>9}  {row['bytes']:>9,}  {median['synth']:>7.2f}  "
-            f"{median['l1']:>5.2f}  {median['include']:>12.2f}  {_ratios(row, 'l1'):>11}  "
+            f"{row['endpoints']:>9}  {row['resources']:>9}  {row['bytes']:>9,}  {median['synth']:>7{figure}}  "
+            f"{median['l1']:>5{figure}}  {median['include']:>12{figure}}  {_ratios(row, 'l1'):>11}  "
             f"{_ratios(row, 'include'):>13}"
         )
     if len(rows) > 1:
@@ -314,14 +336,41 @@ def main(argv: list[str] | None = None) -> int:
             f"{first['bytes'] - per_bytes * first['endpoints']:,.0f} bytes"
         )
         print(f"average bytes per resource: {last['bytes'] / last['resources']:,.0f}")
+        if args.clock == "round-trips":
+            per = {
+                key: (statistics.median(last[key]) - statistics.median(first[key])) / added for key in ("synth", "l1")
+            }
+            print(f"round trips per added endpoint: {per['synth']:.1f} (the L1 replay: {per['l1']:.1f})")
     if args.aws_cdk:
         print("aws-cdk-lib's own L2s against their L1 replay, measured the same way:")
-        print(f"{'constructs':<38}  {'resources':>9}  {'synth s':>7}  {'L1 s':>5}  {'vs L1':>11}")
+        print(f"{'constructs':<38}  {'resources':>9}  {'synth' + suffix:>7}  {'L1' + suffix:>5}  {'vs L1':>11}")
         for row in measure_aws_cdk(args.runs, clock):
             print(
-                f"{row['constructs']:<38}  {row['resources']:>9}  {statistics.median(row['synth']):>7.2f}  "
-                f"{statistics.median(row['l1']):>5.2f}  {_ratios(row, 'l1'):>11}"
+                f"{row['constructs']:<38}  {row['resources']:>9}  {statistics.median(row['synth']):>7{figure}}  "
+                f"{statistics.median(row['l1']):>5{figure}}  {_ratios(row, 'l1'):>11}"
             )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 25])
+    parser.add_argument("--runs", type=int, default=5, help="paired runs per count (default 5)")
+    parser.add_argument("--with-job", action="store_true", help="add a recommendation job to every stack")
+    parser.add_argument(
+        "--clock", choices=("wall", "cpu", "round-trips"), default="wall", help="what is counted (default wall)"
+    )
+    parser.add_argument(
+        "--without", nargs="+", choices=FEATURES, default=[], help="features to leave out (default: none)"
+    )
+    parser.add_argument("--aws-cdk", action="store_true", help="also measure aws-cdk-lib's own L2s, as a yardstick")
+    args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        clock: Clock = time.perf_counter
+        if args.clock == "cpu":
+            clock = cpu_clock()  # the jsii runtime started with `import aws_cdk`; measure() warms it up
+        elif args.clock == "round-trips":
+            clock = stack.enter_context(counting_round_trips())
+        _report(args, clock)
     return 0
 
 

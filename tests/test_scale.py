@@ -3,6 +3,8 @@ measuring script itself."""
 
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import measure_synth
 import pytest
@@ -147,6 +149,28 @@ def test_the_measuring_script_leaves_out_the_deployment_and_so_its_alarms(capsys
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "endpoints without: deployment (and so without rollback alarms)"
     assert lines[3].split()[:2] == ["1", "8"]  # the 11 of a full endpoint less its 3 rollback alarms
+
+
+ROUND_TRIPS_PER_ENDPOINT = 56
+"""What one more endpoint with every feature takes in round trips to the jsii runtime: most of what the
+library adds to a synth over the L1 replay of its template is these round trips (docs/performance.md)."""
+
+
+def test_an_endpoint_takes_its_budget_of_round_trips_to_the_jsii_runtime(capsys: pytest.CaptureFixture[str]) -> None:
+    """Counted, not timed, so the figure is the same on every run and every machine: a change that adds a
+    round trip per endpoint, or saves one, changes it here and in docs/performance.md on purpose."""
+    assert measure_synth.main(["--counts", "1", "2", "--runs", "1", "--clock", "round-trips"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "1 paired runs; round trips to the jsii runtime are medians, ratios min / median"
+    assert lines[1].split()[3:6] == ["synth", "L1", "CfnInclude"]
+    library, replay = (
+        float(n)
+        for n in re.fullmatch(r"round trips per added endpoint: (\S+) \(the L1 replay: (\S+)\)", lines[-1]).groups()
+    )
+    assert (library, replay) == (
+        ROUND_TRIPS_PER_ENDPOINT,
+        16,
+    )  # the replay: a CfnResource and a logical id per resource, 2 DependsOn
 
 
 def test_the_measuring_script_times_nothing_in_its_warm_up_round(monkeypatch: pytest.MonkeyPatch) -> None:
