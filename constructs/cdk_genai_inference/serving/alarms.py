@@ -122,7 +122,7 @@ class RollbackAlarmList:
         self._readers = list(readers)
         self._unreadable = unreadable
         self._guarded = guarded
-        self._statements: list[iam.PolicyStatement] | None = None
+        self._grants: list[iam.Grant] | None = None
         self.alarms: list[cw.IAlarm] = []
         self.names: list[str] = []
 
@@ -134,27 +134,31 @@ class RollbackAlarmList:
         self.alarms.extend(alarms)
         self.names.extend(alarm.alarm_name for alarm in alarms)
         arns = [alarm.alarm_arn for alarm in alarms]
-        if self._statements is None:
-            self._statements = self._grant(arns)
+        if self._grants is None:
+            self._grants = self._grant(arns)
         else:
-            for statement in self._statements:
-                statement.add_resources(*arns)
+            for grant in self._grants:
+                for statement in grant.principal_statements:
+                    statement.add_resources(*arns)
 
-    def _grant(self, alarm_arns: list[str]) -> list[iam.PolicyStatement]:
-        """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarms."""
+    def _grant(self, alarm_arns: list[str]) -> list[iam.Grant]:
+        """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarms.
+
+        ``iam.Grant.add_to_principal`` defines and adds each in one round trip to the jsii runtime, where a
+        ``PolicyStatement`` added with ``add_to_principal_policy`` takes four (the result's two fields are
+        read back)."""
         if self._unreadable:
             Annotations.of(self._scope).add_warning_v2(
                 "cdk-genai-inference:rollback-alarms-unreadable",
                 "a model imported by name has no role this app can grant: allow its execution role "
                 "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
             )
-        statements = []
+        grants = []
         for role in self._readers:
-            statement = iam.PolicyStatement(actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns)
-            role.add_to_principal_policy(statement)
-            statements.append(statement)
+            actions = ["cloudwatch:DescribeAlarms"]
+            grants.append(iam.Grant.add_to_principal(grantee=role, actions=actions, resource_arns=alarm_arns))
             depend_on_policy(self._guarded, role)
-        return statements
+        return grants
 
 
 class _RollbackAlarm(cw.AlarmBase):
