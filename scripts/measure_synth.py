@@ -62,7 +62,7 @@ from cdk_genai_inference import (
 ENV = cdk.Environment(account="111122223333", region="us-west-2")
 IMAGE = "763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:0.33.0-lmi15.0.0-cu128"
 Clock = Callable[[], float]
-"""What a timing reads: seconds from some fixed point (``--clock``)."""
+"""What a timing reads (``--clock``): seconds from some fixed point, or round trips so far."""
 FEATURES = ("alarms", "scaling", "deployment", "dashboard")
 """What each measured endpoint has and ``--without`` can leave out: rollback alarms, weighted scaling, a
 rolling deployment policy, a section of the fleet dashboard. Rollback alarms guard a deployment, so an
@@ -79,12 +79,12 @@ def build(
     clock: Clock = time.perf_counter,
 ) -> tuple[dict[str, Any], float]:
     """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job), each without the
-    ``FEATURES`` named in ``without``; return its template and the seconds it took."""
+    ``FEATURES`` named in ``without``; return its template and what it took on ``clock``."""
     return synthesize(partial(_define_endpoints, endpoints=endpoints, with_job=with_job, without=without), clock)
 
 
 def synthesize(define: Callable[[cdk.Stack], None], clock: Clock = time.perf_counter) -> tuple[dict[str, Any], float]:
-    """Define a stack with ``define`` and synthesize it; return its template and the seconds both took.
+    """Define a stack with ``define`` and synthesize it; return its template and what both took on ``clock``.
 
     The clock stops at the end of ``app.synth()``, where the replays' clocks stop too: reading the
     template back into this process is the measurement's own work, not the synth's."""
@@ -278,6 +278,7 @@ def counting_round_trips() -> Iterator[Clock]:
     import jsii  # the runtime's process is not public API: this is a measuring aid
 
     process = jsii.kernel.provider._process  # type: ignore[attr-defined]
+    outer = vars(process).get("send")  # a counter this one runs inside, if any
     send = process.send
     sent = 0
 
@@ -290,7 +291,10 @@ def counting_round_trips() -> Iterator[Clock]:
     try:
         yield lambda: float(sent)
     finally:
-        del process.send  # the class's own method again
+        if outer is None:
+            del process.send  # the class's own method again
+        else:
+            process.send = outer
 
 
 def _ratios(row: dict[str, Any], baseline: str) -> str:
@@ -364,13 +368,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--aws-cdk", action="store_true", help="also measure aws-cdk-lib's own L2s, as a yardstick")
     args = parser.parse_args(argv)
-    with contextlib.ExitStack() as stack:
-        clock: Clock = time.perf_counter
-        if args.clock == "cpu":
-            clock = cpu_clock()  # the jsii runtime started with `import aws_cdk`; measure() warms it up
-        elif args.clock == "round-trips":
-            clock = stack.enter_context(counting_round_trips())
-        _report(args, clock)
+    if args.clock == "round-trips":
+        with counting_round_trips() as clock:
+            _report(args, clock)
+    else:  # the jsii runtime started with `import aws_cdk`; measure() warms it up
+        _report(args, cpu_clock() if args.clock == "cpu" else time.perf_counter)
     return 0
 
 
