@@ -123,6 +123,7 @@ class RollbackAlarmList:
         self._unreadable = unreadable
         self._guarded = guarded
         self._grants: list[iam.Grant] | None = None
+        self._statements: list[iam.PolicyStatement] | None = None  # read from the grants at the first later add
         self.alarms: list[cw.IAlarm] = []
         self.names: list[str] = []
 
@@ -137,9 +138,10 @@ class RollbackAlarmList:
         if self._grants is None:
             self._grants = self._grant(arns)
         else:
-            for grant in self._grants:
-                for statement in grant.principal_statements:
-                    statement.add_resources(*arns)
+            if self._statements is None:
+                self._statements = [statement for grant in self._grants for statement in grant.principal_statements]
+            for statement in self._statements:
+                statement.add_resources(*arns)
 
     def _grant(self, alarm_arns: list[str]) -> list[iam.Grant]:
         """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarms.
@@ -154,8 +156,8 @@ class RollbackAlarmList:
                 "cloudwatch:DescribeAlarms on the rollback alarms, or SageMaker cannot watch them",
             )
         grants = []
+        actions = ["cloudwatch:DescribeAlarms"]
         for role in self._readers:
-            actions = ["cloudwatch:DescribeAlarms"]
             grants.append(iam.Grant.add_to_principal(grantee=role, actions=actions, resource_arns=alarm_arns))
             depend_on_policy(self._guarded, role)
         return grants
