@@ -249,16 +249,23 @@ def measure_aws_cdk(runs: int, clock: Clock = time.perf_counter) -> list[dict[st
     return rows
 
 
+def jsii_runtime() -> Any:
+    """The object through which this process speaks to the jsii runtime's Node process (not public API:
+    the two clocks below are measuring aids)."""
+    import jsii
+
+    return jsii.kernel.provider._process  # type: ignore[attr-defined]
+
+
 def cpu_clock() -> Clock:
     """CPU seconds of this process plus the jsii runtime's Node process tree (every thread), from
     Linux's /proc; call after the runtime has started."""
-    import jsii  # the runtime's process is not public API: this is a measuring aid
 
     def descendants(pid: int) -> list[int]:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         return [pid, *(grandchild for child in children for grandchild in descendants(int(child)))]
 
-    node = descendants(jsii.kernel.provider._process._process.pid)  # type: ignore[attr-defined]
+    node = descendants(jsii_runtime()._process.pid)
 
     def now() -> float:
         on_cpu = 0
@@ -275,9 +282,7 @@ def counting_round_trips() -> Iterator[Clock]:
     """While the block runs, a clock that reads how many messages this process has sent the jsii runtime
     (the reply to each of Node's callbacks at synth counts as one): what a synth "takes" on it is its
     round trips."""
-    import jsii  # the runtime's process is not public API: this is a measuring aid
-
-    process = jsii.kernel.provider._process  # type: ignore[attr-defined]
+    process = jsii_runtime()
     outer = vars(process).get("send")  # a counter this one runs inside, if any
     send = process.send
     sent = 0
