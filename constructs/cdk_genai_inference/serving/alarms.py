@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, ClassVar
 
 from aws_cdk import Annotations, CfnResource, Duration, Stack
@@ -124,6 +123,7 @@ class RollbackAlarmList:
         self._unreadable = unreadable
         self._guarded = guarded
         self._grants: list[iam.Grant] | None = None
+        self._statements: list[iam.PolicyStatement] | None = None  # read from the grants at the first later add
         self.alarms: list[cw.IAlarm] = []
         self.names: list[str] = []
 
@@ -138,13 +138,10 @@ class RollbackAlarmList:
         if self._grants is None:
             self._grants = self._grant(arns)
         else:
+            if self._statements is None:
+                self._statements = [statement for grant in self._grants for statement in grant.principal_statements]
             for statement in self._statements:
                 statement.add_resources(*arns)
-
-    @cached_property
-    def _statements(self) -> list[iam.PolicyStatement]:
-        """The grants' statements, which later alarms are added to: read from the jsii runtime once."""
-        return [statement for grant in self._grants or [] for statement in grant.principal_statements]
 
     def _grant(self, alarm_arns: list[str]) -> list[iam.Grant]:
         """One ``cloudwatch:DescribeAlarms`` statement per reader, defined with the first alarms.
