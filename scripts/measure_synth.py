@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -92,8 +93,8 @@ def synthesize(define: Callable[[cdk.Stack], None], clock: Clock = time.perf_cou
     app = cdk.App()
     define(cdk.Stack(app, "Measured", env=ENV))
     assembly = app.synth()
-    seconds = clock() - started
-    return assembly.get_stack_by_name("Measured").template, seconds
+    taken = clock() - started
+    return assembly.get_stack_by_name("Measured").template, taken
 
 
 def _define_endpoints(stack: cdk.Stack, *, endpoints: int, with_job: bool, without: frozenset[str]) -> None:
@@ -311,25 +312,37 @@ def _ratios(row: dict[str, Any], baseline: str) -> str:
     return f"{min(ratios):.2f} / {statistics.median(ratios):.2f}"
 
 
-UNITS = {
-    "wall": ("seconds", " s", ".2f"),
-    "cpu": ("CPU seconds (this process and Node)", " s", ".2f"),
-    "round-trips": ("round trips to the jsii runtime", "", ".0f"),
+@dataclass(frozen=True)
+class ClockKind:
+    """What a ``--clock`` counts: how to start reading it, what its figures are, the suffix of their
+    column names, their format, and whether they are round trips (``CfnInclude`` builds any template
+    inside Node in a few, so a ratio of round trips against it measures nothing)."""
+
+    start: Callable[[], contextlib.AbstractContextManager[Clock]]
+    unit: str
+    suffix: str
+    figure: str
+    round_trips: bool = False
+
+
+CLOCKS = {
+    "wall": ClockKind(lambda: contextlib.nullcontext(time.perf_counter), "seconds", " s", ".2f"),
+    # The jsii runtime started with `import aws_cdk`; measure() warms it up.
+    "cpu": ClockKind(lambda: contextlib.nullcontext(cpu_clock()), "CPU seconds (this process and Node)", " s", ".2f"),
+    "round-trips": ClockKind(counting_round_trips, "round trips to the jsii runtime", "", ".0f", round_trips=True),
 }
-"""Per ``--clock``: what its figures are, the suffix of their column names, and their format."""
+"""Every ``--clock``, by its name."""
 
 
 def _report(args: argparse.Namespace, clock: Clock) -> None:
     without = frozenset(args.without)
     rows = measure(args.counts, args.runs, with_job=args.with_job, without=without, clock=clock)
-    unit, suffix, figure = UNITS[args.clock]
-    print(f"{args.runs} paired runs; {unit} are medians, ratios min / median")
+    kind = CLOCKS[args.clock]
+    suffix, figure, against_include = kind.suffix, kind.figure, not kind.round_trips
+    print(f"{args.runs} paired runs; {kind.unit} are medians, ratios min / median")
     if without:
         implied = " (and so without rollback alarms)" if without_alarms(without) and "alarms" not in without else ""
         print(f"endpoints without: {', '.join(f for f in FEATURES if f in without)}{implied}")
-    # CfnInclude builds the whole template inside Node in a few round trips, whatever its size: a ratio
-    # of round trips against it measures nothing.
-    against_include = args.clock != "round-trips"
     print(
         f"{'endpoints':>9}  {'resources':>9}  {'bytes':>9}  {'synth' + suffix:>7}  {'L1' + suffix:>5}  "
         f"{'CfnInclude' + suffix:>12}  {'vs L1':>11}" + (f"  {'vs CfnInclude':>13}" if against_include else "")
@@ -352,7 +365,7 @@ def _report(args: argparse.Namespace, clock: Clock) -> None:
             f"{first['bytes'] - per_bytes * first['endpoints']:,.0f} bytes"
         )
         print(f"average bytes per resource: {last['bytes'] / last['resources']:,.0f}")
-        if args.clock == "round-trips":
+        if kind.round_trips:
             per = {
                 key: (statistics.median(last[key]) - statistics.median(first[key])) / added for key in ("synth", "l1")
             }
@@ -372,19 +385,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", type=int, nargs="+", default=[1, 10, 25])
     parser.add_argument("--runs", type=int, default=5, help="paired runs per count (default 5)")
     parser.add_argument("--with-job", action="store_true", help="add a recommendation job to every stack")
-    parser.add_argument(
-        "--clock", choices=("wall", "cpu", "round-trips"), default="wall", help="what is counted (default wall)"
-    )
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="wall", help="what is counted (default wall)")
     parser.add_argument(
         "--without", nargs="+", choices=FEATURES, default=[], help="features to leave out (default: none)"
     )
     parser.add_argument("--aws-cdk", action="store_true", help="also measure aws-cdk-lib's own L2s, as a yardstick")
     args = parser.parse_args(argv)
-    if args.clock == "round-trips":
-        with counting_round_trips() as clock:
-            _report(args, clock)
-    else:  # the jsii runtime started with `import aws_cdk`; measure() warms it up
-        _report(args, cpu_clock() if args.clock == "cpu" else time.perf_counter)
+    with CLOCKS[args.clock].start() as clock:
+        _report(args, clock)
     return 0
 
 
