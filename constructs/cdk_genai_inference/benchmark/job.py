@@ -17,7 +17,7 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_tags, unresolved
 from ..errors import ValidationError
-from ..jobs.job import PENDING_ROLE_ARN, AiJob, JobKind, check_job_name_prefix, check_request
+from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_name_prefix, check_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
@@ -135,7 +135,7 @@ class BenchmarkJob(AiJob):
             "BenchmarkTarget": {"Endpoint": target},
             "OutputConfig": {"S3OutputLocation": output.uri, **({"MlflowConfig": mlflow.request()} if mlflow else {})},
             "AIWorkloadConfigIdentifier": workload_config.workload_config_name,
-            "RoleArn": role.role_arn if role else PENDING_ROLE_ARN,
+            "RoleArn": JOB_ROLE_ARN,
         }
         if network is not None:
             request["NetworkConfig"] = {
@@ -146,10 +146,9 @@ class BenchmarkJob(AiJob):
             }
         if tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-        check_request(JobKind.BENCHMARK, request)
+        check_request(JobKind.BENCHMARK, request, role)
         super().__init__(scope, id, kind=JobKind.BENCHMARK, workload_config=workload_config)
         self.role = role or self._default_role(endpoint, workload_config, output, network, mlflow)
-        request["RoleArn"] = self.role.role_arn
         name = self._name(request, job_name_prefix, run_token, EndpointDefinition=endpoint.served_definition)
         self.output = output
         # The endpoint first: the job benchmarks an endpoint in service.

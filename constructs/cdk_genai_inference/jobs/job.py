@@ -75,14 +75,26 @@ def validate_request(operation: str, request: dict[str, Any]) -> None:
         raise ValidationError(f"the {operation} request would be rejected: {'; '.join(problems)}")
 
 
-PENDING_ROLE_ARN = "arn:aws:iam::111122223333:role/defined-after-the-request-is-checked"
-"""The ``RoleArn`` a job's request holds while it is checked, before the job defines its default role."""
+JOB_ROLE_ARN = "arn:aws:iam::111122223333:role/the-role-the-job-runs-as"
+"""The ``RoleArn`` a job's request is written with. ``check_request`` checks the given role's ARN in its
+place, or this one (a valid ARN) for a role the job defines after the check; ``AiJob`` names and starts
+the job with its ``role``'s ARN there, so the placeholder never reaches a template."""
 
 
-def check_request(kind: JobKind, request: dict[str, Any]) -> None:
-    """Check a job's request before its construct defines anything (a rejected job leaves nothing in the
-    tree); the job's name, generated from the request, is valid by construction."""
-    validate_request(f"Create{kind.noun}", {f"{kind.noun}Name": "name-generated-at-synth", **request})
+def check_request(kind: JobKind, request: dict[str, Any], role: iam.IRole | None) -> None:
+    """Check a job's request, with ``role``'s ARN as its ``RoleArn``, before its construct defines
+    anything (a rejected job leaves nothing in the tree); the job's name, generated from the request, is
+    valid by construction."""
+    named = {
+        f"{kind.noun}Name": "name-generated-at-synth",
+        **_with_role(request, role.role_arn if role else JOB_ROLE_ARN),
+    }
+    validate_request(f"Create{kind.noun}", named)
+
+
+def _with_role(request: dict[str, Any], role_arn: str) -> dict[str, Any]:
+    """The request with ``role_arn`` as its ``RoleArn``, in the place the request gives the key."""
+    return {k: role_arn if k == "RoleArn" else v for k, v in request.items()}
 
 
 def _placeholders(value: Any) -> Any:
@@ -118,9 +130,8 @@ class AiJob(Resource):
     against the API model, the stack's jobs provider granted its lifecycle, the job's targets and its
     role, and the custom resource (with a wait condition when the deployment waits).
 
-    A subclass checks its arguments and its request (``check_request``, with ``PENDING_ROLE_ARN`` for a
-    role it defines), calls ``super().__init__``, sets the request's ``RoleArn`` to its ``role``, then
-    calls ``_name`` and ``_start``.
+    A subclass checks its arguments and its request (``check_request``; the request's ``RoleArn`` is
+    ``JOB_ROLE_ARN``), calls ``super().__init__``, sets its ``role``, then calls ``_name`` and ``_start``.
     """
 
     def __init__(self, scope: Construct, id: str, *, kind: JobKind, workload_config: IWorkloadConfig) -> None:
@@ -138,7 +149,7 @@ class AiJob(Resource):
 
     def _name(self, request: dict[str, Any], prefix: str | None, run_token: str | None, **definition: Any) -> str:
         """The job's name, from everything in the request but its tags (they change in place)."""
-        identity = {k: v for k, v in request.items() if k != "Tags"}
+        identity = {k: v for k, v in _with_role(request, self.role.role_arn).items() if k != "Tags"}
         return job_name(self, prefix, {**identity, "RunToken": run_token, **definition})
 
     def _start(
@@ -154,7 +165,7 @@ class AiJob(Resource):
         names) and define the custom resource for the named request (checked with ``check_request``),
         after ``after``."""
         kind = self.kind
-        request = {f"{kind.noun}Name": name, **request}
+        request = {f"{kind.noun}Name": name, **_with_role(request, self.role.role_arn)}
         self.job_name = name
         self.job_arn = sagemaker_arn(self, kind.arn_resource, name)
         provider = AiJobsProvider.of(self)

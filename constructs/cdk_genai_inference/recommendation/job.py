@@ -19,7 +19,7 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
-from ..jobs.job import PENDING_ROLE_ARN, AiJob, JobKind, check_job_name_prefix, check_request
+from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_name_prefix, check_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
@@ -187,7 +187,7 @@ class RecommendationJob(AiJob):
             ),
             "AIWorkloadConfigIdentifier": workload_config.workload_config_name,
             "PerformanceTarget": {"Constraints": [{"Metric": goal.value}]},
-            "RoleArn": role.role_arn if role else PENDING_ROLE_ARN,
+            "RoleArn": JOB_ROLE_ARN,
             "InferenceSpecification": {"Framework": framework.value} if framework else None,
             "OptimizeModel": optimize_model,
             "ComputeSpec": _drop_none(
@@ -206,10 +206,9 @@ class RecommendationJob(AiJob):
             "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()] or None,
         }
         request = _drop_none(request)
-        check_request(JobKind.RECOMMENDATION, request)
+        check_request(JobKind.RECOMMENDATION, request, role)
         super().__init__(scope, id, kind=JobKind.RECOMMENDATION, workload_config=workload_config)
         self.role = role or self._default_role(model_source, output, workload_config, mlflow)
-        request["RoleArn"] = self.role.role_arn
         name = self._name(request, job_name_prefix, run_token)
         shared_group = shared_package_group(self, name, share_packages_with) if share_packages_with else None
         if shared_group is not None:  # named after the job, as the service would name it: not part of the hash
