@@ -57,6 +57,18 @@ def workload(stack: cdk.Stack) -> WorkloadConfig:
     )
 
 
+def minimal_job(stack: cdk.Stack, **kwargs: Any) -> BenchmarkJob:
+    """A job ``B`` of a new endpoint and workload in ``stack``, writing to ``OUTPUT``, with ``kwargs``."""
+    return BenchmarkJob(
+        stack,
+        "B",
+        endpoint=serving(stack),
+        workload_config=workload(stack),
+        output=S3Location.from_uri(OUTPUT),
+        **kwargs,
+    )
+
+
 @pytest.fixture(scope="module")
 def built() -> dict[str, Any]:
     app = cdk.App()
@@ -304,14 +316,7 @@ ERRORS = [
 def test_rejects(kwargs: dict[str, Any], message: str) -> None:
     stack = new_stack()
     with pytest.raises(ValidationError, match=re.escape(message)):
-        BenchmarkJob(
-            stack,
-            "B",
-            endpoint=serving(stack),
-            workload_config=workload(stack),
-            output=S3Location.from_uri(OUTPUT),
-            **kwargs,
-        )
+        minimal_job(stack, **kwargs)
     assert stack.node.try_find_child("B") is None, "a rejected job leaves nothing half-built in the tree"
 
 
@@ -392,14 +397,7 @@ def test_deploy_time_tokens_and_capacity_without_a_rule_are_refused(kwargs: dict
     if kwargs.get("run_token") == "token":
         kwargs["run_token"] = cdk.CfnParameter(stack, "Run").value_as_string
     with pytest.raises(ValidationError, match=re.escape(message)):
-        BenchmarkJob(
-            stack,
-            "B",
-            endpoint=serving(stack),
-            workload_config=workload(stack),
-            output=S3Location.from_uri(OUTPUT),
-            **kwargs,
-        )
+        minimal_job(stack, **kwargs)
 
 
 def test_a_refused_job_leaves_nothing_behind() -> None:
@@ -421,14 +419,7 @@ def test_a_refused_job_leaves_nothing_behind() -> None:
 
 def test_results_of_a_job_this_deployment_does_not_wait_for_are_refused() -> None:
     stack = new_stack()
-    job = BenchmarkJob(
-        stack,
-        "B",
-        endpoint=serving(stack),
-        workload_config=workload(stack),
-        output=S3Location.from_uri(OUTPUT),
-        wait=JobWait.none(),
-    )
+    job = minimal_job(stack, wait=JobWait.none())
     with pytest.raises(ValidationError, match=re.escape("job Test/B does not wait (JobWait.none())")):
         BenchmarkResults(stack, "Results", job=job)
 
@@ -493,14 +484,7 @@ def test_the_job_name_does_not_depend_on_when_scaling_was_added(components: bool
 def test_the_job_runs_as_the_role_it_is_given() -> None:
     stack = new_stack()
     role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/benchmark-runner")
-    job = BenchmarkJob(
-        stack,
-        "B",
-        endpoint=serving(stack),
-        workload_config=workload(stack),
-        output=S3Location.from_uri(OUTPUT),
-        role=role,
-    )
+    job = minimal_job(stack, role=role)
     template = synth(stack).to_json()
     assert job.role is role
     request = template["Resources"][stack.get_logical_id(job.resource.node.default_child)]["Properties"]["Request"]
@@ -513,11 +497,4 @@ def test_a_given_role_is_checked_as_the_request_names_it() -> None:
     stack = new_stack()
     role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/benchmark runner")
     with pytest.raises(ValidationError, match="RoleArn"):
-        BenchmarkJob(
-            stack,
-            "B",
-            endpoint=serving(stack),
-            workload_config=workload(stack),
-            output=S3Location.from_uri(OUTPUT),
-            role=role,
-        )
+        minimal_job(stack, role=role)
