@@ -57,12 +57,13 @@ def workload(stack: cdk.Stack) -> WorkloadConfig:
     )
 
 
-def minimal_job(stack: cdk.Stack, **kwargs: Any) -> BenchmarkJob:
-    """A job ``B`` of a new endpoint and workload in ``stack``, writing to ``OUTPUT``, with ``kwargs``."""
+def minimal_job(stack: cdk.Stack, endpoint: InstancePoolEndpoint | None = None, **kwargs: Any) -> BenchmarkJob:
+    """A job ``B`` of ``endpoint`` (by default a new one) and a new workload in ``stack``, writing to
+    ``OUTPUT``, with ``kwargs``."""
     return BenchmarkJob(
         stack,
         "B",
-        endpoint=serving(stack),
+        endpoint=endpoint or serving(stack),
         workload_config=workload(stack),
         output=S3Location.from_uri(OUTPUT),
         **kwargs,
@@ -252,15 +253,7 @@ def test_handler_role_reads_the_output_and_writes_only_its_figures(built: dict[s
 def test_the_job_name_follows_the_endpoint_and_the_run_token() -> None:
     def name(pools: list[InstancePool], token: str | None) -> str:
         stack = new_stack()
-        return BenchmarkJob(
-            stack,
-            "B",
-            endpoint=serving(stack, instance_pools=pools),
-            workload_config=workload(stack),
-            output=S3Location.from_uri(OUTPUT),
-            run_token=token,
-            wait=JobWait.none(),
-        ).job_name
+        return minimal_job(stack, serving(stack, instance_pools=pools), run_token=token, wait=JobWait.none()).job_name
 
     base = name([InstancePool("ml.g6e.12xlarge")], None)
     assert base == name([InstancePool("ml.g6e.12xlarge")], None)
@@ -403,17 +396,8 @@ def test_deploy_time_tokens_and_capacity_without_a_rule_are_refused(kwargs: dict
 def test_a_refused_job_leaves_nothing_behind() -> None:
     """Arguments are checked before the construct exists: a caught error leaves no half-built job."""
     stack = new_stack()
-    endpoint, config = serving(stack), workload(stack)
     with pytest.raises(ValidationError, match="apply to results read in this deployment"):
-        BenchmarkJob(
-            stack,
-            "B",
-            endpoint=endpoint,
-            workload_config=config,
-            output=S3Location.from_uri(OUTPUT),
-            sla=SLA,
-            wait=JobWait.none(),
-        )
+        minimal_job(stack, sla=SLA, wait=JobWait.none())
     assert stack.node.try_find_child("B") is None
 
 
@@ -466,14 +450,7 @@ def test_the_job_name_does_not_depend_on_when_scaling_was_added(components: bool
         )
         if scaling_first:
             endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
-        job = BenchmarkJob(
-            stack,
-            "B",
-            endpoint=endpoint,
-            workload_config=workload(stack),
-            output=S3Location.from_uri(OUTPUT),
-            wait=JobWait.none(),
-        )
+        job = minimal_job(stack, endpoint, wait=JobWait.none())
         if not scaling_first:
             endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
         return job.job_name
@@ -496,5 +473,8 @@ def test_the_job_runs_as_the_role_it_is_given() -> None:
 def test_a_given_role_is_checked_as_the_request_names_it() -> None:
     stack = new_stack()
     role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/benchmark runner")
-    with pytest.raises(ValidationError, match="RoleArn"):
+    rejected = "the CreateAIBenchmarkJob request would be rejected: RoleArn must match"
+    with pytest.raises(
+        ValidationError, match=re.escape(rejected) + ".*got 'arn:aws:iam::111122223333:role/benchmark runner'"
+    ):
         minimal_job(stack, role=role)
