@@ -10,7 +10,6 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 
 from cdk_genai_inference import (
     HEADLINE_FIGURES,
@@ -456,25 +455,3 @@ def test_the_job_name_does_not_depend_on_when_scaling_was_added(components: bool
         return job.job_name
 
     assert name(scaling_first=True) == name(scaling_first=False)
-
-
-def test_the_job_runs_as_the_role_it_is_given() -> None:
-    stack = new_stack()
-    role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/benchmark-runner")
-    job = minimal_job(stack, role=role)
-    template = synth(stack).to_json()
-    assert job.role is role
-    request = template["Resources"][stack.get_logical_id(job.resource.node.default_child)]["Properties"]["Request"]
-    assert request["RoleArn"] == "arn:aws:iam::111122223333:role/benchmark-runner"
-    # No other role is named: the request's placeholder, say, never reaches the template.
-    assert set(re.findall(r"arn:aws:iam::\d{12}:role/[^\"]+", json.dumps(template))) == {request["RoleArn"]}
-
-
-def test_a_given_role_is_checked_as_the_request_names_it() -> None:
-    stack = new_stack()
-    role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/benchmark runner")
-    rejected = "the CreateAIBenchmarkJob request would be rejected: RoleArn must match"
-    with pytest.raises(
-        ValidationError, match=re.escape(rejected) + ".*got 'arn:aws:iam::111122223333:role/benchmark runner'"
-    ):
-        minimal_job(stack, role=role)

@@ -1,0 +1,57 @@
+"""Both AI-job kinds run as a role the user gives: the request names it, no other role reaches the
+template, and it is that role's ARN the request check judges."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_iam as iam
+from test_benchmark import minimal_job
+from test_recommendation import job_props
+
+from cdk_genai_inference import RecommendationJob, ValidationError
+from synthesis import new_stack, synth
+
+
+def recommendation_job(stack: cdk.Stack, role: iam.IRole) -> RecommendationJob:
+    return RecommendationJob(stack, "Job", **job_props(stack, role=role))
+
+
+def benchmark_job(stack: cdk.Stack, role: iam.IRole) -> Any:
+    return minimal_job(stack, role=role)
+
+
+JOBS = pytest.mark.parametrize(
+    ("build", "operation"),
+    [(recommendation_job, "CreateAIRecommendationJob"), (benchmark_job, "CreateAIBenchmarkJob")],
+    ids=["recommendation", "benchmark"],
+)
+
+
+@JOBS
+def test_the_job_runs_as_the_role_it_is_given(build: Callable[..., Any], operation: str) -> None:
+    stack = new_stack()
+    role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/job-runner")
+    job = build(stack, role)
+    template = synth(stack).to_json()
+    assert job.role is role
+    request = template["Resources"][stack.get_logical_id(job.resource.node.default_child)]["Properties"]["Request"]
+    assert request["RoleArn"] == "arn:aws:iam::111122223333:role/job-runner"
+    # No other role is named: the request's placeholder, say, never reaches the template.
+    assert set(re.findall(r"arn:aws:iam::\d{12}:role/[^\"]+", json.dumps(template))) == {request["RoleArn"]}
+
+
+@JOBS
+def test_a_given_role_is_checked_as_the_request_names_it(build: Callable[..., Any], operation: str) -> None:
+    stack = new_stack()
+    role = iam.Role.from_role_arn(stack, "Given", "arn:aws:iam::111122223333:role/job runner")
+    rejected = f"the {operation} request would be rejected: RoleArn must match"
+    with pytest.raises(
+        ValidationError, match=re.escape(rejected) + ".*got 'arn:aws:iam::111122223333:role/job runner'"
+    ):
+        build(stack, role)
