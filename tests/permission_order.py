@@ -1,27 +1,29 @@
 """Whether every resource that runs as a role waits for all of that role's permissions.
 
 CloudFormation creates in parallel whatever nothing orders, and a role's permissions are separate
-resources (``AWS::IAM::Policy``, ``AWS::IAM::ManagedPolicy``): a resource created before one of them can
-be denied what that policy allows. CDK keeps a role's statements in its ``DefaultPolicy`` up to what IAM
-allows an inline policy and moves the rest into managed policies (``OverflowPolicy1``...), so a dependency on
-the ``DefaultPolicy`` alone leaves a large role's later statements unordered.
+resources (``AWS::IAM::Policy``, ``AWS::IAM::ManagedPolicy``, ``AWS::IAM::RolePolicy``): a resource
+created before one of them can be denied what that policy allows. CDK keeps a role's statements in its
+``DefaultPolicy`` up to what IAM allows an inline policy and moves the rest into managed policies
+(``OverflowPolicy1``...), so a dependency on the ``DefaultPolicy`` alone leaves a large role's later
+statements unordered.
 
 Checked are the resources whose creation or update uses a role while CloudFormation waits (``USES_ROLES``),
 and the roles are those named in a property of ``ROLE_PROPERTIES`` (at any depth) of the resource or of a
 resource it refers to: an endpoint uses its models' roles and its configuration's; a custom resource the
 roles of the functions behind its service token, and the role it passes to a job it runs. (A CodeBuild
 project or a pipeline uses its roles later, when it runs.)
+
+A circular dependency is not reported here: ``lint`` runs cfn-lint first, whose E3004 names it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from simulation.references import references
+from simulation.references import policies_of_roles, references
 
 ROLE_PROPERTIES = frozenset({"Role", "RoleArn", "ExecutionRoleArn", "ServiceRole", "ServiceRoleArn"})
 """Properties that name the identity a resource (or the service acting for it) runs as."""
-POLICY_TYPES = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"})
 USES_ROLES = frozenset(
     {
         "AWS::SageMaker::Model",
@@ -38,7 +40,7 @@ handler."""
 def unwaited_policies(template: dict[str, Any]) -> list[str]:
     """One line per resource and role it runs as, naming the role's policies it does not wait for."""
     resources = template.get("Resources", {})
-    policies = _policies_of_roles(resources)
+    policies = policies_of_roles(resources)
     if not policies:
         return []
     waits = {logical_id: references(resource, resources) for logical_id, resource in resources.items()}
@@ -65,18 +67,6 @@ def unwaited_policies(template: dict[str, Any]) -> list[str]:
 
 def _properties(resource: dict[str, Any]) -> dict[str, Any]:
     return {"Properties": resource.get("Properties", {})}
-
-
-def _policies_of_roles(resources: dict[str, Any]) -> dict[str, set[str]]:
-    """Role logical id -> the template's policies that attach themselves to it (``Roles``). A managed
-    policy the role lists in its own ``ManagedPolicyArns`` needs no check: the role waits for it."""
-    policies: dict[str, set[str]] = {}
-    for logical_id, resource in resources.items():
-        if resource["Type"] in POLICY_TYPES:
-            for role in resource.get("Properties", {}).get("Roles", []):
-                if isinstance(role, dict) and role.get("Ref") in resources:
-                    policies.setdefault(role["Ref"], set()).add(logical_id)
-    return policies
 
 
 def _named_in_role_properties(value: Any, resources: dict[str, Any]) -> set[str]:

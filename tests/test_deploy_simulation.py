@@ -280,9 +280,10 @@ def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated
         assert denied(role_statements(gated.template, step, role), requests) == [], role
 
 
-def test_a_roles_statements_include_the_managed_policies_that_attach_to_it() -> None:
+def test_a_roles_statements_include_every_policy_attached_to_it() -> None:
     """A role whose statements CDK split past an inline policy's size keeps the rest in managed policies
-    (``OverflowPolicyN``): what the simulation allows a role comes from all of its policies."""
+    (``OverflowPolicyN``), and a template may attach an ``AWS::IAM::RolePolicy`` too: what the simulation
+    allows a role comes from all of its policies, and from no other role's."""
 
     def document(action: str) -> dict[str, Any]:
         return {"Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
@@ -299,9 +300,12 @@ def test_a_roles_statements_include_the_managed_policies_that_attach_to_it() -> 
             "Default": {"Type": "AWS::IAM::Policy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": document("a:Default")}},
             "Overflow": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Role"}], "PolicyDocument": document("a:Overflow")}},
             "Attached": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": document("a:Attached")}},
+            "Other": {"Type": "AWS::IAM::Role", "Properties": {}},
             "Another": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"Roles": [{"Ref": "Other"}], "PolicyDocument": document("a:Other")}},
+            "Single": {"Type": "AWS::IAM::RolePolicy", "Properties": {"RoleName": {"Ref": "Role"}, "PolicyName": "Single", "PolicyDocument": document("a:Single")}},
+            "Elsewhere": {"Type": "AWS::IAM::RolePolicy", "Properties": {"RoleName": {"Ref": "Other"}, "PolicyName": "Elsewhere", "PolicyDocument": document("a:Elsewhere")}},
         }
     }  # fmt: skip
     step = Step(op="create", failed=None, refs={}, attributes={}, events=[], state={}, environment=ENVIRONMENT)
     actions = sorted(s["Action"] for s in role_statements(template, step, "Role"))
-    assert actions == ["a:Attached", "a:Default", "a:Inline", "a:Overflow"]
+    assert actions == ["a:Attached", "a:Default", "a:Inline", "a:Overflow", "a:Single"]

@@ -13,6 +13,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from simulation.references import POLICY_ROLES
 
 from cdk_genai_inference import (
     AsyncInference,
@@ -135,7 +136,7 @@ def statements() -> list[tuple[str, dict[str, Any]]]:
         if stack.stack_name == "GenAiPipeline":
             continue  # aws-cdk's pipelines module writes that stack's policies (its stages' stacks are ours)
         for logical_id, resource in stack.template["Resources"].items():
-            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            if resource["Type"] in POLICY_ROLES:
                 for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
                     found.append((f"{stack.stack_name}/{logical_id}", statement))
     assert len(found) > 50

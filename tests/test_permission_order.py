@@ -62,12 +62,23 @@ SPLIT_ROLE = {
           "Handler": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}}},
           "Job": {"Type": "Custom::Job", "Properties": {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}}}},
          ["Job runs as Role without waiting for Default, Overflow"]),
+        # A role policy attaches by its RoleName.
+        ({"Role": role(), "Single": {"Type": "AWS::IAM::RolePolicy", "Properties": {
+            "RoleName": {"Ref": "Role"}, "PolicyName": "Single", "PolicyDocument": {"Statement": []}}},
+          "Model": model()}, ["Model runs as Role without waiting for Single"]),
+        ({"Role": role(), "Single": {"Type": "AWS::IAM::RolePolicy", "Properties": {
+            "RoleName": {"Ref": "Role"}, "PolicyName": "Single", "PolicyDocument": {"Statement": []}}},
+          "Model": model("Single")}, []),
+        # A managed policy the role lists itself is one it waits for, and so do those that run as it.
+        ({"Role": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [{"Ref": "Listed"}]}},
+          "Listed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Statement": []}}},
+          "Model": model()}, []),
         # A build project uses its role when it runs, not when CloudFormation creates it.
         ({**SPLIT_ROLE, "Build": {"Type": "AWS::CodeBuild::Project", "Properties": {
             "ServiceRole": {"Fn::GetAtt": ["Role", "Arn"]}}}}, []),
     ],
     ids=["overflow-missed", "all-waited", "none-waited", "transitive", "endpoint", "endpoint-role", "job-role",
-         "custom-resource", "later-use"],
+         "custom-resource", "role-policy-missed", "role-policy-waited", "listed-by-the-role", "later-use"],
 )  # fmt: skip
 def test_a_resource_must_wait_for_every_policy_of_the_roles_it_runs_as(
     resources: dict[str, Any], expected: list[str]

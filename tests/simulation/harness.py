@@ -13,6 +13,7 @@ from typing import Any
 
 from simulation.iam import Request, allowed, requests_of_call
 from simulation.intrinsics import Environment, resolve
+from simulation.references import policies_of_roles
 
 PROCESS = Path(__file__).with_name("lambda_process.py")
 
@@ -119,19 +120,14 @@ def simulate(
 
 
 def role_statements(template: dict[str, Any], step: Step, role_id: str) -> list[dict[str, Any]]:
-    """Every statement the template gives role ``role_id`` (its policies, the managed policies attached to it,
-    among them those CDK splits off a large role's policy, and its inline policies), deployed."""
+    """Every statement the template gives role ``role_id`` (the policies attached to it, among them the managed
+    policies CDK splits off a large role's policy, and its inline policies), deployed."""
     env = step.env(placeholders=True)
     statements: list[dict[str, Any]] = []
-    role = template["Resources"][role_id]["Properties"]
-    attached = {arn["Ref"] for arn in role.get("ManagedPolicyArns", []) if isinstance(arn, dict) and "Ref" in arn}
-    for logical_id, resource in template["Resources"].items():
-        props = resource.get("Properties", {})
-        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and (
-            {"Ref": role_id} in props.get("Roles", []) or logical_id in attached
-        ):
-            statements += resolve(props["PolicyDocument"], env)["Statement"]
-    for policy in role.get("Policies", []):
+    resources = template["Resources"]
+    for policy_id in sorted(policies_of_roles(resources).get(role_id, set())):
+        statements += resolve(resources[policy_id]["Properties"]["PolicyDocument"], env)["Statement"]
+    for policy in resources[role_id]["Properties"].get("Policies", []):
         statements += resolve(policy["PolicyDocument"], env)["Statement"]
     return statements
 

@@ -1,5 +1,5 @@
 """What a template's resource refers to: the resources its properties name (``Ref``, ``Fn::GetAtt``,
-``Fn::Sub``) and those its ``DependsOn`` lists."""
+``Fn::Sub``) and those its ``DependsOn`` lists; and the policies that refer to a role to attach to it."""
 
 from __future__ import annotations
 
@@ -35,6 +35,28 @@ def references(resource: dict[str, Any], resources: dict[str, Any]) -> set[str]:
 
     walk(resource.get("Properties", {}))
     return {name for name in found if name in resources}
+
+
+POLICY_ROLES = {"AWS::IAM::Policy": "Roles", "AWS::IAM::ManagedPolicy": "Roles", "AWS::IAM::RolePolicy": "RoleName"}
+"""The policy types a template defines itself, and the property that names the roles each attaches to."""
+
+
+def policies_of_roles(resources: dict[str, Any]) -> dict[str, set[str]]:
+    """Role logical id -> the template's policies attached to it: by their own ``Roles`` (``RoleName`` for
+    an ``AWS::IAM::RolePolicy``), or by the role's ``ManagedPolicyArns``."""
+    policies: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        props = resource.get("Properties", {})
+        if resource["Type"] in POLICY_ROLES:
+            named = props.get(POLICY_ROLES[resource["Type"]], [])
+            for role in named if isinstance(named, list) else [named]:
+                if isinstance(role, dict) and role.get("Ref") in resources:
+                    policies.setdefault(role["Ref"], set()).add(logical_id)
+        elif resource["Type"] == "AWS::IAM::Role":
+            for arn in props.get("ManagedPolicyArns", []):
+                if isinstance(arn, dict) and arn.get("Ref") in resources:
+                    policies.setdefault(logical_id, set()).add(arn["Ref"])
+    return policies
 
 
 def _sub_names(text: str) -> list[str]:
