@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from simulation.references import policies_of_roles
 from test_benchmark import minimal_job
 from test_recommendation import job_props
 
@@ -55,3 +56,29 @@ def test_a_given_role_is_checked_as_the_request_names_it(build: Callable[..., An
         ValidationError, match=re.escape(rejected) + ".*got 'arn:aws:iam::111122223333:role/job runner'"
     ):
         build(stack, role)
+
+
+@JOBS
+def test_a_role_this_app_defines_gets_only_what_the_job_alone_can_name(
+    build: Callable[..., Any], operation: str
+) -> None:
+    """A given role's grants are the user's, as the ``role`` argument says; the one exception is the
+    recommended packages' group, whose name only the recommendation job knows."""
+    stack = new_stack()
+    role = iam.Role(stack, "Given", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    build(stack, role)
+    resources = synth(stack).to_json()["Resources"]
+    role_id = stack.get_logical_id(role.node.default_child)
+    actions = sorted(
+        action
+        for policy in policies_of_roles(resources).get(role_id, set())
+        for statement in resources[policy]["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    )
+    registration = [
+        "sagemaker:CreateModelPackage",
+        "sagemaker:CreateModelPackageGroup",
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+    ]
+    assert actions == (registration if operation == "CreateAIRecommendationJob" else [])

@@ -75,7 +75,11 @@ class BenchmarkJob(AiJob):
             deployment (its figures are complete). Default: False
         network: Subnets and security groups for a VPC endpoint. Default: - no VPC
         mlflow: Stream results to SageMaker MLflow. Default: - none
-        role: The job's execution role. Default: - a least-privilege role
+        role: The job's execution role. A given role gets no grants: it must be able to invoke the
+            endpoint (``endpoint.grant_invoke``), read what the workload names
+            (``workload_config.grant_read``), read and write the output (``grant_read_write``), pull the
+            service's images, manage the job's network interfaces with ``network``, and use MLflow
+            (``mlflow.grant``) if used. Default: - a least-privilege role with all of these
         job_name_prefix: Stem of the job name. Default: - from the construct path
         run_token: Any value; a new one starts a new benchmark. Default: - none
         wait: Default: - wait up to 2 hours

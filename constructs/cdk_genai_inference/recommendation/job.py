@@ -138,7 +138,12 @@ class RecommendationJob(AiJob):
             that lets them describe and list its packages and create models from them (``RETAIN``: models
             in those accounts keep using the packages). Default: - not shared
         mlflow: Stream results to SageMaker MLflow. Default: - none
-        role: The job's execution role. Default: - a least-privilege role
+        role: The job's execution role. A given role gets only the right to register the recommended
+            packages in their group (when this app defines the role); the rest is yours to grant:
+            reading the model source and the output (``grant_read``, ``grant_read_write``), what the
+            workload names (``workload_config.grant_read``), the service's images, SageMaker's service
+            quotas, passing itself to SageMaker, and MLflow (``mlflow.grant``) if used.
+            Default: - a least-privilege role with all of these
         job_name_prefix: Stem of the job name (a definition hash is appended). Default: - from the path
         run_token: Any value; changing it starts a new job with the same definition. Default: - none
         wait: ``JobWait.in_deployment()`` or ``JobWait.none()``. Default: - wait up to 12 hours
