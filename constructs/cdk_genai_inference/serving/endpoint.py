@@ -195,12 +195,8 @@ class InstancePoolEndpoint(EndpointBase):
             depend_on_policy(resource, execution_role)
         self.resource = resource
         self.endpoint_name = physical_name
-        # Built from the name (not GetAtt) so grants in other stacks need no cross-stack export.
-        self.endpoint_arn = (
-            sagemaker_arn(stack, "endpoint", physical_name)
-            if not unresolved(physical_name)
-            else resource.attr_endpoint_arn
-        )
+        self._stack = stack
+        self._endpoint_arn: str | None = None
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
         self.inference_component_name = None
@@ -283,6 +279,18 @@ class InstancePoolEndpoint(EndpointBase):
         endpoint's account and region: SageMaker reads it by name."""
         check_local_alarms("add_rollback_alarm(alarm)", [alarm], self.stack)
         self._rollback_alarms.add(alarm)
+
+    @property
+    def endpoint_arn(self) -> str:
+        """Built from the name (not GetAtt) so grants in other stacks need no cross-stack export; built
+        when first read (a round trip to the jsii runtime that an endpoint nobody grants on saves)."""
+        if self._endpoint_arn is None:
+            self._endpoint_arn = (
+                sagemaker_arn(self._stack, "endpoint", self.endpoint_name)
+                if not unresolved(self.endpoint_name)
+                else self.resource.attr_endpoint_arn
+            )
+        return self._endpoint_arn
 
     def metric_weighted_utilization(self, *, period: Duration | None = None) -> cw.MathExpression:
         """The utilization that ``scale_on_weighted_utilization`` tracks, for dashboards and alarms."""

@@ -21,9 +21,11 @@ class IInstancePoolEndpoint(Protocol):
     """An endpoint whose variant may span several instance types."""
 
     endpoint_name: str
-    endpoint_arn: str
     variant_name: str
     inference_component_name: str | None
+
+    @property
+    def endpoint_arn(self) -> str: ...
 
     @property
     def served_definition(self) -> Any:
@@ -47,7 +49,10 @@ class IInstancePoolEndpoint(Protocol):
 class EndpointBase(EndpointMetrics):
     """What a defined and an imported endpoint share: their metrics and the invoke grant."""
 
-    endpoint_arn: str
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN (each kind of endpoint knows its own)."""
+        raise NotImplementedError
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``sagemaker:InvokeEndpoint`` and ``sagemaker:InvokeEndpointWithResponseStream`` on
@@ -72,7 +77,11 @@ class ImportedEndpoint(EndpointBase):
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
-        self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
+        self._endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
+
+    @property
+    def endpoint_arn(self) -> str:
+        return self._endpoint_arn
 
     @property
     def served_definition(self) -> Any:
