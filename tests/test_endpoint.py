@@ -16,6 +16,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdk_genai_inference import (
     AsyncInference,
@@ -28,6 +30,7 @@ from cdk_genai_inference import (
     RollbackAlarms,
     RoutingStrategy,
 )
+from cdk_genai_inference.serving.alarms import threshold_and_description
 from synthesis import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6E, G6, INF2 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge", "ml.inf2.48xlarge"
@@ -302,6 +305,22 @@ def test_rollback_alarms_render_what_cw_alarm_renders_for_the_same_metrics(built
     ours = [built.props(built.full.rollback_alarms[i]) for i in (0, 3)]  # the error rate, and g6's latency
     untagged = [{k: v for k, v in props.items() if k != "Tags"} for props in ours]  # the full endpoint has tags
     assert json.dumps(untagged) == json.dumps(expected)  # key order included
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(
+        st.integers(1, 10**11).map(Duration.millis),
+        st.integers(1, 10**5).map(Duration.seconds),
+        st.integers(1, 10**4).map(Duration.minutes),
+        st.integers(1, 10**3).map(Duration.hours),
+        st.integers(1, 400).map(Duration.days),
+    )
+)
+def test_a_latency_threshold_is_described_in_the_words_of_to_human_string(threshold: Duration) -> None:
+    """The alarm's description writes its threshold as aws-cdk-lib would (the library writes the words
+    itself to save a round trip to the jsii runtime per endpoint)."""
+    assert threshold_and_description(threshold) == (threshold.to_milliseconds(), threshold.to_human_string())
 
 
 def test_actions_added_to_a_rollback_alarm_reach_its_template(built: Built) -> None:

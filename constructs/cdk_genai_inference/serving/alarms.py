@@ -264,7 +264,7 @@ def create_rollback_alarms(
         if threshold is None:
             continue
         if id(threshold) not in rendered:
-            rendered[id(threshold)] = (threshold.to_milliseconds(), threshold.to_human_string())
+            rendered[id(threshold)] = threshold_and_description(threshold)
         milliseconds, human = rendered[id(threshold)]
         series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
         simple = series.statistic in SIMPLE_STATISTICS
@@ -291,6 +291,25 @@ def create_rollback_alarms(
     for alarm in alarms:
         NO_ACTION_WAIVER.apply(alarm)
     return alarms
+
+
+_UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("seconds", 1000), ("millis", 1))
+
+
+def threshold_and_description(threshold: Duration) -> tuple[float, str]:
+    """``threshold`` in milliseconds and in the words of its ``to_human_string()`` (its two largest
+    units), in one round trip to the jsii runtime instead of two: the words are written here for a
+    positive number of milliseconds (``to_milliseconds`` only answers whole ones) and asked for
+    otherwise (a token)."""
+    milliseconds = threshold.to_milliseconds()
+    if not 0 < milliseconds < 2**53:
+        return milliseconds, threshold.to_human_string()
+    rest, parts = int(milliseconds), []
+    for unit, size in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {unit[:-1] if count == 1 else unit}")
+    return milliseconds, " ".join(parts[:2])
 
 
 def _metric_stat(series: Series, period: int | None) -> dict[str, Any]:
