@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cdk_genai_inference import (
@@ -308,6 +308,14 @@ def test_rollback_alarms_render_what_cw_alarm_renders_for_the_same_metrics(built
 
 
 @settings(max_examples=150, deadline=None)
+@example(Duration.millis(0))  # the words name the unit it was given: left to aws-cdk-lib
+@example(Duration.seconds(0))
+@example(Duration.minutes(0.5))
+@example(Duration.days(1.5))
+@example(Duration.parse("P1DT2H3M4.005S"))
+@example(Duration.millis(2**53 + 2))  # past a float's whole numbers: left to aws-cdk-lib
+@example(Duration.millis(2.3937281476459957e21))  # where float division and divmod part
+@example(Duration.millis(cdk.Token.as_number({"Ref": "Threshold"})))  # a token: left to aws-cdk-lib
 @given(
     st.one_of(
         st.integers(1, 10**11).map(Duration.millis),

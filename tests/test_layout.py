@@ -34,6 +34,8 @@ MEMOS = {
     "cdk_genai_inference/_core/service_model.py:_model": "botocore's SageMaker model, read once: the same installed "
     "file whatever ran before",
     "cdk_genai_inference/serving/dashboard.py:_region": "aws-cdk-lib's one Aws.REGION token, the same in every app",
+    "cdk_genai_inference/serving/endpoint.py:endpoint_arn": "each endpoint's ARN, built from its name when first "
+    "read and kept on that endpoint, not in the module",
 }
 """Module-level containers and cached functions that are memos of pure functions, not registries, and why."""
 FILLED_LATER = frozenset({"defaultdict", "deque"})

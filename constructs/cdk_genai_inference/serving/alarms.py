@@ -298,9 +298,9 @@ _UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("sec
 
 def threshold_and_description(threshold: Duration) -> tuple[float, str]:
     """``threshold`` in milliseconds and in the words of its ``to_human_string()`` (its two largest
-    units), in one round trip to the jsii runtime instead of two: the words are written here for a
-    positive number of milliseconds (``to_milliseconds`` only answers whole ones) and asked for
-    otherwise (a token)."""
+    units), in one round trip to the jsii runtime instead of two. The words are written here for a
+    positive count below 2**53 (``to_milliseconds`` only answers whole ones) and asked for otherwise:
+    zero (whose words name the unit it was given), a count past a float's whole numbers, a token."""
     milliseconds = threshold.to_milliseconds()
     if not 0 < milliseconds < 2**53:
         return milliseconds, threshold.to_human_string()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 from aws_cdk import Duration, Names, Tags
@@ -195,8 +195,7 @@ class InstancePoolEndpoint(EndpointBase):
             depend_on_policy(resource, execution_role)
         self.resource = resource
         self.endpoint_name = physical_name
-        self._stack = stack
-        self._endpoint_arn: str | None = None
+        self._stack = stack  # Python's own reference: reading self.stack is a round trip to the jsii runtime
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
         self.inference_component_name = None
@@ -280,17 +279,13 @@ class InstancePoolEndpoint(EndpointBase):
         check_local_alarms("add_rollback_alarm(alarm)", [alarm], self.stack)
         self._rollback_alarms.add(alarm)
 
-    @property
-    def endpoint_arn(self) -> str:
-        """Built from the name (not GetAtt) so grants in other stacks need no cross-stack export; built
-        when first read (a round trip to the jsii runtime that an endpoint nobody grants on saves)."""
-        if self._endpoint_arn is None:
-            self._endpoint_arn = (
-                sagemaker_arn(self._stack, "endpoint", self.endpoint_name)
-                if not unresolved(self.endpoint_name)
-                else self.resource.attr_endpoint_arn
-            )
-        return self._endpoint_arn
+    @cached_property
+    def endpoint_arn(self) -> str:  # built when first read: an endpoint nobody grants on needs none
+        """The endpoint's ARN, built from its (lower-cased) name, so that grants in other stacks need no
+        cross-stack export; its ``GetAtt`` when the name is only known at deploy time."""
+        if unresolved(self.endpoint_name):
+            return self.resource.attr_endpoint_arn
+        return sagemaker_arn(self._stack, "endpoint", self.endpoint_name)
 
     def metric_weighted_utilization(self, *, period: Duration | None = None) -> cw.MathExpression:
         """The utilization that ``scale_on_weighted_utilization`` tracks, for dashboards and alarms."""

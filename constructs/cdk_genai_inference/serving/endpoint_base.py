@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -25,7 +25,9 @@ class IInstancePoolEndpoint(Protocol):
     inference_component_name: str | None
 
     @property
-    def endpoint_arn(self) -> str: ...
+    def endpoint_arn(self) -> str:
+        """The endpoint's ARN."""
+        ...
 
     @property
     def served_definition(self) -> Any:
@@ -49,10 +51,10 @@ class IInstancePoolEndpoint(Protocol):
 class EndpointBase(EndpointMetrics):
     """What a defined and an imported endpoint share: their metrics and the invoke grant."""
 
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint's ARN (each kind of endpoint knows its own)."""
-        raise NotImplementedError
+    if TYPE_CHECKING:  # each kind defines its own: an attribute, or a property built when first read
+
+        @property
+        def endpoint_arn(self) -> str: ...
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``sagemaker:InvokeEndpoint`` and ``sagemaker:InvokeEndpointWithResponseStream`` on
@@ -64,6 +66,8 @@ class EndpointBase(EndpointMetrics):
 
 class ImportedEndpoint(EndpointBase):
     """An endpoint created elsewhere, known by its names."""
+
+    endpoint_arn: str
 
     def __init__(
         self,
@@ -77,11 +81,7 @@ class ImportedEndpoint(EndpointBase):
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
-        self._endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
-
-    @property
-    def endpoint_arn(self) -> str:
-        return self._endpoint_arn
+        self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
 
     @property
     def served_definition(self) -> Any:
