@@ -132,7 +132,7 @@ class InstancePoolEndpoint(EndpointBase):
             inference_components.validate("inference_components", async_inference=async_inference)
 
         super().__init__(scope, id, physical_name=endpoint_name)
-        stack = self.stack
+        stack = self._stack = self.stack  # kept here: each read of self.stack is a round trip to the jsii runtime
         watch(stack)
         # A name known at synth keeps metrics and alarms independent of the endpoint resource, which
         # itself depends on the rollback alarms (a GetAtt would close a cycle).
@@ -195,7 +195,6 @@ class InstancePoolEndpoint(EndpointBase):
             depend_on_policy(resource, execution_role)
         self.resource = resource
         self.endpoint_name = physical_name
-        self._stack = stack  # Python's own reference: reading self.stack is a round trip to the jsii runtime
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
         self.inference_component_name = None
@@ -245,7 +244,7 @@ class InstancePoolEndpoint(EndpointBase):
         """Its variant (with ``variant_overrides``), its models' containers and its inference component,
         resolved. An override made on ``endpoint_config`` itself is not seen: give it as ``variant_overrides``."""
         return resolve_served_definition(
-            self.stack, self.endpoint_config, self.models, self.inference_component, self._variant_overrides
+            self._stack, self.endpoint_config, self.models, self.inference_component, self._variant_overrides
         )
 
     @staticmethod
@@ -276,7 +275,7 @@ class InstancePoolEndpoint(EndpointBase):
         """Roll a deployment back when ``alarm`` fires (10 alarms at most), and let the roles SageMaker
         runs the deployment with read it (``cloudwatch:DescribeAlarms`` on this alarm). It must be in the
         endpoint's account and region: SageMaker reads it by name."""
-        check_local_alarms("add_rollback_alarm(alarm)", [alarm], self.stack)
+        check_local_alarms("add_rollback_alarm(alarm)", [alarm], self._stack)
         self._rollback_alarms.add(alarm)
 
     @cached_property
