@@ -22,7 +22,7 @@ from constructs import Construct
 
 from ._scanners import acknowledge_pipeline
 from .config import BenchmarkConfig, PipelineConfig, RecommendationConfig, ServingConfig
-from .promotion import PromotedServingStack, artifact_locations, shared_group_arn
+from .promotion import PromotedServingStack, artifact_locations, grant_artifacts_key, shared_group_arn
 from .recommendation_stacks import RecommendationJobStack, RecommendedServingStack
 from .serving_stack import gate
 
@@ -69,7 +69,11 @@ class ServeStage(cdk.Stage):
             serving=serving,
             model_data=artifact_locations(pipeline),
         )
+        grant_artifacts_key(stack.models.role, pipeline)
         self.endpoint_name = stack.endpoint.endpoint_name
+        self.inference_component_name = stack.endpoint.inference_component_name
+        # Which packages it serves is decided at deploy time, by the job it resolves: a new job is a new definition.
+        self.served_definition = {"RecommendationJob": job_name, "Endpoint": stack.endpoint.served_definition}
 
 
 class ProductionStage(cdk.Stage):
@@ -93,21 +97,28 @@ class ProductionStage(cdk.Stage):
 
 
 class BenchmarkGateStage(cdk.Stage):
-    """Benchmarks the endpoint the serve stage deployed; an SLA breach fails the stage."""
+    """Benchmarks the endpoint the serve stage deployed, again whenever what it serves changes; an SLA breach
+    fails the stage."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        endpoint_name: str,
+        serve: ServeStage,
         benchmark: BenchmarkConfig,
         run_token: str,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         stack = cdk.Stack(self, "Gate")
-        endpoint = InstancePoolEndpoint.from_endpoint_name(stack, "Endpoint", endpoint_name)
+        endpoint = InstancePoolEndpoint.from_endpoint_attributes(
+            stack,
+            "Endpoint",
+            endpoint_name=serve.endpoint_name,
+            inference_component_name=serve.inference_component_name,
+            served_definition=serve.served_definition,
+        )
         gate(stack, endpoint, benchmark, run_token=run_token)
 
 
@@ -154,7 +165,7 @@ class PipelineStack(cdk.Stack):
         gate = BenchmarkGateStage(
             self,
             "BenchmarkGate",
-            endpoint_name=serve.endpoint_name,
+            serve=serve,
             benchmark=benchmark,
             run_token=pipeline.runToken,
             env=staging,

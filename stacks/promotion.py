@@ -53,6 +53,29 @@ def artifact_locations(pipeline: PipelineConfig) -> tuple[S3Location, S3Location
     )
 
 
+def grant_artifacts_key(role: iam.IRole, pipeline: PipelineConfig) -> None:
+    """Let ``role`` decrypt the artifacts through S3, in the staging account or another one: the bucket's key
+    policy leaves that to IAM in its own account and grants the production account, and ``S3Location.from_uri``
+    grants S3 alone."""
+    keys = f"arn:{Stack.of(role).partition}:kms:{pipeline.region}:{pipeline.stagingAccount}:key/*"
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[keys],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"s3.{pipeline.region}.amazonaws.com"},
+                "ForAnyValue:StringEquals": {"kms:ResourceAliases": ARTIFACTS_KEY_ALIAS},
+            },
+        )
+    )
+    acknowledge_wildcards(
+        role,
+        [keys],
+        "The staging account's artifact key is known only by its alias here (its id is random, and a stage cannot "
+        "reference another stage's key): the grant is limited to the key with that alias, used through S3.",
+    )
+
+
 class PromotionArtifacts(Construct):
     """In the staging account: the bucket (and its key) holding the weights the recommendation job reads and the
     output it writes, which the recommended packages reference; the promoted-to account may read both."""
@@ -107,23 +130,7 @@ class PromotedServingStack(Stack):
             model_data=list(artifact_locations(pipeline)),
             approval=PackageApproval.REQUIRE_APPROVED,
         )
-        keys = f"arn:{self.partition}:kms:{pipeline.region}:{pipeline.stagingAccount}:key/*"
-        self.models.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:Decrypt"],
-                resources=[keys],
-                conditions={
-                    "StringEquals": {"kms:ViaService": f"s3.{pipeline.region}.amazonaws.com"},
-                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": ARTIFACTS_KEY_ALIAS},
-                },
-            )
-        )
-        acknowledge_wildcards(
-            self.models.role,
-            [keys],
-            "The staging account's artifact key is known only by its alias here (its id is random): the grant is "
-            "limited to the key with that alias, used through S3.",
-        )
+        grant_artifacts_key(self.models.role, pipeline)
         self.endpoint = serve(
             self,
             serving,

@@ -260,6 +260,19 @@ def test_the_job_name_follows_the_endpoint_and_the_run_token() -> None:
     assert base != name([InstancePool("ml.g6e.12xlarge"), InstancePool("ml.g6.12xlarge")], None)
 
 
+def test_an_imported_endpoint_is_benchmarked_anew_for_a_new_served_definition() -> None:
+    def name(**attributes: Any) -> str:
+        stack = new_stack()
+        endpoint = InstancePoolEndpoint.from_endpoint_attributes(stack, "Imported", endpoint_name="genai", **attributes)
+        return minimal_job(stack, endpoint, wait=JobWait.none()).job_name  # type: ignore[arg-type]
+
+    base = name()
+    assert base == name(served_definition="genai")  # the default: its name stands for what it serves
+    defined = name(served_definition={"Endpoint": [{"InstanceType": "ml.g6e.12xlarge"}]})
+    assert defined not in (base, name(served_definition={"Endpoint": [{"InstanceType": "ml.g6.12xlarge"}]}))
+    assert defined == name(served_definition={"Endpoint": [{"InstanceType": "ml.g6e.12xlarge"}]})
+
+
 def test_results_of_an_imported_job_are_read_in_a_later_stage() -> None:
     stack = new_stack("Gate")
     job = BenchmarkJob.from_job_name(stack, "Job", "nightly-4d5e6f7a8b", output=S3Location.from_uri(OUTPUT))

@@ -66,6 +66,12 @@ def test_the_gate_benchmarks_the_served_endpoint_with_the_sla(assemblies: tuple[
         job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["Identifier"]
         == CONTEXT["serving:endpointName"] + "-staged"
     )
+    serve = json.loads(next((assemblies[0] / "assembly-GenAiPipeline-Serve").glob("*.template.json")).read_text())
+    (component,) = [r for r in serve["Resources"].values() if r["Type"] == "AWS::SageMaker::InferenceComponent"]
+    # "If the endpoint uses inference components you must list them", or the job fails.
+    assert job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["InferenceComponents"] == [
+        {"Identifier": component["Properties"]["InferenceComponentName"]}
+    ]
     (results,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkResults"]
     assert {t["Metric"] for t in results["Properties"]["Thresholds"]} == {
         "RequestLatencyP99",
@@ -73,6 +79,25 @@ def test_the_gate_benchmarks_the_served_endpoint_with_the_sla(assemblies: tuple[
         "OutputTokenThroughput",
         "ErrorRate",
     }
+
+
+def gate_job_name(**context: Any) -> str:
+    """The gate's job name, the pipeline built (not synthesized) with ``context`` over the reference's."""
+    app = cdk.App(context={**CONTEXT, **context})
+    build(app)
+    return app.node.find_child("GenAiPipeline").node.find_child("BenchmarkGate").node.find_child("Gate").node.find_child(
+        "Benchmark"
+    ).job_name
+
+
+def test_the_gate_runs_again_when_what_staging_serves_changes() -> None:
+    """The gate imports the endpoint from another stage: without the served definition its job would keep its
+    name (and CloudFormation would not run it) for a new recommendation, and promotion would show old figures."""
+    reference = gate_job_name()
+    assert gate_job_name() == reference
+    assert gate_job_name(**{"recommendation:goal": "latency"}) != reference  # a new job, so new packages
+    assert gate_job_name(**{"serving:provisioningTimeoutSeconds": 900}) != reference  # the same packages, served anew
+    assert gate_job_name(**{"serving:maxCapacity": 8}) == reference  # scaling: not what the endpoint serves
 
 
 def test_every_template_passes_cfn_lint(assemblies: tuple[Path, Path]) -> None:

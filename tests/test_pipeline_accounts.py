@@ -141,7 +141,9 @@ def _shared_group_problems(assembly: Assembly, stack: StageStack, arn: str) -> l
 
 
 def _artifact_problems(assembly: Assembly, stack: StageStack) -> list[str]:
-    """S3 objects (and their KMS keys) that this stack's roles read in a bucket another account defines."""
+    """S3 objects (and their KMS keys) that this stack's roles read in a bucket another stack defines. The bucket
+    policy matters across accounts only; the key policy always, and so does the reader's own IAM policy: a key
+    policy that grants an account (its root) leaves the decision to that account's IAM policies."""
     buckets = {}
     for owner in assembly.stacks:
         for logical_id, bucket in owner.of_type("AWS::S3::Bucket"):
@@ -158,18 +160,17 @@ def _artifact_problems(assembly: Assembly, stack: StageStack) -> list[str]:
                 if not match or match.group(1) not in buckets:
                     continue
                 owner, logical_id, bucket = buckets[match.group(1)]
-                if owner.account == stack.account:
+                if owner is stack:
                     continue
-                if not _bucket_grants(owner, logical_id, stack.account, match.group(2)):
+                if owner.account != stack.account and not _bucket_grants(owner, logical_id, stack.account, match.group(2)):
                     found.append(
                         f"{stack.name} ({stack.account}) reads s3://{match.group(1)}/{match.group(2)} unsanctioned by its bucket policy"
                     )
                 key = bucket["Properties"].get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [{}])[0]
                 key_ref = key.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID")
-                if key_ref is not None and not _key_grants(owner, key_ref, stack):
-                    found.append(
-                        f"{stack.name} ({stack.account}) cannot decrypt s3://{match.group(1)}: its key grants it nothing"
-                    )
+                missing = _key_problem(owner, key_ref, stack) if key_ref is not None else None
+                if missing:
+                    found.append(f"{stack.name} ({stack.account}) cannot decrypt s3://{match.group(1)}: {missing}")
     return found
 
 
@@ -193,7 +194,7 @@ def _bucket_grants(owner: StageStack, bucket_id: str, account: str, prefix: str)
     return False
 
 
-def _key_grants(owner: StageStack, key_ref: Any, reader: StageStack) -> bool:
+def _key_problem(owner: StageStack, key_ref: Any, reader: StageStack) -> str | None:
     key_id = key_ref.get("Fn::GetAtt", [None])[0] if isinstance(key_ref, dict) else None
     key = owner.template["Resources"].get(key_id, {})
     aliases = {
@@ -201,18 +202,20 @@ def _key_grants(owner: StageStack, key_ref: Any, reader: StageStack) -> bool:
         for _, a in owner.of_type("AWS::KMS::Alias")
         if a["Properties"]["TargetKeyId"] in ({"Fn::GetAtt": [key_id, "Arn"]}, {"Ref": key_id})
     }
-    granted = any(
-        reader.account in _principal_accounts(s, owner) and "kms:Decrypt" in _listed(s["Action"])
+    if not any(
+        reader.account in _principal_accounts(s, owner) and {"kms:Decrypt", "kms:*"} & set(_listed(s["Action"]))
         for s in key.get("Properties", {}).get("KeyPolicy", {}).get("Statement", [])
-    )
-    reader_may = any(
+    ):
+        return "its key grants it nothing"
+    if not any(
         "kms:Decrypt" in _listed(s["Action"])
         and set(_listed(s.get("Condition", {}).get("ForAnyValue:StringEquals", {}).get("kms:ResourceAliases", [])))
         & aliases
         for _, p in reader.of_type("AWS::IAM::Policy")
         for s in p["Properties"]["PolicyDocument"]["Statement"]
-    )
-    return granted and reader_may
+    ):
+        return "none of its policies allows kms:Decrypt on the key"
+    return None
 
 
 def test_every_stage_resolves_only_what_its_account_owns_or_is_granted(assembly: Assembly) -> None:
@@ -271,6 +274,14 @@ def _plant(assembly: Assembly, stack_account: str, kind: str, change: Any) -> As
             "AWS::KMS::Key",
             lambda r: r["Properties"]["KeyPolicy"].update(Statement=r["Properties"]["KeyPolicy"]["Statement"][:1]),
             "its key grants it nothing",
+        ),
+        (  # the staging account's serving roles read the weights, but may not decrypt them
+            "pipeline:stagingAccount",
+            "AWS::IAM::Policy",
+            lambda r: r["Properties"]["PolicyDocument"].update(
+                Statement=[s for s in r["Properties"]["PolicyDocument"]["Statement"] if s["Action"] != "kms:Decrypt"]
+            ),
+            "none of its policies allows kms:Decrypt on the key",
         ),
     ],
 )

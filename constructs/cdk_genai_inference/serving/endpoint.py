@@ -260,11 +260,22 @@ class InstancePoolEndpoint(EndpointBase):
         endpoint_name: str,
         variant_name: str = "AllTraffic",
         inference_component_name: str | None = None,
+        served_definition: Any = None,
     ) -> IInstancePoolEndpoint:
-        """An endpoint created elsewhere, by name (and variant, and inference component if any)."""
+        """An endpoint created elsewhere, by name and variant.
+
+        Args:
+            inference_component_name: The inference component it hosts its model with, if any: a benchmark
+                of an endpoint with inference components must name one, or the job fails.
+                Default: - the endpoint hosts its model directly
+            served_definition: What it serves, as known where it is defined (another stage's
+                ``endpoint.served_definition``, and whatever decides at deploy time what that holds, such as
+                the recommendation job it serves): a benchmark of it is named after it, so a new definition
+                runs a new benchmark. Default: - its name: a benchmark runs again only for a new ``run_token``
+        """
         check_name("endpoint_name", endpoint_name, "EndpointName")
         check_name("variant_name", variant_name, "VariantName")
-        return ImportedEndpoint(scope, id, endpoint_name, variant_name, inference_component_name)
+        return ImportedEndpoint(scope, id, endpoint_name, variant_name, inference_component_name, served_definition)
 
     @property
     def instance_types(self) -> list[str]:

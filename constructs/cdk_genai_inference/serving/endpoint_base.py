@@ -76,14 +76,16 @@ class ImportedEndpoint(EndpointBase):
         endpoint_name: str,
         variant_name: str,
         inference_component_name: str | None,
+        served_definition: Any = None,
     ) -> None:
         super().__init__(scope, id)
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
+        self._served_definition = served_definition
 
     @property
     def served_definition(self) -> Any:
-        """Not known here: the endpoint's name stands for it."""
-        return self.endpoint_name
+        """As given where the endpoint was imported; else its name stands for it."""
+        return self.endpoint_name if self._served_definition is None else self._served_definition
