@@ -213,6 +213,21 @@ def test_components_need_the_memory_per_copy(sm):
         resolve(sagemaker, job_props(G6))
 
 
+@pytest.mark.parametrize("spec", ["", None])
+def test_a_recommendation_without_an_inference_specification_fails_before_anything_is_approved(sm, spec):
+    """The response's name may be empty or absent; CreateModel's must be 1-63 characters."""
+    sagemaker, stub = sm
+    entry = recommendation(G6, spec=spec or "")
+    if spec is None:
+        del entry["ModelDetails"]["InferenceSpecificationName"]
+    stub_job(stub, entry)  # no DescribeModelPackage, no UpdateModelPackage: nothing is approved
+    with pytest.raises(aws_calls.JobError) as failure:
+        resolve(sagemaker, job_props(G6, approval="approve"))
+    assert f"the recommendation for {G6} names no inference specification of model package {PACKAGE}" in str(
+        failure.value
+    )
+
+
 def test_copies_that_do_not_divide_the_gpus_are_refused_when_no_size_is_named(sm):
     sagemaker, stub = sm
     stub_job(stub, recommendation(G6, spec="s", copies=3))

@@ -96,11 +96,18 @@ def _choose(subject: str, best: dict[str, recommended.Configuration], props: dic
 
 def _pool_attributes(subject: str, pool: recommended.Configuration, hosting: str) -> dict[str, Any]:
     """What the stack reads of one pool, for its hosting mode; a configuration it cannot host fails."""
+    if not pool.inference_specification_name:  # optional in the response; CreateModel refuses an empty name
+        raise JobError(
+            f"{subject}: the recommendation for {pool.instance_type} names no inference specification of model "
+            f"package {pool.model_package_arn}, and the model the stack defines for it runs the one it names; define "
+            "that model yourself (Model(model_package_arn=..., inference_specification_name=...), the package's "
+            "specification for this instance type)"
+        )
     values: dict[str, Any] = {
         "InstanceType": pool.instance_type,
         "Rank": pool.rank,
         "ModelPackageArn": pool.model_package_arn,
-        "InferenceSpecificationName": pool.inference_specification_name or "",
+        "InferenceSpecificationName": pool.inference_specification_name,
         "InstanceCount": pool.instance_count,
         "CopyCountPerInstance": pool.copies_per_instance,
         "InitialCopyCount": pool.total_copies,
