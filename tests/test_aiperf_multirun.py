@@ -278,6 +278,23 @@ def test_aiperfs_error_rate_over_runs_is_a_percent_and_reads_as_a_fraction() -> 
     assert not results.gate(from_files(files).primary_level(), [Threshold("ErrorRate", 0.05, on_bound=True)]).passed
 
 
+def test_the_error_count_is_the_mean_over_every_run_not_over_those_with_errors() -> None:
+    """AIPerf 0.13 leaves ``error_request_count`` out of a run without errors, and its aggregate skips a run
+    that lacks a metric: over runs of 0, 3 and 5 errors it writes the mean of 3 and 5."""
+    files = files_of(MULTIRUN)
+    for run, errors in (("run_0002", 3.0), ("run_0003", 5.0)):
+        files[f"profile_runs/{run}/profile_export_aiperf.json"]["error_request_count"] = {
+            "unit": "requests",
+            "avg": errors,
+        }
+    files["aggregate/profile_export_aiperf_aggregate.json"]["metrics"]["error_request_count_avg"] = {
+        "mean": 4.0, "std": 1.4142, "min": 3.0, "max": 5.0, "cv": 0.3536, "se": 1.0,
+        "ci_low": -8.706, "ci_high": 16.706, "t_critical": 12.706, "unit": "requests",
+    }  # fmt: skip
+    count = from_files(files).primary_level().estimates()["ErrorCount"]
+    assert (count.mean, count.runs) == (pytest.approx(8 / 3), 3)
+
+
 def test_an_aggregate_over_one_successful_run_has_no_interval() -> None:
     files = files_of(MULTIRUN)
     meta = files["aggregate/profile_export_aiperf_aggregate.json"]["metadata"]

@@ -84,7 +84,9 @@ class Aggregate:
             result[name] = estimate
         rate = self.estimate("request_error_rate", "avg")  # AIPerf 0.13: percent
         result["ErrorRate"] = rate.scaled(0.01) if rate is not None else None
-        result["ErrorCount"] = self.estimate("error_request_count", "avg")
+        # Not the error count: AIPerf writes none for a run without errors, and aggregates a metric over the
+        # runs that have it, so its mean would be over the runs that failed requests only.
+        result["ErrorCount"] = None
         result["RequestCount"] = self.estimate("request_count", "avg")
         return result
 
