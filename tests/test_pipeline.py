@@ -85,9 +85,13 @@ def gate_job_name(**context: Any) -> str:
     """The gate's job name, the pipeline built (not synthesized) with ``context`` over the reference's."""
     app = cdk.App(context={**CONTEXT, **context})
     build(app)
-    return app.node.find_child("GenAiPipeline").node.find_child("BenchmarkGate").node.find_child("Gate").node.find_child(
-        "Benchmark"
-    ).job_name
+    return (
+        app.node.find_child("GenAiPipeline")
+        .node.find_child("BenchmarkGate")
+        .node.find_child("Gate")
+        .node.find_child("Benchmark")
+        .job_name
+    )
 
 
 def test_the_gate_runs_again_when_what_staging_serves_changes() -> None:

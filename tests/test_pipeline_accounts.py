@@ -162,7 +162,9 @@ def _artifact_problems(assembly: Assembly, stack: StageStack) -> list[str]:
                 owner, logical_id, bucket = buckets[match.group(1)]
                 if owner is stack:
                     continue
-                if owner.account != stack.account and not _bucket_grants(owner, logical_id, stack.account, match.group(2)):
+                if owner.account != stack.account and not _bucket_grants(
+                    owner, logical_id, stack.account, match.group(2)
+                ):
                     found.append(
                         f"{stack.name} ({stack.account}) reads s3://{match.group(1)}/{match.group(2)} unsanctioned by its bucket policy"
                     )
