@@ -61,7 +61,6 @@ class Built:
             provisioning_timeout=Duration.minutes(15),
             routing_strategy=RoutingStrategy.PREFIX_AWARE,
             prefix_aware_routing=PrefixAwareRouting(prefix_length=4096, concurrency_threshold=16),
-            volume_size_gb=200,
             model_data_download_timeout=Duration.minutes(30),
             container_startup_health_check_timeout=Duration.minutes(10),
             deployment=DeploymentPolicy.rolling(
@@ -119,6 +118,7 @@ class Built:
             model=model,
             instance_pools=[InstancePool(INF2), InstancePool("ml.p3.16xlarge")],
             encryption_key=self.key,
+            volume_size_gb=200,
             dashboard=False,
         )
         self.bucket = s3.Bucket(stack, "Out", enforce_ssl=True)
@@ -213,7 +213,8 @@ def test_endpoint_options_reach_the_variant(built: Built) -> None:
         "RoutingStrategy": "PREFIX_AWARE",
         "PrefixAwareRoutingConfig": {"PrefixLength": 4096, "ConcurrencyThreshold": 16},
     }
-    assert variant["VolumeSizeInGB"] == 200
+    assert "VolumeSizeInGB" not in variant  # its pools store on local NVMe
+    assert built.variant(built.ebs_backed)["VolumeSizeInGB"] == 200
     assert variant["ModelDataDownloadTimeoutInSeconds"] == 1800
     assert variant["ContainerStartupHealthCheckTimeoutInSeconds"] == 600
     assert variant["InferenceAmiVersion"] == "al2-ami-sagemaker-inference-gpu-3-1"

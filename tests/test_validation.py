@@ -274,6 +274,20 @@ ENDPOINT_ERRORS = [
         inference_components=InferenceComponents(),
         async_inference=AsyncInference(output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket")),
     ),
+    fails(  # 0 was once dropped silently (SageMaker then chose), 1001 left to the deployment
+        "async_inference.max_concurrent_invocations_per_instance must be between 1 and 1000, got 0",
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket"),
+            max_concurrent_invocations_per_instance=0,
+        ),
+    ),
+    fails(
+        "async_inference.max_concurrent_invocations_per_instance must be between 1 and 1000, got 1001",
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket"),
+            max_concurrent_invocations_per_instance=1001,
+        ),
+    ),
     fails(
         "inference_components.component_name must be 1-63 characters matching",
         instance_pools=[InstancePool(P5, min_memory_mb=1024)],
@@ -346,6 +360,13 @@ ENDPOINT_ERRORS = [
         encryption_key=kms.Key.from_key_arn(
             new_stack("Keys"), "Key", "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
         ),
+    ),
+    fails(
+        "volume_size_gb cannot be used with instance_pools[1].instance_type 'ml.g6.48xlarge': it stores on local "
+        "NVMe that a hardware module on the instance encrypts, and SageMaker rejects an EBS volume size for an "
+        "endpoint with such a type",
+        instance_pools=[InstancePool("ml.inf2.48xlarge"), InstancePool(G6)],
+        volume_size_gb=200,
     ),
     fails(
         "rollback_alarms.error_rate_percent must be between 0 and 100, got 150",
@@ -663,7 +684,7 @@ def test_unresolved_tokens_are_not_rejected_and_reach_the_template() -> None:
         endpoint_name=name,
         instance_pools=[
             InstancePool(instance_type, max_concurrency=capacity),
-            InstancePool(G6, max_concurrency=8),
+            InstancePool("ml.inf2.48xlarge", max_concurrency=8),
         ],
         provisioning_timeout=Duration.seconds(timeout),
         volume_size_gb=cdk.CfnParameter(stack, "Volume", type="Number").value_as_number,
@@ -683,7 +704,7 @@ def test_unresolved_tokens_are_not_rejected_and_reach_the_template() -> None:
             [
                 "(FILL(pool1_sum,0)/",
                 {"Ref": "Capacity"},
-                " + FILL(g6_48xlarge_sum,0)/8) / (FILL(pool1_n,0) + FILL(g6_48xlarge_n,0))",
+                " + FILL(inf2_48xlarge_sum,0)/8) / (FILL(pool1_n,0) + FILL(inf2_48xlarge_n,0))",
             ],
         ]
     }

@@ -11,6 +11,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 
+from .._core.validation import check_range
+
 
 @dataclass(frozen=True)
 class AsyncInference:
@@ -25,7 +27,7 @@ class AsyncInference:
         failure_prefix: Key prefix for failed requests. Default: async-failures/
         success_topic: Notified on success. Default: - no notification
         error_topic: Notified on failure. Default: - no notification
-        max_concurrent_invocations_per_instance: Requests one instance processes at once.
+        max_concurrent_invocations_per_instance: Requests one instance processes at once, 1-1000.
             Default: - chosen by SageMaker
         encryption_key: KMS key for the results. Default: - the bucket's encryption
     """
@@ -37,6 +39,16 @@ class AsyncInference:
     error_topic: sns.ITopic | None = None
     max_concurrent_invocations_per_instance: int | None = None
     encryption_key: kms.IKey | None = None
+
+
+def check_async_inference(options: AsyncInference | None) -> None:
+    if options is not None:
+        check_range(
+            "async_inference.max_concurrent_invocations_per_instance",
+            options.max_concurrent_invocations_per_instance,
+            1,
+            1000,
+        )
 
 
 def async_inference_config(
@@ -72,6 +84,6 @@ def async_inference_config(
         client_config=cfg.AsyncInferenceClientConfigProperty(
             max_concurrent_invocations_per_instance=options.max_concurrent_invocations_per_instance
         )
-        if options.max_concurrent_invocations_per_instance
+        if options.max_concurrent_invocations_per_instance is not None
         else None,
     )

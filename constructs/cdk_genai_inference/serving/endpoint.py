@@ -20,7 +20,7 @@ from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
 from .alarms import RollbackAlarmList, RollbackAlarms, check_guarded_alarms, check_local_alarms, create_rollback_alarms
-from .async_inference import AsyncInference, async_inference_config
+from .async_inference import AsyncInference, async_inference_config, check_async_inference
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
 from .deployment import DeploymentPolicy, check_guarded_types, component_deployment_config, endpoint_deployment_config
@@ -33,6 +33,7 @@ from .variant import (
     check_models,
     check_routing,
     check_variant_overrides,
+    check_volume_size,
     hardware_encryption_waiver,
     production_variant,
     resolve_served_definition,
@@ -59,7 +60,8 @@ class InstancePoolEndpoint(EndpointBase):
         routing_strategy: Default: LEAST_OUTSTANDING_REQUESTS
         prefix_aware_routing: Settings of ``RoutingStrategy.PREFIX_AWARE`` (required with it).
             Default: - none
-        volume_size_gb: Storage volume per instance, 1-512 GB (EBS-only instance types).
+        volume_size_gb: Storage volume per instance, 1-512 GB. EBS-backed instance types only: refused with
+            types that store on local NVMe (g5, g6, g6e, p4d, p5 and others), which have no EBS volume.
             Default: - service default
         model_data_download_timeout: 60-3600 s. Default: - service default
         container_startup_health_check_timeout: 60-3600 s. Default: - service default
@@ -121,6 +123,8 @@ class InstancePoolEndpoint(EndpointBase):
         check_duration("container_startup_health_check_timeout", container_startup_health_check_timeout, 60, 3600)
         check_routing(routing_strategy, prefix_aware_routing)
         check_encryption_key(pools, encryption_key)
+        check_volume_size(pools, volume_size_gb)
+        check_async_inference(async_inference)
         if deployment is not None:
             fleet = inference_components.initial_copy_count if inference_components else initial_instance_count
             deployment.validate("deployment", inference_components=ic_mode, fleet_size=fleet)

@@ -122,8 +122,17 @@ def check_variant_overrides(overrides: Mapping[str, Any]) -> None:
 
 
 def check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
-    if key is None:
-        return
+    if key is not None:
+        _check_ebs_backed(pools, "encryption_key", "a KMS key")
+
+
+def check_volume_size(pools: Sequence[InstancePool], volume_size_gb: float | None) -> None:
+    if volume_size_gb is not None:
+        _check_ebs_backed(pools, "volume_size_gb", "an EBS volume size")
+
+
+def _check_ebs_backed(pools: Sequence[InstancePool], argument: str, what: str) -> None:
+    """``argument`` configures the EBS volume, which an instance with local NVMe does not have."""
     for index, pool in enumerate(pools):
         nvme = local_nvme_types(pool.possible_instance_types)
         if nvme:
@@ -134,9 +143,9 @@ def check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) ->
                 else f"instance_pools[{index}].instance_type {pool.instance_type!r}: it stores"
             )
             raise ValidationError(
-                f"encryption_key cannot be used with {subject} on local NVMe that a hardware module on the "
-                "instance encrypts, and SageMaker rejects a KMS key for an endpoint with such a type; drop "
-                "encryption_key, or use only EBS-backed instance types"
+                f"{argument} cannot be used with {subject} on local NVMe that a hardware module on the "
+                f"instance encrypts, and SageMaker rejects {what} for an endpoint with such a type; drop "
+                f"{argument}, or use only EBS-backed instance types"
             )
 
 
