@@ -72,8 +72,8 @@ class ServeStage(cdk.Stage):
         grant_artifacts_key(stack.models.role, pipeline)
         self.endpoint_name = stack.endpoint.endpoint_name
         self.inference_component_name = stack.endpoint.inference_component_name
-        # Which packages it serves is decided at deploy time, by the job it resolves: a new job is a new definition.
-        self.served_definition = {"RecommendationJob": job_name, "Endpoint": stack.endpoint.served_definition}
+        # It holds the job the packages are resolved from: a new job is a new definition.
+        self.served_definition = stack.endpoint.served_definition
 
 
 class ProductionStage(cdk.Stage):

@@ -18,6 +18,7 @@ from simulation.intrinsics import Environment, resolve
 from test_recommendation_resolution import STACK, TWO_COPIES, described, package
 
 from cdk_genai_inference import (
+    BenchmarkJob,
     InstancePoolEndpoint,
     JobWait,
     PackageApproval,
@@ -177,6 +178,50 @@ def test_sharing_starts_the_same_job_and_the_role_registers_without_creating_a_g
     }
     assert "sagemaker:CreateModelPackageGroup" in actions[plain]
     assert "sagemaker:CreateModelPackageGroup" not in actions[shared]
+
+
+def test_a_benchmark_of_recommended_models_runs_again_for_a_new_recommendation() -> None:
+    """The packages' ARNs are GetAtts of one resource whatever job they come from; what they are resolved
+    from must decide the benchmark's name, or a new recommendation would keep the old job's figures."""
+    group = "arn:aws:sagemaker:us-west-2:222222222222:model-package-group/gpt-oss-20b-sizing-0123456789"
+
+    def name(shared: str | None = None, **job_overrides: Any) -> str:
+        stack = new_stack()
+        source: dict[str, Any] = (
+            {
+                "model_package_group_arn": shared,
+                "instance_types": [G6E, G6],
+                "model_data": [S3Location.from_uri(OUTPUT)],
+            }
+            if shared
+            else {"job": job(stack, **job_overrides)}
+        )
+        models = RecommendedModels(stack, "Models", **source)
+        endpoint = InstancePoolEndpoint(
+            stack,
+            "Endpoint",
+            instance_pools=models.instance_pools,
+            inference_components=models.inference_components,
+            initial_instance_count=models.initial_instance_count,
+            dashboard=False,
+        )
+        workload = stack.node.try_find_child("Workload") or WorkloadConfig(
+            stack, "Workload", input_tokens=TokenDistribution(3500), output_tokens=TokenDistribution(200)
+        )
+        return BenchmarkJob(
+            stack,
+            "Benchmark",
+            endpoint=endpoint,
+            workload_config=workload,  # type: ignore[arg-type]
+            output=S3Location.from_uri(OUTPUT.replace("recommendations", "benchmarks")),
+            wait=JobWait.none(),
+        ).job_name
+
+    base = name()
+    assert base == name()
+    assert name(goal=RecommendationGoal.COST) != base  # another job: other packages behind the same GetAtts
+    assert name(shared=group) not in (base, name(shared=group.replace("0123456789", "9876543210")))
+    assert name(shared=group) == name(shared=group)
 
 
 def test_shared_packages_are_resolved_by_their_groups_arn_with_grants_in_the_owning_account() -> None:

@@ -152,6 +152,7 @@ class RecommendedModels(Resource):
         if job is not None and job.completion is not None:
             self.resource.node.add_dependency(job.completion)
         self.role: iam.IRole = role or self._default_role(job, model_data)
+        resolved_from = {**source, "InstanceTypes": types, "Order": order.value, "PoolCount": count}
         components = hosting is RecommendationHosting.INFERENCE_COMPONENTS
         self.pools: list[RecommendedPool] = []
         for position in range(1, count + 1):
@@ -164,6 +165,7 @@ class RecommendedModels(Resource):
                 inference_specification_name=attr(position, "InferenceSpecificationName"),
                 role=self.role,
                 network_isolation=network_isolation,
+                resolved_from=resolved_from,
             )
             number = self._number
             self.pools.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import Annotations, Resource, Stack
 from aws_cdk import aws_iam as iam
@@ -59,6 +59,10 @@ class Model(Resource):
         network_isolation: Run the container without network access. SageMaker still copies the
             model data in and the logs out; only a container that downloads at startup (from the
             Hugging Face Hub, or S3 itself) needs ``False``. Changing it replaces the model. Default: True
+        resolved_from: What decides at deploy time what a deploy-time ``model_package_arn`` names (such
+            as the recommendation job it is resolved from). It is part of an endpoint's
+            ``served_definition``, so a benchmark of the endpoint runs again when it changes.
+            Default: - the container alone
     """
 
     def __init__(
@@ -74,6 +78,7 @@ class Model(Resource):
         role: iam.IRole | None = None,
         model_name: str | None = None,
         network_isolation: bool = True,
+        resolved_from: Mapping[str, Any] | None = None,
     ) -> None:
         if (image_uri is None) == (model_package_arn is None):
             raise ValidationError(
@@ -95,6 +100,7 @@ class Model(Resource):
         super().__init__(scope, id, physical_name=model_name)
 
         self.role: iam.IRole = role or self._default_role(image_uri, model_data_url)
+        self.resolved_from = dict(resolved_from) if resolved_from is not None else None
         container = sagemaker.CfnModel.ContainerDefinitionProperty(
             image=image_uri,
             model_package_name=model_package_arn,

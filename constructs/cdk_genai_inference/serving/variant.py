@@ -15,7 +15,7 @@ from .._core import service_model
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
 from ..scanners import NagFinding, Waiver
-from .model import IModel
+from .model import IModel, Model
 from .pools import InstancePool, PrefixAwareRouting, RoutingStrategy, local_nvme_types
 
 MANAGED_VARIANT_PROPERTIES = {
@@ -178,14 +178,18 @@ def resolve_served_definition(
     component: sagemaker.CfnInferenceComponent | None,
     variant_overrides: Mapping[str, Any],
 ) -> Any:
-    """What an endpoint serves, resolved: its variant (with its overrides), its models' containers and its
-    inference component. Scaling is left out: it changes how many instances serve, not what each
-    serves, and it may be added later (a benchmark's name must not depend on the order)."""
+    """What an endpoint serves, resolved: its variant (with its overrides), its models' containers (with
+    what decides at deploy time what they hold) and its inference component. Scaling is left out: it
+    changes how many instances serve, not what each serves, and it may be added later (a benchmark's
+    name must not depend on the order)."""
     parts: list[Any] = [endpoint_config.production_variants]
     for model in models:
         cfn = model.node.default_child if isinstance(model, Construct) else None
         if isinstance(cfn, sagemaker.CfnModel):
-            parts.append([cfn.primary_container, cfn.containers, cfn.execution_role_arn])
+            container: list[Any] = [cfn.primary_container, cfn.containers, cfn.execution_role_arn]
+            if isinstance(model, Model) and model.resolved_from is not None:  # only then, as for overrides
+                container.append({"ResolvedFrom": model.resolved_from})
+            parts.append(container)
     if component is not None:
         parts.append([component.specification, component.specifications, component.runtime_config])
     if variant_overrides:  # appended only when given, so that an endpoint without any keeps its identity
