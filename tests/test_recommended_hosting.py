@@ -38,13 +38,16 @@ SOURCE = "s3://genai-models-111122223333/gpt-oss-20b/"
 OUTPUT = "s3://genai-artifacts-111122223333/recommendations/"
 
 
-def job(stack: cdk.Stack, id: str = "Job", **overrides: Any) -> RecommendationJob:
-    workload = stack.node.try_find_child("Workload") or WorkloadConfig(
+def workload(stack: cdk.Stack) -> WorkloadConfig:
+    return stack.node.try_find_child("Workload") or WorkloadConfig(  # type: ignore[return-value]
         stack, "Workload", input_tokens=TokenDistribution(3500), output_tokens=TokenDistribution(200)
     )
+
+
+def job(stack: cdk.Stack, id: str = "Job", **overrides: Any) -> RecommendationJob:
     props: dict[str, Any] = {
         "model_source": S3Location.from_uri(SOURCE),
-        "workload_config": workload,
+        "workload_config": workload(stack),
         "goal": RecommendationGoal.THROUGHPUT,
         "output": S3Location.from_uri(OUTPUT),
         "instance_types": [G6E, G6],
@@ -55,21 +58,26 @@ def job(stack: cdk.Stack, id: str = "Job", **overrides: Any) -> RecommendationJo
     return RecommendationJob(stack, id, **props)
 
 
+def hosting(stack: cdk.Stack, models: RecommendedModels, **kwargs: Any) -> InstancePoolEndpoint:
+    """An endpoint ``Endpoint`` serving ``models`` as recommended."""
+    return InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        instance_pools=models.instance_pools,
+        inference_components=models.inference_components,
+        initial_instance_count=models.initial_instance_count,
+        dashboard=False,
+        **kwargs,
+    )
+
+
 @pytest.fixture(scope="module")
 def built() -> dict[str, Any]:
     app = cdk.App()
     stack = cdk.Stack(app, "Hosting", env=ENV)
     recommendation = job(stack, share_packages_with=[PRODUCTION])
     models = RecommendedModels(stack, "Models", job=recommendation, approval=PackageApproval.APPROVE_ON_RESOLVE)
-    endpoint = InstancePoolEndpoint(
-        stack,
-        "Endpoint",
-        endpoint_name="gpt-oss-20b",
-        instance_pools=models.instance_pools,
-        inference_components=models.inference_components,
-        initial_instance_count=models.initial_instance_count,
-        dashboard=False,
-    )
+    endpoint = hosting(stack, models, endpoint_name="gpt-oss-20b")
     scaling = endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=8)
     check_with_nag(app)
     template = app.synth().get_stack_by_name("Hosting").template
@@ -196,23 +204,11 @@ def test_a_benchmark_of_recommended_models_runs_again_for_a_new_recommendation()
             if shared
             else {"job": job(stack, **job_overrides)}
         )
-        models = RecommendedModels(stack, "Models", **source)
-        endpoint = InstancePoolEndpoint(
-            stack,
-            "Endpoint",
-            instance_pools=models.instance_pools,
-            inference_components=models.inference_components,
-            initial_instance_count=models.initial_instance_count,
-            dashboard=False,
-        )
-        workload = stack.node.try_find_child("Workload") or WorkloadConfig(
-            stack, "Workload", input_tokens=TokenDistribution(3500), output_tokens=TokenDistribution(200)
-        )
         return BenchmarkJob(
             stack,
             "Benchmark",
-            endpoint=endpoint,
-            workload_config=workload,  # type: ignore[arg-type]
+            endpoint=hosting(stack, RecommendedModels(stack, "Models", **source)),
+            workload_config=workload(stack),
             output=S3Location.from_uri(OUTPUT.replace("recommendations", "benchmarks")),
             wait=JobWait.none(),
         ).job_name
