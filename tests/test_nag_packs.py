@@ -41,7 +41,7 @@ from cdk_genai_inference import (
     RecommendedModels,
     ValidationError,
 )
-from cdk_genai_inference.scanners import NAG_PACKS, NagFinding, Waiver, waive
+from cdk_genai_inference.scanners import NAG_PACKS, NagFinding, Waiver, acknowledge_wildcards, waive
 from conftest import REPO
 from constructs import Construct
 from stacks.reference_app import build
@@ -242,3 +242,20 @@ def test_waivers_applied_together_record_what_each_applied_in_turn_records() -> 
         {"id": "CKV_AWS_116", "comment": "Reason four, replacing one's."},
     ]
     assert together[3] is None  # the queue is not of the type
+
+
+def test_a_wildcard_is_acknowledged_as_cdk_nag_names_it_whatever_its_intrinsics() -> None:
+    """cdk-nag itself decides: a resource rendered unlike its finding id would stay unacknowledged."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Wildcards", env=ENV)
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    wildcards = [
+        "arn:aws:s3:::genai-models/*",
+        f"arn:aws:s3:::{cdk.Fn.import_value('ModelBucket')}/*",
+        cdk.Fn.sub("arn:${AWS::Partition}:s3:::genai-${AWS::AccountId}/*"),
+        f"{cdk.Fn.select(0, cdk.Fn.split(',', cdk.Fn.import_value('Prefixes')))}/*",
+    ]
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=wildcards))
+    acknowledge_wildcards(role, wildcards, "Each prefix is one model's weights, read whole.")
+    app.synth()  # raises on an unacknowledged finding

@@ -16,7 +16,7 @@ reference), so the acknowledgment is computed from the same value the policy hol
 from __future__ import annotations
 
 import enum
-import re
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -267,23 +267,24 @@ def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reaso
 
 
 def render(value: Any) -> str:
-    """A resolved CloudFormation value as cdk-nag prints it in a finding id.
-
-    Args:
-        value: A string, or a ``Ref``, ``Fn::GetAtt``, ``Fn::Sub`` or ``Fn::Join`` of them.
-
-    Raises:
-        ValueError: For any other intrinsic function.
-    """
+    """A resolved CloudFormation value as cdk-nag prints it in a finding id (its ``flattenCfnReference``):
+    ``${x}`` and ``Ref`` become ``<x>``, ``Fn::GetAtt`` ``<resource.attribute>``, ``Fn::ImportValue`` its
+    export's name, ``Fn::Join`` its parts joined, and any other value its JSON."""
+    if value is None:
+        return ""
     if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return f"<{value['Ref']}>"
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return "<{}.{}>".format(*value["Fn::GetAtt"])
-    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
-        return re.sub(r"\$\{([^}]+)\}", r"<\1>", value["Fn::Sub"])
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(render(part) for part in parts)
-    raise ValueError(f"cannot render {value!r} for a cdk-nag acknowledgment")
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if value.get("Fn::Join"):
+            separator, parts = value["Fn::Join"]
+            return separator.join(render(part) for part in parts)
+        if value.get("Fn::Sub"):
+            return render(value["Fn::Sub"])
+        if value.get("Fn::GetAtt"):
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{render(resource)}.{render(attribute)}>"
+        if value.get("Fn::ImportValue"):
+            return render(value["Fn::ImportValue"])
+        if value.get("Ref"):
+            return f"<{render(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
