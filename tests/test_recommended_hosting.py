@@ -19,8 +19,10 @@ from test_recommendation_resolution import STACK, TWO_COPIES, described, package
 
 from cdk_genai_inference import (
     BenchmarkJob,
+    InstancePool,
     InstancePoolEndpoint,
     JobWait,
+    Model,
     PackageApproval,
     RecommendationGoal,
     RecommendationJob,
@@ -193,7 +195,7 @@ def test_a_benchmark_of_recommended_models_runs_again_for_a_new_recommendation()
     from must decide the benchmark's name, or a new recommendation would keep the old job's figures."""
     group = "arn:aws:sagemaker:us-west-2:222222222222:model-package-group/gpt-oss-20b-sizing-0123456789"
 
-    def name(shared: str | None = None, **job_overrides: Any) -> str:
+    def name(shared: str | None = None, approval: PackageApproval | None = None, **job_overrides: Any) -> str:
         stack = new_stack()
         source: dict[str, Any] = (
             {
@@ -202,7 +204,7 @@ def test_a_benchmark_of_recommended_models_runs_again_for_a_new_recommendation()
                 "model_data": [S3Location.from_uri(OUTPUT)],
             }
             if shared
-            else {"job": job(stack, **job_overrides)}
+            else {"job": job(stack, **job_overrides), **({"approval": approval} if approval else {})}
         )
         return BenchmarkJob(
             stack,
@@ -216,8 +218,48 @@ def test_a_benchmark_of_recommended_models_runs_again_for_a_new_recommendation()
     base = name()
     assert base == name()
     assert name(goal=RecommendationGoal.COST) != base  # another job: other packages behind the same GetAtts
+    assert name(approval=PackageApproval.APPROVE_ON_RESOLVE) == base  # the same packages, approved
     assert name(shared=group) not in (base, name(shared=group.replace("0123456789", "9876543210")))
     assert name(shared=group) == name(shared=group)
+
+
+def test_a_job_named_at_deploy_time_is_said_to_hide_a_new_recommendation_from_benchmarks() -> None:
+    """The warning; and the grants on the imported name's ARNs pass cdk-nag as acknowledged."""
+
+    def warnings(job_name: str) -> list[Any]:
+        stack = new_stack()
+        check_with_nag(stack.node.scope)  # type: ignore[arg-type]
+        imported = RecommendationJob.from_job_name(stack, "Job", job_name)
+        RecommendedModels(stack, "Models", job=imported, instance_types=[G6E], model_data=[S3Location.from_uri(OUTPUT)])
+        stack.node.scope.synth()  # type: ignore[union-attr]
+        return cdk.assertions.Annotations.from_stack(stack).find_warning(
+            "*", cdk.assertions.Match.string_like_regexp("cannot tell a new job from the last")
+        )
+
+    assert warnings("gpt-oss-20b-sizing-0123456789") == []
+    assert len(warnings(cdk.Fn.import_value("RecommendationJobName"))) == 1
+
+
+def test_a_model_of_its_own_names_where_its_package_comes_from() -> None:
+    def name(source: dict[str, Any] | None) -> str:
+        stack = new_stack()
+        arn = cdk.Fn.import_value("ApprovedPackageArn")
+        model = Model(stack, "Model", model_package_arn=arn, package_source=source)
+        endpoint = InstancePoolEndpoint(
+            stack, "Endpoint", model=model, instance_pools=[InstancePool(G6E)], dashboard=False
+        )
+        return BenchmarkJob(
+            stack,
+            "Benchmark",
+            endpoint=endpoint,
+            workload_config=workload(stack),
+            output=S3Location.from_uri(OUTPUT),
+            wait=JobWait.none(),
+        ).job_name
+
+    assert name(None) == name(None)
+    assert name({"Release": "1"}) not in (name(None), name({"Release": "2"}))
+    assert name({"Release": "1"}) == name({"Release": "1"})
 
 
 def test_shared_packages_are_resolved_by_their_groups_arn_with_grants_in_the_owning_account() -> None:

@@ -615,6 +615,10 @@ MODEL_ERRORS = [
         inference_specification_name="spec",
     ),
     fails(
+        "package_source tells where a model package comes from; it needs model_package_arn",
+        package_source={"JobName": "sizing-1"},
+    ),
+    fails(
         "model_data_url goes with image_uri; a model package carries its own data",
         image_uri=None,
         model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-from aws_cdk import CustomResource, Resource, Token
+from aws_cdk import Annotations, CustomResource, Resource, Token
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct
@@ -15,7 +15,7 @@ from constructs import Construct
 from .._core.arns import sagemaker_arn
 from .._core.lazy import lazy_list
 from .._core.roles import grant_image_pull, sagemaker_execution_role
-from .._core.validation import check_range
+from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
@@ -126,6 +126,12 @@ class RecommendedModels(Resource):
         provider = AiJobsProvider.of(self)
         source: dict[str, str]
         if job is not None:
+            if unresolved(job.job_name):
+                Annotations.of(self).add_warning_v2(
+                    "cdk-genai-inference:job-name-at-deploy-time",
+                    "the job's name is known only at deploy time, so a benchmark of an endpoint serving these "
+                    "models cannot tell a new job from the last; give it a run_token that changes with the job",
+                )
             source = {"Kind": "RecommendationResolution", "JobName": job.job_name, "Approval": approval.value}
             self._grant_job(provider, job, approval)
         else:
@@ -152,7 +158,9 @@ class RecommendedModels(Resource):
         if job is not None and job.completion is not None:
             self.resource.node.add_dependency(job.completion)
         self.role: iam.IRole = role or self._default_role(job, model_data)
-        resolved_from = {**source, "InstanceTypes": types, "Order": order.value, "PoolCount": count}
+        # Which packages a benchmark of the endpoint sees (approval changes none of them).
+        origin = {"JobName": job.job_name} if job is not None else {"ModelPackageGroupArn": model_package_group_arn}
+        package_source = {**origin, "InstanceTypes": types, "Order": order.value, "PoolCount": count}
         components = hosting is RecommendationHosting.INFERENCE_COMPONENTS
         self.pools: list[RecommendedPool] = []
         for position in range(1, count + 1):
@@ -165,7 +173,7 @@ class RecommendedModels(Resource):
                 inference_specification_name=attr(position, "InferenceSpecificationName"),
                 role=self.role,
                 network_isolation=network_isolation,
-                resolved_from=resolved_from,
+                package_source=package_source,
             )
             number = self._number
             self.pools.append(

@@ -273,9 +273,10 @@ class InstancePoolEndpoint(EndpointBase):
                 of an endpoint with inference components must name one, or the job fails.
                 Default: - the endpoint hosts its model directly
             served_definition: What it serves, as known where it is defined (another stage's
-                ``endpoint.served_definition``, and whatever decides at deploy time what that holds, such as
-                the recommendation job it serves): a benchmark of it is named after it, so a new definition
-                runs a new benchmark. Default: - its name: a benchmark runs again only for a new ``run_token``
+                ``endpoint.served_definition``, which holds its models' ``package_source``, such as the
+                recommendation job ``RecommendedModels`` resolves): a benchmark of it is named after it, so a
+                new definition runs a new benchmark. Default: - its name: a benchmark runs again only for a
+                new ``run_token``
         """
         check_name("endpoint_name", endpoint_name, "EndpointName")
         check_name("variant_name", variant_name, "VariantName")

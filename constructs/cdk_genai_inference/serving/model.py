@@ -49,8 +49,8 @@ class Model(Resource):
             Default: - none
         model_data_url: ``s3://bucket/prefix/`` of uncompressed model weights (served from
             ``/opt/ml/model``). Default: - the image holds the model
-        model_package_arn: A versioned model package, e.g. from an AI recommendation job.
-            Default: - none
+        model_package_arn: A versioned model package, e.g. from an AI recommendation job. Known only at
+            deploy time, give ``package_source`` too. Default: - none
         inference_specification_name: Which of the model package's inference specifications to run.
             Default: - the package's default specification
         environment: Container environment variables. Default: - none
@@ -59,10 +59,11 @@ class Model(Resource):
         network_isolation: Run the container without network access. SageMaker still copies the
             model data in and the logs out; only a container that downloads at startup (from the
             Hugging Face Hub, or S3 itself) needs ``False``. Changing it replaces the model. Default: True
-        resolved_from: What decides at deploy time what a deploy-time ``model_package_arn`` names (such
-            as the recommendation job it is resolved from). It is part of an endpoint's
-            ``served_definition``, so a benchmark of the endpoint runs again when it changes.
-            Default: - the container alone
+        package_source: What decides which package a deploy-time ``model_package_arn`` names (such as
+            the recommendation job it is resolved from), as values known at synth time. It is part of
+            an endpoint's ``served_definition``, so a benchmark of the endpoint runs again when it
+            changes. ``RecommendedModels`` gives its own. Default: - none: a benchmark sees only the
+            ARN's token, and runs again for a new package only with a new ``run_token``
     """
 
     def __init__(
@@ -78,7 +79,7 @@ class Model(Resource):
         role: iam.IRole | None = None,
         model_name: str | None = None,
         network_isolation: bool = True,
-        resolved_from: Mapping[str, Any] | None = None,
+        package_source: Mapping[str, Any] | None = None,
     ) -> None:
         if (image_uri is None) == (model_package_arn is None):
             raise ValidationError(
@@ -89,6 +90,8 @@ class Model(Resource):
             raise ValidationError(
                 "inference_specification_name selects a specification of a model package; it needs model_package_arn"
             )
+        if package_source is not None and model_package_arn is None:
+            raise ValidationError("package_source tells where a model package comes from; it needs model_package_arn")
         if model_data_url is not None and image_uri is None:
             raise ValidationError("model_data_url goes with image_uri; a model package carries its own data")
         if model_data_url is not None and not unresolved(model_data_url) and not _S3_URL.match(model_data_url):
@@ -100,7 +103,7 @@ class Model(Resource):
         super().__init__(scope, id, physical_name=model_name)
 
         self.role: iam.IRole = role or self._default_role(image_uri, model_data_url)
-        self.resolved_from = dict(resolved_from) if resolved_from is not None else None
+        self.package_source = dict(package_source) if package_source is not None else None
         container = sagemaker.CfnModel.ContainerDefinitionProperty(
             image=image_uri,
             model_package_name=model_package_arn,

@@ -187,8 +187,8 @@ def resolve_served_definition(
         cfn = model.node.default_child if isinstance(model, Construct) else None
         if isinstance(cfn, sagemaker.CfnModel):
             container: list[Any] = [cfn.primary_container, cfn.containers, cfn.execution_role_arn]
-            if isinstance(model, Model) and model.resolved_from is not None:  # only then, as for overrides
-                container.append({"ResolvedFrom": model.resolved_from})
+            if isinstance(model, Model) and model.package_source is not None:  # only then, as for overrides
+                container.append({"PackageSource": model.package_source})
             parts.append(container)
     if component is not None:
         parts.append([component.specification, component.specifications, component.runtime_config])
