@@ -188,6 +188,22 @@ def test_aiperf_0_13_reports_its_error_rate_in_percent() -> None:
     assert not results.gate(run, [Threshold("ErrorRate", 0.01)]).passed
 
 
+def test_a_run_in_which_every_request_failed_has_an_error_rate_of_one() -> None:
+    """AIPerf writes ``request_count`` from the valid requests alone: a run with errors and without it
+    failed every request, which the gate must report as a 100 % error rate, not as a figure not measured."""
+    profile = profile_v11(errors=300)
+    del profile["request_count"]
+    run = from_files({"profile_export_aiperf.json": profile}).primary()
+    assert (run.error_rate, run.headline()["RequestCount"]) == (1.0, 0.0)
+    assert results.gate(run, [Threshold("ErrorRate", 0.01)]).breaches == [
+        "ErrorRate measured 1, threshold ErrorRate <= 0.01"
+    ]
+    profile = profile_v11(errors=0)
+    del profile["request_count"]  # and no errors written either: nothing is known
+    run = from_files({"profile_export_aiperf.json": profile}).primary()
+    assert (run.error_rate, run.headline()["RequestCount"]) == (None, None)
+
+
 def test_latencies_in_other_time_units_are_converted_and_unknown_units_refused() -> None:
     profile = profile_v11()
     profile["request_latency"] = {"unit": "sec", "p50": 8.8901, "p90": 10.4207, "p99": 12.0103}

@@ -71,11 +71,20 @@ class Run:
         reported = self.value("request_error_rate")  # AIPerf 0.13: percent
         if reported is not None:
             return reported / 100
-        succeeded = self.value("request_count")
+        succeeded = self.succeeded
         if succeeded is None:
             return None
         total = succeeded + self.error_count
         return self.error_count / total if total else None
+
+    @property
+    def succeeded(self) -> float | None:
+        """The requests that succeeded. AIPerf writes ``request_count`` from the valid requests only, so
+        a run in which every request failed has none: it counts 0, not "not measured"."""
+        succeeded = self.value("request_count")
+        if succeeded is None and self.error_count > 0:
+            return 0.0
+        return succeeded
 
     def headline(self) -> dict[str, float | None]:
         figures: dict[str, float | None] = {
@@ -83,7 +92,7 @@ class Run:
         }
         figures["ErrorCount"] = self.error_count
         figures["ErrorRate"] = self.error_rate
-        figures["RequestCount"] = self.value("request_count")
+        figures["RequestCount"] = self.succeeded
         return figures
 
 
