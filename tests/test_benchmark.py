@@ -393,14 +393,16 @@ def test_published_metrics_keep_one_name_across_runs(built: dict[str, Any]) -> N
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"run_token": "token"}, "run_token must be known at synth"),
+        ({"run_token": "token"}, "run_token must be known at synth (it names the job)"),
+        ({"job_name_prefix": "token"}, "job_name_prefix must be known at synth (it names the job)"),
         ({"capacity": CapacityMeasurement()}, "capacity without an sla needs a workload with sla_search"),
     ],
 )
 def test_deploy_time_tokens_and_capacity_without_a_rule_are_refused(kwargs: dict[str, Any], message: str) -> None:
     stack = new_stack()
-    if kwargs.get("run_token") == "token":
-        kwargs["run_token"] = cdk.CfnParameter(stack, "Run").value_as_string
+    for argument in ("run_token", "job_name_prefix"):
+        if kwargs.get(argument) == "token":
+            kwargs[argument] = cdk.CfnParameter(stack, "Run").value_as_string
     with pytest.raises(ValidationError, match=re.escape(message)):
         minimal_job(stack, **kwargs)
 

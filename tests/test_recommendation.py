@@ -336,6 +336,9 @@ ERRORS = [
         {"job_name_prefix": "my_job"},
         "job_name_prefix must be 1-52 lower-case letters, digits and hyphens (not at the ends), got 'my_job'",
     ),
+    # Both name the job: a deploy-time value would be hashed or mangled into a name that never follows it.
+    ({"job_name_prefix": cdk.Aws.STACK_NAME}, "job_name_prefix must be known at synth (it names the job)"),
+    ({"run_token": cdk.Aws.STACK_NAME}, "run_token must be known at synth (it names the job)"),
     (
         {"mlflow": MlflowTracking("arn:short")},
         "the CreateAIRecommendationJob request would be rejected: Invalid length for parameter "

@@ -15,9 +15,9 @@ from constructs import Construct, IDependable
 
 from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
-from .._core.validation import check_tags, unresolved
+from .._core.validation import check_tags
 from ..errors import ValidationError
-from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_name_prefix, check_request
+from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
@@ -107,15 +107,10 @@ class BenchmarkJob(AiJob):
         wait: JobWait | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        check_job_name_prefix(job_name_prefix)
+        check_job_naming(job_name_prefix, run_token)
         check_tags("tags", tags)
         check_results_options(sla, capacity, publish, baseline)
         _check_bound_needs_repeats(sla, capacity, workload_config)
-        if run_token is not None and unresolved(run_token):
-            raise ValidationError(
-                "run_token must be known at synth (it names the job); pass it with -c or an environment "
-                "variable, not a CloudFormation parameter"
-            )
         if capacity is not None and capacity.sla is None and not _searches(workload_config):
             raise ValidationError(
                 "capacity without an sla needs a workload with sla_search (the search answers it); give "

@@ -51,11 +51,17 @@ def job_family_arn(scope: Construct, resource: str, name: str) -> str:
     return sagemaker_arn(scope, resource, f"{name[: -HASH_LENGTH - 1]}-{'?' * HASH_LENGTH}")
 
 
-def check_job_name_prefix(prefix: str | None) -> None:
-    if prefix is None or unresolved(prefix):
-        return
+def check_job_naming(prefix: str | None, run_token: str | None) -> None:
+    """The prefix and the run token name the job, so both must be known at synth: a deploy-time value
+    would be hashed or mangled into a name that never follows it."""
+    for argument, value in (("job_name_prefix", prefix), ("run_token", run_token)):
+        if value is not None and unresolved(value):
+            raise ValidationError(
+                f"{argument} must be known at synth (it names the job); pass it with -c or an environment "
+                "variable, not a CloudFormation parameter"
+            )
     limit = JOB_NAME_MAX - HASH_LENGTH - 1
-    if not re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", prefix) or len(prefix) > limit:
+    if prefix is not None and (not re.fullmatch(r"[a-z0-9](-*[a-z0-9])*", prefix) or len(prefix) > limit):
         raise ValidationError(
             f"job_name_prefix must be 1-{limit} lower-case letters, digits and hyphens (not at the ends), "
             f"got {prefix!r} (lower case keeps the job's IAM ARN exact)"

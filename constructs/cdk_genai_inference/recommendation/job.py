@@ -19,7 +19,7 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
-from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_name_prefix, check_request
+from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
@@ -176,7 +176,7 @@ class RecommendationJob(AiJob):
         _check_instance_types(instance_types)
         check_tags("tags", tags)
         _check_adapters(adapters)
-        check_job_name_prefix(job_name_prefix)
+        check_job_naming(job_name_prefix, run_token)
         check_share_with(share_packages_with, model_package_group)
         if not isinstance(goal, RecommendationGoal):
             allowed = ", ".join(g.name for g in RecommendationGoal)
