@@ -373,6 +373,24 @@ ENDPOINT_ERRORS = [
         rollback_alarms=RollbackAlarms(error_rate_percent=150),
     ),
     fails(NEEDS_DEPLOYMENT, rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(30))),
+    # A latency threshold of zero breaches on every request and rolls every deployment back; aws-cdk
+    # converts a fraction of a millisecond, or a deploy-time value in another unit, into no threshold.
+    fails(
+        "rollback_alarms.model_latency must be at least 1 ms, got 0 ms",
+        deployment=DeploymentPolicy.rolling(),
+        rollback_alarms=RollbackAlarms(model_latency=Duration.millis(0)),
+    ),
+    fails(
+        "instance_pools[0].model_latency_threshold must be a whole number of milliseconds, got 0.5 millis",
+        deployment=DeploymentPolicy.rolling(),
+        instance_pools=[InstancePool(P5, model_latency_threshold=Duration.millis(0.5))],
+    ),
+    fails(
+        "rollback_alarms.model_latency must be a whole number of milliseconds, got <token> seconds (a "
+        "deploy-time value must be given as Duration.millis)",
+        deployment=DeploymentPolicy.rolling(),
+        rollback_alarms=RollbackAlarms(model_latency=Duration.seconds(cdk.Token.as_number({"Ref": "Latency"}))),
+    ),
     fails(NEEDS_DEPLOYMENT, rollback_alarms=RollbackAlarms()),  # given, even as the defaults: no alarm would exist
 ]
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from weakref import WeakKeyDictionary
 
 from aws_cdk import Annotations, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -49,8 +50,9 @@ class RollbackAlarms:
 
     Args:
         error_rate_percent: 5XX share of invocations that trips the error alarm. Default: 1
-        model_latency: Threshold for every pool's latency alarm (a pool's
-            ``model_latency_threshold`` overrides it). Default: - no latency alarms
+        model_latency: Threshold for every pool's latency alarm, whole milliseconds from 1 ms (a
+            deploy-time one as ``Duration.millis``; a pool's ``model_latency_threshold`` overrides it).
+            Default: - no latency alarms
         latency_statistic: Statistic of ``ModelLatency``. Default: p90
         period: Evaluation period, a multiple of a minute. Default: 1 minute
         evaluation_periods: Periods evaluated. Default: 3
@@ -83,6 +85,7 @@ class RollbackAlarms:
                 f"{arg}.latency_statistic must be Average, Minimum, Maximum or a percentile such as p90 "
                 f"or p99.9, got {self.latency_statistic!r}"
             )
+        check_latency_threshold(f"{arg}.model_latency", self.model_latency)
         check_range(f"{arg}.evaluation_periods", self.evaluation_periods, 1, None)
         check_range(f"{arg}.datapoints_to_alarm", self.datapoints_to_alarm, 1, None)
         if not unresolved(period) and not unresolved(self.evaluation_periods):
@@ -258,14 +261,11 @@ def create_rollback_alarms(
             ),
         )
     ]
-    rendered: dict[int, tuple[float, str]] = {}  # a shared threshold is read from the jsii runtime once
     for pool in pools:
         threshold = pool.model_latency_threshold or options.model_latency
         if threshold is None:
             continue
-        if id(threshold) not in rendered:
-            rendered[id(threshold)] = threshold_and_description(threshold)
-        milliseconds, human = rendered[id(threshold)]
+        milliseconds, human = threshold_and_description(threshold)
         series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
         simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
@@ -296,11 +296,39 @@ def create_rollback_alarms(
 _UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("seconds", 1000), ("millis", 1))
 
 
+_THRESHOLDS: WeakKeyDictionary[Duration, tuple[float, str]] = WeakKeyDictionary()
+
+
 def threshold_and_description(threshold: Duration) -> tuple[float, str]:
     """``threshold`` in milliseconds and in the words of its ``to_human_string()`` (its two largest
-    units), in one round trip to the jsii runtime instead of two. The words are written here for a
-    positive count below 2**53 (``to_milliseconds`` only answers whole ones) and asked for otherwise:
-    zero (whose words name the unit it was given), a count past a float's whole numbers, a token."""
+    units), asked of the jsii runtime once per ``Duration`` (validation reads it, and so does every pool
+    that shares it)."""
+    cached = _THRESHOLDS.get(threshold)
+    if cached is None:
+        cached = _THRESHOLDS[threshold] = _threshold_and_description(threshold)
+    return cached
+
+
+def check_latency_threshold(arg: str, threshold: Duration | None) -> None:
+    """A ``ModelLatency`` threshold in whole milliseconds above zero (an alarm at zero breaches on every
+    request and rolls every deployment back); a deploy-time one as ``Duration.millis``, the only unit
+    aws-cdk converts a token from."""
+    if threshold is None:
+        return
+    try:
+        milliseconds, _ = threshold_and_description(threshold)
+    except RuntimeError as error:  # jsii: a fraction of a millisecond, or a token in another unit
+        raise ValidationError(
+            f"{arg} must be a whole number of milliseconds, got {threshold.to_human_string()} (a deploy-time "
+            "value must be given as Duration.millis)"
+        ) from error
+    check_range(arg, milliseconds, 1, None, "ms")
+
+
+def _threshold_and_description(threshold: Duration) -> tuple[float, str]:
+    """In one round trip instead of two: the words are written here for a positive count below 2**53
+    (``to_milliseconds`` only answers whole ones) and asked for otherwise: zero (whose words name the
+    unit it was given), a count past a float's whole numbers, a token."""
     milliseconds = threshold.to_milliseconds()
     if not 0 < milliseconds < 2**53:
         return milliseconds, threshold.to_human_string()
@@ -350,6 +378,8 @@ def check_guarded_alarms(
             "instance_pools[].model_latency_threshold sets a rollback alarm of a guarded deployment; "
             "it needs deployment"
         )
+    for index, pool in enumerate(pools):
+        check_latency_threshold(f"instance_pools[{index}].model_latency_threshold", pool.model_latency_threshold)
     if defaults is not None:
         defaults.validate("rollback_alarms")
         if not guarded and defaults is not RollbackAlarms.DEFAULT:

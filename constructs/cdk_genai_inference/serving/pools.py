@@ -68,7 +68,8 @@ class InstancePool:
         priority: 1 (tried first) to 5. Default: - the pool's position in the list
         scaling_weight: Relative weight of this pool in weighted-utilization scaling; a higher
             weight makes the policy more sensitive to this pool. Default: 1
-        model_latency_threshold: Rollback-alarm threshold for ``ModelLatency`` on this instance type.
+        model_latency_threshold: Rollback-alarm threshold for ``ModelLatency`` on this instance type,
+            whole milliseconds from 1 ms (a deploy-time one as ``Duration.millis``).
             Default: - the endpoint's ``RollbackAlarms.model_latency``
         accelerators: Accelerator devices one copy needs (inference-component mode).
             Default: - none required
