@@ -29,7 +29,7 @@ CONTAINER_FACTORIES = frozenset(
     }
 )
 MEMOS = {
-    "cdk_genai_inference/_core/validation.py:_SECONDS": "the seconds of each immutable Duration: an answer that "
+    "cdk_genai_inference/_core/validation.py:_DURATIONS": "the seconds and milliseconds of each immutable Duration: an answer that "
     "never depends on what ran before, weakly keyed so that it keeps no Duration alive",
     "cdk_genai_inference/_core/service_model.py:_model": "botocore's SageMaker model, read once: the same installed "
     "file whatever ran before",

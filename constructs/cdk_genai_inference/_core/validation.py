@@ -7,7 +7,7 @@ import math
 import re
 import struct
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -49,16 +49,25 @@ def check_range(arg: str, value: float | None, low: float, high: float | None, u
         raise ValidationError(f"{arg} must be {allowed}{suffix}, got {value:g}{suffix}")
 
 
-_SECONDS: WeakKeyDictionary[Duration, float] = WeakKeyDictionary()
+_DURATIONS: WeakKeyDictionary[Duration, dict[str, float]] = WeakKeyDictionary()
 
 
 def duration_seconds(value: Duration) -> float:
     """``value.to_seconds()``, asked of the jsii runtime once per ``Duration`` (they are immutable, and a
     synth reads the same ones while validating and again whenever a Lazy value renders)."""
-    cached = _SECONDS.get(value)
-    if cached is None:
-        cached = _SECONDS[value] = value.to_seconds()
-    return cached
+    return _converted(value, "seconds", value.to_seconds)
+
+
+def duration_milliseconds(value: Duration) -> float:
+    """``value.to_milliseconds()``, asked once per ``Duration``."""
+    return _converted(value, "milliseconds", value.to_milliseconds)
+
+
+def _converted(value: Duration, unit: str, convert: Callable[[], float]) -> float:
+    readings = _DURATIONS.setdefault(value, {})
+    if unit not in readings:
+        readings[unit] = convert()
+    return readings[unit]
 
 
 def check_duration(arg: str, value: Duration | None, low_s: int, high_s: int | None) -> None:
@@ -70,6 +79,21 @@ def check_duration(arg: str, value: Duration | None, low_s: int, high_s: int | N
     except RuntimeError as error:  # jsii: not a whole number of seconds
         raise ValidationError(f"{arg} must be a whole number of seconds, got {value.to_human_string()}") from error
     check_range(arg, total, low_s, high_s, "seconds")
+
+
+def check_duration_ms(arg: str, value: Duration | None, low_ms: int) -> None:
+    """Range-check a ``Duration`` in whole milliseconds; a deploy-time one must be ``Duration.millis``, the
+    only unit aws-cdk converts a token from."""
+    if value is None:
+        return
+    try:
+        total = duration_milliseconds(value)
+    except RuntimeError as error:  # jsii: a fraction of a millisecond, or a token in another unit
+        raise ValidationError(
+            f"{arg} must be a whole number of milliseconds, got {value.to_human_string()} (a deploy-time "
+            "value must be given as Duration.millis)"
+        ) from error
+    check_range(arg, total, low_ms, None, "ms")
 
 
 def check_choice(arg: str, value: str | None, allowed: Collection[str], what: str = "") -> None:

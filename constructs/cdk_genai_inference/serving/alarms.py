@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from weakref import WeakKeyDictionary
 
 from aws_cdk import Annotations, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
@@ -16,7 +15,15 @@ from constructs import Construct
 
 from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
-from .._core.validation import check_duration, check_range, duration_seconds, seconds, unresolved
+from .._core.validation import (
+    check_duration,
+    check_duration_ms,
+    check_range,
+    duration_milliseconds,
+    duration_seconds,
+    seconds,
+    unresolved,
+)
 from ..errors import ValidationError
 from ..scanners import NagFinding, Waiver
 from .metrics import INVOCATION_5XX_ERRORS, INVOCATIONS, MODEL_LATENCY, EndpointMetrics, Series
@@ -85,7 +92,7 @@ class RollbackAlarms:
                 f"{arg}.latency_statistic must be Average, Minimum, Maximum or a percentile such as p90 "
                 f"or p99.9, got {self.latency_statistic!r}"
             )
-        check_latency_threshold(f"{arg}.model_latency", self.model_latency)
+        check_duration_ms(f"{arg}.model_latency", self.model_latency, 1)
         check_range(f"{arg}.evaluation_periods", self.evaluation_periods, 1, None)
         check_range(f"{arg}.datapoints_to_alarm", self.datapoints_to_alarm, 1, None)
         if not unresolved(period) and not unresolved(self.evaluation_periods):
@@ -296,40 +303,13 @@ def create_rollback_alarms(
 _UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("seconds", 1000), ("millis", 1))
 
 
-_THRESHOLDS: WeakKeyDictionary[Duration, tuple[float, str]] = WeakKeyDictionary()
-
-
 def threshold_and_description(threshold: Duration) -> tuple[float, str]:
     """``threshold`` in milliseconds and in the words of its ``to_human_string()`` (its two largest
-    units), asked of the jsii runtime once per ``Duration`` (validation reads it, and so does every pool
-    that shares it)."""
-    cached = _THRESHOLDS.get(threshold)
-    if cached is None:
-        cached = _THRESHOLDS[threshold] = _threshold_and_description(threshold)
-    return cached
-
-
-def check_latency_threshold(arg: str, threshold: Duration | None) -> None:
-    """A ``ModelLatency`` threshold in whole milliseconds above zero (an alarm at zero breaches on every
-    request and rolls every deployment back); a deploy-time one as ``Duration.millis``, the only unit
-    aws-cdk converts a token from."""
-    if threshold is None:
-        return
-    try:
-        milliseconds, _ = threshold_and_description(threshold)
-    except RuntimeError as error:  # jsii: a fraction of a millisecond, or a token in another unit
-        raise ValidationError(
-            f"{arg} must be a whole number of milliseconds, got {threshold.to_human_string()} (a deploy-time "
-            "value must be given as Duration.millis)"
-        ) from error
-    check_range(arg, milliseconds, 1, None, "ms")
-
-
-def _threshold_and_description(threshold: Duration) -> tuple[float, str]:
-    """In one round trip instead of two: the words are written here for a positive count below 2**53
-    (``to_milliseconds`` only answers whole ones) and asked for otherwise: zero (whose words name the
-    unit it was given), a count past a float's whole numbers, a token."""
-    milliseconds = threshold.to_milliseconds()
+    units), in one round trip to the jsii runtime instead of two (none once validation has read it). The
+    words are written here for a positive count below 2**53 (``to_milliseconds`` only answers whole
+    ones) and asked for otherwise: zero (whose words name the unit it was given), a count past a float's
+    whole numbers, a token."""
+    milliseconds = duration_milliseconds(threshold)
     if not 0 < milliseconds < 2**53:
         return milliseconds, threshold.to_human_string()
     rest, parts = int(milliseconds), []
@@ -379,7 +359,8 @@ def check_guarded_alarms(
             "it needs deployment"
         )
     for index, pool in enumerate(pools):
-        check_latency_threshold(f"instance_pools[{index}].model_latency_threshold", pool.model_latency_threshold)
+        # Zero would breach on every request and roll every deployment back.
+        check_duration_ms(f"instance_pools[{index}].model_latency_threshold", pool.model_latency_threshold, 1)
     if defaults is not None:
         defaults.validate("rollback_alarms")
         if not guarded and defaults is not RollbackAlarms.DEFAULT:
