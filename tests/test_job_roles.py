@@ -11,12 +11,15 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from simulation.execution_roles import expected_requests
+from simulation.harness import denied
+from simulation.intrinsics import Environment, resolve
 from simulation.references import policies_of_roles
-from test_benchmark import minimal_job
+from test_benchmark import minimal_job, serving, workload
 from test_recommendation import job_props
 
-from cdk_genai_inference import RecommendationJob, ValidationError
-from synthesis import new_stack, synth
+from cdk_genai_inference import BenchmarkJob, RecommendationJob, S3Location, ValidationError
+from synthesis import ENV, check_with_nag, new_stack, synth
 
 
 def recommendation_job(stack: cdk.Stack, role: iam.IRole) -> RecommendationJob:
@@ -82,3 +85,38 @@ def test_a_role_this_app_defines_gets_only_what_the_job_alone_can_name(
         "sagemaker:DescribeModelPackageGroup",
     ]
     assert actions == (registration if operation == "CreateAIRecommendationJob" else [])
+
+
+def recommendation_at(stack: cdk.Stack, output: S3Location) -> Any:
+    # The account inside the URI: the bucket and key are still apart at synth.
+    model = S3Location.from_uri(f"s3://models-{cdk.Aws.ACCOUNT_ID}/llama/")
+    return RecommendationJob(stack, "Job", **job_props(stack, model_source=model, output=output))
+
+
+def benchmark_at(stack: cdk.Stack, output: S3Location) -> Any:
+    return BenchmarkJob(stack, "B", endpoint=serving(stack), workload_config=workload(stack), output=output)
+
+
+@pytest.mark.parametrize("build", [recommendation_at, benchmark_at], ids=["recommendation", "benchmark"])
+def test_a_location_known_only_at_deploy_time_is_granted_where_it_resolves(build: Callable[..., Any]) -> None:
+    """An output URI from a CloudFormation parameter (and a model URI with the account inside it): once
+    CloudFormation resolves them, the job's default role may do with each what SageMaker does."""
+    stack = new_stack()
+    check_with_nag(stack.node.root)  # the wildcard under a deploy-time prefix is acknowledged as such
+    job = build(stack, S3Location.from_uri(cdk.CfnParameter(stack, "Output").value_as_string))
+    template = synth(stack).to_json()
+    resources = template["Resources"]
+    env = Environment(
+        account=ENV.account, region=ENV.region, refs={"Output": "s3://pipeline-runs/42/"}, placeholders=True
+    )
+    deployed = {k: {**r, "Properties": resolve(r.get("Properties", {}), env)} for k, r in resources.items()}
+    needs = expected_requests(template, {"Resources": deployed}, [], {"account": ENV.account, "region": ENV.region})
+    role_id = stack.get_logical_id(job.role.node.default_child)
+    statements = [
+        statement
+        for policy in sorted(policies_of_roles(resources)[role_id])
+        for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
+    ]
+    s3 = [r for r in needs[role_id] if r.action.startswith("s3:")]
+    assert {r.resource.split(":::")[1].split("/")[0] for r in s3} >= {"pipeline-runs"}, s3
+    assert denied(statements, s3) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from aws_cdk import Stack
+from aws_cdk import Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
@@ -66,23 +66,32 @@ class S3Location:
 
 
 def grant_s3(grantee: iam.IGrantable, uri: str, *, write: bool) -> None:
-    """Read (and optionally write) the objects under an ``s3://`` prefix; tokens grant nothing."""
-    match = None if unresolved(uri) else S3_URI.match(uri)
-    if match is None:
-        return
-    bucket, key = match["bucket"], match["key"]
+    """Read (and optionally write) the objects under an ``s3://`` prefix. A URI that is a deploy-time
+    value as a whole is taken apart at deploy time: the objects under it, and its bucket's listing (no
+    prefix condition, which CloudFormation cannot cut from the URI; ``S3Location.from_bucket`` keeps
+    it)."""
     partition = Stack.of(grantee).partition if isinstance(grantee, Construct) else "aws"
-    _grant_prefix(grantee, f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/{key}*", key, write)
+    match = S3_URI.match(uri)  # a token inside the bucket or the key leaves "s3://" and the "/" literal
+    if match is not None:
+        bucket, key = match["bucket"], match["key"]
+        _grant_prefix(grantee, f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/{key}*", key, write)
+        return
+    if not unresolved(uri):
+        return
+    path = Fn.select(1, Fn.split("s3://", uri))
+    bucket = Fn.select(0, Fn.split("/", path))
+    _grant_prefix(grantee, f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{path}*", None, write)
 
 
-def _grant_prefix(grantee: iam.IGrantable, bucket_arn: str, objects_arn: str, prefix: str, write: bool) -> None:
+def _grant_prefix(grantee: iam.IGrantable, bucket_arn: str, objects_arn: str, prefix: str | None, write: bool) -> None:
+    """``prefix=None`` lists the whole bucket."""
     actions = ["s3:GetObject", *(["s3:PutObject", "s3:AbortMultipartUpload"] if write else [])]
     grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[objects_arn]))
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
             resources=[bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            conditions=None if prefix is None else {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
         )
     )
     if isinstance(grantee, Construct):
