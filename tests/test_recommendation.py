@@ -410,10 +410,28 @@ def test_wait_and_location_reject(call: Any, message: str) -> None:
             "max_concurrency names instance types that are not pools: ml.p5.48xlarge",
         ),
         ({"order": "ranking"}, "order must be a PoolOrder, got 'ranking'"),
+        # What the template's shape depends on: the number of pools, and the pools max_concurrency names.
+        ({"pool_count": "parameter"}, "pool_count must be known at synth: it is the number of pools"),
+        ({"instance_types": "list parameter"}, "instance_types must be a list known at synth"),
+        (
+            {"instance_types": ["parameter", "ml.g6.12xlarge"], "max_concurrency": {"ml.g5.12xlarge": 3}},
+            "max_concurrency names instance types that are not pools: ml.g5.12xlarge (instance_types[0] known "
+            "only at deploy time cannot be named)",
+        ),
     ],
 )
 def test_resolver_rejects(kwargs: dict[str, Any], message: str) -> None:
-    stack = new_stack()
+    stack, kwargs = new_stack(), dict(kwargs)
+    deploy_time = {
+        "parameter": cdk.CfnParameter(stack, "Type").value_as_string,
+        "list parameter": cdk.CfnParameter(stack, "Types", type="CommaDelimitedList").value_as_list,
+    }
+    if kwargs.get("pool_count") == "parameter":
+        kwargs["pool_count"] = cdk.CfnParameter(stack, "Count", type="Number").value_as_number
+    if kwargs.get("instance_types") == "list parameter":
+        kwargs["instance_types"] = deploy_time["list parameter"]
+    elif "instance_types" in kwargs:
+        kwargs["instance_types"] = [deploy_time.get(t, t) for t in kwargs["instance_types"]]
     job = RecommendationJob(stack, "Job", **job_props(stack))
     with pytest.raises(ValidationError, match=re.escape(message)):
         RecommendedModels(stack, "Models", job=job, **kwargs)

@@ -76,6 +76,13 @@ def check_resolution(
             f"model_package_group_arn (packages another account shared), got job={job!r}, "
             f"model_package_group_arn={group_arn!r}"
         )
+    if unresolved(pool_count):
+        raise ValidationError("pool_count must be known at synth: it is the number of pools the endpoint lists")
+    if types and unresolved(types):  # a list parameter as a whole (its items may be deploy-time values)
+        raise ValidationError(
+            "instance_types must be a list known at synth (its length is the number of pools); a deploy-time "
+            "instance type may stand in it as an item of its own"
+        )
     if group_arn is not None:
         _check_shared(group_arn, order, approval, types, model_data)
     if not types:
@@ -95,7 +102,11 @@ def check_resolution(
             check_choice(f"instance_types[{index}]", instance_type, job_types, "instance type of this job")
     unknown = set(max_concurrency) - set(types)
     if unknown:
-        raise ValidationError(f"max_concurrency names instance types that are not pools: {', '.join(sorted(unknown))}")
+        later = [f"instance_types[{i}]" for i, t in enumerate(types) if unresolved(t)]
+        raise ValidationError(
+            f"max_concurrency names instance types that are not pools: {', '.join(sorted(unknown))}"
+            + (f" ({', '.join(later)} known only at deploy time cannot be named)" if later else "")
+        )
     if max_concurrency and order is PoolOrder.RANKING:
         raise ValidationError(
             "max_concurrency cannot be combined with order=PoolOrder.RANKING: the pools' instance types are "
