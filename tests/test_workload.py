@@ -6,8 +6,11 @@ import json
 import re
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk.assertions import Template
+from simulation.intrinsics import Environment, resolve
 
 from cdk_genai_inference import SlaSearch, TokenDistribution, ValidationError, WorkloadConfig
 from synthesis import new_stack, synth
@@ -179,3 +182,13 @@ def test_rejects(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         WorkloadConfig(stack, "Workload", **kwargs)
     assert stack.node.try_find_child("Workload") is None
+
+
+def test_a_deploy_time_goodput_threshold_reaches_the_spec_as_cloudformation_resolves_it() -> None:
+    """A number token written into the goodput string: its digits (``:g``) once took its place."""
+    stack = new_stack()
+    ttft = cdk.CfnParameter(stack, "Ttft", type="Number").value_as_number
+    workload = WorkloadConfig(stack, "W", goodput={"time_to_first_token": ttft, "inter_token_latency": 25})
+    props = Template.from_stack(stack).to_json()["Resources"][stack.get_logical_id(workload.resource)]["Properties"]
+    inline = resolve(props["AIWorkloadConfigs"]["WorkloadSpec"]["Inline"], Environment(refs={"Ttft": "250"}))
+    assert json.loads(inline)["parameters"]["goodput"] == "time_to_first_token:250 inter_token_latency:25"

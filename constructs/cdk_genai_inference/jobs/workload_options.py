@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Tokenization
 
 from .._core.validation import check_choice, check_duration, check_range, unresolved
 from ..errors import ValidationError
@@ -223,7 +223,7 @@ def typed_parameters(
             raise ValidationError("goodput needs streaming responses; streaming is False")
         for metric, threshold in goodput.items():
             check_range(f"goodput[{metric!r}]", threshold, 0, None, "ms")
-        params["goodput"] = " ".join(f"{metric}:{threshold:g}" for metric, threshold in goodput.items())
+        params["goodput"] = " ".join(f"{metric}:{_number(threshold)}" for metric, threshold in goodput.items())
     if sla_search is not None:
         _check_sla_search(sla_search, concurrency, streaming)
         params.update(sla_search.parameters())
@@ -231,6 +231,11 @@ def typed_parameters(
         check_repeated_runs(repeated_runs, streaming)
         params.update(repeated_runs.parameters())
     return params
+
+
+def _number(value: float) -> str:
+    """``value`` in a string; a deploy-time one as its token (``:g`` would print the token's digits)."""
+    return Tokenization.stringify_number(value) if unresolved(value) else f"{value:g}"
 
 
 def _check_sla_search(search: SlaSearch, concurrency: object, streaming: bool | None) -> None:
