@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
-from aws_cdk import Annotations, CfnResource, Duration, Stack
+from aws_cdk import Annotations, ArnFormat, CfnResource, Duration, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_iam as iam
 
@@ -183,11 +184,13 @@ class _RollbackAlarm(cw.AlarmBase):
     gives the resource that list, rendered at synth (later actions add to it).
     """
 
-    def __init__(self, scope: Construct, id: str, properties: dict[str, Any]) -> None:
+    def __init__(self, scope: Construct, id: str, properties: dict[str, Any], *, arn_prefix: str) -> None:
         super().__init__(scope, id)
         self._resource = CfnResource(self, "Resource", type="AWS::CloudWatch::Alarm", properties=properties)
-        self._alarm_arn = self._resource.get_att("Arn").to_string()
         self._alarm_name = self._resource.ref
+        # The ARN its GetAtt returns, spelled from its name (one round trip to the jsii runtime fewer
+        # per alarm, two with the GetAtt's string).
+        self._alarm_arn = arn_prefix + self._alarm_name
         self._rendered_actions: set[str] = set()
 
     def add_alarm_action(self, *actions: cw.IAlarmAction) -> None:
@@ -227,9 +230,13 @@ def create_rollback_alarms(
     endpoint: EndpointMetrics,
     pools: Sequence[InstancePool],
     options: RollbackAlarms,
+    *,
+    stack: Stack,
 ) -> list[cw.IAlarm]:
-    """Define the default rollback alarms under ``scope``."""
+    """Define the default rollback alarms under ``scope`` (an endpoint), and acknowledge there that they
+    need no action: the acknowledgment covers the scope's children, so they must be its only alarms."""
     period = seconds(options.period)
+    alarm = partial(_RollbackAlarm, scope, arn_prefix=alarm_arn_prefix(stack))
     common: dict[str, Any] = {
         "ComparisonOperator": "GreaterThanThreshold",
         "DatapointsToAlarm": options.datapoints_to_alarm,
@@ -237,8 +244,7 @@ def create_rollback_alarms(
         "TreatMissingData": "notBreaching",
     }
     alarms: list[cw.IAlarm] = [
-        _RollbackAlarm(
-            scope,
+        alarm(
             "ErrorRate",
             _properties(
                 AlarmDescription=(
@@ -276,8 +282,7 @@ def create_rollback_alarms(
         series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
         simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
-            _RollbackAlarm(
-                scope,
+            alarm(
                 f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
                 _properties(
                     AlarmDescription=(
@@ -295,9 +300,17 @@ def create_rollback_alarms(
                 ),
             )
         )
-    for alarm in alarms:
-        NO_ACTION_WAIVER.apply(alarm)
+    # Once for all of them, on the scope that holds them (an endpoint, whose only alarms these are): an
+    # acknowledgment is two round trips to the jsii runtime, and covers its scope's children.
+    NO_ACTION_WAIVER.apply(scope)
     return alarms
+
+
+def alarm_arn_prefix(stack: Stack) -> str:
+    """``arn:<partition>:cloudwatch:<region>:<account>:alarm:``, which an alarm's name in ``stack`` ends."""
+    return stack.format_arn(
+        service="cloudwatch", resource="alarm", resource_name="", arn_format=ArnFormat.COLON_RESOURCE_NAME
+    )
 
 
 _UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("seconds", 1000), ("millis", 1))

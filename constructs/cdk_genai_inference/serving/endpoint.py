@@ -225,7 +225,7 @@ class InstancePoolEndpoint(EndpointBase):
         )
         self.rollback_alarms: list[cw.IAlarm] = self._rollback_alarms.alarms
         defaults = (
-            create_rollback_alarms(self, self, pools, rollback_alarms)
+            create_rollback_alarms(self, self, pools, rollback_alarms, stack=stack)
             if deployment is not None and rollback_alarms is not None
             else []
         )
