@@ -233,8 +233,8 @@ def create_rollback_alarms(
     *,
     stack: Stack,
 ) -> list[cw.IAlarm]:
-    """Define the default rollback alarms under ``scope`` (an endpoint, which acknowledges on itself that
-    they need no action: ``NO_ACTION_WAIVER``)."""
+    """Define the default rollback alarms under ``scope`` (an endpoint), and acknowledge there that they
+    need no action: the acknowledgment covers the scope's children, so they must be its only alarms."""
     period = seconds(options.period)
     alarm = partial(_RollbackAlarm, scope, arn_prefix=alarm_arn_prefix(stack))
     common: dict[str, Any] = {
@@ -300,6 +300,9 @@ def create_rollback_alarms(
                 ),
             )
         )
+    # Once for all of them, on the scope that holds them (an endpoint, whose only alarms these are): an
+    # acknowledgment is two round trips to the jsii runtime, and covers its scope's children.
+    NO_ACTION_WAIVER.apply(scope)
     return alarms
 
 

@@ -19,15 +19,7 @@ from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
-from ..scanners import waive
-from .alarms import (
-    NO_ACTION_WAIVER,
-    RollbackAlarmList,
-    RollbackAlarms,
-    check_guarded_alarms,
-    check_local_alarms,
-    create_rollback_alarms,
-)
+from .alarms import RollbackAlarmList, RollbackAlarms, check_guarded_alarms, check_local_alarms, create_rollback_alarms
 from .async_inference import AsyncInference, async_inference_config, check_async_inference
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
@@ -191,9 +183,8 @@ class InstancePoolEndpoint(EndpointBase):
         for key, value in self._variant_overrides.items():
             self.endpoint_config.add_property_override(f"ProductionVariants.0.{key}", value)
         nvme = [t for p in pools for t in local_nvme_types(p.possible_instance_types)]
-        # Acknowledged on the endpoint, which covers its children: one acknowledgment for all (each is two
-        # round trips to the jsii runtime), of findings that only its configuration and alarms can have.
-        waivers = [hardware_encryption_waiver(nvme)] if encryption_key is None and nvme else []
+        if encryption_key is None and nvme:
+            hardware_encryption_waiver(nvme).apply(self.endpoint_config)
 
         resource = sagemaker.CfnEndpoint(
             self,
@@ -239,7 +230,6 @@ class InstancePoolEndpoint(EndpointBase):
             else []
         )
         self._rollback_alarms.add(*defaults, *alarms)
-        waive(self, *waivers, *([NO_ACTION_WAIVER] if defaults else []))
 
         self.dashboard: FleetDashboard | None = (
             FleetDashboard.of(stack)
