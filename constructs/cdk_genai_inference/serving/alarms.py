@@ -233,10 +233,9 @@ def create_rollback_alarms(
     *,
     stack: Stack,
 ) -> list[cw.IAlarm]:
-    """Define the default rollback alarms under ``scope`` (an endpoint), and acknowledge there that they
-    need no action: the acknowledgment covers the scope's children, so they must be its only alarms."""
+    """Define the default rollback alarms under ``scope``."""
     period = seconds(options.period)
-    alarm = partial(_RollbackAlarm, scope, arn_prefix=alarm_arn_prefix(stack))
+    new_alarm = partial(_RollbackAlarm, scope, arn_prefix=alarm_arn_prefix(stack))
     common: dict[str, Any] = {
         "ComparisonOperator": "GreaterThanThreshold",
         "DatapointsToAlarm": options.datapoints_to_alarm,
@@ -244,7 +243,7 @@ def create_rollback_alarms(
         "TreatMissingData": "notBreaching",
     }
     alarms: list[cw.IAlarm] = [
-        alarm(
+        new_alarm(
             "ErrorRate",
             _properties(
                 AlarmDescription=(
@@ -282,7 +281,7 @@ def create_rollback_alarms(
         series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
         simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
-            alarm(
+            new_alarm(
                 f"ModelLatency-{_id_part(pool.instance_type, pool.priority)}",
                 _properties(
                     AlarmDescription=(
@@ -300,9 +299,8 @@ def create_rollback_alarms(
                 ),
             )
         )
-    # Once for all of them, on the scope that holds them (an endpoint, whose only alarms these are): an
-    # acknowledgment is two round trips to the jsii runtime, and covers its scope's children.
-    NO_ACTION_WAIVER.apply(scope)
+    for alarm in alarms:  # each on its own: on the endpoint, it would also cover an alarm a user put there
+        NO_ACTION_WAIVER.apply(alarm)
     return alarms
 
 
