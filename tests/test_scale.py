@@ -151,7 +151,7 @@ def test_the_measuring_script_leaves_out_the_deployment_and_so_its_alarms(capsys
     assert lines[3].split()[:2] == ["1", "8"]  # the 11 of a full endpoint less its 3 rollback alarms
 
 
-ROUND_TRIPS_PER_ENDPOINT = 51
+ROUND_TRIPS_PER_ENDPOINT = 46
 """What one more endpoint with every feature takes in round trips to the jsii runtime: most of what the
 library adds to a synth over the L1 replay of its template is these round trips (docs/performance.md)."""
 
