@@ -30,7 +30,7 @@ from cdk_genai_inference import (
     RollbackAlarms,
     RoutingStrategy,
 )
-from cdk_genai_inference.serving.alarms import threshold_and_description
+from cdk_genai_inference._core.validation import milliseconds_and_words
 from synthesis import IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6E, G6, INF2 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge", "ml.inf2.48xlarge"
@@ -329,7 +329,7 @@ def test_rollback_alarms_render_what_cw_alarm_renders_for_the_same_metrics(built
 def test_a_latency_threshold_is_described_in_the_words_of_to_human_string(threshold: Duration) -> None:
     """The alarm's description writes its threshold as aws-cdk-lib would (the library writes the words
     itself to save a round trip to the jsii runtime per endpoint)."""
-    assert threshold_and_description(threshold) == (threshold.to_milliseconds(), threshold.to_human_string())
+    assert milliseconds_and_words(threshold) == (threshold.to_milliseconds(), threshold.to_human_string())
 
 
 def test_actions_added_to_a_rollback_alarm_reach_its_template(built: Built) -> None:

@@ -63,6 +63,26 @@ def duration_milliseconds(value: Duration) -> float:
     return _converted(value, "milliseconds", value.to_milliseconds)
 
 
+_UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("seconds", 1000), ("millis", 1))
+
+
+def milliseconds_and_words(value: Duration) -> tuple[float, str]:
+    """``value`` in milliseconds and in the words of its ``to_human_string()`` (its two largest
+    units), in one round trip to the jsii runtime instead of two (none once validation has read it). The
+    words are written here for a positive count below 2**53 (``to_milliseconds`` only answers whole
+    ones) and asked for otherwise: zero (whose words name the unit it was given), a count past a float's
+    whole numbers, a token."""
+    milliseconds = duration_milliseconds(value)
+    if not 0 < milliseconds < 2**53:
+        return milliseconds, value.to_human_string()
+    rest, parts = int(milliseconds), []
+    for unit, size in _UNITS:
+        count, rest = divmod(rest, size)
+        if count:
+            parts.append(f"{count} {unit[:-1] if count == 1 else unit}")
+    return milliseconds, " ".join(parts[:2])
+
+
 def _converted(value: Duration, unit: str, convert: Callable[[], float]) -> float:
     readings = _DURATIONS.setdefault(value, {})
     if unit not in readings:

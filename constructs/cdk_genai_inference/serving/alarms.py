@@ -20,8 +20,8 @@ from .._core.validation import (
     check_duration,
     check_duration_ms,
     check_range,
-    duration_milliseconds,
     duration_seconds,
+    milliseconds_and_words,
     seconds,
     unresolved,
 )
@@ -277,7 +277,7 @@ def create_rollback_alarms(
         threshold = pool.model_latency_threshold or options.model_latency
         if threshold is None:
             continue
-        milliseconds, human = threshold_and_description(threshold)
+        milliseconds, human = milliseconds_and_words(threshold)
         series = endpoint.series(MODEL_LATENCY, instance_type=pool.instance_type, statistic=options.latency_statistic)
         simple = series.statistic in SIMPLE_STATISTICS
         alarms.append(
@@ -309,26 +309,6 @@ def alarm_arn_prefix(stack: Stack) -> str:
     return stack.format_arn(
         service="cloudwatch", resource="alarm", resource_name="", arn_format=ArnFormat.COLON_RESOURCE_NAME
     )
-
-
-_UNITS = (("days", 86_400_000), ("hours", 3_600_000), ("minutes", 60_000), ("seconds", 1000), ("millis", 1))
-
-
-def threshold_and_description(threshold: Duration) -> tuple[float, str]:
-    """``threshold`` in milliseconds and in the words of its ``to_human_string()`` (its two largest
-    units), in one round trip to the jsii runtime instead of two (none once validation has read it). The
-    words are written here for a positive count below 2**53 (``to_milliseconds`` only answers whole
-    ones) and asked for otherwise: zero (whose words name the unit it was given), a count past a float's
-    whole numbers, a token."""
-    milliseconds = duration_milliseconds(threshold)
-    if not 0 < milliseconds < 2**53:
-        return milliseconds, threshold.to_human_string()
-    rest, parts = int(milliseconds), []
-    for unit, size in _UNITS:
-        count, rest = divmod(rest, size)
-        if count:
-            parts.append(f"{count} {unit[:-1] if count == 1 else unit}")
-    return milliseconds, " ".join(parts[:2])
 
 
 def _metric_stat(series: Series, period: int | None) -> dict[str, Any]:
