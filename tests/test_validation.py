@@ -472,6 +472,30 @@ def test_a_rollback_alarm_of_a_stack_in_another_environment_is_refused() -> None
 
 
 @pytest.mark.parametrize(
+    ("env", "refusal"),
+    [
+        (cdk.Environment(account="111122223333", region="eu-west-1"), "is an alarm of region eu-west-1"),
+        (cdk.Environment(account="999999999999", region="us-west-2"), "is an alarm of account 999999999999"),
+        (ENV, None),
+    ],
+    ids=["region", "account", "same-environment"],
+)
+def test_a_default_rollback_alarm_of_another_endpoint_is_judged_by_its_spelled_arn(
+    env: cdk.Environment, refusal: str | None
+) -> None:
+    """An endpoint's own rollback alarm spells its ARN from its name in its stack's environment: passed to an
+    endpoint elsewhere, that ARN's region and account decide, as a GetAtt's stack would."""
+    app = cdk.App()
+    (theirs,) = endpoint(cdk.Stack(app, "Theirs", env=env), deployment=DeploymentPolicy.rolling()).rollback_alarms
+    ours = cdk.Stack(app, "Ours", env=ENV)
+    if refusal is None:
+        assert len(endpoint(ours, deployment=DeploymentPolicy.rolling(), alarms=[theirs]).rollback_alarms) == 2
+    else:
+        with pytest.raises(ValidationError, match=refusal):
+            endpoint(ours, deployment=DeploymentPolicy.rolling(), alarms=[theirs])
+
+
+@pytest.mark.parametrize(
     ("count", "policy"),
     [
         (200, DeploymentPolicy.canary(size=CapacitySize.instances(1))),  # 0.5 %: a canary count has no floor

@@ -233,7 +233,8 @@ def create_rollback_alarms(
     *,
     stack: Stack,
 ) -> list[cw.IAlarm]:
-    """Define the default rollback alarms under ``scope``."""
+    """Define the default rollback alarms under ``scope``, whose stack is ``stack`` (their ARNs are
+    spelled in it)."""
     period = seconds(options.period)
     new_alarm = partial(_RollbackAlarm, scope, arn_prefix=alarm_arn_prefix(stack))
     common: dict[str, Any] = {
@@ -305,7 +306,8 @@ def create_rollback_alarms(
 
 
 def alarm_arn_prefix(stack: Stack) -> str:
-    """``arn:<partition>:cloudwatch:<region>:<account>:alarm:``, which an alarm's name in ``stack`` ends."""
+    """``arn:<partition>:cloudwatch:<region>:<account>:alarm:``: with the name of an alarm in ``stack``
+    appended, the alarm's ARN."""
     return stack.format_arn(
         service="cloudwatch", resource="alarm", resource_name="", arn_format=ArnFormat.COLON_RESOURCE_NAME
     )
