@@ -35,6 +35,11 @@ def templates(assembly: Path) -> dict[str, bytes]:
     return {str(p.relative_to(assembly)): p.read_bytes() for p in sorted(assembly.rglob("*.template.json"))}
 
 
+def stage_template(assembly: Path, stage: str) -> Any:
+    """The template of the pipeline stage ``stage`` (each stage has one stack)."""
+    return json.loads(next((assembly / f"assembly-GenAiPipeline-{stage}").glob("*.template.json")).read_text())
+
+
 def test_two_synths_are_byte_identical(assemblies: tuple[Path, Path]) -> None:
     first, second = (templates(a) for a in assemblies)
     assert len(first) >= 9  # 5 app stacks and the 4 stages' stacks
@@ -58,15 +63,13 @@ def test_stages_run_in_order_and_the_gate_precedes_promotion(assemblies: tuple[P
 
 
 def test_the_gate_benchmarks_the_served_endpoint_with_the_sla(assemblies: tuple[Path, Path]) -> None:
-    gate = json.loads(
-        next((assemblies[0] / "assembly-GenAiPipeline-BenchmarkGate").glob("*.template.json")).read_text()
-    )
+    gate = stage_template(assemblies[0], "BenchmarkGate")
     (job,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkJob"]
     assert (
         job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["Identifier"]
         == CONTEXT["serving:endpointName"] + "-staged"
     )
-    serve = json.loads(next((assemblies[0] / "assembly-GenAiPipeline-Serve").glob("*.template.json")).read_text())
+    serve = stage_template(assemblies[0], "Serve")
     (component,) = [r for r in serve["Resources"].values() if r["Type"] == "AWS::SageMaker::InferenceComponent"]
     # "If the endpoint uses inference components you must list them", or the job fails.
     assert job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["InferenceComponents"] == [
@@ -94,14 +97,17 @@ def gate_job_name(**context: Any) -> str:
     )
 
 
-def test_the_gate_runs_again_when_what_staging_serves_changes() -> None:
+def test_the_gate_runs_again_when_what_staging_serves_changes(assemblies: tuple[Path, Path]) -> None:
     """The gate imports the endpoint from another stage: without the served definition its job would keep its
-    name (and CloudFormation would not run it) for a new recommendation, and promotion would show old figures."""
-    reference = gate_job_name()
-    assert gate_job_name() == reference
+    name (and CloudFormation would not run it) for a new recommendation, and promotion would show old figures.
+    The reference is the synthesized gate's (the same on every synth: ``test_two_synths_are_byte_identical``)."""
+    gate = stage_template(assemblies[0], "BenchmarkGate")
+    (job,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkJob"]
+    reference = job["Properties"]["Request"]["AIBenchmarkJobName"]
     assert gate_job_name(**{"recommendation:goal": "latency"}) != reference  # a new job, so new packages
     assert gate_job_name(**{"serving:provisioningTimeoutSeconds": 900}) != reference  # the same packages, served anew
-    assert gate_job_name(**{"serving:maxCapacity": 8}) == reference  # scaling: not what the endpoint serves
+    # Scaling is not what the endpoint serves; and the name built equals the name synthesized.
+    assert gate_job_name(**{"serving:maxCapacity": 8}) == reference
 
 
 def test_every_template_passes_cfn_lint(assemblies: tuple[Path, Path]) -> None:
