@@ -491,7 +491,7 @@ def test_a_default_rollback_alarm_of_another_endpoint_is_judged_by_its_spelled_a
     if refusal is None:
         assert len(endpoint(ours, deployment=DeploymentPolicy.rolling(), alarms=[theirs]).rollback_alarms) == 2
     else:
-        with pytest.raises(ValidationError, match=refusal):
+        with pytest.raises(ValidationError, match=re.escape(f"alarms[0] (Theirs/Endpoint/ErrorRate) {refusal}")):
             endpoint(ours, deployment=DeploymentPolicy.rolling(), alarms=[theirs])
 
 

@@ -378,8 +378,10 @@ def check_local_alarms(arg: str, alarms: Sequence[cw.IAlarm], stack: Stack) -> N
         region, account = (home.region, home.account) if home is not None else (parts[3], parts[4])
         for part, theirs in (("account", account), ("region", region)):
             if not unresolved(theirs) and not unresolved(ours[part]) and theirs != ours[part]:
+                # A name CloudFormation generates is a token: the alarm's path says which one it is.
+                name = alarm.node.path if unresolved(alarm.alarm_name) else alarm.alarm_name
                 raise ValidationError(
-                    f"{arg}[{index}] ({alarm.alarm_name}) is an alarm of {part} {theirs}; SageMaker reads "
+                    f"{arg}[{index}] ({name}) is an alarm of {part} {theirs}; SageMaker reads "
                     f"rollback alarms by name in the endpoint's {part}, {ours[part]}"
                 )
 
