@@ -13,12 +13,13 @@ import pytest
 from aws_cdk import aws_iam as iam
 from simulation.execution_roles import expected_requests
 from simulation.harness import denied
+from simulation.iam import Request
 from simulation.intrinsics import Environment, resolve
 from simulation.references import policies_of_roles
 from test_benchmark import minimal_job, serving, workload
 from test_recommendation import job_props
 
-from cdk_genai_inference import BenchmarkJob, RecommendationJob, S3Location, ValidationError
+from cdk_genai_inference import BenchmarkJob, RecommendationJob, S3Location, ValidationError, WorkloadConfig
 from synthesis import ENV, check_with_nag, new_stack, synth
 
 
@@ -120,3 +121,28 @@ def test_a_location_known_only_at_deploy_time_is_granted_where_it_resolves(build
     s3 = [r for r in needs[role_id] if r.action.startswith("s3:")]
     assert {r.resource.split(":::")[1].split("/")[0] for r in s3} >= {"pipeline-runs"}, s3
     assert denied(statements, s3) == []
+
+
+def test_a_dataset_an_imported_workload_names_at_deploy_time_is_granted_where_it_resolves() -> None:
+    """A workload configuration created elsewhere, whose dataset URI is a CloudFormation parameter: once
+    CloudFormation resolves it, the benchmark's default role may read and list what AIPerf reads there."""
+    stack = new_stack()
+    imported = WorkloadConfig.from_workload_config_name(
+        stack, "Imported", "shared-workload", dataset_uris=[cdk.CfnParameter(stack, "Dataset").value_as_string]
+    )
+    job = BenchmarkJob(
+        stack, "B", endpoint=serving(stack), workload_config=imported, output=S3Location.from_uri("s3://runs/out/")
+    )
+    resources = synth(stack).to_json()["Resources"]
+    env = Environment(account=ENV.account, region=ENV.region, refs={"Dataset": "s3://datasets/sharegpt/"})
+    statements = [
+        statement
+        for policy in sorted(policies_of_roles(resources)[stack.get_logical_id(job.role.node.default_child)])
+        for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
+    ]
+    reads = [
+        Request("s3:GetObject", "arn:aws:s3:::datasets/sharegpt/conversations.jsonl"),
+        Request("s3:ListBucket", "arn:aws:s3:::datasets", {"s3:prefix": "sharegpt/"}),
+    ]
+    assert denied(statements, reads) == []
+    assert denied(statements, [Request("s3:GetObject", "arn:aws:s3:::datasets/other/x.jsonl")]) != []
