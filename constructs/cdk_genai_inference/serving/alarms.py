@@ -188,8 +188,8 @@ class _RollbackAlarm(cw.AlarmBase):
         super().__init__(scope, id)
         self._resource = CfnResource(self, "Resource", type="AWS::CloudWatch::Alarm", properties=properties)
         self._alarm_name = self._resource.ref
-        # The ARN its GetAtt returns, spelled from its name (one round trip to the jsii runtime fewer
-        # per alarm, two with the GetAtt's string).
+        # The ARN its GetAtt returns, spelled from its name: two round trips to the jsii runtime fewer
+        # per alarm (the GetAtt and its string).
         self._alarm_arn = arn_prefix + self._alarm_name
         self._rendered_actions: set[str] = set()
 
