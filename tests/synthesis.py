@@ -93,3 +93,8 @@ def only(template: Template, kind: str) -> dict[str, Any]:
     found = template.find_resources(kind)
     assert len(found) == 1, f"expected one {kind}, found {len(found)}"
     return next(iter(found.values()))["Properties"]
+
+
+def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """The resources of ``kind`` in a template as JSON."""
+    return [r for r in template["Resources"].values() if r["Type"] == kind]

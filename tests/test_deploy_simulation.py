@@ -22,7 +22,7 @@ from conftest import REPO
 from stacks.config import BenchmarkConfig, RecommendationConfig, ServingConfig
 from stacks.recommendation_stacks import RecommendToServeStack
 from stacks.serving_stack import ServingStack
-from synthesis import ENV
+from synthesis import ENV, of_type
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 ENVIRONMENT = {"account": ENV.account, "region": ENV.region, "stack_name": "Simulated"}
@@ -133,10 +133,6 @@ def recommend_to_serve(assemblies: dict[str, Path], tmp_path_factory: pytest.Tem
         environment=ENVIRONMENT,
         workdir=tmp_path_factory.mktemp("simulation"),
     )
-
-
-def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [r for r in template["Resources"].values() if r["Type"] == kind]
 
 
 def test_the_handlers_ran_on_the_sdk_the_asset_bundles(recommend_to_serve: Simulation) -> None:

@@ -13,7 +13,7 @@ import pytest
 from conftest import REPO
 from stacks.reference_app import build
 from state_machines import asl_errors, state_machines
-from synthesis import check_with_nag, lint
+from synthesis import check_with_nag, lint, of_type
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 
@@ -54,7 +54,7 @@ def test_no_context_lookups_and_no_account(assemblies: tuple[Path, Path]) -> Non
 
 def test_stages_run_in_order_and_the_gate_precedes_promotion(assemblies: tuple[Path, Path]) -> None:
     pipeline = json.loads((assemblies[0] / "GenAiPipeline.template.json").read_text())
-    (definition,) = [r for r in pipeline["Resources"].values() if r["Type"] == "AWS::CodePipeline::Pipeline"]
+    (definition,) = of_type(pipeline, "AWS::CodePipeline::Pipeline")
     stages = [s["Name"] for s in definition["Properties"]["Stages"]]
     assert stages[-4:] == ["Recommend", "Serve", "BenchmarkGate", "Production"]
     source = definition["Properties"]["Stages"][0]["Actions"][0]["Configuration"]
@@ -64,18 +64,18 @@ def test_stages_run_in_order_and_the_gate_precedes_promotion(assemblies: tuple[P
 
 def test_the_gate_benchmarks_the_served_endpoint_with_the_sla(assemblies: tuple[Path, Path]) -> None:
     gate = stage_template(assemblies[0], "BenchmarkGate")
-    (job,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkJob"]
+    (job,) = of_type(gate, "Custom::AIBenchmarkJob")
     assert (
         job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["Identifier"]
         == CONTEXT["serving:endpointName"] + "-staged"
     )
     serve = stage_template(assemblies[0], "Serve")
-    (component,) = [r for r in serve["Resources"].values() if r["Type"] == "AWS::SageMaker::InferenceComponent"]
+    (component,) = of_type(serve, "AWS::SageMaker::InferenceComponent")
     # "If the endpoint uses inference components you must list them", or the job fails.
     assert job["Properties"]["Request"]["BenchmarkTarget"]["Endpoint"]["InferenceComponents"] == [
         {"Identifier": component["Properties"]["InferenceComponentName"]}
     ]
-    (results,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkResults"]
+    (results,) = of_type(gate, "Custom::AIBenchmarkResults")
     assert {t["Metric"] for t in results["Properties"]["Thresholds"]} == {
         "RequestLatencyP99",
         "TimeToFirstTokenP90",
@@ -102,7 +102,7 @@ def test_the_gate_runs_again_when_what_staging_serves_changes(assemblies: tuple[
     name (and CloudFormation would not run it) for a new recommendation, and promotion would show old figures.
     The reference is the synthesized gate's (the same on every synth: ``test_two_synths_are_byte_identical``)."""
     gate = stage_template(assemblies[0], "BenchmarkGate")
-    (job,) = [r for r in gate["Resources"].values() if r["Type"] == "Custom::AIBenchmarkJob"]
+    (job,) = of_type(gate, "Custom::AIBenchmarkJob")
     reference = job["Properties"]["Request"]["AIBenchmarkJobName"]
     assert gate_job_name(**{"recommendation:goal": "latency"}) != reference  # a new job, so new packages
     assert gate_job_name(**{"serving:provisioningTimeoutSeconds": 900}) != reference  # the same packages, served anew

@@ -25,7 +25,7 @@ from cdk_genai_inference.testing import mask_volatile
 from conftest import REPO
 from stacks.config import ServingConfig
 from stacks.reference_app import build
-from synthesis import ENV, IMAGE, api_findings, check_with_nag, lint, new_stack, synth
+from synthesis import ENV, IMAGE, api_findings, check_with_nag, lint, new_stack, of_type, synth
 
 CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 STACKS = ["GenAiServing", "GenAiRecommendToServe", "GenAiRecommendation", "GenAiRecommendedServing"]
@@ -52,10 +52,6 @@ def templates(assembly: cx_api.CloudAssembly) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
-
-
-def of_type(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
-    return [r for r in template["Resources"].values() if r["Type"] == kind]
 
 
 @pytest.mark.parametrize("name", STACKS)
