@@ -4,8 +4,10 @@ measuring script itself."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import aws_cdk as cdk
+import measure_include_per_endpoint
 import measure_synth
 import pytest
 from aws_cdk.assertions import Annotations, Match
@@ -207,3 +209,22 @@ def test_the_measuring_script_measures_aws_cdk_l2s_as_a_yardstick(capsys: pytest
     for row in rows:
         low, slash, median = row.split()[-3:]
         assert slash == "/" and 0 < float(low) <= float(median)
+
+
+def test_the_include_measurement_times_only_a_loading_that_gives_the_same_resources(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template loaded as one ``CfnInclude`` per endpoint is timed only once the loaded stack
+    synthesizes to the same resources: leaving out the dependencies across groups fails the check."""
+    assert measure_include_per_endpoint.main(["--endpoints", "2", "--runs", "1", "--clock", "round-trips"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "2 endpoints in 4 groups; 1 paired runs, round trips to the jsii runtime, medians"
+    counts = {line[:22].rstrip(): float(line[22:].split()[0]) for line in lines[1:]}
+    assert counts["CfnInclude per group"] < counts["L1 replay"] < counts["library"]
+
+    written = measure_include_per_endpoint.fragments
+    monkeypatch.setattr(
+        measure_include_per_endpoint, "fragments", lambda *args: [replace(f, depends={}) for f in written(*args)]
+    )
+    assert measure_include_per_endpoint.main(["--endpoints", "2", "--runs", "1", "--clock", "round-trips"]) == 1
+    assert capsys.readouterr().err == "the groups loaded with CfnInclude synthesize to other resources\n"
