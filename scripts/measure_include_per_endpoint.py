@@ -34,9 +34,8 @@ def groups(endpoints: int) -> dict[str, list[str]]:
     """The template's logical ids by the construct directly under the stack that defines them, in
     loading order; a resource that references a later group moves to ``AFTER``."""
     app = cdk.App(context={"aws:cdk:enable-path-metadata": True})
-    measure_synth._define_endpoints(
-        cdk.Stack(app, "Measured", env=measure_synth.ENV), endpoints=endpoints, with_job=False, without=frozenset()
-    )
+    stack = cdk.Stack(app, "Measured", env=measure_synth.ENV)
+    measure_synth.define_endpoints(stack, endpoints=endpoints, with_job=False, without=frozenset())
     resources = app.synth().get_stack_by_name("Measured").template["Resources"]
     group_of = {lid: r["Metadata"]["aws:cdk:path"].split("/")[1] for lid, r in resources.items()}
     order = [*dict.fromkeys(group_of.values()), AFTER]
@@ -53,15 +52,9 @@ def groups(endpoints: int) -> dict[str, list[str]]:
 
 def references(value: Any) -> set[str]:
     """The logical ids that ``value`` names in a ``Ref`` or ``Fn::GetAtt``."""
-    if isinstance(value, dict):
-        if len(value) == 1 and "Ref" in value and not value["Ref"].startswith("AWS::"):
-            return {value["Ref"]}
-        if len(value) == 1 and "Fn::GetAtt" in value:
-            return {value["Fn::GetAtt"][0]}
-        return set().union(*map(references, value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*map(references, value)) if value else set()
-    return set()
+    parameters: dict[str, tuple[str, str | None]] = {}
+    parameterized(value, set(), parameters)
+    return {target for target, _ in parameters.values()}
 
 
 def parameterized(value: Any, local: set[str], parameters: dict[str, tuple[str, str | None]]) -> Any:

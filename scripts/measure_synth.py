@@ -81,7 +81,7 @@ def build(
 ) -> tuple[dict[str, Any], float]:
     """Synthesize a stack with ``endpoints`` endpoints (and a recommendation job), each without the
     ``FEATURES`` named in ``without``; return its template and what it took on ``clock``."""
-    return synthesize(partial(_define_endpoints, endpoints=endpoints, with_job=with_job, without=without), clock)
+    return synthesize(partial(define_endpoints, endpoints=endpoints, with_job=with_job, without=without), clock)
 
 
 def synthesize(define: Callable[[cdk.Stack], None], clock: Clock = time.perf_counter) -> tuple[dict[str, Any], float]:
@@ -97,7 +97,8 @@ def synthesize(define: Callable[[cdk.Stack], None], clock: Clock = time.perf_cou
     return assembly.get_stack_by_name("Measured").template, taken
 
 
-def _define_endpoints(stack: cdk.Stack, *, endpoints: int, with_job: bool, without: frozenset[str]) -> None:
+def define_endpoints(stack: cdk.Stack, *, endpoints: int, with_job: bool, without: frozenset[str]) -> None:
+    """Define in ``stack`` what ``build`` measures: one model and ``endpoints`` endpoints serving it."""
     model = Model(stack, "Model", image_uri=IMAGE, model_data_url="s3://models/llama/")
     for index in range(endpoints):
         endpoint = InstancePoolEndpoint(
