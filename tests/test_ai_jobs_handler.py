@@ -15,7 +15,12 @@ import boto3
 import job_lifecycle
 import job_waiter
 import pytest
+from aws_cdk import Duration
 from botocore.stub import Stubber
+
+from cdk_genai_inference import JobWait
+from cdk_genai_inference.errors import ValidationError
+from cdk_genai_inference.jobs.provider import WAITER_MARGIN_SECONDS
 
 REGION = "us-west-2"
 JOB = "genai-rec-3f2a9c1b7e"
@@ -158,6 +163,40 @@ def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(monkeyp
     )
     monkeypatch.setattr(ai_jobs_handler.time, "time", lambda: 1000.0)
     on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)
+
+
+def test_the_shortest_wait_the_library_accepts_gives_a_job_one_poll_interval(sm, sfn):
+    """The waiter's deadline (the handler's arithmetic) for the shortest timeout ``JobWait.in_deployment``
+    accepts: a job still running at the first checks, before a poll interval has passed, is waited for."""
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    poll = 300
+    timeout = 2 * poll + WAITER_MARGIN_SECONDS
+    JobWait.in_deployment(Duration.seconds(timeout), poll_interval=Duration.seconds(poll))
+    with pytest.raises(ValidationError, match="timeout must be at least twice poll_interval plus 60 seconds"):
+        JobWait.in_deployment(Duration.seconds(timeout - 1), poll_interval=Duration.seconds(poll))
+    deadline = 1000.0 + poll
+    payload = {
+        "Kind": "RecommendationJob",
+        "JobName": JOB,
+        "HandleUrl": HANDLE,
+        "Deadline": deadline,
+        "PollSeconds": poll,
+    }
+    sfn_stub.add_response(
+        "start_execution",
+        {"executionArn": f"{WAITER}:run", "startDate": dt.datetime(2026, 11, 21, tzinfo=dt.UTC)},
+        {
+            "stateMachineArn": WAITER,
+            "name": f"{JOB}-{hashlib.sha256(HANDLE.encode()).hexdigest()[:12]}",
+            "input": json.dumps(payload),
+        },
+    )
+    wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": timeout, "PollSeconds": poll}
+    job_waiter.start_waiter(stepfunctions, wait, "RecommendationJob", JOB, now=1000.0)
+    for now in (1002.0, deadline - 1):
+        stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
+        assert not job_waiter.poll_job(sagemaker, "RecommendationJob", JOB, deadline=deadline, now=now).done
 
 
 def test_a_retried_create_adopts_the_job_and_starts_no_second_one(sm):

@@ -388,6 +388,12 @@ def test_job_rejects(overrides: dict[str, Any], message: str) -> None:
             "JobWait.in_deployment poll_interval must be between 60 and 3600 seconds, got 30 seconds",
         ),
         (
+            lambda: JobWait.in_deployment(Duration.minutes(10), poll_interval=Duration.minutes(5)),
+            "JobWait.in_deployment timeout must be at least twice poll_interval plus 60 seconds, got timeout 600 "
+            "seconds and poll_interval 300 seconds: the waiter gives up a poll interval and a minute before the "
+            "timeout, so a shorter timeout fails a job still running before its first poll interval has passed",
+        ),
+        (
             lambda: S3Location.from_uri("https://bucket/key"),
             "S3 location must be an s3:// URI, got 'https://bucket/key'",
         ),

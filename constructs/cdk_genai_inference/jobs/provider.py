@@ -27,6 +27,9 @@ PROVIDER_ID = "CdkGenAiInferenceAiJobs"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MAX_WAIT = Duration.hours(12)
 """CloudFormation wait conditions time out after at most 43,200 s."""
+WAITER_MARGIN_SECONDS = 60
+"""What the waiter leaves between its last poll and the wait condition's time-out, beside one poll
+interval, so that the job's status explains a job that outlives the bound (``job_waiter.start_waiter``)."""
 
 FUNCTION_WAIVERS = (
     Waiver(
