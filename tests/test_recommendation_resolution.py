@@ -257,6 +257,18 @@ def test_ranking_order_follows_the_job(sm):
     assert [data[f"Pool{i}.InstanceType"] for i in (1, 2, 3)] == [G6E, G5, G6]
 
 
+def test_more_pools_than_the_job_recommended_fails_naming_what_it_did(sm):
+    """The service chose the types (none named) and recommended one; the stack serves two, and would
+    read a second pool's attributes that no response holds."""
+    sagemaker, stub = sm
+    stub_job(stub, TWO_COPIES)
+    props = {**job_props(), "Order": "ranking", "PoolCount": "2", "ConcurrencyFor": ["1", "2"]}
+    with pytest.raises(
+        aws_calls.JobError, match=rf"recommended 1 instance type\(s\) \({G6E}\), fewer than the 2 pools"
+    ):
+        resolve(sagemaker, props)
+
+
 def test_a_type_the_job_did_not_recommend_is_named_with_those_it_did(sm):
     sagemaker, stub = sm
     stub_job(stub, TWO_COPIES)

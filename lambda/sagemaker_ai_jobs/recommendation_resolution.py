@@ -83,11 +83,18 @@ def resolve_packages(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
 def _choose(subject: str, best: dict[str, recommended.Configuration], props: dict[str, Any]) -> list[Any]:
     """The pools' configurations: the requested instance types (or the best ``PoolCount`` ones), in
     priority order (``InstanceTypes``), the job's ranking, or the recorded order."""
-    wanted = list(props.get("InstanceTypes") or []) or list(best)[: int(props.get("PoolCount") or 5)]
+    named = list(props.get("InstanceTypes") or [])
+    count = int(props.get("PoolCount") or 5)
+    wanted = named or list(best)[:count]
+    offered = ", ".join(best) or "none"
     missing = [t for t in wanted if t not in best]
     if missing:
-        offered = ", ".join(best) or "none"
         raise JobError(f"{subject} has no recommendation for {', '.join(missing)}; it recommended: {offered}")
+    if not named and "PoolCount" in props and len(wanted) < count:  # the stack reads every pool it defines
+        raise JobError(
+            f"{subject} recommended {len(best)} instance type(s) ({offered}), fewer than the {count} pools the "
+            f"stack serves; give RecommendedModels pool_count={len(best)} or fewer"
+        )
     chosen = [best[t] for t in wanted]
     if props.get("Order") == "ranking":
         chosen.sort(key=lambda configuration: configuration.rank)
