@@ -19,7 +19,14 @@ from simulation.references import policies_of_roles
 from test_benchmark import minimal_job, serving, workload
 from test_recommendation import job_props
 
-from cdk_genai_inference import BenchmarkJob, RecommendationJob, S3Location, ValidationError, WorkloadConfig
+from cdk_genai_inference import (
+    BenchmarkJob,
+    LoraAdapter,
+    RecommendationJob,
+    S3Location,
+    ValidationError,
+    WorkloadConfig,
+)
 from synthesis import ENV, check_with_nag, new_stack, synth
 
 
@@ -146,3 +153,35 @@ def test_a_dataset_an_imported_workload_names_at_deploy_time_is_granted_where_it
     ]
     assert denied(statements, reads) == []
     assert denied(statements, [Request("s3:GetObject", "arn:aws:s3:::datasets/other/x.jsonl")]) != []
+
+
+PACKAGED_ADAPTER = "arn:aws:sagemaker:us-west-2:111122223333:model-package/sql-adapters/3"
+
+
+@pytest.mark.parametrize(
+    ("adapter", "actions"),
+    [
+        (LoraAdapter("sql", s3_uri="s3://genai-adapters-111122223333/sql/"), {"s3:GetObject", "s3:ListBucket"}),
+        (LoraAdapter("sql", model_package_arn=PACKAGED_ADAPTER), {"sagemaker:DescribeModelPackage"}),
+    ],
+    ids=["s3", "model-package"],
+)
+def test_the_default_role_reads_the_lora_adapters_the_job_serves(adapter: LoraAdapter, actions: set[str]) -> None:
+    """The service reads the adapters with the job's role, as it reads the model: the weights under an
+    S3 URI (listed and read), or a registered adapter's model package (AdapterSource holds one kind)."""
+    stack = new_stack()
+    job = RecommendationJob(stack, "Job", **job_props(stack, adapters=[adapter]))
+    template = synth(stack).to_json()
+    resources = template["Resources"]
+    env = Environment(account=ENV.account, region=ENV.region, placeholders=True)
+    deployed = {k: {**r, "Properties": resolve(r.get("Properties", {}), env)} for k, r in resources.items()}
+    role_id = stack.get_logical_id(job.role.node.default_child)
+    needs = expected_requests(template, {"Resources": deployed}, [], {"account": ENV.account, "region": ENV.region})
+    reads = [r for r in needs[role_id] if "genai-adapters" in r.resource or r.resource == PACKAGED_ADAPTER]
+    assert {r.action for r in reads} == actions
+    statements = [
+        statement
+        for policy in sorted(policies_of_roles(resources)[role_id])
+        for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
+    ]
+    assert denied(statements, needs[role_id]) == []

@@ -233,7 +233,11 @@ def test_handler_role_acts_only_on_this_stacks_jobs(built: dict[str, Any]) -> No
 def test_execution_role_reads_the_model_writes_the_output_and_nothing_broader(built: dict[str, Any]) -> None:
     granted = statements(built, built["job"].role)
     by_action = {tuple(sorted(_list(s["Action"]))): s for s in granted}
-    assert json.dumps(by_action[("s3:GetObject",)]["Resource"]).endswith('llama-3.1-8b/*"]]}')
+    reads = [json.dumps(s["Resource"]) for s in granted if _list(s["Action"]) == ["s3:GetObject"]]
+    assert sorted(re.search(r':s3:::([^"]+)"', r)[1] for r in reads) == [  # the model and its LoRA adapter
+        "genai-adapters-111122223333/sql/*",
+        SOURCE.removeprefix("s3://") + "*",
+    ]
     writes = by_action[("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")]
     assert json.dumps(writes["Resource"]).endswith('recommendations/*"]]}')
     assert not any("s3:DeleteObject" in json.dumps(s["Action"]) for s in granted)

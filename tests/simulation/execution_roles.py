@@ -92,6 +92,7 @@ def expected_requests(
                 ),
                 *_pull(f"763104351884.dkr.ecr.{region}.amazonaws.com/vllm:0.11.0-gpu-py312", partition),
                 Request("iam:PassRole", request["RoleArn"], {"iam:PassedToService": "sagemaker.amazonaws.com"}),
+                *_adapter_reads(request.get("AdapterSource", {}), partition, keys, region),
             )
         elif kind == "Custom::AIBenchmarkJob":
             request = value["Request"]
@@ -104,6 +105,15 @@ def expected_requests(
                 *_writes(request["OutputConfig"]["S3OutputLocation"], partition, keys, region),
             )
     return needs
+
+
+def _adapter_reads(source: Mapping[str, Any], partition: str, keys: Mapping[str, str], region: str) -> list[Request]:
+    """The job reads its LoRA adapters with its role: the weights under each S3 URI, and each
+    registered adapter's model package."""
+    return [
+        *(r for adapter in source.get("S3Uris", []) for r in _reads(adapter["S3Uri"], partition, keys, region)),
+        *(Request("sagemaker:DescribeModelPackage", a["ModelPackageArn"]) for a in source.get("ModelPackageArns", [])),
+    ]
 
 
 def _pull(image: str, partition: str) -> list[Request]:

@@ -55,8 +55,10 @@ class LoraAdapter:
 
     Args:
         adapter_id: Letters, digits and hyphens.
-        s3_uri: The adapter weights. Default: - none
-        model_package_arn: A registered adapter. Default: - none
+        s3_uri: The adapter weights; the job's default role may read them. Default: - none
+        model_package_arn: A registered adapter; the job's default role may describe it (grant
+            ``job.role`` read on where its weights are, unless they are under ``s3_uri`` of another
+            adapter or the model's source). Default: - none
     """
 
     adapter_id: str
@@ -213,7 +215,7 @@ class RecommendationJob(AiJob):
         request = _drop_none(request)
         check_request(JobKind.RECOMMENDATION, request, role)
         super().__init__(scope, id, kind=JobKind.RECOMMENDATION, workload_config=workload_config)
-        self.role = role or self._default_role(model_source, output, workload_config, mlflow)
+        self.role = role or self._default_role(model_source, output, workload_config, mlflow, adapters)
         name = self._name(request, job_name_prefix, run_token)
         shared_group = shared_package_group(self, name, share_packages_with) if share_packages_with else None
         if shared_group is not None:  # named after the job, as the service would name it: not part of the hash
@@ -243,11 +245,17 @@ class RecommendationJob(AiJob):
         output: S3Location,
         workload: IWorkloadConfig,
         mlflow: MlflowTracking | None,
+        adapters: Sequence[LoraAdapter],
     ) -> iam.Role:
         role = sagemaker_execution_role(
             self, "ExecutionRole", "Execution role of an AI recommendation job (cdk-genai-inference)"
         )
         model_source.grant_read(role)
+        for adapter in adapters:  # the service reads them with this role, as it reads the model
+            if adapter.s3_uri is not None:
+                S3Location.from_uri(adapter.s3_uri).grant_read(role)
+        if packaged := [a.model_package_arn for a in adapters if a.model_package_arn is not None]:
+            role.add_to_policy(iam.PolicyStatement(actions=["sagemaker:DescribeModelPackage"], resources=packaged))
         output.grant_read_write(role)
         workload.grant_read(role)
         stack = Stack.of(self)
