@@ -23,6 +23,7 @@ from cdk_genai_inference import (
     BenchmarkJob,
     LoraAdapter,
     RecommendationJob,
+    RecommendedModels,
     S3Location,
     ValidationError,
     WorkloadConfig,
@@ -185,3 +186,45 @@ def test_the_default_role_reads_the_lora_adapters_the_job_serves(adapter: LoraAd
         for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
     ]
     assert denied(statements, needs[role_id]) == []
+
+
+def test_package_versions_are_granted_in_either_case_spelling() -> None:
+    """A group named with capitals: SageMaker's documentation lower-cases the group in a version's ARN
+    (the lineage-tracking example's ``model-package/abalonemodelpackagegroupname/2``), while an
+    AccessDenied message reported from a real account keeps it as given. IAM compares exactly, so the
+    job's role may register, and the resolver may describe, the versions under either spelling."""
+    stack = new_stack()
+    group = "LlamaRecs"
+    job = RecommendationJob(stack, "Job", **job_props(stack, model_package_group=group))
+    RecommendedModels(stack, "Models", job=job)
+    shared = "SharedRecs"  # another account's group, which its owner named
+    RecommendedModels(
+        stack,
+        "Shared",
+        model_package_group_arn=f"arn:aws:sagemaker:us-west-2:222222222222:model-package-group/{shared}",
+        instance_types=["ml.g6e.12xlarge"],
+        model_data=[S3Location.from_uri("s3://genai-artifacts-222222222222-us-west-2/")],
+    )
+    resources = synth(stack).to_json()["Resources"]
+    env = Environment(account=ENV.account, region=ENV.region, placeholders=True)
+    statements_of = {
+        role: [
+            statement
+            for policy in sorted(policies)
+            for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
+        ]
+        for role, policies in policies_of_roles(resources).items()
+    }
+    job_role = statements_of.pop(stack.get_logical_id(job.role.node.default_child))
+    for spelling in (group, group.lower()):
+        version = f"arn:aws:sagemaker:{ENV.region}:{ENV.account}:model-package/{spelling}/1"
+        assert denied(job_role, [Request("sagemaker:CreateModelPackage", version)]) == [], spelling
+        describe = [Request("sagemaker:DescribeModelPackage", version)]
+        assert any(not denied(statements, describe) for statements in statements_of.values()), spelling
+    for spelling in (shared, shared.lower()):
+        describe = [
+            Request(
+                "sagemaker:DescribeModelPackage", f"arn:aws:sagemaker:us-west-2:222222222222:model-package/{spelling}/1"
+            )
+        ]
+        assert any(not denied(statements, describe) for statements in statements_of.values()), spelling

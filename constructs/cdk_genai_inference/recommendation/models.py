@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
-from .._core.arns import sagemaker_arn
+from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
 from .._core.lazy import lazy_list
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_range, unresolved
@@ -253,23 +253,23 @@ class RecommendedModels(Resource):
             dict.fromkeys([job.job_arn, sagemaker_arn(self, "ai-recommendation-job", job.job_name, as_given=True)])
         )
         provider.grant(["sagemaker:DescribeAIRecommendationJob"], job_arns)
-        packages = sagemaker_arn(self, "model-package", f"{group_name(job.model_package_group)}/*")
+        packages = sagemaker_arn_spellings(self, "model-package", f"{group_name(job.model_package_group)}/*")
         actions = ["sagemaker:DescribeModelPackage"]
         if approval is PackageApproval.APPROVE_ON_RESOLVE:
             actions.append("sagemaker:UpdateModelPackage")  # approve, and record the resolution
-        provider.grant(actions, [packages])
+        provider.grant(actions, packages)
         acknowledge_wildcards(
             provider,
-            [packages],
+            packages,
             "The service numbers the recommended package versions of the job's group.",
         )
 
     def _grant_shared(self, provider: AiJobsProvider, group_arn: str) -> None:
-        provider.grant(["sagemaker:DescribeModelPackage"], [package_arns(group_arn)])
+        provider.grant(["sagemaker:DescribeModelPackage"], package_arns(group_arn))
         provider.grant(["sagemaker:ListModelPackages"], ["*"])
         acknowledge_wildcards(
             provider,
-            [package_arns(group_arn), "*"],
+            [*package_arns(group_arn), "*"],
             "The shared group's package versions are numbered by the service, and ListModelPackages has no "
             "resource ARN (the group's owner limits what it lists with the group's resource policy).",
         )

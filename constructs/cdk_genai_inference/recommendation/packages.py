@@ -12,7 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
-from .._core.arns import sagemaker_arn
+from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
 from .._core.validation import unresolved
 from ..errors import ValidationError
 from ..scanners import acknowledge_wildcards
@@ -76,10 +76,7 @@ def grant_package_registration(role: iam.Role, group: str, *, own_group: bool) -
     actions = ["sagemaker:DescribeModelPackageGroup", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"]
     if own_group:
         actions.insert(0, "sagemaker:CreateModelPackageGroup")
-    versions = sagemaker_arn(role, "model-package", f"{group}/*", as_given=True)
-    role.add_to_policy(
-        iam.PolicyStatement(
-            actions=actions, resources=[sagemaker_arn(role, "model-package-group", group, as_given=True), versions]
-        )
-    )
-    acknowledge_wildcards(role, [versions], "The service numbers the package versions it registers in the group.")
+    versions = sagemaker_arn_spellings(role, "model-package", f"{group}/*")
+    groups = sagemaker_arn_spellings(role, "model-package-group", group)
+    role.add_to_policy(iam.PolicyStatement(actions=actions, resources=[*groups, *versions]))
+    acknowledge_wildcards(role, versions, "The service numbers the package versions it registers in the group.")

@@ -117,11 +117,13 @@ def check_resolution(
     return len(types)
 
 
-def package_arns(group_arn: str) -> str:
-    """The ARN pattern of every package version in the group ``group_arn``."""
+def package_arns(group_arn: str) -> list[str]:
+    """The ARN patterns of every package version in the group ``group_arn``: its name as given and
+    lower-cased, as ``sagemaker_arn_spellings`` spells them (one pattern when they agree)."""
     match = GROUP_ARN.match(group_arn)
     assert match is not None, group_arn
-    return f"arn:{match['partition']}:sagemaker:{match['region']}:{match['account']}:model-package/{match['name']}/*"
+    prefix = f"arn:{match['partition']}:sagemaker:{match['region']}:{match['account']}:model-package/"
+    return list(dict.fromkeys([f"{prefix}{match['name'].lower()}/*", f"{prefix}{match['name']}/*"]))
 
 
 def _check_shared(
