@@ -179,6 +179,21 @@ def test_rolling_back_the_accepting_deployment_restores_the_baseline_before(stub
     benchmark_logic.unpublish(made["ssm"], {"Baseline": BASELINE}, JOB)
 
 
+def test_rolling_back_reads_the_replaced_run_again_without_comparing_or_writing(stubbed) -> None:
+    """The deployment that accepted a faster run rolls back: CloudFormation first updates the results
+    back to the replaced run's job, which the faster baseline would fail, and would leave the rollback
+    failed. It is read without a comparison and without a write (the stubber refuses a put); deleting
+    the faster run's results then restores it (the test above)."""
+    _, stubs = stubbed
+    completed(stubs)
+    replaced = aiperf_results.accept(JOB, estimates(MULTIRUN), "chat-3500-200", "2026-11-20")
+    faster = dict(estimates(MULTIRUN))
+    faster["RequestLatencyP90"] = faster["RequestLatencyP90"].scaled(0.6)  # type: ignore[union-attr]
+    current = replaced.succeeded_by("nightly-bench-9999999999", faster, "chat-3500-200", ACCEPTED)
+    stubs["ssm"].add_response("get_parameter", stored(current), {"Name": PARAMETER})
+    assert run(stubbed, Publish={"Baseline": BASELINE})["Data"]["BaselineJob"] == "none"
+
+
 def test_rolling_back_a_first_run_removes_the_baseline(stubbed) -> None:
     made, stubs = stubbed
     first = aiperf_results.accept(JOB, estimates(MULTIRUN), "chat-3500-200", ACCEPTED)

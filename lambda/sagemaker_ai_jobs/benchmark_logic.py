@@ -92,7 +92,14 @@ def benchmark_results(sm: Any, s3: Any, cloudwatch: Any, ssm: Any, props: dict[s
         raise JobError(verdict.message(f"AI benchmark job {name}"))
     settings = props.get("Publish") or {}
     baseline = read_baseline(ssm, settings.get("Baseline"))
-    data["BaselineJob"] = compare_with_baseline(name, job, estimates, baseline, settings.get("Baseline"))
+    # The run the baseline replaced, read again: CloudFormation rolls back the deployment that accepted
+    # the newer run by updating this resource to its old properties, and then deletes the newer results,
+    # which restores this run as the baseline (a revert to this run's definition does the same). It was
+    # accepted once: compared again with the newer run it could fail the rollback itself.
+    returning = baseline is not None and baseline.previous is not None and baseline.previous.job == name
+    data["BaselineJob"] = (
+        "none" if returning else compare_with_baseline(name, job, estimates, baseline, settings.get("Baseline"))
+    )
 
     capacity = props.get("Capacity")
     if capacity:
@@ -103,7 +110,7 @@ def benchmark_results(sm: Any, s3: Any, cloudwatch: Any, ssm: Any, props: dict[s
         data["MaxConcurrencyPerInstance"] = attribute_text(sustained / float(capacity.get("Instances", 1)))
 
     publish(cloudwatch, ssm, settings, {k: v for k, v in figures.items() if v is not None}, name)
-    if settings.get("Baseline") and status == "Completed":  # an accepted run becomes the baseline
+    if settings.get("Baseline") and status == "Completed" and not returning:  # an accepted run becomes the baseline
         accepted = str(job.get("EndTime") or job.get("CreationTime") or "")
         workload = job.get("AIWorkloadConfigIdentifier")
         new = (

@@ -288,7 +288,8 @@ class BenchmarkResults(Resource):
 
     @property
     def baseline_job(self) -> str:
-        """The job this run was compared with, or ``none`` when it established the baseline."""
+        """The job this run was compared with, or ``none`` when it established the baseline or was the
+        baseline's predecessor read again (a rollback of the deployment that accepted the newer run)."""
         return self.resource.get_att_string("BaselineJob")
 
     @property
