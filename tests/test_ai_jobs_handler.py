@@ -316,6 +316,28 @@ def test_delete_of_a_job_already_gone_succeeds(sm):
     assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
 
 
+def test_a_delete_the_provider_is_not_allowed_names_the_job_and_how_to_stop_and_delete_it(sm):
+    """A changed job_name_prefix names a new job; CloudFormation deletes the old one after the update,
+    under the provider's new policy, which no longer names it (nor would it retry): the stack event
+    says which job is left and the commands that stop and delete it."""
+    sagemaker, stub = sm
+    denied = "User: arn:aws:sts::111122223333:assumed-role/handler is not authorized to perform: describe"
+    stub.add_client_error(
+        "describe_ai_recommendation_job",
+        "AccessDeniedException",
+        denied,
+        expected_params={"AIRecommendationJobName": JOB},
+    )
+    with pytest.raises(aws_calls.JobError) as failure:
+        on_event(sagemaker, event("Delete", JOB_PROPS, PhysicalResourceId=JOB))
+    assert str(failure.value) == (
+        f"stopping AI recommendation job {JOB} failed: AccessDeniedException: {denied}; the provider may manage "
+        "only the jobs this stack names now, and a job whose name prefix changed (or whose construct moved) is "
+        f"left: stop and delete it yourself (aws sagemaker stop-ai-recommendation-job --ai-recommendation-job-name "
+        f"{JOB}, then aws sagemaker delete-ai-recommendation-job --ai-recommendation-job-name {JOB})"
+    )
+
+
 def test_delete_when_the_job_vanishes_between_describe_and_delete_succeeds(sm):
     sagemaker, stub = sm
     name = {"AIRecommendationJobName": JOB}

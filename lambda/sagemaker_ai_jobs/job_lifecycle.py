@@ -85,13 +85,24 @@ def create_job(sm: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]:
 def begin_delete(sm: Any, kind: str, name: str) -> None:
     """Stop the job if it is still running; ``finish_delete`` deletes it once it is terminal."""
     api = JOB_APIS[kind]
-    job = describe(sm, api, name)
-    if job is not None and job[api.status_field] == "InProgress":
-        try:
+    try:
+        job = describe(sm, api, name)
+        if job is not None and job[api.status_field] == "InProgress":
             with_retries(lambda: getattr(sm, api.stop)(**{api.name_field: name}))
-        except ClientError as error:
-            if error_code(error) != "ResourceNotFound":
-                raise explain(error, f"stopping {api.noun} {name}") from error
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFound":
+            return
+        failed = explain(error, f"stopping {api.noun} {name}")
+        if error_code(error) != "AccessDeniedException":
+            raise failed from error
+        # The provider's policy names only the jobs the stack names now: a job_name_prefix that changed
+        # (or a construct that moved) leaves the old job outside it when CloudFormation deletes it.
+        flag = f"--{api.noun.lower().replace(' ', '-')}-name {name}"
+        raise JobError(
+            f"{failed}; the provider may manage only the jobs this stack names now, and a job whose name prefix "
+            f"changed (or whose construct moved) is left: stop and delete it yourself (aws sagemaker "
+            f"{api.stop.replace('_', '-')} {flag}, then aws sagemaker {api.delete.replace('_', '-')} {flag})"
+        ) from error
 
 
 def finish_delete(sm: Any, kind: str, name: str) -> bool:
