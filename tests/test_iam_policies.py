@@ -77,10 +77,16 @@ def everything(stack: cdk.Stack) -> None:
         "Endpoint",
         model=model,
         instance_pools=[InstancePool("ml.g6e.12xlarge", max_concurrency=16)],
-        async_inference=AsyncInference(output_bucket=bucket, success_topic=sns.Topic(stack, "Ok")),
         deployment=DeploymentPolicy.rolling(),
     )
     endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
+    InstancePoolEndpoint(  # asynchronous: neither the default error alarm nor weighted scaling applies
+        stack,
+        "Async",
+        model=model,
+        instance_pools=[InstancePool("ml.g6e.12xlarge")],
+        async_inference=AsyncInference(output_bucket=bucket, success_topic=sns.Topic(stack, "Ok")),
+    )
     InstancePoolEndpoint(
         stack,
         "Components",

@@ -274,6 +274,11 @@ ENDPOINT_ERRORS = [
         inference_components=InferenceComponents(),
         async_inference=AsyncInference(output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket")),
     ),
+    fails(  # async endpoints publish no Invocations: the default error alarm would never trip
+        "rollback_alarms: an asynchronous endpoint publishes no Invocations and no ConcurrentRequestsPerModel",
+        async_inference=AsyncInference(output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket")),
+        deployment=DeploymentPolicy.rolling(),
+    ),
     fails(  # 0 was once dropped silently (SageMaker then chose), 1001 left to the deployment
         "async_inference.max_concurrent_invocations_per_instance must be between 1 and 1000, got 0",
         async_inference=AsyncInference(
@@ -637,6 +642,27 @@ def test_component_scaling_needs_at_least_one_copy() -> None:
 def test_imports_check_names(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         InstancePoolEndpoint.from_endpoint_attributes(new_stack(), "Imported", **kwargs)
+
+
+def test_an_asynchronous_endpoint_is_guarded_by_its_own_alarms_and_not_scaled_on_concurrency() -> None:
+    """The metrics an asynchronous endpoint publishes hold neither Invocations nor
+    ConcurrentRequestsPerModel: its deployment is guarded by the user's alarms, and weighted scaling,
+    which would track a metric that never comes, is refused."""
+    stack = new_stack()
+    errors = cw.Alarm.from_alarm_name(stack, "AsyncFailures", "async-invocation-failures")
+    asynchronous = endpoint(
+        stack,
+        async_inference=AsyncInference(output_bucket=s3.Bucket.from_bucket_name(stack, "B", "bucket")),
+        deployment=DeploymentPolicy.rolling(),
+        rollback_alarms=None,
+        alarms=[errors],
+    )
+    assert asynchronous.rollback_alarms == [errors]
+    with pytest.raises(
+        ValidationError,
+        match="scale_on_weighted_utilization tracks ConcurrentRequestsPerModel, and an asynchronous endpoint publishes no Invocations",
+    ):
+        asynchronous.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
 
 
 def test_weighted_scaling_is_configured_once() -> None:

@@ -12,6 +12,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 
 from .._core.validation import check_range
+from ..errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,23 @@ class AsyncInference:
     encryption_key: kms.IKey | None = None
 
 
-def check_async_inference(options: AsyncInference | None) -> None:
+ASYNC_METRICS_NOTE = (
+    "an asynchronous endpoint publishes no Invocations and no ConcurrentRequestsPerModel (SageMaker's "
+    "list of the metrics it publishes is exhaustive: Invocation4XXErrors, Invocation5XXErrors, ModelLatency, "
+    "the backlog and the InvocationFailures metrics among them)"
+)
+"""Why an asynchronous endpoint refuses the default error alarm and weighted-utilization scaling."""
+
+
+def check_async_inference(options: AsyncInference | None, *, default_alarms: bool) -> None:
+    """``default_alarms``: the endpoint would define the default rollback alarms, whose error rate is
+    ``Invocation5XXErrors / Invocations``."""
+    if options is not None and default_alarms:
+        raise ValidationError(
+            f"rollback_alarms: {ASYNC_METRICS_NOTE}, so the default ErrorRate alarm (Invocation5XXErrors / "
+            "Invocations) could never trip and a deployment would never roll back on errors; pass "
+            "rollback_alarms=None and guard the deployment with alarms=[...] on what the endpoint publishes"
+        )
     if options is not None:
         check_range(
             "async_inference.max_concurrent_invocations_per_instance",

@@ -20,7 +20,7 @@ from .._core.roles import depend_on_policy
 from .._core.validation import check_duration, check_name, check_range, check_tags, seconds, unresolved
 from ..errors import ValidationError
 from .alarms import RollbackAlarmList, RollbackAlarms, check_guarded_alarms, check_local_alarms, create_rollback_alarms
-from .async_inference import AsyncInference, async_inference_config, check_async_inference
+from .async_inference import ASYNC_METRICS_NOTE, AsyncInference, async_inference_config, check_async_inference
 from .components import InferenceComponents, check_copy_sizes, component_role, create_inference_component
 from .dashboard import FleetDashboard
 from .deployment import DeploymentPolicy, check_guarded_types, component_deployment_config, endpoint_deployment_config
@@ -68,7 +68,9 @@ class InstancePoolEndpoint(EndpointBase):
         encryption_key: KMS key for the instances' EBS storage volumes; not allowed with instance types whose
             storage is local NVMe (g5, g6, g6e, p4d, p5 and more), which their hardware encrypts.
             Default: - SageMaker's AWS managed key
-        async_inference: Makes the endpoint asynchronous. Default: - real-time
+        async_inference: Makes the endpoint asynchronous. It publishes no ``Invocations`` and no
+            ``ConcurrentRequestsPerModel``: a guarded deployment needs ``rollback_alarms=None`` and
+            ``alarms`` of its own, and it cannot scale on weighted utilization. Default: - real-time
         inference_components: Hosts the model(s) as an inference component. Default: - models
             are deployed directly on the variant
         deployment: How updates replace the fleet. Default: - SageMaker's default (blue/green,
@@ -124,7 +126,7 @@ class InstancePoolEndpoint(EndpointBase):
         check_routing(routing_strategy, prefix_aware_routing)
         check_encryption_key(pools, encryption_key)
         check_volume_size(pools, volume_size_gb)
-        check_async_inference(async_inference)
+        check_async_inference(async_inference, default_alarms=deployment is not None and rollback_alarms is not None)
         if deployment is not None:
             fleet = inference_components.initial_copy_count if inference_components else initial_instance_count
             deployment.validate("deployment", inference_components=ic_mode, fleet_size=fleet)
@@ -147,6 +149,7 @@ class InstancePoolEndpoint(EndpointBase):
         self.initial_instance_count = initial_instance_count
         execution_role = component_role(self, inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
+        self._asynchronous = async_inference is not None
 
         variant = partial(
             production_variant,
@@ -344,6 +347,12 @@ class InstancePoolEndpoint(EndpointBase):
         """
         if self._scaling is not None:
             raise ValidationError("scale_on_weighted_utilization was already called for this endpoint")
+        if self._asynchronous:
+            raise ValidationError(
+                f"scale_on_weighted_utilization tracks ConcurrentRequestsPerModel, and {ASYNC_METRICS_NOTE}; "
+                "scale an asynchronous endpoint on ApproximateBacklogSizePerInstance with Application Auto "
+                "Scaling on endpoint.resource"
+            )
         self._scaling = WeightedUtilizationScaling(
             self,
             self,
