@@ -13,7 +13,10 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from simulation.references import POLICY_ROLES
+from simulation.harness import denied
+from simulation.iam import Request
+from simulation.intrinsics import Environment, resolve
+from simulation.references import POLICY_ROLES, policies_of_roles
 
 from cdk_genai_inference import (
     AsyncInference,
@@ -187,3 +190,27 @@ def test_the_scan_can_fail() -> None:
         test_no_star_resource_for_actions_that_support_resource_arns(loose)
     with pytest.raises(AssertionError):
         test_pass_role_is_always_scoped_to_one_role_and_to_sagemaker(loose)
+
+
+def test_a_model_packages_default_role_may_pull_its_image_and_is_told_to_grant_its_data() -> None:
+    """CreateModel: the role is how SageMaker accesses "model artifacts and docker image". A package
+    names its image, unknown here, so the default role may pull from any ECR repository; where the
+    package's data lies only the package knows, so a warning says to grant it."""
+    stack = cdk.Stack(cdk.App(), "Package", env=ENV)
+    model = Model(stack, "Model", model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/llama/3")
+    resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
+    role_id = stack.get_logical_id(model.role.node.default_child)
+    statements = [
+        statement
+        for policy in sorted(policies_of_roles(resources)[role_id])
+        for statement in resolve(
+            resources[policy]["Properties"]["PolicyDocument"], Environment(ENV.account, ENV.region)
+        )["Statement"]
+    ]
+    repository = "arn:aws:ecr:us-west-2:763104351884:repository/djl-inference"
+    pull = [Request(action, repository) for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")]
+    assert denied(statements, [*pull, Request("ecr:GetAuthorizationToken", "*")]) == []
+    warnings = cdk.assertions.Annotations.from_stack(stack).find_warning(
+        "*", cdk.assertions.Match.string_like_regexp("model_package_arn: .* not read its model data")
+    )
+    assert len(warnings) == 1

@@ -13,7 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from .._core import service_model
-from .._core.roles import depend_on_policy, sagemaker_execution_role
+from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_name, unresolved
 from ..errors import ValidationError
 from ..scanners import acknowledge_wildcards
@@ -42,7 +42,9 @@ class Model(Resource):
     """An ``AWS::SageMaker::Model`` with one container: an image (plus model data) or a model package.
 
     When no ``role`` is given, the execution role may pull only this image's ECR repository, read only
-    the model data prefix, and write logs and metrics under SageMaker's own names.
+    the model data prefix, and write logs and metrics under SageMaker's own names. For a model package
+    it may pull from any ECR repository (the package names its image), and a warning says to grant it
+    the package's model data.
 
     Args:
         image_uri: The container image. Exactly one of ``image_uri`` and ``model_package_arn``.
@@ -102,7 +104,7 @@ class Model(Resource):
         _check_self_download(environment or {}, network_isolation)
         super().__init__(scope, id, physical_name=model_name)
 
-        self.role: iam.IRole = role or self._default_role(image_uri, model_data_url)
+        self.role: iam.IRole = role or self._default_role(image_uri, model_data_url, model_package_arn)
         self.package_source = dict(package_source) if package_source is not None else None
         container = sagemaker.CfnModel.ContainerDefinitionProperty(
             image=image_uri,
@@ -127,12 +129,22 @@ class Model(Resource):
         """A model created elsewhere (console, another stack, a recommendation resolver)."""
         return _ImportedModel(scope, id, model_name)
 
-    def _default_role(self, image_uri: str | None, model_data_url: str | None) -> iam.Role:
+    def _default_role(
+        self, image_uri: str | None, model_data_url: str | None, model_package_arn: str | None
+    ) -> iam.Role:
         role = sagemaker_execution_role(
             self, "ExecutionRole", "Execution role of a SageMaker model (cdk-genai-inference)"
         )
         self._grant_image_pull(role, image_uri)
         self._grant_model_data(role, model_data_url)
+        if model_package_arn is not None:  # SageMaker pulls the package's image with this role
+            grant_image_pull(role)
+            Annotations.of(self).add_warning_v2(
+                "cdk-genai-inference:package-model-data",
+                "model_package_arn: the execution role may pull the package's image (from any ECR repository: "
+                "the package names it) but not read its model data, whose location only the package knows; "
+                "grant it with S3Location.from_uri(...).grant_read(model.role), or pass a role",
+            )
         return role
 
     def _grant_image_pull(self, role: iam.Role, image_uri: str | None) -> None:
