@@ -146,36 +146,8 @@ def test_create_starts_the_job_with_the_exact_request(sm):
     }
 
 
-def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(monkeypatch, sm, sfn):
-    sagemaker, stub = sm
-    stepfunctions, sfn_stub = sfn
-    wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
-    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
-    payload = {"Kind": "RecommendationJob", "JobName": JOB, "HandleUrl": HANDLE, "Deadline": 4480.0, "PollSeconds": 60}
-    sfn_stub.add_response(
-        "start_execution",
-        {"executionArn": f"{WAITER}:run", "startDate": dt.datetime(2026, 11, 21, tzinfo=dt.UTC)},
-        {
-            "stateMachineArn": WAITER,
-            "name": f"{JOB}-{hashlib.sha256(HANDLE.encode()).hexdigest()[:12]}",
-            "input": json.dumps(payload),
-        },
-    )
-    monkeypatch.setattr(ai_jobs_handler.time, "time", lambda: 1000.0)
-    on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)
-
-
-def test_the_shortest_wait_the_library_accepts_gives_a_job_one_poll_interval(sm, sfn):
-    """The waiter's deadline (the handler's arithmetic) for the shortest timeout ``JobWait.in_deployment``
-    accepts: a job still running at the first checks, before a poll interval has passed, is waited for."""
-    sagemaker, stub = sm
-    stepfunctions, sfn_stub = sfn
-    poll = 300
-    timeout = 2 * poll + WAITER_MARGIN_SECONDS
-    JobWait.in_deployment(Duration.seconds(timeout), poll_interval=Duration.seconds(poll))
-    with pytest.raises(ValidationError, match="timeout must be at least twice poll_interval plus 60 seconds"):
-        JobWait.in_deployment(Duration.seconds(timeout - 1), poll_interval=Duration.seconds(poll))
-    deadline = 1000.0 + poll
+def expect_waiter_start(sfn_stub: Stubber, *, deadline: float, poll: int) -> None:
+    """The waiter execution a job's Create starts: named after the job and its handle, with this input."""
     payload = {
         "Kind": "RecommendationJob",
         "JobName": JOB,
@@ -192,6 +164,30 @@ def test_the_shortest_wait_the_library_accepts_gives_a_job_one_poll_interval(sm,
             "input": json.dumps(payload),
         },
     )
+
+
+def test_create_with_a_wait_starts_one_waiter_named_after_job_and_handle(monkeypatch, sm, sfn):
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    expect_waiter_start(sfn_stub, deadline=4480.0, poll=60)
+    monkeypatch.setattr(ai_jobs_handler.time, "time", lambda: 1000.0)
+    on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)
+
+
+def test_the_shortest_wait_the_library_accepts_gives_a_job_one_poll_interval(sm, sfn):
+    """The waiter's deadline (the handler's arithmetic) for the shortest timeout ``JobWait.in_deployment``
+    accepts: a job still running at the first checks, before a poll interval has passed, is waited for."""
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    poll = 300
+    timeout = 2 * poll + WAITER_MARGIN_SECONDS
+    JobWait.in_deployment(Duration.seconds(timeout), poll_interval=Duration.seconds(poll))
+    with pytest.raises(ValidationError, match="timeout must be at least twice poll_interval plus 60 seconds"):
+        JobWait.in_deployment(Duration.seconds(timeout - 1), poll_interval=Duration.seconds(poll))
+    deadline = 1000.0 + poll
+    expect_waiter_start(sfn_stub, deadline=deadline, poll=poll)
     wait = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": timeout, "PollSeconds": poll}
     job_waiter.start_waiter(stepfunctions, wait, "RecommendationJob", JOB, now=1000.0)
     for now in (1002.0, deadline - 1):
