@@ -19,11 +19,14 @@ def sagemaker_arn(scope: Construct, resource: str, name: str, *, as_given: bool 
     return stack.format_arn(service="sagemaker", resource=resource, resource_name=name)
 
 
+def case_spellings(name: str) -> list[str]:
+    """``name`` lower-cased and as given (one spelling when they agree; a deploy-time name as given),
+    for a resource whose ARN's case SageMaker does not document consistently: a model package version's
+    group is lower-cased in the developer guide's lineage example and kept as given in an AccessDenied
+    message from a real account. IAM compares exactly, so a grant names both."""
+    return list(dict.fromkeys([name if unresolved(name) else name.lower(), name]))
+
+
 def sagemaker_arn_spellings(scope: Construct, resource: str, name: str) -> list[str]:
-    """``sagemaker_arn`` of ``name`` lower-cased and as given (one ARN when they agree), for a resource
-    whose ARN's case SageMaker does not document consistently: a model package version's group is
-    lower-cased in the developer guide's lineage example and kept as given in an AccessDenied message
-    from a real account. IAM compares exactly, so a grant names both."""
-    return list(
-        dict.fromkeys([sagemaker_arn(scope, resource, name), sagemaker_arn(scope, resource, name, as_given=True)])
-    )
+    """``sagemaker_arn`` of each of ``case_spellings(name)``."""
+    return [sagemaker_arn(scope, resource, spelling, as_given=True) for spelling in case_spellings(name)]

@@ -69,9 +69,16 @@ def depend_on_policy(construct: Construct, role: object) -> None:
         construct.node.add_dependency(role)
 
 
-def grant_image_pull(role: iam.Role) -> None:
+IMAGE_CHOSEN_AT_DEPLOY_TIME = (
+    "The service chooses the image at deploy time (an AWS Deep Learning Container or the AIPerf image, "
+    "in an AWS-owned account)."
+)
+
+
+def grant_image_pull(role: iam.Role, reason: str = IMAGE_CHOSEN_AT_DEPLOY_TIME) -> None:
     """Pull the images the service runs for the workload (AWS Deep Learning Containers for serving,
-    the AIPerf image for benchmarks), whose account and repository are known only at deploy time."""
+    the AIPerf image for benchmarks), whose account and repository are known only at deploy time;
+    ``reason`` is the acknowledgment of the wildcard repository."""
     stack = Stack.of(role)
     images = stack.format_arn(service="ecr", account="*", resource="repository", resource_name="*")
     role.add_to_policy(
@@ -81,9 +88,4 @@ def grant_image_pull(role: iam.Role) -> None:
         )
     )
     role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-    acknowledge_wildcards(
-        role,
-        [images],
-        "The service chooses the image at deploy time (an AWS Deep Learning Container or the AIPerf image, "
-        "in an AWS-owned account).",
-    )
+    acknowledge_wildcards(role, [images], reason)

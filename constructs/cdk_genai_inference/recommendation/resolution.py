@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from .._core.arns import case_spellings
 from .._core.validation import check_choice, check_range, check_unique, unresolved
 from ..errors import ValidationError
 from ..serving.pools import MAX_POOLS
@@ -118,12 +119,12 @@ def check_resolution(
 
 
 def package_arns(group_arn: str) -> list[str]:
-    """The ARN patterns of every package version in the group ``group_arn``: its name as given and
-    lower-cased, as ``sagemaker_arn_spellings`` spells them (one pattern when they agree)."""
+    """The ARN patterns of every package version in the group ``group_arn``, in each of the name's
+    ``case_spellings``."""
     match = GROUP_ARN.match(group_arn)
     assert match is not None, group_arn
     prefix = f"arn:{match['partition']}:sagemaker:{match['region']}:{match['account']}:model-package/"
-    return list(dict.fromkeys([f"{prefix}{match['name'].lower()}/*", f"{prefix}{match['name']}/*"]))
+    return [f"{prefix}{spelling}/*" for spelling in case_spellings(match["name"])]
 
 
 def _check_shared(

@@ -53,19 +53,20 @@ ASYNC_METRICS_NOTE = (
 def check_async_inference(options: AsyncInference | None, *, default_alarms: bool) -> None:
     """``default_alarms``: the endpoint would define the default rollback alarms, whose error rate is
     ``Invocation5XXErrors / Invocations``."""
-    if options is not None and default_alarms:
+    if options is None:
+        return
+    if default_alarms:
         raise ValidationError(
             f"rollback_alarms: {ASYNC_METRICS_NOTE}, so the default ErrorRate alarm (Invocation5XXErrors / "
             "Invocations) could never trip and a deployment would never roll back on errors; pass "
             "rollback_alarms=None and guard the deployment with alarms=[...] on what the endpoint publishes"
         )
-    if options is not None:
-        check_range(
-            "async_inference.max_concurrent_invocations_per_instance",
-            options.max_concurrent_invocations_per_instance,
-            1,
-            1000,
-        )
+    check_range(
+        "async_inference.max_concurrent_invocations_per_instance",
+        options.max_concurrent_invocations_per_instance,
+        1,
+        1000,
+    )
 
 
 def async_inference_config(

@@ -138,7 +138,7 @@ class Model(Resource):
         self._grant_image_pull(role, image_uri)
         self._grant_model_data(role, model_data_url)
         if model_package_arn is not None:  # SageMaker pulls the package's image with this role
-            grant_image_pull(role)
+            grant_image_pull(role, "The model package names its image; this stack knows the package only by its ARN.")
             Annotations.of(self).add_warning_v2(
                 "cdk-genai-inference:package-model-data",
                 "model_package_arn: the execution role may pull the package's image (from any ECR repository: "
