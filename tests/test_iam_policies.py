@@ -13,10 +13,10 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from simulation.harness import denied
+from simulation.harness import denied, statements_of_role
 from simulation.iam import Request
-from simulation.intrinsics import Environment, resolve
-from simulation.references import POLICY_ROLES, policies_of_roles
+from simulation.intrinsics import Environment
+from simulation.references import POLICY_ROLES
 
 from cdk_genai_inference import (
     AsyncInference,
@@ -200,13 +200,7 @@ def test_a_model_packages_default_role_may_pull_its_image_and_is_told_to_grant_i
     model = Model(stack, "Model", model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/llama/3")
     resources = cdk.assertions.Template.from_stack(stack).to_json()["Resources"]
     role_id = stack.get_logical_id(model.role.node.default_child)
-    statements = [
-        statement
-        for policy in sorted(policies_of_roles(resources)[role_id])
-        for statement in resolve(
-            resources[policy]["Properties"]["PolicyDocument"], Environment(ENV.account, ENV.region)
-        )["Statement"]
-    ]
+    statements = statements_of_role(resources, role_id, Environment(ENV.account, ENV.region))
     repository = "arn:aws:ecr:us-west-2:763104351884:repository/djl-inference"
     pull = [Request(action, repository) for action in ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")]
     assert denied(statements, [*pull, Request("ecr:GetAuthorizationToken", "*")]) == []

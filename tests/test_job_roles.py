@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
 from simulation.execution_roles import expected_requests
-from simulation.harness import denied
+from simulation.harness import denied, statements_of_role
 from simulation.iam import Request
 from simulation.intrinsics import Environment, resolve
 from simulation.references import policies_of_roles
@@ -121,11 +121,7 @@ def test_a_location_known_only_at_deploy_time_is_granted_where_it_resolves(build
     deployed = {k: {**r, "Properties": resolve(r.get("Properties", {}), env)} for k, r in resources.items()}
     needs = expected_requests(template, {"Resources": deployed}, [], {"account": ENV.account, "region": ENV.region})
     role_id = stack.get_logical_id(job.role.node.default_child)
-    statements = [
-        statement
-        for policy in sorted(policies_of_roles(resources)[role_id])
-        for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
-    ]
+    statements = statements_of_role(resources, role_id, env)
     s3 = [r for r in needs[role_id] if r.action.startswith("s3:")]
     assert {r.resource.split(":::")[1].split("/")[0] for r in s3} >= {"pipeline-runs"}, s3
     assert denied(statements, s3) == []
@@ -143,11 +139,7 @@ def test_a_dataset_an_imported_workload_names_at_deploy_time_is_granted_where_it
     )
     resources = synth(stack).to_json()["Resources"]
     env = Environment(account=ENV.account, region=ENV.region, refs={"Dataset": "s3://datasets/sharegpt/"})
-    statements = [
-        statement
-        for policy in sorted(policies_of_roles(resources)[stack.get_logical_id(job.role.node.default_child)])
-        for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
-    ]
+    statements = statements_of_role(resources, stack.get_logical_id(job.role.node.default_child), env)
     reads = [
         Request("s3:GetObject", "arn:aws:s3:::datasets/sharegpt/conversations.jsonl"),
         Request("s3:ListBucket", "arn:aws:s3:::datasets", {"s3:prefix": "sharegpt/"}),
@@ -180,11 +172,7 @@ def test_the_default_role_reads_the_lora_adapters_the_job_serves(adapter: LoraAd
     needs = expected_requests(template, {"Resources": deployed}, [], {"account": ENV.account, "region": ENV.region})
     reads = [r for r in needs[role_id] if "genai-adapters" in r.resource or r.resource == PACKAGED_ADAPTER]
     assert {r.action for r in reads} == actions
-    statements = [
-        statement
-        for policy in sorted(policies_of_roles(resources)[role_id])
-        for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
-    ]
+    statements = statements_of_role(resources, role_id, env)
     assert denied(statements, needs[role_id]) == []
 
 
@@ -207,14 +195,7 @@ def test_package_versions_are_granted_in_either_case_spelling() -> None:
     )
     resources = synth(stack).to_json()["Resources"]
     env = Environment(account=ENV.account, region=ENV.region, placeholders=True)
-    statements_of = {
-        role: [
-            statement
-            for policy in sorted(policies)
-            for statement in resolve(resources[policy]["Properties"]["PolicyDocument"], env)["Statement"]
-        ]
-        for role, policies in policies_of_roles(resources).items()
-    }
+    statements_of = {role: statements_of_role(resources, role, env) for role in policies_of_roles(resources)}
     job_role = statements_of.pop(stack.get_logical_id(job.role.node.default_child))
     for spelling in (group, group.lower()):
         version = f"arn:aws:sagemaker:{ENV.region}:{ENV.account}:model-package/{spelling}/1"

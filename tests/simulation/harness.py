@@ -120,11 +120,15 @@ def simulate(
 
 
 def role_statements(template: dict[str, Any], step: Step, role_id: str) -> list[dict[str, Any]]:
-    """Every statement the template gives role ``role_id`` (the policies attached to it, among them the managed
-    policies CDK splits off a large role's policy, and its inline policies), deployed."""
-    env = step.env(placeholders=True)
+    """``statements_of_role`` as ``step`` deployed them."""
+    return statements_of_role(template["Resources"], role_id, step.env(placeholders=True))
+
+
+def statements_of_role(resources: dict[str, Any], role_id: str, env: Environment) -> list[dict[str, Any]]:
+    """Every statement the template's ``resources`` give role ``role_id`` (the policies attached to it, among
+    them the managed policies CDK splits off a large role's policy, and its inline policies), resolved in
+    ``env``."""
     statements: list[dict[str, Any]] = []
-    resources = template["Resources"]
     for policy_id in sorted(policies_of_roles(resources).get(role_id, set())):
         statements += resolve(resources[policy_id]["Properties"]["PolicyDocument"], env)["Statement"]
     for policy in resources[role_id]["Properties"].get("Policies", []):
