@@ -623,6 +623,22 @@ def test_component_scaling_keeps_the_initial_instance_count_under_the_maximum() 
         ep.scale_on_weighted_utilization(min_capacity=1, max_capacity=2)
 
 
+@pytest.mark.parametrize(("copies", "low", "high"), [(5, 1, 2), (1, 2, 4)])
+def test_component_scaling_starts_the_copies_inside_the_range(copies: int, low: int, high: int) -> None:
+    ep = endpoint(
+        instance_pools=[InstancePool(P5, min_memory_mb=1024, max_concurrency=4)],
+        inference_components=InferenceComponents(initial_copy_count=copies),
+    )
+    with pytest.raises(
+        ValidationError,
+        match=re.escape(
+            f"inference_components.initial_copy_count ({copies}) must lie between min_capacity ({low}) "
+            f"and max_capacity ({high})"
+        ),
+    ):
+        ep.scale_on_weighted_utilization(min_capacity=low, max_capacity=high)
+
+
 def test_component_scaling_needs_at_least_one_copy() -> None:
     ep = endpoint(
         instance_pools=[InstancePool(P5, min_memory_mb=1024, max_concurrency=4)],

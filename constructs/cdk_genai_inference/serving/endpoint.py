@@ -147,6 +147,7 @@ class InstancePoolEndpoint(EndpointBase):
         self.models: list[IModel] = list(dict.fromkeys(m for m in [model, *(p.model for p in pools)] if m is not None))
         self.variant_name = variant_name
         self.initial_instance_count = initial_instance_count
+        self.initial_copy_count = inference_components.initial_copy_count if inference_components else None
         execution_role = component_role(self, inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
         self._asynchronous = async_inference is not None
@@ -339,7 +340,8 @@ class InstancePoolEndpoint(EndpointBase):
         Args:
             min_capacity: At least 1 (instance, or copy with inference components): with none, nothing
                 publishes the metric and scaling could not scale back out.
-            max_capacity: At least ``min_capacity``.
+            max_capacity: At least ``min_capacity``. The initial instance count (and, with inference
+                components, the initial copy count) must lie in the range.
             target_utilization: The utilization to hold, above 0 and at most 1. Default: 0.7
             scale_in_cooldown: 0-3600 s. Default: 5 minutes
             scale_out_cooldown: 0-3600 s. Default: 1 minute

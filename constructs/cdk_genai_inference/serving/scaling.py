@@ -63,6 +63,7 @@ class ScalableEndpoint(Protocol):
 
     instance_pools: list[InstancePool]
     initial_instance_count: int
+    initial_copy_count: int | None
     endpoint_name: str
     variant_name: str
     inference_component_name: str | None
@@ -110,12 +111,16 @@ class WeightedUtilizationScaling:
         check_range("max_capacity", max_capacity, 1, None)
         if not unresolved(min_capacity) and not unresolved(max_capacity) and max_capacity < min_capacity:
             raise ValidationError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
-        count = endpoint.initial_instance_count
-        low = 1 if ic_mode else min_capacity  # with components, instances range over 1..max_capacity
-        if not unresolved(count) and not unresolved(max_capacity) and not low <= count <= max_capacity:
-            raise ValidationError(
-                f"initial_instance_count ({count}) must lie between {'1' if ic_mode else 'min_capacity'} "
-                f"({low}) and max_capacity ({max_capacity})"
+        # With components, instances range over 1..max_capacity, and the copies being scaled start in range.
+        low_name, low = ("1", 1) if ic_mode else ("min_capacity", min_capacity)
+        _check_start("initial_instance_count", endpoint.initial_instance_count, low_name, low, max_capacity)
+        if endpoint.initial_copy_count is not None:
+            _check_start(
+                "inference_components.initial_copy_count",
+                endpoint.initial_copy_count,
+                "min_capacity",
+                min_capacity,
+                max_capacity,
             )
         if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
             raise ValidationError(f"target_utilization must be above 0 and at most 1, got {target_utilization:g}")
@@ -197,6 +202,11 @@ class UtilizationTerm:
     @property
     def count_id(self) -> str:
         return f"{self.metric_id}_n"
+
+
+def _check_start(name: str, value: int, low_name: str, low: int, max_capacity: int) -> None:
+    if not any(unresolved(v) for v in (value, low, max_capacity)) and not low <= value <= max_capacity:
+        raise ValidationError(f"{name} ({value}) must lie between {low_name} ({low}) and max_capacity ({max_capacity})")
 
 
 def utilization_terms(pools: Sequence[InstancePool], caller: str) -> list[UtilizationTerm]:
