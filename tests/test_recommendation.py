@@ -9,6 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
 from cdk_genai_inference import (
@@ -378,6 +379,16 @@ def test_job_rejects(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         RecommendationJob(stack, "Job", **job_props(stack, **overrides))
     assert stack.node.try_find_child("Job") is None, "a rejected job leaves nothing half-built in the tree"
+
+
+@pytest.mark.parametrize("own_role", [False, True])
+def test_an_adapter_location_is_checked_by_its_argument(own_role: bool) -> None:
+    stack = new_stack()
+    # A role of the caller's is never granted, so the grant's own parsing would not catch it.
+    role = iam.Role.from_role_arn(stack, "Role", "arn:aws:iam::123456789012:role/jobs") if own_role else None
+    adapters = [LoraAdapter("sql", s3_uri="s3://a/b/"), LoraAdapter("chat", s3_uri="https://a/b/")]
+    with pytest.raises(ValidationError, match=re.escape("adapters[1].s3_uri must be an s3:// URI, got 'https://a/b/'")):
+        RecommendationJob(stack, "Job", **job_props(stack, adapters=adapters, role=role))
 
 
 @pytest.mark.parametrize(
