@@ -8,9 +8,18 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_s3 as s3
 
-from cdk_genai_inference import DeploymentPolicy, InstancePool, InstancePoolEndpoint, Model, RollbackAlarms
+from cdk_genai_inference import (
+    AsyncInference,
+    DeploymentPolicy,
+    InstancePool,
+    InstancePoolEndpoint,
+    Model,
+    RollbackAlarms,
+)
 from cdk_genai_inference.serving.dashboard import MAX_WIDGETS, FleetDashboard
+from cdk_genai_inference.serving.dashboard import _Section as dashboard_section
 from cdk_genai_inference.serving.metrics import CONCURRENT_REQUESTS_PER_MODEL, INVOCATION_NAMESPACE, Series
 from synthesis import IMAGE, new_stack, synth
 
@@ -78,6 +87,49 @@ def test_a_section_is_what_aws_cdks_widgets_render_for_the_same_metrics() -> Non
     assert synth(stack).find_resources("AWS::CloudWatch::Dashboard")  # and it passes cfn-lint
 
 
+def test_an_asynchronous_section_shows_its_queue_instead_of_the_metrics_it_never_publishes() -> None:
+    """An asynchronous endpoint publishes no concurrency and no Invocations: its load row is the
+    backlog and the requests processed and failed, as aws-cdk's widgets render the helpers' metrics."""
+    stack = new_stack("AsyncDashboards")
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=Model(stack, "Model", image_uri=IMAGE),
+        instance_pools=[InstancePool(G6E, max_concurrency=12), InstancePool(G6, max_concurrency=8)],
+        async_inference=AsyncInference(output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "results")),
+    )
+    assert endpoint.dashboard is not None
+    widgets = _widgets(stack, endpoint.dashboard.dashboards[0])
+    names = {line[1] for w in widgets if w["type"] == "metric" for line in w["properties"]["metrics"]}
+    assert names.isdisjoint({"Invocations", "ConcurrentRequestsPerModel"})
+    load = [w for w in widgets if w["type"] == "metric"][:2]
+    queue = cw.GraphWidget(
+        title="Queued requests", left=[endpoint.metric_approximate_backlog_size(label="backlog")], width=8, height=6
+    )
+    processed = cw.GraphWidget(
+        title="Requests processed",
+        left=[
+            endpoint.metric_invocations_processed(label="processed"),
+            endpoint.metric_invocation_failures(label="failed"),
+        ],
+        width=8,
+        height=6,
+    )
+    queue.position(0, 1)
+    processed.position(8, 1)
+    theirs = stack.resolve([*queue.to_json(), *processed.to_json()])
+    for widget in theirs:
+        widget["properties"]["region"] = "T"  # as _widgets reads a token
+    assert load == theirs
+    assert load[0]["properties"]["metrics"][0][2:4] == ["EndpointName", endpoint.endpoint_name]  # and nothing else
+    assert len(load[0]["properties"]["metrics"][0]) == 5
+    section = dashboard_section(endpoint)  # what it counts against CloudWatch's limits
+    assert (section.widgets, section.metrics) == (
+        len(widgets) + 1,  # the rollback-alarm row kept free
+        sum(len(w["properties"].get("metrics", [])) for w in widgets),
+    )
+
+
 class _Endpoint:
     """Just what a section reads."""
 
@@ -85,6 +137,7 @@ class _Endpoint:
         self.endpoint_name, self.variant_name = f"endpoint-{index}", "AllTraffic"
         self.instance_pools = [InstancePool(G6)]
         self.rollback_alarms: list[cw.IAlarm] = []
+        self.asynchronous = False
         self.concurrency = CONCURRENT_REQUESTS_PER_MODEL
 
     def series(self, metric: Any, *, instance_type: str | None = None, statistic: str | None = None, label=None):

@@ -577,6 +577,26 @@ def test_metric_helpers(built: Built, helper: str, name: str, namespace: str, st
     assert "InstanceType" not in aggregate.dimensions
 
 
+@pytest.mark.parametrize(
+    ("helper", "name", "statistic", "per_variant"),
+    [
+        ("metric_approximate_backlog_size", "ApproximateBacklogSize", "Average", False),
+        ("metric_approximate_backlog_size_per_instance", "ApproximateBacklogSizePerInstance", "Average", False),
+        ("metric_has_backlog_without_capacity", "HasBacklogWithoutCapacity", "Average", False),
+        ("metric_invocations_processed", "InvocationsProcessed", "Sum", True),
+        ("metric_invocation_failures", "InvocationFailures", "Sum", True),
+    ],
+)
+def test_asynchronous_metric_helpers(built: Built, helper: str, name: str, statistic: str, per_variant: bool) -> None:
+    """AWS's list of an asynchronous endpoint's metrics: the backlog by EndpointName alone, the
+    requests by EndpointName and VariantName."""
+    endpoint = built.asynchronous
+    metric = getattr(endpoint, helper)()
+    assert (metric.metric_name, metric.namespace, metric.statistic) == (name, "AWS/SageMaker", statistic)
+    variant = {"VariantName": endpoint.variant_name} if per_variant else {}
+    assert metric.dimensions == {"EndpointName": endpoint.endpoint_name, **variant}
+
+
 def test_weighted_utilization_metric_matches_the_policy(built: Built) -> None:
     metric = built.full.metric_weighted_utilization()
     assert metric.expression == built.scaling.expression

@@ -22,12 +22,15 @@ from constructs import Construct
 from .._core.lazy import string_at_synth
 from ..errors import ValidationError
 from .metrics import (
+    APPROXIMATE_BACKLOG_SIZE,
     CPU_UTILIZATION,
     GPU_MEMORY_UTILIZATION,
     GPU_UTILIZATION,
     INVOCATION_4XX_ERRORS,
     INVOCATION_5XX_ERRORS,
+    INVOCATION_FAILURES,
     INVOCATIONS,
+    INVOCATIONS_PROCESSED,
     MODEL_LATENCY,
     EndpointMetric,
     Series,
@@ -54,6 +57,7 @@ class DashboardEndpoint(Protocol):
     variant_name: str
     instance_pools: list[InstancePool]
     rollback_alarms: list[cw.IAlarm]
+    asynchronous: bool
 
     @property
     def concurrency(self) -> EndpointMetric: ...
@@ -95,7 +99,8 @@ class FleetDashboard(Construct):
     """A CloudWatch dashboard that every instance-pool endpoint of a stack adds its section to.
 
     Each section reads, per instance type of the endpoint (one line each): the weighted utilization
-    scaling tracks, concurrency and invocations; p50 and p90 model latency and the errors; GPU,
+    scaling tracks, concurrency and invocations (an asynchronous endpoint's backlog and the requests it
+    processed and failed, which it publishes instead); p50 and p90 model latency and the errors; GPU,
     GPU-memory and CPU utilization; then the state of the rollback alarms, as they are at synth. A
     section added past CloudWatch's 500 widgets or 2,500 metrics starts a further dashboard (``Page2``...).
 
@@ -203,9 +208,11 @@ class _Section:
     def __init__(self, endpoint: DashboardEndpoint) -> None:
         self._endpoint = endpoint
         pools = endpoint.instance_pools
-        self._utilization = all(pool.max_concurrency is not None for pool in pools)
+        # An asynchronous endpoint publishes no concurrency, and no Invocations: its load is its queue.
+        self._utilization = not endpoint.asynchronous and all(pool.max_concurrency is not None for pool in pools)
         graphs = 8  # a line per type: concurrency, invocations, p50, p90, GPU, GPU memory, CPU; and errors
-        self.metrics = 7 * len(pools) + 2 + ((1 + 2 * len(pools)) if self._utilization else 0)
+        load = 3 if endpoint.asynchronous else 2 * len(pools)  # the backlog, processed and failed
+        self.metrics = 5 * len(pools) + 2 + load + ((1 + 2 * len(pools)) if self._utilization else 0)
         self.widgets = 1 + graphs + (1 if self._utilization else 0) + 1  # the header; the alarm row kept free
 
     def rows(self) -> list[list[Widget]]:
@@ -217,10 +224,22 @@ class _Section:
                 title, [endpoint.series(metric, instance_type=t, statistic=statistic, label=t) for t in types]
             )
 
-        load = [per_type("Concurrent requests per instance type", endpoint.concurrency)]
-        if self._utilization:
-            load.insert(0, _utilization_graph(endpoint))
-        load.append(per_type("Invocations per instance type", INVOCATIONS))
+        if endpoint.asynchronous:
+            load = [
+                _graph("Queued requests", [endpoint.series(APPROXIMATE_BACKLOG_SIZE, label="backlog")]),
+                _graph(
+                    "Requests processed",
+                    [
+                        endpoint.series(INVOCATIONS_PROCESSED, label="processed"),
+                        endpoint.series(INVOCATION_FAILURES, label="failed"),
+                    ],
+                ),
+            ]
+        else:
+            load = [per_type("Concurrent requests per instance type", endpoint.concurrency)]
+            if self._utilization:
+                load.insert(0, _utilization_graph(endpoint))
+            load.append(per_type("Invocations per instance type", INVOCATIONS))
         rows: list[list[Widget]] = [
             [_text(_header(endpoint, types))],
             load,

@@ -70,7 +70,8 @@ class InstancePoolEndpoint(EndpointBase):
             Default: - SageMaker's AWS managed key
         async_inference: Makes the endpoint asynchronous. It publishes no ``Invocations`` and no
             ``ConcurrentRequestsPerModel``: a guarded deployment needs ``rollback_alarms=None`` and
-            ``alarms`` of its own, and it cannot scale on weighted utilization. Default: - real-time
+            ``alarms`` of its own (on ``metric_invocation_failures()`` or the backlog, say), and it cannot
+            scale on weighted utilization. Default: - real-time
         inference_components: Hosts the model(s) as an inference component. Default: - models
             are deployed directly on the variant
         deployment: How updates replace the fleet. Default: - SageMaker's default (blue/green,
@@ -150,7 +151,7 @@ class InstancePoolEndpoint(EndpointBase):
         self.initial_copy_count = inference_components.initial_copy_count if inference_components else None
         execution_role = component_role(self, inference_components) if ic_mode else None
         self._scaling: WeightedUtilizationScaling | None = None
-        self._asynchronous = async_inference is not None
+        self.asynchronous = async_inference is not None
 
         variant = partial(
             production_variant,
@@ -349,11 +350,11 @@ class InstancePoolEndpoint(EndpointBase):
         """
         if self._scaling is not None:
             raise ValidationError("scale_on_weighted_utilization was already called for this endpoint")
-        if self._asynchronous:
+        if self.asynchronous:
             raise ValidationError(
                 f"scale_on_weighted_utilization tracks ConcurrentRequestsPerModel, and {ASYNC_METRICS_NOTE}; "
-                "scale an asynchronous endpoint on ApproximateBacklogSizePerInstance with Application Auto "
-                "Scaling on endpoint.resource"
+                "scale an asynchronous endpoint on metric_approximate_backlog_size_per_instance() with "
+                "Application Auto Scaling on endpoint.resource"
             )
         self._scaling = WeightedUtilizationScaling(
             self,

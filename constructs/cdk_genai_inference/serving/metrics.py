@@ -21,6 +21,8 @@ class EndpointMetric:
     name: str
     namespace: str = INVOCATION_NAMESPACE
     statistic: str = "Average"
+    per_endpoint: bool = False
+    """Published with the ``EndpointName`` dimension alone (an asynchronous endpoint's backlog)."""
 
 
 INVOCATIONS = EndpointMetric("Invocations", statistic="Sum")
@@ -35,6 +37,12 @@ MEMORY_UTILIZATION = EndpointMetric("MemoryUtilization", INSTANCE_NAMESPACE)
 DISK_UTILIZATION = EndpointMetric("DiskUtilization", INSTANCE_NAMESPACE)
 GPU_UTILIZATION = EndpointMetric("GPUUtilization", INSTANCE_NAMESPACE)
 GPU_MEMORY_UTILIZATION = EndpointMetric("GPUMemoryUtilization", INSTANCE_NAMESPACE)
+# Asynchronous endpoints publish these instead of Invocations and the concurrency metrics.
+APPROXIMATE_BACKLOG_SIZE = EndpointMetric("ApproximateBacklogSize", per_endpoint=True)
+APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = EndpointMetric("ApproximateBacklogSizePerInstance", per_endpoint=True)
+HAS_BACKLOG_WITHOUT_CAPACITY = EndpointMetric("HasBacklogWithoutCapacity", per_endpoint=True)
+INVOCATIONS_PROCESSED = EndpointMetric("InvocationsProcessed", statistic="Sum")
+INVOCATION_FAILURES = EndpointMetric("InvocationFailures", statistic="Sum")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class EndpointMetrics(Resource):
     SageMaker publishes every endpoint metric twice: for the whole variant, and per instance type
     (an ``InstanceType`` dimension). Pass ``instance_type`` to get the per-type series. With inference
     components, invocation metrics are keyed by ``InferenceComponentName`` instead of endpoint/variant.
+    An asynchronous endpoint's backlog metrics are keyed by ``EndpointName`` alone.
     """
 
     endpoint_name: str
@@ -226,6 +235,38 @@ class EndpointMetrics(Resource):
         """GPU memory utilization summed over GPUs, in percent (100 % per GPU)."""
         return self._helper(GPU_MEMORY_UTILIZATION, instance_type, statistic, period, label)
 
+    def metric_approximate_backlog_size(
+        self, *, statistic: str | None = None, period: Duration | None = None, label: str | None = None
+    ) -> cw.Metric:
+        """Requests queued on an asynchronous endpoint, in its whole (Average)."""
+        return self._helper(APPROXIMATE_BACKLOG_SIZE, None, statistic, period, label)
+
+    def metric_approximate_backlog_size_per_instance(
+        self, *, statistic: str | None = None, period: Duration | None = None, label: str | None = None
+    ) -> cw.Metric:
+        """Queued requests per instance of an asynchronous endpoint (Average): what AWS's guidance
+        scales it on."""
+        return self._helper(APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE, None, statistic, period, label)
+
+    def metric_has_backlog_without_capacity(
+        self, *, statistic: str | None = None, period: Duration | None = None, label: str | None = None
+    ) -> cw.Metric:
+        """1 while an asynchronous endpoint has queued requests and no instance, else 0 (Average):
+        what scales it out from zero."""
+        return self._helper(HAS_BACKLOG_WITHOUT_CAPACITY, None, statistic, period, label)
+
+    def metric_invocations_processed(
+        self, *, statistic: str | None = None, period: Duration | None = None, label: str | None = None
+    ) -> cw.Metric:
+        """Requests an asynchronous endpoint processed (Sum)."""
+        return self._helper(INVOCATIONS_PROCESSED, None, statistic, period, label)
+
+    def metric_invocation_failures(
+        self, *, statistic: str | None = None, period: Duration | None = None, label: str | None = None
+    ) -> cw.Metric:
+        """Requests an asynchronous endpoint failed to process (Sum)."""
+        return self._helper(INVOCATION_FAILURES, None, statistic, period, label)
+
     @property
     def concurrency(self) -> EndpointMetric:
         """What scaling reads: ``ConcurrentRequestsPerCopy`` with inference components, else
@@ -243,11 +284,7 @@ class EndpointMetrics(Resource):
         """This endpoint's series of ``metric`` (one instance type's, with ``instance_type``), with the
         dimensions and default statistic of the matching ``metric_...`` helper."""
         return Series(
-            metric.namespace,
-            metric.name,
-            self.metric_dimensions(metric.namespace, instance_type),
-            statistic or metric.statistic,
-            label,
+            metric.namespace, metric.name, self._dimensions(metric, instance_type), statistic or metric.statistic, label
         )
 
     def _helper(
@@ -258,14 +295,19 @@ class EndpointMetrics(Resource):
         period: Duration | None,
         label: str | None,
     ) -> cw.Metric:
-        return self.metric(
-            metric.name,
+        return cw.Metric(
             namespace=metric.namespace,
-            instance_type=instance_type,
+            metric_name=metric.name,
+            dimensions_map=self._dimensions(metric, instance_type),
             statistic=statistic or metric.statistic,
-            period=period,
+            period=period or Duration.minutes(1),
             label=label,
         )
+
+    def _dimensions(self, metric: EndpointMetric, instance_type: str | None) -> dict[str, str]:
+        if metric.per_endpoint:  # no variant, no instance type: the queue is the endpoint's
+            return {"EndpointName": self.endpoint_name}
+        return self.metric_dimensions(metric.namespace, instance_type)
 
     def metric_dimensions(
         self, namespace: str = INVOCATION_NAMESPACE, instance_type: str | None = None
