@@ -595,6 +595,14 @@ def test_asynchronous_metric_helpers(built: Built, helper: str, name: str, stati
     assert (metric.metric_name, metric.namespace, metric.statistic) == (name, "AWS/SageMaker", statistic)
     variant = {"VariantName": endpoint.variant_name} if per_variant else {}
     assert metric.dimensions == {"EndpointName": endpoint.endpoint_name, **variant}
+    # Keyed the same on an import that names a component: no asynchronous endpoint hosts one.
+    imported = InstancePoolEndpoint.from_endpoint_attributes(
+        new_stack(), "Imported", endpoint_name="ep", variant_name="V", inference_component_name="ic"
+    )
+    assert getattr(imported, helper)().dimensions == {
+        "EndpointName": "ep",
+        **({"VariantName": "V"} if per_variant else {}),
+    }
 
 
 def test_weighted_utilization_metric_matches_the_policy(built: Built) -> None:

@@ -639,6 +639,25 @@ def test_component_scaling_starts_the_copies_inside_the_range(copies: int, low: 
         ep.scale_on_weighted_utilization(min_capacity=low, max_capacity=high)
 
 
+@pytest.mark.parametrize("components", [False, True])
+def test_scaling_checks_the_start_against_each_bound_known_at_synth(components: bool) -> None:
+    """A deploy-time min_capacity leaves max_capacity to check (and the message shows no token's number)."""
+    stack = new_stack()
+    minimum = cdk.CfnParameter(stack, "Min", type="Number").value_as_number
+    if components:
+        ep = endpoint(
+            stack,
+            instance_pools=[InstancePool(P5, min_memory_mb=1024, max_concurrency=4)],
+            inference_components=InferenceComponents(initial_copy_count=5),
+        )
+        message = "inference_components.initial_copy_count (5) must lie between min_capacity and max_capacity (4)"
+    else:
+        ep = endpoint(stack, initial_instance_count=5)
+        message = "initial_instance_count (5) must lie between min_capacity and max_capacity (4)"
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        ep.scale_on_weighted_utilization(min_capacity=minimum, max_capacity=4)
+
+
 def test_component_scaling_needs_at_least_one_copy() -> None:
     ep = endpoint(
         instance_pools=[InstancePool(P5, min_memory_mb=1024, max_concurrency=4)],

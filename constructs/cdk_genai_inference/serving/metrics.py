@@ -21,8 +21,9 @@ class EndpointMetric:
     name: str
     namespace: str = INVOCATION_NAMESPACE
     statistic: str = "Average"
-    per_endpoint: bool = False
-    """Published with the ``EndpointName`` dimension alone (an asynchronous endpoint's backlog)."""
+    keys: tuple[str, ...] = ()
+    """The dimensions it is always published with, whatever the endpoint hosts (an asynchronous
+    endpoint's metrics); none: those of ``metric_dimensions``."""
 
 
 INVOCATIONS = EndpointMetric("Invocations", statistic="Sum")
@@ -38,11 +39,12 @@ DISK_UTILIZATION = EndpointMetric("DiskUtilization", INSTANCE_NAMESPACE)
 GPU_UTILIZATION = EndpointMetric("GPUUtilization", INSTANCE_NAMESPACE)
 GPU_MEMORY_UTILIZATION = EndpointMetric("GPUMemoryUtilization", INSTANCE_NAMESPACE)
 # Asynchronous endpoints publish these instead of Invocations and the concurrency metrics.
-APPROXIMATE_BACKLOG_SIZE = EndpointMetric("ApproximateBacklogSize", per_endpoint=True)
-APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = EndpointMetric("ApproximateBacklogSizePerInstance", per_endpoint=True)
-HAS_BACKLOG_WITHOUT_CAPACITY = EndpointMetric("HasBacklogWithoutCapacity", per_endpoint=True)
-INVOCATIONS_PROCESSED = EndpointMetric("InvocationsProcessed", statistic="Sum")
-INVOCATION_FAILURES = EndpointMetric("InvocationFailures", statistic="Sum")
+_ENDPOINT, _VARIANT = ("EndpointName",), ("EndpointName", "VariantName")
+APPROXIMATE_BACKLOG_SIZE = EndpointMetric("ApproximateBacklogSize", keys=_ENDPOINT)
+APPROXIMATE_BACKLOG_SIZE_PER_INSTANCE = EndpointMetric("ApproximateBacklogSizePerInstance", keys=_ENDPOINT)
+HAS_BACKLOG_WITHOUT_CAPACITY = EndpointMetric("HasBacklogWithoutCapacity", keys=_ENDPOINT)
+INVOCATIONS_PROCESSED = EndpointMetric("InvocationsProcessed", statistic="Sum", keys=_VARIANT)
+INVOCATION_FAILURES = EndpointMetric("InvocationFailures", statistic="Sum", keys=_VARIANT)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,8 @@ class EndpointMetrics(Resource):
     SageMaker publishes every endpoint metric twice: for the whole variant, and per instance type
     (an ``InstanceType`` dimension). Pass ``instance_type`` to get the per-type series. With inference
     components, invocation metrics are keyed by ``InferenceComponentName`` instead of endpoint/variant.
-    An asynchronous endpoint's backlog metrics are keyed by ``EndpointName`` alone.
+    Only an asynchronous endpoint publishes the backlog metrics (keyed by ``EndpointName`` alone) and
+    ``InvocationsProcessed`` and ``InvocationFailures``; a real-time endpoint's series of them stay empty.
     """
 
     endpoint_name: str
@@ -305,8 +308,9 @@ class EndpointMetrics(Resource):
         )
 
     def _dimensions(self, metric: EndpointMetric, instance_type: str | None) -> dict[str, str]:
-        if metric.per_endpoint:  # no variant, no instance type: the queue is the endpoint's
-            return {"EndpointName": self.endpoint_name}
+        if metric.keys:  # no instance type, no component: an asynchronous endpoint has neither
+            names = {"EndpointName": self.endpoint_name, "VariantName": self.variant_name}
+            return {key: names[key] for key in metric.keys}
         return self.metric_dimensions(metric.namespace, instance_type)
 
     def metric_dimensions(

@@ -205,8 +205,14 @@ class UtilizationTerm:
 
 
 def _check_start(name: str, value: int, low_name: str, low: int, max_capacity: int) -> None:
-    if not any(unresolved(v) for v in (value, low, max_capacity)) and not low <= value <= max_capacity:
-        raise ValidationError(f"{name} ({value}) must lie between {low_name} ({low}) and max_capacity ({max_capacity})")
+    """Each bound known at synth is checked on its own; a token bound is named without its value."""
+    if unresolved(value):
+        return
+    if (not unresolved(low) and value < low) or (not unresolved(max_capacity) and value > max_capacity):
+        bounds = [
+            f"{n} ({b})" if not unresolved(b) else n for n, b in ((low_name, low), ("max_capacity", max_capacity))
+        ]
+        raise ValidationError(f"{name} ({value}) must lie between {bounds[0]} and {bounds[1]}")
 
 
 def utilization_terms(pools: Sequence[InstancePool], caller: str) -> list[UtilizationTerm]:

@@ -181,8 +181,9 @@ def resolve_served_definition(
     """What an endpoint serves, resolved: its variant (with its overrides), its models' containers (with
     what decides at deploy time what they hold) and its inference component. Scaling is left out: it
     changes how many instances serve, not what each serves, and it may be added later (a benchmark's
-    name must not depend on the order). So are a model's network isolation and VPC: they govern the
-    container's own outbound traffic, which requests to the endpoint never take."""
+    name must not depend on the order). So are a model's network isolation and VPC, which govern the
+    container's own outbound traffic, and, of the endpoint configuration, all but its variants (the
+    asynchronous-inference settings, the storage key)."""
     parts: list[Any] = [endpoint_config.production_variants]
     for model in models:
         cfn = model.node.default_child if isinstance(model, Construct) else None
