@@ -10,7 +10,11 @@ Deploys two GPU instances of the first pools with capacity (default ``ml.g6.xlar
 - SageMaker ``DescribeEndpointConfig``: the variant lists every pool with its priority and the routing;
 - Application Auto Scaling ``DescribeScalingPolicies``: the target-tracking policy on the variant is registered
   with the weighted-utilization metric math;
-- SageMaker Runtime ``InvokeEndpoint``: one request returns generated text.
+- SageMaker Runtime ``InvokeEndpoint``: one request returns generated text;
+- CloudWatch ``ListMetrics``, retried for up to 15 minutes after that request: the endpoint publishes
+  ``ConcurrentRequestsPerModel`` with an ``InstanceType`` dimension beside its endpoint and variant, the
+  series the scaling policy and the dashboard read (AWS documents it for variants with instance pools;
+  nothing offline can show that it exists).
 
 Settings: ``common.py``. Run: README, "Integration tests on a real account".
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk.integ_tests_alpha import ExpectedResult, IntegTest
 
 from common import Settings, assertion_stack, pool_endpoint, serving_model
@@ -102,7 +106,7 @@ def build(integ_app: cdk.App, settings: Settings) -> IntegTest:
         ExpectedResult.exact(scaling.expression),
     )
 
-    assertions.aws_api_call(
+    invoke = assertions.aws_api_call(
         "SageMakerRuntime",
         "invokeEndpoint",
         {
@@ -110,7 +114,26 @@ def build(integ_app: cdk.App, settings: Settings) -> IntegTest:
             "ContentType": "application/json",
             "Body": json.dumps({"inputs": "The capital of France is", "parameters": {"max_new_tokens": 16}}),
         },
-    ).assert_at_path("Body.generated_text", ExpectedResult.string_like_regexp(r"\S"))
+    )
+    invoke.assert_at_path("Body.generated_text", ExpectedResult.string_like_regexp(r"\S"))
+
+    # The per-type series exist: whichever pool got capacity, its instance type is a dimension of them.
+    per_type = assertions.aws_api_call(
+        "CloudWatch",
+        "listMetrics",
+        {
+            "Namespace": "AWS/SageMaker",
+            "MetricName": endpoint.concurrency.name,
+            "Dimensions": [
+                {"Name": "EndpointName", "Value": endpoint.endpoint_name},
+                {"Name": "VariantName", "Value": endpoint.variant_name},
+                {"Name": "InstanceType"},
+            ],
+        },
+    )
+    per_type.assert_at_path("Metrics.0.MetricName", ExpectedResult.exact(endpoint.concurrency.name))
+    per_type.wait_for_assertions(total_timeout=Duration.minutes(15), interval=Duration.minutes(1))
+    invoke.next(per_type)
     return integ
 
 
