@@ -333,6 +333,16 @@ ERRORS = [
         {"adapters": [LoraAdapter("sql_v2", s3_uri="s3://a/b/")]},
         "adapters[0].adapter_id must be letters, digits and inner hyphens, got 'sql_v2'",
     ),
+    # The grants and the resolver name the group's packages in the stack's account and region.
+    (
+        {"model_package_group": "arn:aws:sagemaker:us-west-2:999999999999:model-package-group/registry"},
+        "model_package_group 'arn:aws:sagemaker:us-west-2:999999999999:model-package-group/registry' is in "
+        "account 999999999999, not in this stack's (111122223333)",
+    ),
+    (
+        {"model_package_group": "arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/registry"},
+        "is in region eu-west-1, not in this stack's (us-west-2)",
+    ),
     (
         {"adapters": [LoraAdapter(f"a{i}", s3_uri="s3://a/b/") for i in range(11)]},
         "adapters allows at most 10 LoRA adapters, got 11",
@@ -379,6 +389,19 @@ def test_job_rejects(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         RecommendationJob(stack, "Job", **job_props(stack, **overrides))
     assert stack.node.try_find_child("Job") is None, "a rejected job leaves nothing half-built in the tree"
+
+
+def test_a_job_of_this_account_is_imported_with_a_group_of_this_account() -> None:
+    stack = new_stack()
+    group = "arn:aws:sagemaker:us-west-2:111122223333:model-package-group/registry"
+    assert (
+        RecommendationJob.from_job_name(stack, "Own", "job", model_package_group=group).model_package_group
+        == "registry"
+    )
+    with pytest.raises(ValidationError, match=re.escape("RecommendedModels(model_package_group_arn=...)")):
+        RecommendationJob.from_job_name(
+            stack, "Other", "job", model_package_group=group.replace("111122223333", "999999999999")
+        )
 
 
 @pytest.mark.parametrize("own_role", [False, True])

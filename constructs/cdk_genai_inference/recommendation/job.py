@@ -133,8 +133,8 @@ class RecommendationJob(AiJob):
             Default: - service default (no optimization)
         capacity_reservation_arns: Run only on these ML capacity reservations. Default: - on-demand
         adapters: LoRA adapters, 1-10. Default: - none
-        model_package_group: Group the recommended model package is registered in.
-            Default: - a group named after the job
+        model_package_group: Group the recommended model package is registered in: its name, or its ARN
+            in the stack's account and region. Default: - a group named after the job
         share_packages_with: Accounts that may deploy the recommended packages (a pipeline's production
             account, say): the stack defines the job's group, named after the job, with a resource policy
             that lets them describe and list its packages and create models from them (``RETAIN``: models
@@ -180,6 +180,7 @@ class RecommendationJob(AiJob):
         _check_adapters(adapters)
         check_job_naming(job_name_prefix, run_token)
         check_share_with(share_packages_with, model_package_group)
+        check_group_in_stack(scope, model_package_group)
         if not isinstance(goal, RecommendationGoal):
             allowed = ", ".join(g.name for g in RecommendationGoal)
             raise ValidationError(f"goal must be a RecommendationGoal, got {goal!r}; allowed: {allowed}")
@@ -289,6 +290,7 @@ class RecommendationJob(AiJob):
 
 class _ImportedRecommendationJob(Resource):
     def __init__(self, scope: Construct, id: str, name: str, model_package_group: str | None) -> None:
+        check_group_in_stack(scope, model_package_group)
         super().__init__(scope, id)
         self.job_name = name
         self.model_package_group = group_name(model_package_group) if model_package_group else name
@@ -301,6 +303,23 @@ class _ImportedRecommendationJob(Resource):
         self.model_source: S3Location | None = None
         self.waits_in_deployment = False
         self.completion: IDependable | None = None
+
+
+def check_group_in_stack(scope: Construct, identifier: str | None) -> None:
+    """A group given by ARN must be in the stack's account and region: the grants, and the resolver's
+    reads, name the group's packages there (by the group's name)."""
+    if identifier is None or unresolved(identifier) or not identifier.startswith("arn:"):
+        return
+    parts = identifier.split(":")
+    stack = Stack.of(scope)
+    for what, given, own in (("account", parts[4:5], stack.account), ("region", parts[3:4], stack.region)):
+        if given and not unresolved(own) and given[0] != own:
+            raise ValidationError(
+                f"model_package_group {identifier!r} is in {what} {given[0]}, not in this stack's ({own}): the "
+                "job registers its packages, and RecommendedModels reads them, in the stack's own account and "
+                "region; name a group there, or deploy another account's shared packages with "
+                "RecommendedModels(model_package_group_arn=...)"
+            )
 
 
 def group_name(identifier: str) -> str:
