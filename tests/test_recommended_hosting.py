@@ -24,6 +24,7 @@ from cdk_genai_inference import (
     JobWait,
     Model,
     PackageApproval,
+    PoolOrder,
     RecommendationGoal,
     RecommendationJob,
     RecommendedModels,
@@ -328,6 +329,22 @@ REJECTED = [
             instance_types=[G6E],
         ),
         "model_data is required with model_package_group_arn",
+    ),
+    (
+        lambda s: RecommendedModels(
+            s,
+            "M",
+            model_package_group_arn="arn:aws:sagemaker:us-west-2:222222222222:model-package-group/g",
+            instance_types=[G6E],
+            order=PoolOrder.RANKING,
+        ),
+        "order must be PoolOrder.PRIORITY with model_package_group_arn, got PoolOrder.RANKING",
+    ),
+    (
+        lambda s: RecommendedModels(
+            s, "M", model_package_group_arn="arn:aws:sagemaker:us-west-2:222222222222:model-package-group/g"
+        ),
+        "model_package_group_arn needs instance_types (in priority order)",
     ),
     (
         lambda s: job(s, share_packages_with=["33333333333"]),

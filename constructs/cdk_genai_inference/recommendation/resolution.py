@@ -140,7 +140,13 @@ def _check_shared(
             "approval=PackageApproval.APPROVE_ON_RESOLVE cannot be used with model_package_group_arn: packages "
             "another account shared are approved there, where their job ran"
         )
-    if order is not PoolOrder.PRIORITY or not types:
+    if order is not PoolOrder.PRIORITY:
+        raise ValidationError(
+            f"order must be PoolOrder.PRIORITY with model_package_group_arn, got {order}: the pools are the "
+            "shared packages' recorded instance types in the order of instance_types (the ranking is the job's, "
+            "which only its own account can read)"
+        )
+    if not types:
         raise ValidationError(
             "model_package_group_arn needs instance_types (in priority order): the pools are the shared packages' "
             "recorded instance types"
