@@ -285,6 +285,20 @@ def test_a_deploy_time_only_change_is_refused_with_the_remedy(sm):
         )
 
 
+def test_the_rollback_of_a_failed_replacement_keeps_the_job_it_still_names(sm):
+    """A new job that could not be created leaves the resource on the old one (the provider keeps its
+    physical id); CloudFormation's rollback then updates from the failed definition back to it."""
+    sagemaker, stub = sm
+    new = {**REQUEST, "AIRecommendationJobName": "genai-rec-00aa11bb22", "OptimizeModel": False}
+    stub.add_client_error("create_ai_recommendation_job", "ResourceLimitExceeded", "Too many jobs", 400)
+    forward = event("Update", {**JOB_PROPS, "Request": new}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS)
+    with pytest.raises(aws_calls.JobError, match="ResourceLimitExceeded"):
+        on_event(sagemaker, forward)
+    stub.add_response("describe_ai_recommendation_job", described("Completed"), {"AIRecommendationJobName": JOB})
+    rollback = event("Update", JOB_PROPS, PhysicalResourceId=JOB, OldResourceProperties={**JOB_PROPS, "Request": new})
+    assert on_event(sagemaker, rollback) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
+
+
 # ---------------------------------------------------------------------------------------------- delete
 
 

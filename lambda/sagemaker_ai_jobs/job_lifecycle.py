@@ -133,7 +133,9 @@ def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     if request_type == "Update":
         old = event.get("OldResourceProperties", {}).get("Request", {})
         if request[api.name_field] == event["PhysicalResourceId"]:
-            if _definition(old) != _definition(request):
+            # Only a definition that changed under the same name is refused. The rollback of an update that
+            # failed comes back to the job the resource still names, from a definition of another name.
+            if old.get(api.name_field) == request[api.name_field] and _definition(old) != _definition(request):
                 raise JobError(
                     f"the definition of {api.noun} {event['PhysicalResourceId']} changed only in values resolved "
                     "at deploy time, so its name stayed the same; change a property the construct sees at synth "
