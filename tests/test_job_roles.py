@@ -11,6 +11,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from simulation.execution_roles import expected_requests
 from simulation.harness import denied, statements_of_role
 from simulation.iam import Request
@@ -148,6 +149,23 @@ def test_a_dataset_an_imported_workload_names_at_deploy_time_is_granted_where_it
     assert denied(statements, [Request("s3:GetObject", "arn:aws:s3:::datasets/other/x.jsonl")]) != []
 
 
+KEY = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize("build", [recommendation_at, benchmark_at], ids=["recommendation", "benchmark"])
+def test_an_output_by_uri_is_granted_the_key_it_is_encrypted_with(build: Callable[..., Any]) -> None:
+    """A bucket known only by its URI hides its SSE-KMS key: given with the URI, the job's default role
+    may encrypt what it writes there and decrypt what it reads (S3 calls KMS as that role)."""
+    stack = new_stack()
+    key = kms.Key.from_key_arn(stack, "Key", KEY)
+    job = build(stack, S3Location.from_uri("s3://encrypted-runs/out/", encryption_key=key))
+    resources = synth(stack).to_json()["Resources"]
+    statements = statements_of_role(resources, stack.get_logical_id(job.role.node.default_child), ENVIRONMENT)
+    writes = [Request("kms:GenerateDataKey", KEY), Request("kms:Decrypt", KEY), Request("kms:Encrypt", KEY)]
+    assert denied(statements, writes) == []
+
+
+ENVIRONMENT = Environment(account=ENV.account, region=ENV.region, placeholders=True)
 PACKAGED_ADAPTER = "arn:aws:sagemaker:us-west-2:111122223333:model-package/sql-adapters/3"
 
 

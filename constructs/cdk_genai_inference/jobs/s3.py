@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Fn, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from constructs import Construct
@@ -20,17 +21,24 @@ S3_URI = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
 @dataclass(frozen=True)
 class S3Location:
-    """An S3 prefix, given as a URI or as a bucket and key prefix."""
+    """An S3 prefix, given as a URI or as a bucket and key prefix.
+
+    Its grants include the KMS key its objects are encrypted with: the bucket's ``encryption_key``, or
+    the ``encryption_key`` given with the URI (a bucket known only by its URI hides its key).
+    """
 
     uri: str
     bucket: s3.IBucket | None = None
     prefix: str = ""
+    encryption_key: kms.IKey | None = None
 
     @staticmethod
-    def from_uri(uri: str) -> S3Location:
+    def from_uri(uri: str, *, encryption_key: kms.IKey | None = None) -> S3Location:
+        """``encryption_key``: the bucket's KMS key, if it encrypts with one (SSE-KMS): a job that cannot use
+        it fails when it reads or writes, hours into its run. Default: - S3-managed encryption"""
         if not unresolved(uri) and not S3_URI.match(uri):
             raise ValidationError(f"S3 location must be an s3:// URI, got {uri!r}")
-        return S3Location(uri)
+        return S3Location(uri, encryption_key=encryption_key)
 
     @staticmethod
     def from_bucket(bucket: s3.IBucket, prefix: str = "") -> S3Location:
@@ -47,12 +55,12 @@ class S3Location:
     def _grant(self, grantee: iam.IGrantable, *, write: bool) -> None:
         if self.bucket is None:
             grant_s3(grantee, self.uri, write=write)
-            return
-        _grant_prefix(
-            grantee, self.bucket.bucket_arn, self.bucket.arn_for_objects(f"{self.prefix}*"), self.prefix, write
-        )
-        if self.bucket.encryption_key is not None:
-            key = self.bucket.encryption_key
+        else:
+            _grant_prefix(
+                grantee, self.bucket.bucket_arn, self.bucket.arn_for_objects(f"{self.prefix}*"), self.prefix, write
+            )
+        key = self.encryption_key or (self.bucket.encryption_key if self.bucket is not None else None)
+        if key is not None:
             (key.grant_encrypt_decrypt if write else key.grant_decrypt)(grantee)
             if write and isinstance(grantee, Construct):
                 for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*"):
