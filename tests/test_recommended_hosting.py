@@ -22,6 +22,7 @@ from cdk_genai_inference import (
     InstancePool,
     InstancePoolEndpoint,
     JobWait,
+    LoraAdapter,
     Model,
     PackageApproval,
     PoolOrder,
@@ -239,6 +240,18 @@ def test_a_job_named_at_deploy_time_is_said_to_hide_a_new_recommendation_from_be
 
     assert warnings("gpt-oss-20b-sizing-0123456789") == []
     assert len(warnings(cdk.Fn.import_value("RecommendationJobName"))) == 1
+
+
+@pytest.mark.parametrize("adapters", [[], [LoraAdapter("sql", s3_uri="s3://genai-adapters/sql/")]])
+def test_a_job_with_adapters_is_said_to_be_served_without_them(adapters: list[Any]) -> None:
+    """AWS recommends one inference component per adapter beside the base model; the resolver deploys
+    the base model alone, so a synth warning says the adapters are not served."""
+    stack = new_stack()
+    RecommendedModels(stack, "Models", job=job(stack, adapters=adapters))
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning(
+        "*", cdk.assertions.Match.string_like_regexp(r"1 LoRA adapter\(s\) \(sql\).*serve the base model only")
+    )
+    assert len(found) == len(adapters)
 
 
 def test_a_model_of_its_own_names_where_its_package_comes_from() -> None:

@@ -227,6 +227,7 @@ class RecommendationJob(AiJob):
             self, "model-package-group", self.model_package_group, as_given=True
         )
         self.instance_types: Sequence[str] = list(instance_types)
+        self.adapters: Sequence[LoraAdapter] = list(adapters)
         self.model_source: S3Location | None = model_source
         self.output: S3Location | None = output
         if isinstance(self.role, iam.Role):

@@ -132,6 +132,14 @@ class RecommendedModels(Resource):
                     "the job's name is known only at deploy time, so a benchmark of an endpoint serving these "
                     "models cannot tell a new job from the last; give it a run_token that changes with the job",
                 )
+            if isinstance(job, RecommendationJob) and job.adapters:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-genai-inference:adapters-not-served",
+                    f"the job sized the base model with {len(job.adapters)} LoRA adapter(s) "
+                    f"({', '.join(a.adapter_id for a in job.adapters)}), and these models serve the base model "
+                    "only: the recommendation's AdapterDetails are not deployed; add an inference component per "
+                    "adapter on the endpoint yourself",
+                )
             source = {"Kind": "RecommendationResolution", "JobName": job.job_name, "Approval": approval.value}
             self._grant_job(provider, job, approval)
         else:
