@@ -275,14 +275,32 @@ def test_an_update_of_tags_only_retags_the_job_in_place(sm):
     assert on_event(sagemaker, update) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
 
 
+CHANGED_AT_DEPLOY = {**REQUEST, "RoleArn": "arn:aws:iam::111122223333:role/other-role"}
+
+
+def running_as_requested() -> dict:
+    """The job as Describe returns it: every field Create took (Tags aside)."""
+    return {**described("InProgress"), **{k: v for k, v in REQUEST.items() if k != "Tags"}}
+
+
 def test_a_deploy_time_only_change_is_refused_with_the_remedy(sm):
-    sagemaker, _ = sm
-    changed = {**REQUEST, "RoleArn": "arn:aws:iam::111122223333:role/other-role"}
+    sagemaker, stub = sm
+    stub.add_response("describe_ai_recommendation_job", running_as_requested(), {"AIRecommendationJobName": JOB})
+    update = event(
+        "Update", {**JOB_PROPS, "Request": CHANGED_AT_DEPLOY}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS
+    )
     with pytest.raises(aws_calls.JobError, match="change a property the construct sees at synth"):
-        on_event(
-            sagemaker,
-            event("Update", {**JOB_PROPS, "Request": changed}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS),
-        )
+        on_event(sagemaker, update)
+
+
+def test_the_rollback_of_a_refused_change_keeps_the_job_that_has_the_definition(sm):
+    """CloudFormation then updates back from the refused definition; the job has the one it returns to."""
+    sagemaker, stub = sm
+    stub.add_response("describe_ai_recommendation_job", running_as_requested(), {"AIRecommendationJobName": JOB})
+    rollback = event(
+        "Update", JOB_PROPS, PhysicalResourceId=JOB, OldResourceProperties={**JOB_PROPS, "Request": CHANGED_AT_DEPLOY}
+    )
+    assert on_event(sagemaker, rollback) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
 
 
 def test_the_rollback_of_a_failed_replacement_keeps_the_job_it_still_names(sm):

@@ -133,15 +133,18 @@ def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     if request_type == "Update":
         old = event.get("OldResourceProperties", {}).get("Request", {})
         if request[api.name_field] == event["PhysicalResourceId"]:
-            # Only a definition that changed under the same name is refused. The rollback of an update that
-            # failed comes back to the job the resource still names, from a definition of another name.
-            if old.get(api.name_field) == request[api.name_field] and _definition(old) != _definition(request):
+            # Only a definition that changed under the same name, and that the job does not have, is refused.
+            # The rollback of a failed update comes back to the job the resource still names: from a definition
+            # of another name (a new job that could not start), or from this refusal (the job has it).
+            job = describe(sm, api, request[api.name_field])
+            changed = old.get(api.name_field) == request[api.name_field] and _definition(old) != _definition(request)
+            if changed and not _has_definition(job, request):
                 raise JobError(
                     f"the definition of {api.noun} {event['PhysicalResourceId']} changed only in values resolved "
                     "at deploy time, so its name stayed the same; change a property the construct sees at synth "
                     "(for example run_token) to start a new job"
                 )
-            data = _job_data(sm, api, request)
+            data = {"JobName": request[api.name_field], "JobArn": job[api.arn_field] if job else ""}
             _retag(sm, data["JobArn"], old.get("Tags") or [], request.get("Tags") or [])
             return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": data}
         return create_job(sm, kind, request)
@@ -170,7 +173,6 @@ def _definition(request: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in request.items() if k != "Tags"}
 
 
-def _job_data(sm: Any, api: JobApi, request: dict[str, Any]) -> dict[str, str]:
-    name = request[api.name_field]
-    job = describe(sm, api, name)
-    return {"JobName": name, "JobArn": job[api.arn_field] if job else ""}
+def _has_definition(job: dict[str, Any] | None, request: dict[str, Any]) -> bool:
+    """The described job holds every field of ``request`` as requested (Describe returns all that Create takes)."""
+    return job is not None and all(job.get(key) == value for key, value in _definition(request).items())
