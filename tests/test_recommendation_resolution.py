@@ -339,6 +339,29 @@ def test_approve_on_resolve_approves_exactly_the_resolved_packages_and_records_t
     assert data["Pool2.ModelPackageArn"] == other
 
 
+def test_a_single_model_resolution_records_the_tensor_parallel_size_for_another_account(sm):
+    """Another account hosts the shared package on inference components by default: without the record of
+    TP=2 it would size each copy as the instance's four GPUs."""
+    sagemaker, stub = sm
+    tp2 = recommendation(
+        G6E, spec="high-otps-on-g6e-12xlarge", concurrency="40", environment={"SM_VLLM_TENSOR_PARALLEL_SIZE": "2"}
+    )
+    stub_job(stub, tp2)
+    stub_package(stub, package(status="Approved"))
+    stub.add_response(
+        "update_model_package",
+        {"ModelPackageArn": PACKAGE},
+        {
+            "ModelPackageArn": PACKAGE,
+            "CustomerMetadataProperties": {
+                f"cdk-genai-inference:{G6E}": "spec=high-otps-on-g6e-12xlarge rank=1 priority=1 instances=1 copies=1 "
+                "accelerators=2 memory-mb=65536 concurrency=40"
+            },
+        },
+    )
+    resolve(sagemaker, job_props(G6E, hosting="single-model", approval="approve"))
+
+
 @pytest.mark.parametrize("approval", ["require-approved", "approve"])
 def test_a_rejected_package_always_fails(sm, approval):
     sagemaker, stub = sm

@@ -177,7 +177,11 @@ def _check_approval(
     if not approve:
         return
     for arn, positions in by_package.items():
-        records = dict(recommended.record(pools[p], p + 1, attributes[p].get("AcceleratorsPerCopy")) for p in positions)
+        # Single-model hosting sizes no copy; the tensor-parallel size still tells another account's components.
+        records = dict(
+            recommended.record(pools[p], p + 1, attributes[p].get("AcceleratorsPerCopy", pools[p].tensor_parallel_size))
+            for p in positions
+        )
         update: dict[str, Any] = {"ModelPackageArn": arn, "CustomerMetadataProperties": records}
         if statuses[arn] != APPROVED:
             update["ModelApprovalStatus"] = APPROVED
