@@ -317,6 +317,54 @@ def test_the_rollback_of_a_failed_replacement_keeps_the_job_it_still_names(sm):
     assert on_event(sagemaker, rollback) == {"PhysicalResourceId": JOB, "Data": {"JobName": JOB, "JobArn": JOB_ARN}}
 
 
+BENCHMARK = "nightly-bench-aaaaaaaaaa"
+BENCHMARK_REQUEST = {
+    "AIBenchmarkJobName": BENCHMARK,
+    "BenchmarkTarget": {"Endpoint": {"Identifier": "genai-serving"}},
+    "OutputConfig": {"S3OutputLocation": "s3://genai-artifacts-111122223333/benchmarks/"},
+    "AIWorkloadConfigIdentifier": "chat-3500-200",
+    "RoleArn": ROLE,
+}
+
+
+def test_the_rollback_of_a_refused_benchmark_change_matches_what_describe_adds(sm):
+    """Describe fills in what Create never takes (the output's CloudWatchLogs) and may return a name as
+    its ARN: the job still has the definition the rollback returns to, so it is kept."""
+    sagemaker, stub = sm
+    arn = f"arn:aws:sagemaker:us-west-2:111122223333:ai-benchmark-job/{BENCHMARK}"
+    described_job = {
+        **BENCHMARK_REQUEST,
+        "AIBenchmarkJobArn": arn,
+        "AIBenchmarkJobStatus": "Completed",
+        "AIWorkloadConfigIdentifier": "arn:aws:sagemaker:us-west-2:111122223333:ai-workload-config/chat-3500-200",
+        "OutputConfig": {
+            **BENCHMARK_REQUEST["OutputConfig"],
+            "CloudWatchLogs": [{"LogGroupArn": "arn:aws:logs:us-west-2:111122223333:log-group:/aws/sagemaker/x"}],
+        },
+        "CreationTime": dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC),
+    }
+    props = {"Kind": "BenchmarkJob", "Request": BENCHMARK_REQUEST}
+    changed = {"Kind": "BenchmarkJob", "Request": {**BENCHMARK_REQUEST, "RoleArn": f"{ROLE}-v2"}}
+    name = {"AIBenchmarkJobName": BENCHMARK}
+    stub.add_response("describe_ai_benchmark_job", described_job, name)
+    with pytest.raises(aws_calls.JobError, match="changed only in values resolved at deploy time"):
+        on_event(sagemaker, event("Update", changed, PhysicalResourceId=BENCHMARK, OldResourceProperties=props))
+    stub.add_response("describe_ai_benchmark_job", described_job, name)
+    rollback = event("Update", props, PhysicalResourceId=BENCHMARK, OldResourceProperties=changed)
+    assert on_event(sagemaker, rollback)["Data"] == {"JobName": BENCHMARK, "JobArn": arn}
+
+
+def test_old_properties_without_the_name_are_still_checked(sm):
+    sagemaker, stub = sm
+    stub.add_response("describe_ai_recommendation_job", running_as_requested(), {"AIRecommendationJobName": JOB})
+    old = {"Kind": "RecommendationJob", "Request": {k: v for k, v in REQUEST.items() if k != "AIRecommendationJobName"}}
+    update = event(
+        "Update", {**JOB_PROPS, "Request": CHANGED_AT_DEPLOY}, PhysicalResourceId=JOB, OldResourceProperties=old
+    )
+    with pytest.raises(aws_calls.JobError, match="changed only in values resolved at deploy time"):
+        on_event(sagemaker, update)
+
+
 # ---------------------------------------------------------------------------------------------- delete
 
 

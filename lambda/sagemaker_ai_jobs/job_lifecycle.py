@@ -137,7 +137,8 @@ def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
             # The rollback of a failed update comes back to the job the resource still names: from a definition
             # of another name (a new job that could not start), or from this refusal (the job has it).
             job = describe(sm, api, request[api.name_field])
-            changed = old.get(api.name_field) == request[api.name_field] and _definition(old) != _definition(request)
+            same_name = old.get(api.name_field, request[api.name_field]) == request[api.name_field]
+            changed = same_name and _definition(old) != _definition(request)
             if changed and not _has_definition(job, request):
                 raise JobError(
                     f"the definition of {api.noun} {event['PhysicalResourceId']} changed only in values resolved "
@@ -174,5 +175,16 @@ def _definition(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _has_definition(job: dict[str, Any] | None, request: dict[str, Any]) -> bool:
-    """The described job holds every field of ``request`` as requested (Describe returns all that Create takes)."""
-    return job is not None and all(job.get(key) == value for key, value in _definition(request).items())
+    """The described job holds every field of ``request`` as requested. Describe returns all that Create
+    takes, and more: what the service adds (an output's ``CloudWatchLogs``) and an identifier as its ARN."""
+    return job is not None and _holds(job, _definition(request))
+
+
+def _holds(actual: Any, wanted: Any) -> bool:
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(key in actual and _holds(actual[key], v) for key, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(actual, list) and len(actual) == len(wanted) and all(map(_holds, actual, wanted))
+    if isinstance(wanted, str) and isinstance(actual, str) and actual.startswith("arn:"):
+        return actual == wanted or actual.endswith(f"/{wanted}")  # a name the service returns as its ARN
+    return bool(actual == wanted)
