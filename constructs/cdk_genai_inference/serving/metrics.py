@@ -84,14 +84,7 @@ class EndpointMetrics(Resource):
         label: str | None = None,
     ) -> cw.Metric:
         """Any SageMaker endpoint metric, with this endpoint's dimensions."""
-        return cw.Metric(
-            namespace=namespace,
-            metric_name=metric_name,
-            dimensions_map=self.metric_dimensions(namespace, instance_type),
-            statistic=statistic,
-            period=period or Duration.minutes(1),
-            label=label,
-        )
+        return self._helper(EndpointMetric(metric_name, namespace, statistic), instance_type, None, period, label)
 
     def metric_invocations(
         self,
