@@ -36,8 +36,7 @@ class S3Location:
     def from_uri(uri: str, *, encryption_key: kms.IKey | None = None) -> S3Location:
         """``encryption_key``: the bucket's KMS key, if it encrypts with one (SSE-KMS): a job that cannot use
         it fails when it reads or writes, hours into its run. Default: - S3-managed encryption"""
-        if not unresolved(uri) and not S3_URI.match(uri):
-            raise ValidationError(f"S3 location must be an s3:// URI, got {uri!r}")
+        check_s3_uri("S3 location", uri)
         return S3Location(uri, encryption_key=encryption_key)
 
     @staticmethod
@@ -71,6 +70,12 @@ class S3Location:
                         "prefix (S3 generates and re-encrypts their data keys).",
                         action=action,
                     )
+
+
+def check_s3_uri(what: str, uri: str) -> None:
+    """``uri`` names a bucket (``s3://bucket/...``), or is known only at deploy time."""
+    if not unresolved(uri) and not S3_URI.match(uri):
+        raise ValidationError(f"{what} must be an s3:// URI, got {uri!r}")
 
 
 def grant_s3(grantee: iam.IGrantable, uri: str, *, write: bool) -> None:

@@ -21,7 +21,7 @@ from .._core.validation import check_choice, check_tags, check_unique, unresolve
 from ..errors import ValidationError
 from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
 from ..jobs.mlflow import MlflowTracking
-from ..jobs.s3 import S3_URI, S3Location
+from ..jobs.s3 import S3Location, check_s3_uri
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
@@ -348,8 +348,8 @@ def _check_adapters(adapters: Sequence[LoraAdapter]) -> None:
     for index, adapter in enumerate(adapters):
         if (adapter.s3_uri is None) == (adapter.model_package_arn is None):
             raise ValidationError(f"adapters[{index}] needs exactly one of s3_uri and model_package_arn")
-        if adapter.s3_uri is not None and not unresolved(adapter.s3_uri) and not S3_URI.match(adapter.s3_uri):
-            raise ValidationError(f"adapters[{index}].s3_uri must be an s3:// URI, got {adapter.s3_uri!r}")
+        if adapter.s3_uri is not None:
+            check_s3_uri(f"adapters[{index}].s3_uri", adapter.s3_uri)
         if not unresolved(adapter.adapter_id) and not re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*", adapter.adapter_id):
             raise ValidationError(
                 f"adapters[{index}].adapter_id must be letters, digits and inner hyphens, got {adapter.adapter_id!r}"
