@@ -1,4 +1,4 @@
-"""ARNs of SageMaker resources known by name."""
+"""ARNs of SageMaker resources known by name, and whether an ARN names the stack's account and region."""
 
 from __future__ import annotations
 
@@ -30,3 +30,12 @@ def case_spellings(name: str) -> list[str]:
 def sagemaker_arn_spellings(scope: Construct, resource: str, name: str) -> list[str]:
     """``sagemaker_arn`` of each of ``case_spellings(name)``."""
     return [sagemaker_arn(scope, resource, spelling, as_given=True) for spelling in case_spellings(name)]
+
+
+def outside_stack(stack: Stack, *, account: str | None, region: str | None) -> tuple[str, str, str] | None:
+    """``(part, theirs, the stack's)`` for the first of account and region known on both sides that
+    differs from ``stack``'s, else None (a part not given or known only at deploy time is not compared)."""
+    for part, theirs, ours in (("account", account, stack.account), ("region", region, stack.region)):
+        if theirs is not None and not unresolved(theirs) and not unresolved(ours) and theirs != ours:
+            return part, theirs, ours
+    return None

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from .._core import service_model
-from .._core.arns import sagemaker_arn
+from .._core.arns import outside_stack, sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
@@ -311,16 +311,17 @@ def check_group_in_stack(scope: Construct, identifier: str | None) -> None:
     reads, name the group's packages there (by the group's name)."""
     if identifier is None or unresolved(identifier) or not identifier.startswith("arn:"):
         return
-    parts = identifier.split(":")
-    stack = Stack.of(scope)
-    for what, given, own in (("account", parts[4:5], stack.account), ("region", parts[3:4], stack.region)):
-        if given and not unresolved(own) and given[0] != own:
-            raise ValidationError(
-                f"model_package_group {identifier!r} is in {what} {given[0]}, not in this stack's ({own}): the "
-                "job registers its packages, and RecommendedModels reads them, in the stack's own account and "
-                "region; name a group there, or deploy another account's shared packages with "
-                "RecommendedModels(model_package_group_arn=...)"
-            )
+    parts = identifier.split(":")  # arn:partition:sagemaker:region:account:model-package-group/name
+    region, account = (parts[3], parts[4]) if len(parts) > 4 else (None, None)
+    outside = outside_stack(Stack.of(scope), account=account, region=region)
+    if outside is not None:
+        what, given, own = outside
+        raise ValidationError(
+            f"model_package_group {identifier!r} is in {what} {given}, not in this stack's ({own}): the "
+            "job registers its packages, and RecommendedModels reads them, in the stack's own account and "
+            "region; name a group there, or deploy another account's shared packages with "
+            "RecommendedModels(model_package_group_arn=...)"
+        )
 
 
 def group_name(identifier: str) -> str:

@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
+from .._core.arns import outside_stack
 from .._core.lazy import at_synth
 from .._core.roles import depend_on_policy
 from .._core.validation import (
@@ -369,21 +370,21 @@ def check_guarded_alarms(
 def check_local_alarms(arg: str, alarms: Sequence[cw.IAlarm], stack: Stack) -> None:
     """Fail for an alarm of another account or region: SageMaker looks rollback alarms up by name in the
     endpoint's own, where such a name finds nothing or an unrelated alarm."""
-    ours = {"account": stack.account, "region": stack.region}
     for index, alarm in enumerate(alarms):
         # The ARN's own region and account where it spells them (an alarm imported by ARN has its scope's
         # env, whatever the ARN says); otherwise the alarm's stack.
         parts = alarm.alarm_arn.split(":")
         home = alarm.stack if len(parts) < 6 or unresolved(parts[3]) or unresolved(parts[4]) else None
         region, account = (home.region, home.account) if home is not None else (parts[3], parts[4])
-        for part, theirs in (("account", account), ("region", region)):
-            if not unresolved(theirs) and not unresolved(ours[part]) and theirs != ours[part]:
-                # A name CloudFormation generates is a token: the alarm's path says which one it is.
-                name = alarm.node.path if unresolved(alarm.alarm_name) else alarm.alarm_name
-                raise ValidationError(
-                    f"{arg}[{index}] ({name}) is an alarm of {part} {theirs}; SageMaker reads "
-                    f"rollback alarms by name in the endpoint's {part}, {ours[part]}"
-                )
+        outside = outside_stack(stack, account=account, region=region)
+        if outside is not None:
+            part, theirs, ours = outside
+            # A name CloudFormation generates is a token: the alarm's path says which one it is.
+            name = alarm.node.path if unresolved(alarm.alarm_name) else alarm.alarm_name
+            raise ValidationError(
+                f"{arg}[{index}] ({name}) is an alarm of {part} {theirs}; SageMaker reads "
+                f"rollback alarms by name in the endpoint's {part}, {ours}"
+            )
 
 
 def default_alarm_count(pools: Sequence[InstancePool], options: RollbackAlarms | None) -> int:
