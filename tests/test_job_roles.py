@@ -149,6 +149,8 @@ def test_a_dataset_an_imported_workload_names_at_deploy_time_is_granted_where_it
     assert denied(statements, [Request("s3:GetObject", "arn:aws:s3:::datasets/other/x.jsonl")]) != []
 
 
+ENVIRONMENT = Environment(account=ENV.account, region=ENV.region, placeholders=True)
+"""The stack's account and region, with a placeholder for each value only a deployment knows."""
 KEY = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -165,7 +167,6 @@ def test_an_output_by_uri_is_granted_the_key_it_is_encrypted_with(build: Callabl
     assert denied(statements, writes) == []
 
 
-ENVIRONMENT = Environment(account=ENV.account, region=ENV.region, placeholders=True)
 PACKAGED_ADAPTER = "arn:aws:sagemaker:us-west-2:111122223333:model-package/sql-adapters/3"
 
 
