@@ -71,27 +71,43 @@ class Deployment:
 
     def update(self, template: dict[str, Any]) -> None:
         """Deploy ``template`` over the current one: changed custom resources get an Update; a new physical
-        id is a replacement, and the old resource is deleted once every resource is updated."""
+        id is a replacement, and the old resource is deleted once every resource is updated. A failure rolls
+        the stack back (``_roll_back``) and is raised with what the rollback came to."""
         old_template, self.template = self.template, template
-        replaced: list[tuple[str, str, dict[str, Any]]] = []
-        for logical_id in dependency_order(template["Resources"]):
-            resource = template["Resources"][logical_id]
-            if logical_id not in old_template["Resources"]:
-                self._create(logical_id)
-                continue
-            if resource["Type"] not in OUR_TYPES:
-                self._define(logical_id, resource)
-                continue
-            new_props = self._strings(logical_id, resource)
-            old_props = self.properties[logical_id]
-            if new_props == old_props:
-                continue
-            old_physical = self.physical[logical_id]
-            result = self._custom("Update", logical_id, resource, new_props, old_props=old_props, physical=old_physical)
-            if result["PhysicalResourceId"] != old_physical:
-                replaced.append((logical_id, old_physical, old_props))
-        for logical_id, old_physical, old_props in replaced:  # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
-            self._custom("Delete", logical_id, old_template["Resources"][logical_id], old_props, physical=old_physical)
+        before = (dict(self.physical), dict(self.properties), dict(self.env.refs), dict(self.env.attributes))
+        done: list[tuple[str, str, dict[str, Any]]] = []  # (logical id, what happened, the properties sent)
+        try:
+            for logical_id in dependency_order(template["Resources"]):
+                resource = template["Resources"][logical_id]
+                if logical_id not in old_template["Resources"]:
+                    self._create(logical_id)
+                    done.append((logical_id, "created", self.properties.get(logical_id, {})))
+                    continue
+                if resource["Type"] not in OUR_TYPES:
+                    self._define(logical_id, resource)
+                    continue
+                new_props = self._strings(logical_id, resource)
+                old_props = self.properties[logical_id]
+                if new_props == old_props:
+                    continue
+                old_physical = self.physical[logical_id]
+                try:
+                    result = self._custom(
+                        "Update", logical_id, resource, new_props, old_props=old_props, physical=old_physical
+                    )
+                except DeploymentFailed:
+                    done.append((logical_id, "updated", new_props))  # rolled back as one updated in place
+                    raise
+                replaced = result["PhysicalResourceId"] != old_physical
+                done.append((logical_id, "replaced" if replaced else "updated", new_props))
+        except DeploymentFailed as failure:
+            self.template = old_template
+            outcome = self._roll_back(template, done, before)
+            raise DeploymentFailed(f"{failure}; {outcome}") from failure
+        for logical_id, what, _ in done:  # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
+            if what == "replaced":
+                old_resource = old_template["Resources"][logical_id]
+                self._custom("Delete", logical_id, old_resource, before[1][logical_id], physical=before[0][logical_id])
         for logical_id in reversed(dependency_order(old_template["Resources"])):
             if logical_id not in template["Resources"] and old_template["Resources"][logical_id]["Type"] in OUR_TYPES:
                 self._custom(
@@ -101,6 +117,38 @@ class Deployment:
                     self.properties[logical_id],
                     physical=self.physical[logical_id],
                 )
+
+    def _roll_back(
+        self,
+        new_template: dict[str, Any],
+        done: list[tuple[str, str, dict[str, Any]]],
+        before: tuple[dict[str, Any], ...],
+    ) -> str:
+        """What CloudFormation does after a failed update: each resource updated in place (or whose update
+        failed) gets an Update back to its old properties, the newest change first; then, in the cleanup,
+        each replacement and each new resource is deleted. A replaced resource's old physical resource is
+        kept as it was, attributes included."""
+        physical, properties, refs, attributes = before
+        try:
+            for logical_id, what, props in reversed(done):
+                if what == "updated":
+                    resource, old = new_template["Resources"][logical_id], properties[logical_id]
+                    self._custom("Update", logical_id, resource, old, old_props=props, physical=physical[logical_id])
+            for logical_id, what, props in reversed(done):  # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS
+                resource = new_template["Resources"][logical_id]
+                if what != "updated" and resource["Type"] in OUR_TYPES and logical_id in self.physical:
+                    self._custom("Delete", logical_id, resource, props, physical=self.physical[logical_id])
+        except DeploymentFailed as failure:
+            return f"UPDATE_ROLLBACK_FAILED: {failure}"
+        rolled_back = {logical_id for logical_id, what, _ in done if what == "updated"}
+        for logical_id, what, _ in done:
+            if what == "replaced":
+                self.physical[logical_id], self.properties[logical_id] = physical[logical_id], properties[logical_id]
+        for logical_id in refs.keys() - rolled_back:  # every other resource as it was, attributes included
+            self.env.refs[logical_id] = refs[logical_id]
+            if logical_id in attributes:
+                self.env.attributes[logical_id] = attributes[logical_id]
+        return "UPDATE_ROLLBACK_COMPLETE"
 
     def delete(self) -> None:
         """Delete every custom resource, dependents first."""
