@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
 
 from cdk_genai_inference import (
     HEADLINE_FIGURES,
@@ -140,7 +141,9 @@ def test_job_targets_the_endpoint_after_it_is_in_service(built: dict[str, Any]) 
     job = resource(built, built["bench"].resource)
     request = job["Properties"]["Request"]
     assert request["BenchmarkTarget"] == {"Endpoint": {"Identifier": built["endpoint"].endpoint_name}}
-    assert request["OutputConfig"] == {"S3OutputLocation": OUTPUT}
+    # Each run in a folder of its own, so a run's results read again are never a later run's.
+    assert request["OutputConfig"] == {"S3OutputLocation": f"{OUTPUT}{built['bench'].job_name}/"}
+    assert built["bench"].output.uri == request["OutputConfig"]["S3OutputLocation"]
     assert request["NetworkConfig"] == {
         "VpcConfig": {"SecurityGroupIds": ["sg-0a1b2c3d"], "Subnets": ["subnet-0a1b2c3d"]}
     }
@@ -208,6 +211,32 @@ def test_measured_capacity_feeds_weighted_scaling(built: dict[str, Any]) -> None
     assert {"Fn::GetAtt": [results_id, "MaxConcurrencyPerInstance"]} in expression["Fn::Join"][1]
 
 
+@pytest.mark.parametrize(
+    ("uri", "folder"),
+    [
+        ("s3://b/bench/", "s3://b/bench/job-1/"),
+        ("s3://b/bench", "s3://b/bench/job-1/"),
+        ("s3://b", "s3://b/job-1/"),
+        ("s3://b/", "s3://b/job-1/"),
+    ],
+)
+def test_a_locations_folder_is_one_slash_inside_it(uri: str, folder: str) -> None:
+    assert S3Location.from_uri(uri).folder("job-1").uri == folder
+
+
+def test_a_buckets_folder_keeps_the_bucket_and_a_deploy_time_uri_is_followed_by_the_name() -> None:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Bucket")
+    for prefix, key in (("", "job-1/"), ("bench", "bench/job-1/"), ("bench/", "bench/job-1/")):
+        inside = S3Location.from_bucket(bucket, prefix).folder("job-1")
+        assert (inside.bucket, inside.prefix) == (bucket, key)
+        assert stack.resolve(inside.uri) == stack.resolve(bucket.s3_url_for_object(key))
+    parameter = cdk.CfnParameter(stack, "Output").value_as_string
+    assert stack.resolve(S3Location.from_uri(parameter).folder("job-1").uri) == {
+        "Fn::Join": ["", [{"Ref": "Output"}, "job-1/"]]
+    }
+
+
 def test_execution_role_may_invoke_only_this_endpoint(built: dict[str, Any]) -> None:
     role_id = logical(built, built["bench"].role)
     statements = [
@@ -227,8 +256,10 @@ def test_execution_role_may_invoke_only_this_endpoint(built: dict[str, Any]) -> 
             ],
         ]
     }
-    writes = next(s for s in statements if "s3:PutObject" in s["Action"])
-    assert json.dumps(writes["Resource"]).endswith('benchmarks/*"]]}')
+    writes = next(s for s in statements if "s3:PutObject" in s["Action"])  # its own folder only
+    assert json.dumps(writes["Resource"]).endswith(f'benchmarks/{built["bench"].job_name}/*"]]}}')
+    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"benchmarks/{built['bench'].job_name}/*"]}}
 
 
 def test_handler_role_reads_the_output_and_writes_only_its_figures(built: dict[str, Any]) -> None:
@@ -244,9 +275,8 @@ def test_handler_role_reads_the_output_and_writes_only_its_figures(built: dict[s
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "GenAI/Benchmarks"}}
     ssm = next(s for s in statements if "ssm:PutParameter" in s["Action"])
     assert json.dumps(ssm["Resource"]).endswith(':parameter/genai/benchmarks/nightly/*"]]}')
-    assert any(
-        s["Action"] == "s3:GetObject" and json.dumps(s["Resource"]).endswith('benchmarks/*"]]}') for s in statements
-    )
+    folder = f'benchmarks/{built["bench"].job_name}/*"]]}}'
+    assert any(s["Action"] == "s3:GetObject" and json.dumps(s["Resource"]).endswith(folder) for s in statements)
 
 
 def test_the_job_name_follows_the_endpoint_and_the_run_token() -> None:

@@ -265,6 +265,35 @@ def test_a_gate_the_benchmark_breaches_fails_the_deployment_with_the_figures(
     assert "OutputTokenThroughput measured" in failure, failure
 
 
+def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results(
+    assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A changed workload benchmarks again; the new run breaches the gate, and CloudFormation updates the
+    results back to the first run's job. They are read again from that job's output, which the second run
+    must not have replaced, whatever key the service writes (the fake writes the same key for every run)."""
+    work = tmp_path_factory.mktemp("rerun")
+    profile = json.loads((ARCHIVE / "profile_export_aiperf.json").read_text())
+    profile["output_token_throughput"]["avg"] = 50.0  # under the gate's 500 tokens/s
+    slow = work / "slow.tar.gz"
+    slow.write_bytes(tarball({"profile_export_aiperf.json": json.dumps(profile).encode()}))
+    changed = synthesize(work / "changed", serving_only=True, **{"benchmark:outputTokensMean": 300})
+    rerun = simulate(
+        assemblies["first"],
+        "Serving.template.json",
+        {"benchmark_archive": [archive, str(slow)], "polls_until_done": 1},
+        [{"op": "create"}, {"op": "update", "template": str(changed / "Serving.template.json")}],
+        environment=ENVIRONMENT,
+        workdir=work,
+    )
+    first, update = rerun.steps
+    failure = update.failed or ""
+    assert "breaches its SLA" in failure and "OutputTokenThroughput measured 50" in failure, failure
+    assert failure.endswith("UPDATE_ROLLBACK_COMPLETE"), failure
+    (results_id,) = [k for k, r in rerun.template["Resources"].items() if r["Type"] == "Custom::AIBenchmarkResults"]
+    assert update.attributes[results_id] == first.attributes[results_id]
+    assert set(update.state["jobs"]) == set(first.state["jobs"])  # the second run's job is deleted
+
+
 def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated: Simulation) -> None:
     for index in range(len(gated.steps)):
         assert denied_handler_calls(gated, index) == [], gated.steps[index].op

@@ -110,6 +110,21 @@ class FakeAws:
             job["status"] = "Stopped"
         elif job["status"] == "InProgress" and job["describes"] > self.scenario.get("polls_until_done", 1):
             job["status"] = self.scenario.get("final_status", {}).get(job["kind"], "Completed")
+            if job["kind"] == "benchmark":
+                self._write_archive(job["request"])
+
+    def _write_archive(self, request: dict[str, Any]) -> None:
+        """A finished benchmark's ``output.tar.gz``, at the fixed key one AWS notebook reads: every run given
+        the same location writes the same key, the last run's archive replacing the one before. The scenario's
+        ``benchmark_archive`` is a file, or a list of them, one per run in the order the runs finish."""
+        archives = self.scenario.get("benchmark_archive")
+        if not archives:
+            return
+        archives = [archives] if isinstance(archives, str) else archives
+        run = self.state["benchmark_runs"] = self.state.get("benchmark_runs", 0) + 1
+        bucket, _, prefix = request["OutputConfig"]["S3OutputLocation"].removeprefix("s3://").partition("/")
+        key = f"{bucket}/{prefix}output/output.tar.gz"
+        self.state.setdefault("objects", {})[key] = archives[(run - 1) % len(archives)]
 
     # ------------------------------------------------------------------------------------------- SageMaker
 
@@ -184,12 +199,6 @@ class FakeAws:
             "RoleArn": request["RoleArn"],
             "CreationTime": EPOCH,
         }
-        if job["status"] in ("Completed", "Failed"):
-            archive = self.scenario.get("benchmark_archive")
-            if archive:
-                bucket, _, prefix = request["OutputConfig"]["S3OutputLocation"].removeprefix("s3://").partition("/")
-                key = f"{prefix}{name}/output/output.tar.gz"
-                self.state.setdefault("objects", {})[f"{bucket}/{key}"] = archive
         return response
 
     def _stop(self, kind: str, name: str) -> None:

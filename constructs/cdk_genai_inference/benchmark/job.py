@@ -64,7 +64,8 @@ class BenchmarkJob(AiJob):
     Args:
         endpoint: The endpoint to benchmark; its inference component, if any, is listed for the job.
         workload_config: The traffic to send.
-        output: Where the job writes ``output.tar.gz``.
+        output: The location the job writes under: each run in a folder of its own,
+            ``<output>/<job name>/`` (the construct's ``output``).
         sla: Thresholds that gate the deployment (on the mean, or on the interval's bound with
             repeated runs). Default: - no gate
         baseline: Fail on a regression against the endpoint's last accepted run, kept in SSM.
@@ -77,7 +78,7 @@ class BenchmarkJob(AiJob):
         mlflow: Stream results to SageMaker MLflow. Default: - none
         role: The job's execution role. A given role gets no grants: it must be able to invoke the
             endpoint (``endpoint.grant_invoke``), read what the workload names
-            (``workload_config.grant_read``), read and write the output (``grant_read_write``), pull the
+            (``workload_config.grant_read``), read and write under the output (``grant_read_write``), pull the
             service's images, manage the job's network interfaces with ``network``, and use MLflow
             (``mlflow.grant``) if used. Default: - a least-privilege role with all of these
         job_name_prefix: Stem of the job name. Default: - from the construct path
@@ -147,9 +148,16 @@ class BenchmarkJob(AiJob):
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
         check_request(JobKind.BENCHMARK, request, role)
         super().__init__(scope, id, kind=JobKind.BENCHMARK, workload_config=workload_config)
-        self.role = role or self._default_role(endpoint, workload_config, output, network, mlflow)
-        name = self._name(request, job_name_prefix, run_token, EndpointDefinition=endpoint.served_definition)
-        self.output = output
+        self.role = role or self._default_role(endpoint, workload_config, network, mlflow)
+        # Each run writes in a folder of its own, named after the job (and the name says so): reading a run's
+        # results again, as a rollback does, never finds a later run's archive, whatever the service's layout.
+        name = self._name(
+            request, job_name_prefix, run_token, EndpointDefinition=endpoint.served_definition, OutputFolder="job"
+        )
+        self.output = output.folder(name)
+        request["OutputConfig"]["S3OutputLocation"] = self.output.uri
+        if role is None:
+            self.output.grant_read_write(self.role)
         # The endpoint first: the job benchmarks an endpoint in service.
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
 
@@ -171,21 +179,20 @@ class BenchmarkJob(AiJob):
 
     @staticmethod
     def from_job_name(scope: Construct, id: str, job_name: str, *, output: S3Location) -> IBenchmarkJob:
-        """A job created elsewhere (another stack or pipeline stage); ``output`` is its output location."""
+        """A job created elsewhere (another stack or pipeline stage); ``output`` is its output location
+        (the folder the job wrote in, or any location above it)."""
         return _ImportedBenchmarkJob(scope, id, job_name, output)
 
     def _default_role(
         self,
         endpoint: IInstancePoolEndpoint,
         workload: IWorkloadConfig,
-        output: S3Location,
         network: BenchmarkNetwork | None,
         mlflow: MlflowTracking | None,
     ) -> iam.Role:
         role = sagemaker_execution_role(
             self, "ExecutionRole", "Execution role of an AI benchmark job (cdk-genai-inference)"
         )
-        output.grant_read_write(role)
         grant_image_pull(role)  # AIPerf runs as a training job under this role
         endpoint.grant_invoke(role)
         workload.grant_read(role)

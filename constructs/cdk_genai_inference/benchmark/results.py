@@ -152,7 +152,9 @@ class IBenchmarkJob(Protocol):
     def job_arn(self) -> str: ...
 
     @property
-    def output(self) -> S3Location: ...
+    def output(self) -> S3Location:
+        """Where its results are: the job's own folder, or any location above it (the handler lists it)."""
+        ...
 
     @property
     def workload_config(self) -> IWorkloadConfig | None:

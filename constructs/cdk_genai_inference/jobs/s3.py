@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,16 @@ class S3Location:
     def from_bucket(bucket: s3.IBucket, prefix: str = "") -> S3Location:
         return S3Location(bucket.s3_url_for_object(prefix) if prefix else f"s3://{bucket.bucket_name}/", bucket, prefix)
 
+    def folder(self, name: str) -> S3Location:
+        """The folder ``name`` inside this location: ``<prefix>/<name>/``, one ``/`` between them. A URI
+        known only at deploy time is followed by ``<name>/`` directly (so it should end with ``/``)."""
+        if self.bucket is not None:
+            prefix = f"{_as_folder(self.prefix)}{name}/"
+            return dataclasses.replace(self, uri=self.bucket.s3_url_for_object(prefix), prefix=prefix)
+        match = S3_URI.match(self.uri)
+        uri = f"{self.uri}{name}/" if match is None else f"s3://{match['bucket']}/{_as_folder(match['key'])}{name}/"
+        return dataclasses.replace(self, uri=uri)
+
     def grant_read(self, grantee: iam.IGrantable) -> None:
         """Read the objects under the prefix (and list them)."""
         self._grant(grantee, write=False)
@@ -70,6 +81,10 @@ class S3Location:
                         "prefix (S3 generates and re-encrypts their data keys).",
                         action=action,
                     )
+
+
+def _as_folder(prefix: str) -> str:
+    return prefix if not prefix or prefix.endswith("/") else f"{prefix}/"
 
 
 def check_s3_uri(what: str, uri: str) -> None:
