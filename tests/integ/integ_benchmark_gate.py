@@ -5,7 +5,8 @@ the deployment waits for the results and checks them against a generous SLA (p99
 minute, time to first token within 10 s, at most 5 % errors). That the deployment completes is the gate's
 pass: the results resource fails it when the SLA is breached or the run's ``output.tar.gz`` cannot be read,
 and the figures it read are the stack's outputs. The assertion reads the job back through SageMaker
-``DescribeAIBenchmarkJob``: it has ``Completed``, against this endpoint.
+``DescribeAIBenchmarkJob``: it has ``Completed``, against this endpoint, writing in its own folder of the
+output location (the results were read from there, so the archive is in it).
 
 ``integ_benchmark_breach.py`` proves the other half: a breached SLA fails the deployment.
 Settings: ``common.py``. Run: README, "Integration tests on a real account".
@@ -43,6 +44,7 @@ def build(integ_app: cdk.App, settings: Settings) -> IntegTest:
                 "AIBenchmarkJobName": benchmark.job_name,
                 "AIBenchmarkJobStatus": "Completed",
                 "BenchmarkTarget": {"Endpoint": {"Identifier": endpoint.endpoint_name}},
+                "OutputConfig": {"S3OutputLocation": benchmark.output.uri},  # the job's own folder
             }
         )
     )
