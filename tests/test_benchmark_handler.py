@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import ai_jobs_handler
@@ -214,10 +215,15 @@ def test_capacity_failure_is_explained(clients) -> None:
     stubs["sagemaker"].add_response("describe_ai_benchmark_job", described("Completed"))
     stub_output(stubs, tarball(sweep({4: 1.0, 8: 2.0})))
     capacity = {"Thresholds": [{"Metric": "RequestLatencyP99", "Limit": "1000", "AtMost": "true"}], "Instances": "1"}
-    with pytest.raises(
-        aws_calls.JobError, match=rf"AI benchmark job {JOB}: no concurrency level meets the SLA \(tried 4, 8\)"
-    ):
+    with pytest.raises(aws_calls.JobError) as failure:
         run(clients, Capacity=capacity)
+    message = str(failure.value)
+    assert message.startswith(f"AI benchmark job {JOB}: no concurrency level meets the SLA (tried 4, 8); at 4: "), (
+        message
+    )
+    assert re.search(
+        r"at 4: RequestLatencyP99 .+ threshold RequestLatencyP99 <= 1000; at 8: RequestLatencyP99 ", message
+    )
 
 
 def test_figures_are_published_as_metrics_and_parameters(clients) -> None:

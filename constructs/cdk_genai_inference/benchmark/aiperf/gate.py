@@ -111,8 +111,10 @@ def sustainable_concurrency(output: BenchmarkOutput, thresholds: Iterable[Thresh
     levels = [level for level in output.levels() if level.concurrency is not None]
     if not levels:
         raise ResultsError("no concurrency levels to choose from: run a sweep or an SLA search")
-    passing = [level.concurrency or 0 for level in levels if gate(level, limits).passed]
+    verdicts = [(level.concurrency or 0, gate(level, limits)) for level in levels]
+    passing = [concurrency for concurrency, verdict in verdicts if verdict.passed]
     if not passing:
-        tried = ", ".join(str(level.concurrency) for level in levels)
-        raise ResultsError(f"no concurrency level meets the SLA (tried {tried})")
+        tried = ", ".join(str(concurrency) for concurrency, _ in verdicts)
+        reasons = "; ".join(f"at {c}: {', '.join(verdict.breaches)}" for c, verdict in verdicts)
+        raise ResultsError(f"no concurrency level meets the SLA (tried {tried}); {reasons}")
     return float(max(passing))
