@@ -34,7 +34,7 @@ from cdk_genai_inference import (
     ValidationError,
     WorkloadConfig,
 )
-from synthesis import ENV, check_with_nag, lint, new_stack
+from synthesis import ENV, check_with_nag, lint, new_stack, synth
 
 G6E, G6 = "ml.g6e.12xlarge", "ml.g6.12xlarge"
 PRODUCTION = "333333333333"
@@ -135,6 +135,36 @@ def test_the_component_sizes_every_copy_from_the_recommendation(built: dict[str,
     assert component["RuntimeConfig"] == {"CopyCount": {"Fn::GetAtt": [resolver, "Pool1.InitialCopyCount"]}}
     variant = resource(built, built["endpoint"].endpoint_config)["Properties"]["ProductionVariants"][0]
     assert variant["InitialInstanceCount"] == {"Fn::GetAtt": [resolver, "Pool1.InstanceCount"]}
+
+
+def test_the_resolver_holds_the_recommended_counts_to_the_scaling_range(built: dict[str, Any]) -> None:
+    """Weighted scaling cannot see counts resolved at deploy time: it has the resolver check them there."""
+    bounds = resource(built, built["models"].resource)["Properties"]["Bounds"]
+    common = {"Pool": 1, "Min": 1, "Max": 8, "MaxName": "max_capacity"}
+    assert bounds == [
+        {**common, "Attribute": "InstanceCount", "Argument": "initial_instance_count", "MinName": "1"},
+        {
+            **common,
+            "Attribute": "InitialCopyCount",
+            "Argument": "inference_components.initial_copy_count",
+            "MinName": "min_capacity",
+        },
+    ]
+
+
+def test_without_scaling_the_resolver_checks_no_range_and_a_deploy_time_range_is_passed_on() -> None:
+    def resolver(scaled_to: Any = None) -> dict[str, Any]:
+        stack = cdk.Stack(cdk.App(), "Scaled", env=ENV)
+        models = RecommendedModels(stack, "Models", job=job(stack))
+        endpoint = hosting(stack, models)
+        if scaled_to is not None:
+            endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=scaled_to(stack))
+        resources = synth(stack).to_json()["Resources"]
+        return resources[stack.get_logical_id(models.resource.node.default_child)]["Properties"]  # type: ignore[no-any-return]
+
+    assert "Bounds" not in resolver()
+    deploy_time = resolver(lambda stack: cdk.CfnParameter(stack, "MostCopies", type="Number").value_as_number)
+    assert [b["Max"] for b in deploy_time["Bounds"]] == [{"Ref": "MostCopies"}] * 2
 
 
 def test_approve_on_resolve_may_update_exactly_the_jobs_package_versions(built: dict[str, Any]) -> None:

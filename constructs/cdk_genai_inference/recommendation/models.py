@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
-from .._core.lazy import lazy_list
+from .._core.lazy import at_synth, lazy_list
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
@@ -122,6 +122,7 @@ class RecommendedModels(Resource):
         self.hosting = hosting
         self._overrides = dict(max_concurrency or {})
         self._expected: list[str] = []
+        self._bounds: list[dict[str, str | float]] = []  # counts the scaling range must hold
         self._from_job = job is not None
         provider = AiJobsProvider.of(self)
         source: dict[str, str]
@@ -161,6 +162,7 @@ class RecommendedModels(Resource):
                     i for i, t in enumerate(types or [None] * count, start=1) if t not in self._overrides
                 ],
                 "ExpectedMetrics": lazy_list(lambda: list(self._expected)),
+                "Bounds": at_synth(lambda: list(self._bounds) or None),
             },
         )
         if job is not None and job.completion is not None:
@@ -215,9 +217,34 @@ class RecommendedModels(Resource):
                 accelerators=pool.accelerators_per_copy,  # type: ignore[arg-type]
                 min_memory_mb=pool.memory_per_copy_mb,  # type: ignore[arg-type]
                 candidate_types=pool.candidate_types,
+                count_source=self,
             )
             for pool in self.pools
         ]
+
+    def require_within(self, count: float, argument: str, low: tuple[str, float], high: tuple[str, float]) -> bool:
+        """Have the resolver fail the deployment if a recommended count lies outside a range (weighted
+        scaling's, which Application Auto Scaling would otherwise move it into); ``False`` for a value
+        that is none of this recommendation's counts."""
+        for position, pool in enumerate(self.pools, start=1):
+            for attribute, value in (
+                ("InstanceCount", pool.instance_count),
+                ("InitialCopyCount", pool.initial_copy_count),
+            ):
+                if value == count:
+                    self._bounds.append(
+                        {
+                            "Pool": position,
+                            "Attribute": attribute,
+                            "Argument": argument,
+                            "Min": low[1],
+                            "MinName": low[0],
+                            "Max": high[1],
+                            "MaxName": high[0],
+                        }
+                    )
+                    return True
+        return False
 
     @property
     def inference_components(self) -> InferenceComponents | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from aws_cdk import Duration
 
@@ -37,6 +38,15 @@ class RoutingStrategy(enum.Enum):
     RANDOM = "RANDOM"
     PREFIX_AWARE = "PREFIX_AWARE"
     """Send requests that share a prompt prefix to the same instance (set ``prefix_aware_routing``)."""
+
+
+class CountSource(Protocol):
+    """What resolves an endpoint's counts at deploy time, and checks them there (``RecommendedModels``)."""
+
+    def require_within(self, count: float, argument: str, low: tuple[str, float], high: tuple[str, float]) -> bool:
+        """Fail the deployment if ``count``, one of this source's values, lies outside ``low``..``high``
+        (each a name and a bound), naming ``argument``; ``False`` if ``count`` is not one of its values."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,8 @@ class InstancePool:
         cpu_cores: CPU cores one copy needs (inference-component mode). Default: - none required
         candidate_types: What an ``instance_type`` known only at deploy time may resolve to (a ranked
             recommendation sets the job's instance types). Default: - nothing known
+        count_source: What resolves the endpoint's instance and copy counts at deploy time, which
+            checks them there against the scaling range (a recommendation sets itself). Default: - none
     """
 
     instance_type: str
@@ -90,6 +102,7 @@ class InstancePool:
     min_memory_mb: int | None = None
     cpu_cores: float | None = None
     candidate_types: tuple[str, ...] = ()
+    count_source: CountSource | None = None
 
     @property
     def possible_instance_types(self) -> tuple[str, ...]:

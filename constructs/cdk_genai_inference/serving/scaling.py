@@ -36,7 +36,7 @@ from constructs import Construct
 from .._core.validation import check_duration, check_range, seconds, unresolved
 from ..errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetric
-from .pools import InstancePool
+from .pools import CountSource, InstancePool
 
 MAX_METRICS_PER_EXPRESSION = 10
 """CloudWatch metric-math alarms (which target tracking creates) read at most 10 metrics."""
@@ -113,15 +113,14 @@ class WeightedUtilizationScaling:
             raise ValidationError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
         # With components, instances range over 1..max_capacity, and the copies being scaled start in range.
         low_name, low = ("1", 1) if ic_mode else ("min_capacity", min_capacity)
-        _check_start("initial_instance_count", endpoint.initial_instance_count, low_name, low, max_capacity)
+        sources = list(dict.fromkeys(p.count_source for p in endpoint.instance_pools if p.count_source is not None))
+        starts = [("initial_instance_count", endpoint.initial_instance_count, (low_name, low))]
         if endpoint.initial_copy_count is not None:
-            _check_start(
-                "inference_components.initial_copy_count",
-                endpoint.initial_copy_count,
-                "min_capacity",
-                min_capacity,
-                max_capacity,
+            starts.append(
+                ("inference_components.initial_copy_count", endpoint.initial_copy_count, ("min_capacity", min_capacity))
             )
+        for argument, start, bound in starts:
+            _check_start(argument, start, bound, ("max_capacity", max_capacity), sources)
         if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
             raise ValidationError(f"target_utilization must be above 0 and at most 1, got {target_utilization:g}")
         check_duration("scale_in_cooldown", scale_in_cooldown, 0, 3600)
@@ -204,15 +203,19 @@ class UtilizationTerm:
         return f"{self.metric_id}_n"
 
 
-def _check_start(name: str, value: int, low_name: str, low: int, max_capacity: int) -> None:
-    """Each bound known at synth is checked on its own; a token bound is named without its value."""
+def _check_start(
+    argument: str, value: int, low: tuple[str, int], high: tuple[str, int], sources: Sequence[CountSource]
+) -> None:
+    """Each bound known at synth is checked on its own, and a token bound is named without its value; a
+    value known only at deploy time is checked there by the source that resolves it, if any does."""
     if unresolved(value):
+        for source in sources:
+            if source.require_within(value, argument, low, high):
+                break
         return
-    if (not unresolved(low) and value < low) or (not unresolved(max_capacity) and value > max_capacity):
-        bounds = [
-            f"{n} ({b})" if not unresolved(b) else n for n, b in ((low_name, low), ("max_capacity", max_capacity))
-        ]
-        raise ValidationError(f"{name} ({value}) must lie between {bounds[0]} and {bounds[1]}")
+    if (not unresolved(low[1]) and value < low[1]) or (not unresolved(high[1]) and value > high[1]):
+        bounds = [f"{n} ({b})" if not unresolved(b) else n for n, b in (low, high)]
+        raise ValidationError(f"{argument} ({value}) must lie between {bounds[0]} and {bounds[1]}")
 
 
 def utilization_terms(pools: Sequence[InstancePool], caller: str) -> list[UtilizationTerm]:
