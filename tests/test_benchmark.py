@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from cdk_genai_inference import (
@@ -143,7 +144,6 @@ def test_job_targets_the_endpoint_after_it_is_in_service(built: dict[str, Any]) 
     assert request["BenchmarkTarget"] == {"Endpoint": {"Identifier": built["endpoint"].endpoint_name}}
     # Each run in a folder of its own, so a run's results read again are never a later run's.
     assert request["OutputConfig"] == {"S3OutputLocation": f"{OUTPUT}{built['bench'].job_name}/"}
-    assert built["bench"].output.uri == request["OutputConfig"]["S3OutputLocation"]
     assert request["NetworkConfig"] == {
         "VpcConfig": {"SecurityGroupIds": ["sg-0a1b2c3d"], "Subnets": ["subnet-0a1b2c3d"]}
     }
@@ -224,7 +224,7 @@ def test_a_locations_folder_is_one_slash_inside_it(uri: str, folder: str) -> Non
     assert S3Location.from_uri(uri).folder("job-1").uri == folder
 
 
-def test_a_buckets_folder_keeps_the_bucket_and_a_deploy_time_uri_is_followed_by_the_name() -> None:
+def test_a_buckets_folder_keeps_the_bucket_and_a_deploy_time_uri_is_followed_by_a_slash_and_the_name() -> None:
     stack = new_stack()
     bucket = s3.Bucket(stack, "Bucket")
     for prefix, key in (("", "job-1/"), ("bench", "bench/job-1/"), ("bench/", "bench/job-1/")):
@@ -233,8 +233,31 @@ def test_a_buckets_folder_keeps_the_bucket_and_a_deploy_time_uri_is_followed_by_
         assert stack.resolve(inside.uri) == stack.resolve(bucket.s3_url_for_object(key))
     parameter = cdk.CfnParameter(stack, "Output").value_as_string
     assert stack.resolve(S3Location.from_uri(parameter).folder("job-1").uri) == {
-        "Fn::Join": ["", [{"Ref": "Output"}, "job-1/"]]
+        "Fn::Join": ["", [{"Ref": "Output"}, "/job-1/"]]
     }
+
+
+def test_a_folder_keeps_the_key_and_a_token_inside_the_uri() -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "Key")
+    bucket_name = cdk.CfnParameter(stack, "Bucket").value_as_string
+    inside = S3Location.from_uri(f"s3://{bucket_name}/bench", encryption_key=key).folder("job-1")
+    assert inside.encryption_key is key
+    assert stack.resolve(inside.uri) == {"Fn::Join": ["", ["s3://", {"Ref": "Bucket"}, "/bench/job-1/"]]}
+
+
+def test_an_output_whose_job_folder_the_api_would_refuse_is_refused_at_synth() -> None:
+    """``S3OutputLocation`` holds at most 1024 characters: the location and the job's folder in it."""
+    stack = new_stack()
+    near_limit = "s3://b/" + "p" * (1024 - len("s3://b/") - 20)  # fits alone, not with a folder of 64
+    with pytest.raises(ValidationError, match="S3OutputLocation"):
+        BenchmarkJob(
+            stack,
+            "B",
+            endpoint=serving(stack),
+            workload_config=workload(stack),
+            output=S3Location.from_uri(near_limit),
+        )
 
 
 def test_execution_role_may_invoke_only_this_endpoint(built: dict[str, Any]) -> None:
@@ -275,8 +298,10 @@ def test_handler_role_reads_the_output_and_writes_only_its_figures(built: dict[s
     assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": "GenAI/Benchmarks"}}
     ssm = next(s for s in statements if "ssm:PutParameter" in s["Action"])
     assert json.dumps(ssm["Resource"]).endswith(':parameter/genai/benchmarks/nightly/*"]]}')
-    folder = f'benchmarks/{built["bench"].job_name}/*"]]}}'
-    assert any(s["Action"] == "s3:GetObject" and json.dumps(s["Resource"]).endswith(folder) for s in statements)
+    # Every run's folder: a rollback reads an older run's results under the newer run's policy.
+    assert any(
+        s["Action"] == "s3:GetObject" and json.dumps(s["Resource"]).endswith('benchmarks/*"]]}') for s in statements
+    )
 
 
 def test_the_job_name_follows_the_endpoint_and_the_run_token() -> None:

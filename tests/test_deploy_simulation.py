@@ -290,8 +290,17 @@ def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results(
     assert "breaches its SLA" in failure and "OutputTokenThroughput measured 50" in failure, failure
     assert failure.endswith("UPDATE_ROLLBACK_COMPLETE"), failure
     (results_id,) = [k for k, r in rerun.template["Resources"].items() if r["Type"] == "Custom::AIBenchmarkResults"]
+    results_events = [e for e in update.events[len(first.events) :] if e["resource"] == results_id]
+    assert ["failed" in e for e in results_events] == [True, False]  # the re-run's Update, then the one back
+    (first_job,) = [name.split("/", 1)[1] for name in first.state["jobs"]]
+    calls = update.state["calls"][len(first.state["calls"]) :]
+    reads = [c["params"]["Key"] for c in calls if c["operation"] == "GetObject"]
+    assert len(reads) == 2 and first_job not in reads[0] and first_job in reads[1], (
+        reads
+    )  # the re-run's, then the first's
     assert update.attributes[results_id] == first.attributes[results_id]
     assert set(update.state["jobs"]) == set(first.state["jobs"])  # the second run's job is deleted
+    assert denied_handler_calls(rerun, 1) == []  # the older run's folder is readable under the newer policy
 
 
 def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated: Simulation) -> None:

@@ -124,13 +124,13 @@ class Deployment:
         done: list[tuple[str, str, dict[str, Any]]],
         before: tuple[dict[str, Any], ...],
     ) -> str:
-        """What CloudFormation does after a failed update: each resource updated in place (or whose update
-        failed) gets an Update back to its old properties, the newest change first; then, in the cleanup,
-        each replacement and each new resource is deleted. A replaced resource's old physical resource is
-        kept as it was, attributes included."""
+        """What CloudFormation does after a failed update, deploying the old template again: each resource
+        updated in place (or whose update failed) gets an Update back to its old properties, in dependency
+        order; then, in the cleanup, each replacement and each new resource is deleted, dependents first. A
+        replaced resource's old physical resource is kept as it was, attributes included."""
         physical, properties, refs, attributes = before
         try:
-            for logical_id, what, props in reversed(done):
+            for logical_id, what, props in done:
                 if what == "updated":
                     resource, old = new_template["Resources"][logical_id], properties[logical_id]
                     self._custom("Update", logical_id, resource, old, old_props=props, physical=physical[logical_id])

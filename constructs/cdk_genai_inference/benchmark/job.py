@@ -17,7 +17,7 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_tags
 from ..errors import ValidationError
-from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
+from ..jobs.job import JOB_NAME_MAX, JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
@@ -65,7 +65,7 @@ class BenchmarkJob(AiJob):
         endpoint: The endpoint to benchmark; its inference component, if any, is listed for the job.
         workload_config: The traffic to send.
         output: The location the job writes under: each run in a folder of its own,
-            ``<output>/<job name>/`` (the construct's ``output``).
+            ``<output>/<job name>/``. A URI known only at deploy time is followed by ``/<job name>/``.
         sla: Thresholds that gate the deployment (on the mean, or on the interval's bound with
             repeated runs). Default: - no gate
         baseline: Fail on a regression against the endpoint's last accepted run, kept in SSM.
@@ -146,18 +146,26 @@ class BenchmarkJob(AiJob):
             }
         if tags:
             request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
-        check_request(JobKind.BENCHMARK, request, role)
+        # Checked as it is sent: in the job's folder, as long as a job name makes it.
+        longest = output.folder("j" * JOB_NAME_MAX).uri
+        check_request(
+            JobKind.BENCHMARK,
+            {**request, "OutputConfig": {**request["OutputConfig"], "S3OutputLocation": longest}},
+            role,
+        )
         super().__init__(scope, id, kind=JobKind.BENCHMARK, workload_config=workload_config)
         self.role = role or self._default_role(endpoint, workload_config, network, mlflow)
         # Each run writes in a folder of its own, named after the job (and the name says so): reading a run's
         # results again, as a rollback does, never finds a later run's archive, whatever the service's layout.
+        # The results' handler may read every run's folder: a rollback reads the older one under the newer policy.
         name = self._name(
             request, job_name_prefix, run_token, EndpointDefinition=endpoint.served_definition, OutputFolder="job"
         )
-        self.output = output.folder(name)
-        request["OutputConfig"]["S3OutputLocation"] = self.output.uri
+        self.output = output
+        folder = output.folder(name)
+        request["OutputConfig"]["S3OutputLocation"] = folder.uri
         if role is None:
-            self.output.grant_read_write(self.role)
+            folder.grant_read_write(self.role)
         # The endpoint first: the job benchmarks an endpoint in service.
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
 
@@ -180,7 +188,7 @@ class BenchmarkJob(AiJob):
     @staticmethod
     def from_job_name(scope: Construct, id: str, job_name: str, *, output: S3Location) -> IBenchmarkJob:
         """A job created elsewhere (another stack or pipeline stage); ``output`` is its output location
-        (the folder the job wrote in, or any location above it)."""
+        (the location it was given, or its own folder there)."""
         return _ImportedBenchmarkJob(scope, id, job_name, output)
 
     def _default_role(

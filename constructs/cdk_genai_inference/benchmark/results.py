@@ -153,7 +153,7 @@ class IBenchmarkJob(Protocol):
 
     @property
     def output(self) -> S3Location:
-        """Where its results are: the job's own folder, or any location above it (the handler lists it)."""
+        """The location it writes under (each run in its own folder there); the results' handler may read it."""
         ...
 
     @property

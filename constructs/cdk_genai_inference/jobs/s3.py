@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aws_cdk import Fn, Stack
 from aws_cdk import aws_iam as iam
@@ -46,13 +45,14 @@ class S3Location:
 
     def folder(self, name: str) -> S3Location:
         """The folder ``name`` inside this location: ``<prefix>/<name>/``, one ``/`` between them. A URI
-        known only at deploy time is followed by ``<name>/`` directly (so it should end with ``/``)."""
+        known only at deploy time is followed by ``/<name>/``: a value that ends with ``/`` gets two, but
+        no value names another bucket."""
         if self.bucket is not None:
             prefix = f"{_as_folder(self.prefix)}{name}/"
-            return dataclasses.replace(self, uri=self.bucket.s3_url_for_object(prefix), prefix=prefix)
+            return replace(self, uri=self.bucket.s3_url_for_object(prefix), prefix=prefix)
         match = S3_URI.match(self.uri)
-        uri = f"{self.uri}{name}/" if match is None else f"s3://{match['bucket']}/{_as_folder(match['key'])}{name}/"
-        return dataclasses.replace(self, uri=uri)
+        uri = f"{self.uri}/{name}/" if match is None else f"s3://{match['bucket']}/{_as_folder(match['key'])}{name}/"
+        return replace(self, uri=uri)
 
     def grant_read(self, grantee: iam.IGrantable) -> None:
         """Read the objects under the prefix (and list them)."""
