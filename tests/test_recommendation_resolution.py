@@ -197,48 +197,37 @@ def test_a_single_model_variant_refuses_a_recommendation_of_two_copies_per_insta
     assert "host it with inference components" in message
 
 
-def scaling_bounds(max_capacity: int) -> list[dict[str, str]]:
-    """The ``Bounds`` weighted scaling of 1 to ``max_capacity`` copies sets (as CloudFormation passes them)."""
-    common = {"Pool": "1", "Min": "1", "Max": str(max_capacity), "MaxName": "max_capacity"}
-    return [
-        {**common, "Attribute": "InstanceCount", "Argument": "initial_instance_count", "MinName": "1"},
-        {
-            **common,
-            "Attribute": "InitialCopyCount",
-            "Argument": "inference_components.initial_copy_count",
-            "MinName": "min_capacity",
-        },
+def range_check(instance_count: str, copies: str, max_capacity: str) -> dict[str, Any]:
+    """A ``ScalingRangeCheck`` event of weighted scaling from 1 to ``max_capacity`` copies, with the resolved
+    counts as CloudFormation passes them (strings)."""
+    common = {"InstanceType": G6E, "Min": "1", "Max": max_capacity, "MaxName": "max_capacity"}
+    bounds = [
+        {**common, "Argument": "initial_instance_count", "Attribute": "InstanceCount", "Count": instance_count}
+        | {"MinName": "1"},
+        {**common, "Argument": "inference_components.initial_copy_count", "Attribute": "InitialCopyCount"}
+        | {"Count": copies, "MinName": "min_capacity"},
     ]
+    props = {"Kind": "ScalingRangeCheck", "Recommendation": "Serving/Models", "Bounds": bounds}
+    return {"RequestType": "Create", "StackId": STACK, "ResourceProperties": props}
 
 
-def test_recommended_counts_outside_the_scaling_range_fail_before_anything_is_approved(sm):
-    sagemaker, stub = sm
-    stub_job(stub, TWO_COPIES)  # 1 instance, 2 copies; no package is described, let alone approved
-    props = {**job_props(G6E, approval="approve"), "Bounds": scaling_bounds(max_capacity=1)}
+def test_recommended_counts_outside_the_scaling_range_fail_the_deployment_naming_both():
     with pytest.raises(aws_calls.JobError) as failure:
-        resolve(sagemaker, props)
+        ai_jobs_handler.on_event(range_check("1", "2", max_capacity="1"), None, clients=StubClients())
     assert str(failure.value) == (
-        f"AI recommendation job {JOB}: the recommendation for {G6E} has InitialCopyCount 2, the endpoint's "
+        f"Serving/Models: the recommendation for {G6E} has InitialCopyCount 2, the endpoint's "
         "inference_components.initial_copy_count, outside the scaling range min_capacity (1) to max_capacity (1); "
         "widen the range of scale_on_weighted_utilization to hold it"
     )
 
 
-def test_recommended_counts_inside_the_scaling_range_resolve(sm):
-    sagemaker, stub = sm
-    stub_job(stub, TWO_COPIES)
-    stub_package(stub, package())
-    data = resolve(sagemaker, {**job_props(G6E), "Bounds": scaling_bounds(max_capacity=2)})
-    assert (data["Pool1.InstanceCount"], data["Pool1.InitialCopyCount"]) == ("1", "2")
-
-
-def test_shared_packages_counts_are_held_to_the_scaling_range_too(sm):
-    sagemaker, stub = sm
-    stub_listing(stub, f"{SHARED}/1")
-    recorded = "spec=high-otps-on-g6e-12xlarge rank=1 priority=1 instances=1 copies=2 accelerators=2 memory-mb=65536"
-    stub_package(stub, package(f"{SHARED}/1", metadata={f"cdk-genai-inference:{G6E}": recorded + " concurrency=88"}))
-    with pytest.raises(aws_calls.JobError, match=r"has InitialCopyCount 2, .* max_capacity \(1\)"):
-        resolve(sagemaker, {**shared_props(G6E), "Bounds": scaling_bounds(max_capacity=1)})
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+def test_recommended_counts_inside_the_scaling_range_pass_and_delete_checks_nothing(request_type):
+    event = {**range_check("1", "2", max_capacity="2"), "RequestType": request_type, "PhysicalResourceId": "c"}
+    assert ai_jobs_handler.on_event(event, None, clients=StubClients()) == {"PhysicalResourceId": "c"}
+    if request_type == "Delete":  # a deployment that removes the check never fails on it
+        outside = {**range_check("1", "9", max_capacity="2"), "RequestType": "Delete", "PhysicalResourceId": "c"}
+        assert ai_jobs_handler.on_event(outside, None, clients=StubClients()) == {"PhysicalResourceId": "c"}
 
 
 def test_a_single_model_variant_hosts_one_copy_per_instance_with_per_instance_capacity(sm):

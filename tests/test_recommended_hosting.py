@@ -137,34 +137,87 @@ def test_the_component_sizes_every_copy_from_the_recommendation(built: dict[str,
     assert variant["InitialInstanceCount"] == {"Fn::GetAtt": [resolver, "Pool1.InstanceCount"]}
 
 
-def test_the_resolver_holds_the_recommended_counts_to_the_scaling_range(built: dict[str, Any]) -> None:
-    """Weighted scaling cannot see counts resolved at deploy time: it has the resolver check them there."""
-    bounds = resource(built, built["models"].resource)["Properties"]["Bounds"]
-    common = {"Pool": 1, "Min": 1, "Max": 8, "MaxName": "max_capacity"}
-    assert bounds == [
-        {**common, "Attribute": "InstanceCount", "Argument": "initial_instance_count", "MinName": "1"},
+def test_the_recommended_counts_are_checked_against_the_scaling_range_before_the_endpoint(
+    built: dict[str, Any],
+) -> None:
+    """Weighted scaling cannot see counts resolved at deploy time: a check of them runs there first."""
+    resolver = logical_id(built, built["models"].resource)
+    (check_id,) = [k for k, r in built["template"]["Resources"].items() if r["Type"] == "Custom::ScalingRangeCheck"]
+    check = built["template"]["Resources"][check_id]["Properties"]
+    common = {"Min": 1, "Max": 8, "MaxName": "max_capacity", "InstanceType": G6E}
+    assert check["Bounds"] == [
         {
             **common,
-            "Attribute": "InitialCopyCount",
+            "Argument": "initial_instance_count",
+            "Attribute": "InstanceCount",
+            "Count": {"Fn::GetAtt": [resolver, "Pool1.InstanceCount"]},
+            "MinName": "1",
+        },
+        {
+            **common,
             "Argument": "inference_components.initial_copy_count",
+            "Attribute": "InitialCopyCount",
+            "Count": {"Fn::GetAtt": [resolver, "Pool1.InitialCopyCount"]},
             "MinName": "min_capacity",
         },
     ]
+    assert check_id in _listed(resource(built, built["endpoint"].resource)["DependsOn"])
 
 
-def test_without_scaling_the_resolver_checks_no_range_and_a_deploy_time_range_is_passed_on() -> None:
-    def resolver(scaled_to: Any = None) -> dict[str, Any]:
+def test_without_scaling_nothing_is_checked_and_a_deploy_time_range_or_a_refused_call_is_passed_on() -> None:
+    def checks(scale: Any = None) -> list[dict[str, Any]]:
         stack = cdk.Stack(cdk.App(), "Scaled", env=ENV)
-        models = RecommendedModels(stack, "Models", job=job(stack))
-        endpoint = hosting(stack, models)
-        if scaled_to is not None:
-            endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=scaled_to(stack))
-        resources = synth(stack).to_json()["Resources"]
-        return resources[stack.get_logical_id(models.resource.node.default_child)]["Properties"]  # type: ignore[no-any-return]
+        endpoint = hosting(stack, RecommendedModels(stack, "Models", job=job(stack)))
+        if scale is not None:
+            scale(stack, endpoint)
+        resources = synth(stack).to_json()["Resources"].values()
+        return [r["Properties"] for r in resources if r["Type"] == "Custom::ScalingRangeCheck"]
 
-    assert "Bounds" not in resolver()
-    deploy_time = resolver(lambda stack: cdk.CfnParameter(stack, "MostCopies", type="Number").value_as_number)
+    assert checks() == []
+    most = lambda stack: cdk.CfnParameter(stack, "MostCopies", type="Number").value_as_number  # noqa: E731
+    (deploy_time,) = checks(lambda stack, e: e.scale_on_weighted_utilization(min_capacity=1, max_capacity=most(stack)))
     assert [b["Max"] for b in deploy_time["Bounds"]] == [{"Ref": "MostCopies"}] * 2
+
+    def refused_then_scaled(stack: cdk.Stack, endpoint: InstancePoolEndpoint) -> None:
+        with pytest.raises(ValidationError, match="target_utilization"):
+            endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=1, target_utilization=1.5)
+        endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+
+    (after_refusal,) = checks(refused_then_scaled)  # the refused call left no check of its range behind
+    assert [b["Max"] for b in after_refusal["Bounds"]] == [4, 4]
+
+
+def test_counts_from_another_recommendation_than_the_pools_are_said_to_go_unchecked() -> None:
+    def warnings(counts_from_pools: bool) -> list[Any]:
+        stack = new_stack()
+        pools = RecommendedModels(stack, "Models", job=job(stack))
+        counts = pools if counts_from_pools else RecommendedModels(stack, "Other", job=job(stack, "OtherJob"))
+        InstancePoolEndpoint(
+            stack,
+            "Endpoint",
+            instance_pools=pools.instance_pools,
+            inference_components=counts.inference_components,
+            initial_instance_count=counts.initial_instance_count,
+            dashboard=False,
+        ).scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+        return cdk.assertions.Annotations.from_stack(stack).find_warning(
+            "*", cdk.assertions.Match.string_like_regexp("nothing checks them against the scaling range")
+        )
+
+    assert warnings(counts_from_pools=True) == []
+    assert len(warnings(counts_from_pools=False)) == 1
+
+
+def test_a_range_bound_from_the_recommendation_itself_deploys() -> None:
+    """min_capacity may be the recommended count: the check reads it, the resolver does not depend on itself."""
+    stack = cdk.Stack(cdk.App(), "AtLeastRecommended", env=ENV)
+    models = RecommendedModels(stack, "Models", job=job(stack))
+    endpoint = hosting(stack, models)
+    assert models.inference_components is not None
+    endpoint.scale_on_weighted_utilization(min_capacity=models.inference_components.initial_copy_count, max_capacity=8)
+    template = synth(stack).to_json()  # lint includes cfn-lint's circular-dependency check
+    (check,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::ScalingRangeCheck"]
+    assert check["Properties"]["Bounds"][1]["Min"] == check["Properties"]["Bounds"][1]["Count"]
 
 
 def test_approve_on_resolve_may_update_exactly_the_jobs_package_versions(built: dict[str, Any]) -> None:

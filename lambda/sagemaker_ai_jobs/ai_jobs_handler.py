@@ -56,6 +56,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "RecommendationResolution": lambda event, clients: recommendation_resolution.resolve_job(clients.sagemaker, event),
     "PackageResolution": lambda event, clients: recommendation_resolution.resolve_packages(clients.sagemaker, event),
     "BenchmarkResults": _benchmark_results,
+    "ScalingRangeCheck": lambda event, clients: recommendation_resolution.check_scaling_range(event),
 }
 """Every kind of resource the provider serves, and what serves it."""
 

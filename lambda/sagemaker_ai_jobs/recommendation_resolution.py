@@ -44,7 +44,8 @@ def resolve_job(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     for pool in pools:
         if not pool.model_package_arn:
             raise JobError(f"{subject}: the recommendation for {pool.instance_type} names no model package")
-    attributes = _attributes(subject, pools, props)
+    hosting = props.get("Hosting") or INFERENCE_COMPONENTS
+    attributes = [_pool_attributes(subject, pool, hosting) for pool in pools]
     _check_approval(sm, subject, pools, props.get("Approval") == APPROVE, event.get("StackId", ""), attributes)
     return _response(subject, name, attributes, pools, f"{name}:{props.get('Order', 'priority')}", props)
 
@@ -74,8 +75,33 @@ def resolve_packages(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
         )
     by_priority = {t: c for t, (_, c) in sorted(newest.items(), key=lambda item: item[1][0])}
     pools = _choose(subject, by_priority, {**props, "Order": "priority" if props.get("InstanceTypes") else "recorded"})
-    attributes = _attributes(subject, pools, props)
+    hosting = props.get("Hosting") or INFERENCE_COMPONENTS
+    attributes = [_pool_attributes(subject, pool, hosting) for pool in pools]
     return _response(subject, group, attributes, pools, f"{group}:{props.get('Order', 'priority')}", props)
+
+
+def check_scaling_range(event: dict[str, Any]) -> dict[str, Any]:
+    """``ScalingRangeCheck``: recommended counts that weighted scaling's range must hold. Application Auto
+    Scaling would move one outside the range into it, and the endpoint would run other than recommended."""
+    props = event["ResourceProperties"]
+    if event["RequestType"] != "Delete":
+        for bound in props.get("Bounds") or []:
+            _check_bound(props.get("Recommendation", "RecommendedModels"), bound)
+    return {"PhysicalResourceId": event.get("PhysicalResourceId") or "scaling-range-check"}
+
+
+def _check_bound(subject: str, bound: dict[str, Any]) -> None:
+    low, high, count = float(bound["Min"]), float(bound["Max"]), float(bound["Count"])
+    if not low <= count <= high:
+        low_text, high_text = (
+            text if name == text else f"{name} ({text})"
+            for name, text in ((bound["MinName"], attribute_text(low)), (bound["MaxName"], attribute_text(high)))
+        )
+        raise JobError(
+            f"{subject}: the recommendation for {bound['InstanceType']} has {bound['Attribute']} "
+            f"{attribute_text(count)}, the endpoint's {bound['Argument']}, outside the scaling range {low_text} to "
+            f"{high_text}; widen the range of scale_on_weighted_utilization to hold it"
+        )
 
 
 def _choose(subject: str, best: dict[str, recommended.Configuration], props: dict[str, Any]) -> list[Any]:
@@ -224,35 +250,6 @@ def _approved_versions(sm: Any, group: str) -> Iterable[str]:
         token = page.get("NextToken")
         if not token:
             return
-
-
-def _attributes(subject: str, pools: list[recommended.Configuration], props: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each pool's attributes, within the ranges the stack's scaling sets (checked before any approval)."""
-    hosting = props.get("Hosting") or INFERENCE_COMPONENTS
-    attributes = [_pool_attributes(subject, pool, hosting) for pool in pools]
-    for bound in props.get("Bounds") or []:
-        _check_bound(subject, pools, attributes, bound)
-    return attributes
-
-
-def _check_bound(
-    subject: str, pools: list[recommended.Configuration], attributes: list[dict[str, Any]], bound: dict[str, Any]
-) -> None:
-    """A recommended count the stack's scaling range must hold: Application Auto Scaling would move one
-    outside it into the range, and the endpoint would run other than recommended, without a word."""
-    position = int(bound["Pool"])
-    value = attributes[position - 1].get(bound["Attribute"])
-    low, high = float(bound["Min"]), float(bound["Max"])
-    if value is not None and not low <= float(value) <= high:
-        low_text, high_text = (
-            text if name == text else f"{name} ({text})"
-            for name, text in ((bound["MinName"], attribute_text(low)), (bound["MaxName"], attribute_text(high)))
-        )
-        raise JobError(
-            f"{subject}: the recommendation for {pools[position - 1].instance_type} has {bound['Attribute']} "
-            f"{attribute_text(value)}, the endpoint's {bound['Argument']}, outside the scaling range {low_text} to "
-            f"{high_text}; widen the range of scale_on_weighted_utilization to hold it"
-        )
 
 
 def _response(

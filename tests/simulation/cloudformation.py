@@ -21,6 +21,7 @@ OUR_TYPES = (
     "Custom::AIBenchmarkJob",
     "Custom::RecommendedModels",
     "Custom::AIBenchmarkResults",
+    "Custom::ScalingRangeCheck",
 )
 """The custom resources the library's provider serves."""
 NAME_PROPERTIES = (

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
-from .._core.lazy import at_synth, lazy_list
+from .._core.lazy import lazy_list
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
@@ -22,7 +22,7 @@ from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
 from ..serving.components import InferenceComponents
 from ..serving.model import Model
-from ..serving.pools import InstancePool
+from ..serving.pools import CountRange, InstancePool
 from .job import IRecommendationJob, RecommendationJob, group_name
 from .resolution import PackageApproval, PoolOrder, RecommendationHosting, check_resolution, package_arns
 
@@ -122,7 +122,6 @@ class RecommendedModels(Resource):
         self.hosting = hosting
         self._overrides = dict(max_concurrency or {})
         self._expected: list[str] = []
-        self._bounds: list[dict[str, str | float]] = []  # counts the scaling range must hold
         self._from_job = job is not None
         provider = AiJobsProvider.of(self)
         source: dict[str, str]
@@ -162,7 +161,6 @@ class RecommendedModels(Resource):
                     i for i, t in enumerate(types or [None] * count, start=1) if t not in self._overrides
                 ],
                 "ExpectedMetrics": lazy_list(lambda: list(self._expected)),
-                "Bounds": at_synth(lambda: list(self._bounds) or None),
             },
         )
         if job is not None and job.completion is not None:
@@ -222,29 +220,38 @@ class RecommendedModels(Resource):
             for pool in self.pools
         ]
 
-    def require_within(self, count: float, argument: str, low: tuple[str, float], high: tuple[str, float]) -> bool:
-        """Have the resolver fail the deployment if a recommended count lies outside a range (weighted
-        scaling's, which Application Auto Scaling would otherwise move it into); ``False`` for a value
-        that is none of this recommendation's counts."""
-        for position, pool in enumerate(self.pools, start=1):
-            for attribute, value in (
+    def check_ranges(self, scope: Construct, ranges: Sequence[CountRange]) -> Construct | None:
+        """A ``ScalingRangeCheck`` under ``scope`` that fails the deployment when a recommended count lies
+        outside weighted scaling's range (Application Auto Scaling would move it into the range, and the
+        endpoint would run other than recommended); ``None`` when no count of ``ranges`` is this one's."""
+        bounds = [
+            {
+                "Argument": wanted.argument,
+                "InstanceType": pool.instance_type,
+                "Attribute": attribute,
+                "Count": count,
+                "Min": wanted.low[1],
+                "MinName": wanted.low[0],
+                "Max": wanted.high[1],
+                "MaxName": wanted.high[0],
+            }
+            for wanted in ranges
+            for pool in self.pools
+            for attribute, count in (
                 ("InstanceCount", pool.instance_count),
                 ("InitialCopyCount", pool.initial_copy_count),
-            ):
-                if value == count:
-                    self._bounds.append(
-                        {
-                            "Pool": position,
-                            "Attribute": attribute,
-                            "Argument": argument,
-                            "Min": low[1],
-                            "MinName": low[0],
-                            "Max": high[1],
-                            "MaxName": high[0],
-                        }
-                    )
-                    return True
-        return False
+            )
+            if count == wanted.count
+        ]
+        if not bounds:
+            return None
+        return CustomResource(
+            scope,
+            "ScalingRangeCheck",
+            service_token=AiJobsProvider.of(self).service_token,
+            resource_type="Custom::ScalingRangeCheck",
+            properties={"Kind": "ScalingRangeCheck", "Recommendation": self.node.path, "Bounds": bounds},
+        )
 
     @property
     def inference_components(self) -> InferenceComponents | None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from aws_cdk import Duration
+
+from constructs import Construct
 
 from .._core import service_model
 from .._core.validation import check_choice, check_range, check_unique, unresolved
@@ -40,12 +42,23 @@ class RoutingStrategy(enum.Enum):
     """Send requests that share a prompt prefix to the same instance (set ``prefix_aware_routing``)."""
 
 
+@dataclass(frozen=True)
+class CountRange:
+    """A count known only at deploy time that weighted scaling's range must hold: the endpoint's
+    ``argument`` that takes it, and each bound with the name of the argument that sets it."""
+
+    argument: str
+    count: float
+    low: tuple[str, float]
+    high: tuple[str, float]
+
+
 class CountSource(Protocol):
     """What resolves an endpoint's counts at deploy time, and checks them there (``RecommendedModels``)."""
 
-    def require_within(self, count: float, argument: str, low: tuple[str, float], high: tuple[str, float]) -> bool:
-        """Fail the deployment if ``count``, one of this source's values, lies outside ``low``..``high``
-        (each a name and a bound), naming ``argument``; ``False`` if ``count`` is not one of its values."""
+    def check_ranges(self, scope: Construct, ranges: Sequence[CountRange]) -> Construct | None:
+        """A resource under ``scope`` that fails the deployment when a count of this source lies outside
+        its range; ``None`` when no count of ``ranges`` is this source's."""
         ...
 
 
@@ -102,7 +115,7 @@ class InstancePool:
     min_memory_mb: int | None = None
     cpu_cores: float | None = None
     candidate_types: tuple[str, ...] = ()
-    count_source: CountSource | None = None
+    count_source: CountSource | None = field(default=None, compare=False, repr=False)
 
     @property
     def possible_instance_types(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from aws_cdk import Duration, Names, Tokenization
+from aws_cdk import Annotations, Duration, Names, Tokenization
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_sagemaker as sagemaker
 
@@ -36,7 +36,7 @@ from constructs import Construct
 from .._core.validation import check_duration, check_range, seconds, unresolved
 from ..errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetric
-from .pools import CountSource, InstancePool
+from .pools import CountRange, InstancePool
 
 MAX_METRICS_PER_EXPRESSION = 10
 """CloudWatch metric-math alarms (which target tracking creates) read at most 10 metrics."""
@@ -113,14 +113,14 @@ class WeightedUtilizationScaling:
             raise ValidationError(f"max_capacity must be at least min_capacity ({min_capacity}), got {max_capacity}")
         # With components, instances range over 1..max_capacity, and the copies being scaled start in range.
         low_name, low = ("1", 1) if ic_mode else ("min_capacity", min_capacity)
-        sources = list(dict.fromkeys(p.count_source for p in endpoint.instance_pools if p.count_source is not None))
-        starts = [("initial_instance_count", endpoint.initial_instance_count, (low_name, low))]
+        high = ("max_capacity", max_capacity)
+        starts = [CountRange("initial_instance_count", endpoint.initial_instance_count, (low_name, low), high)]
         if endpoint.initial_copy_count is not None:
+            copies = endpoint.initial_copy_count
             starts.append(
-                ("inference_components.initial_copy_count", endpoint.initial_copy_count, ("min_capacity", min_capacity))
+                CountRange("inference_components.initial_copy_count", copies, ("min_capacity", min_capacity), high)
             )
-        for argument, start, bound in starts:
-            _check_start(argument, start, bound, ("max_capacity", max_capacity), sources)
+        at_deploy_time = [start for start in starts if not _check_start(start)]
         if not unresolved(target_utilization) and not 0 < target_utilization <= 1:
             raise ValidationError(f"target_utilization must be above 0 and at most 1, got {target_utilization:g}")
         check_duration("scale_in_cooldown", scale_in_cooldown, 0, 3600)
@@ -164,6 +164,8 @@ class WeightedUtilizationScaling:
                 disable_scale_in,
             ),
         )
+        if at_deploy_time:  # once every check has passed, so a refused call leaves nothing behind
+            _check_at_deploy_time(scope, endpoint, at_deploy_time)
 
     @property
     def managed_instance_scaling(self) -> sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty | None:
@@ -203,19 +205,33 @@ class UtilizationTerm:
         return f"{self.metric_id}_n"
 
 
-def _check_start(
-    argument: str, value: int, low: tuple[str, int], high: tuple[str, int], sources: Sequence[CountSource]
-) -> None:
-    """Each bound known at synth is checked on its own, and a token bound is named without its value; a
-    value known only at deploy time is checked there by the source that resolves it, if any does."""
-    if unresolved(value):
-        for source in sources:
-            if source.require_within(value, argument, low, high):
-                break
-        return
-    if (not unresolved(low[1]) and value < low[1]) or (not unresolved(high[1]) and value > high[1]):
+def _check_start(start: CountRange) -> bool:
+    """Each bound known at synth is checked on its own, and a token bound is named without its value;
+    ``False`` for a count known only at deploy time."""
+    if unresolved(start.count):
+        return False
+    low, high = start.low, start.high
+    if (not unresolved(low[1]) and start.count < low[1]) or (not unresolved(high[1]) and start.count > high[1]):
         bounds = [f"{n} ({b})" if not unresolved(b) else n for n, b in (low, high)]
-        raise ValidationError(f"{argument} ({value}) must lie between {bounds[0]} and {bounds[1]}")
+        raise ValidationError(f"{start.argument} ({start.count}) must lie between {bounds[0]} and {bounds[1]}")
+    return True
+
+
+def _check_at_deploy_time(scope: Construct, endpoint: ScalableEndpoint, ranges: Sequence[CountRange]) -> None:
+    """Counts resolved at deploy time are checked there, before the endpoint is created or updated, by
+    what resolves them: Application Auto Scaling would move one outside the range into it, silently."""
+    sources = list(dict.fromkeys(p.count_source for p in endpoint.instance_pools if p.count_source is not None))
+    for source in sources:
+        check = source.check_ranges(scope, ranges)
+        if check is not None:
+            endpoint.resource.node.add_dependency(check)
+            return
+    if sources:
+        Annotations.of(scope).add_warning_v2(
+            "cdk-genai-inference:counts-unchecked",
+            f"{', '.join(r.argument for r in ranges)} resolve at deploy time from something other than the "
+            "recommendation this endpoint's pools come from, so nothing checks them against the scaling range",
+        )
 
 
 def utilization_terms(pools: Sequence[InstancePool], caller: str) -> list[UtilizationTerm]:
