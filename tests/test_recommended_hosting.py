@@ -62,14 +62,17 @@ def job(stack: cdk.Stack, id: str = "Job", **overrides: Any) -> RecommendationJo
     return RecommendationJob(stack, id, **props)
 
 
-def hosting(stack: cdk.Stack, models: RecommendedModels, **kwargs: Any) -> InstancePoolEndpoint:
-    """An endpoint ``Endpoint`` serving ``models`` as recommended."""
+def hosting(
+    stack: cdk.Stack, models: RecommendedModels, counts: RecommendedModels | None = None, **kwargs: Any
+) -> InstancePoolEndpoint:
+    """An endpoint ``Endpoint`` serving ``models`` as recommended (with the counts of ``counts``, if given)."""
+    counts = counts or models
     return InstancePoolEndpoint(
         stack,
         "Endpoint",
         instance_pools=models.instance_pools,
-        inference_components=models.inference_components,
-        initial_instance_count=models.initial_instance_count,
+        inference_components=counts.inference_components,
+        initial_instance_count=counts.initial_instance_count,
         dashboard=False,
         **kwargs,
     )
@@ -192,14 +195,7 @@ def test_counts_from_another_recommendation_than_the_pools_are_said_to_go_unchec
         stack = new_stack()
         pools = RecommendedModels(stack, "Models", job=job(stack))
         counts = pools if counts_from_pools else RecommendedModels(stack, "Other", job=job(stack, "OtherJob"))
-        InstancePoolEndpoint(
-            stack,
-            "Endpoint",
-            instance_pools=pools.instance_pools,
-            inference_components=counts.inference_components,
-            initial_instance_count=counts.initial_instance_count,
-            dashboard=False,
-        ).scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+        hosting(stack, pools, counts).scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
         return cdk.assertions.Annotations.from_stack(stack).find_warning(
             "*", cdk.assertions.Match.string_like_regexp("nothing checks them against the scaling range")
         )
