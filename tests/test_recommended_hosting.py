@@ -19,6 +19,7 @@ from test_recommendation_resolution import STACK, TWO_COPIES, described, package
 
 from cdk_genai_inference import (
     BenchmarkJob,
+    InferenceComponents,
     InstancePool,
     InstancePoolEndpoint,
     JobWait,
@@ -164,7 +165,8 @@ def test_the_recommended_counts_are_checked_against_the_scaling_range_before_the
             "MinName": "min_capacity",
         },
     ]
-    assert check_id in _listed(resource(built, built["endpoint"].resource)["DependsOn"])
+    for user in (built["endpoint"].resource, built["endpoint"].inference_component):  # both wait for it
+        assert check_id in _listed(resource(built, user)["DependsOn"])
 
 
 def test_without_scaling_nothing_is_checked_and_a_deploy_time_range_or_a_refused_call_is_passed_on() -> None:
@@ -202,6 +204,28 @@ def test_counts_from_another_recommendation_than_the_pools_are_said_to_go_unchec
 
     assert warnings(counts_from_pools=True) == []
     assert len(warnings(counts_from_pools=False)) == 1
+
+
+def test_a_count_the_pools_recommendation_does_not_resolve_is_said_to_go_unchecked_beside_one_checked() -> None:
+    stack = new_stack()
+    models = RecommendedModels(stack, "Models", job=job(stack))
+    copies = cdk.CfnParameter(stack, "Copies", type="Number").value_as_number
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        instance_pools=models.instance_pools,
+        inference_components=InferenceComponents(initial_copy_count=copies),  # type: ignore[arg-type]
+        initial_instance_count=models.initial_instance_count,
+        dashboard=False,
+    )
+    endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    resources = synth(stack).to_json()["Resources"]
+    (check,) = [r["Properties"] for r in resources.values() if r["Type"] == "Custom::ScalingRangeCheck"]
+    assert [b["Argument"] for b in check["Bounds"]] == ["initial_instance_count"]
+    found = cdk.assertions.Annotations.from_stack(stack).find_warning(
+        "*", cdk.assertions.Match.string_like_regexp(r"^inference_components.initial_copy_count resolve at deploy")
+    )
+    assert len(found) == 1
 
 
 def test_a_range_bound_from_the_recommendation_itself_deploys() -> None:

@@ -220,10 +220,15 @@ class RecommendedModels(Resource):
             for pool in self.pools
         ]
 
-    def check_ranges(self, scope: Construct, ranges: Sequence[CountRange]) -> Construct | None:
-        """A ``ScalingRangeCheck`` under ``scope`` that fails the deployment when a recommended count lies
-        outside weighted scaling's range (Application Auto Scaling would move it into the range, and the
-        endpoint would run other than recommended); ``None`` when no count of ``ranges`` is this one's."""
+    def resolves(self, count: float) -> bool:
+        """Whether ``count`` is one of the instance or copy counts this recommendation resolves."""
+        return any(count in (pool.instance_count, pool.initial_copy_count) for pool in self.pools)
+
+    def check_ranges(self, scope: Construct, id: str, ranges: Sequence[CountRange]) -> Construct:
+        """A ``Custom::ScalingRangeCheck`` ``id`` under ``scope`` that fails the deployment when one of
+        ``ranges`` (each of a count this recommendation resolves) does not hold: weighted scaling's range,
+        which Application Auto Scaling would move the count into, and the endpoint would run other than
+        recommended."""
         bounds = [
             {
                 "Argument": wanted.argument,
@@ -243,11 +248,9 @@ class RecommendedModels(Resource):
             )
             if count == wanted.count
         ]
-        if not bounds:
-            return None
         return CustomResource(
             scope,
-            "ScalingRangeCheck",
+            id,
             service_token=AiJobsProvider.of(self).service_token,
             resource_type="Custom::ScalingRangeCheck",
             properties={"Kind": "ScalingRangeCheck", "Recommendation": self.node.path, "Bounds": bounds},

@@ -56,9 +56,13 @@ class CountRange:
 class CountSource(Protocol):
     """What resolves an endpoint's counts at deploy time, and checks them there (``RecommendedModels``)."""
 
-    def check_ranges(self, scope: Construct, ranges: Sequence[CountRange]) -> Construct | None:
-        """A resource under ``scope`` that fails the deployment when a count of this source lies outside
-        its range; ``None`` when no count of ``ranges`` is this source's."""
+    def resolves(self, count: float) -> bool:
+        """Whether ``count`` is one of the counts this source resolves."""
+        ...
+
+    def check_ranges(self, scope: Construct, id: str, ranges: Sequence[CountRange]) -> Construct:
+        """A resource ``id`` under ``scope`` that fails the deployment when one of ``ranges`` (each of a
+        count this source resolves) does not hold."""
         ...
 
 

@@ -218,19 +218,26 @@ def _check_start(start: CountRange) -> bool:
 
 
 def _check_at_deploy_time(scope: Construct, endpoint: ScalableEndpoint, ranges: Sequence[CountRange]) -> None:
-    """Counts resolved at deploy time are checked there, before the endpoint is created or updated, by
-    what resolves them: Application Auto Scaling would move one outside the range into it, silently."""
+    """Counts resolved at deploy time are checked there, before the endpoint and its component are
+    created or updated, by what resolves them: Application Auto Scaling would move one outside the range
+    into it, silently. A count that none of the pools' sources resolves is said to go unchecked."""
     sources = list(dict.fromkeys(p.count_source for p in endpoint.instance_pools if p.count_source is not None))
+    unchecked, checks = list(ranges), 0
     for source in sources:
-        check = source.check_ranges(scope, ranges)
-        if check is not None:
-            endpoint.resource.node.add_dependency(check)
-            return
-    if sources:
+        own = [r for r in unchecked if source.resolves(r.count)]
+        if not own:
+            continue
+        checks += 1
+        check = source.check_ranges(scope, "ScalingRangeCheck" + (str(checks) if checks > 1 else ""), own)
+        for user in (endpoint.resource, endpoint.inference_component):
+            if user is not None:
+                user.node.add_dependency(check)
+        unchecked = [r for r in unchecked if r not in own]
+    if sources and unchecked:
         Annotations.of(scope).add_warning_v2(
             "cdk-genai-inference:counts-unchecked",
-            f"{', '.join(r.argument for r in ranges)} resolve at deploy time from something other than the "
-            "recommendation this endpoint's pools come from, so nothing checks them against the scaling range",
+            f"{', '.join(r.argument for r in unchecked)} resolve at deploy time from something other than the "
+            "recommendations this endpoint's pools come from, so nothing checks them against the scaling range",
         )
 
 
