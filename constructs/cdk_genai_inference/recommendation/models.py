@@ -222,7 +222,18 @@ class RecommendedModels(Resource):
 
     def resolves(self, count: float) -> bool:
         """Whether ``count`` is one of the instance or copy counts this recommendation resolves."""
-        return any(count in (pool.instance_count, pool.initial_copy_count) for pool in self.pools)
+        return any(value == count for _, _, value in self._counts())
+
+    def _counts(self) -> list[tuple[RecommendedPool, str, float]]:
+        """Each pool's resolved counts, by attribute."""
+        return [
+            (pool, attribute, value)
+            for pool in self.pools
+            for attribute, value in (
+                ("InstanceCount", pool.instance_count),
+                ("InitialCopyCount", pool.initial_copy_count),
+            )
+        ]
 
     def check_ranges(self, scope: Construct, id: str, ranges: Sequence[CountRange]) -> Construct:
         """A ``Custom::ScalingRangeCheck`` ``id`` under ``scope`` that fails the deployment when one of
@@ -241,11 +252,7 @@ class RecommendedModels(Resource):
                 "MaxName": wanted.high[0],
             }
             for wanted in ranges
-            for pool in self.pools
-            for attribute, count in (
-                ("InstanceCount", pool.instance_count),
-                ("InitialCopyCount", pool.initial_copy_count),
-            )
+            for pool, attribute, count in self._counts()
             if count == wanted.count
         ]
         return CustomResource(

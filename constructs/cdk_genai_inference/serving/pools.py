@@ -44,8 +44,8 @@ class RoutingStrategy(enum.Enum):
 
 @dataclass(frozen=True)
 class CountRange:
-    """A count known only at deploy time that weighted scaling's range must hold: the endpoint's
-    ``argument`` that takes it, and each bound with the name of the argument that sets it."""
+    """A count that weighted scaling's range must hold: the endpoint's ``argument`` that takes it, and
+    each bound with the name of the argument that sets it."""
 
     argument: str
     count: float
