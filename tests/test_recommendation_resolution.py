@@ -221,6 +221,20 @@ def test_recommended_counts_outside_the_scaling_range_fail_the_deployment_naming
     )
 
 
+def test_a_count_outside_a_recommended_bound_fails_the_deployment_naming_the_endpoints_count():
+    """A count known at synth, against ``max_capacity`` from the recommendation: it would be cut to it."""
+    bound = {"Argument": "initial_instance_count", "Count": "3", "Min": "1", "MinName": "min_capacity"}
+    props = {"Kind": "ScalingRangeCheck", "Recommendation": "Serving/Models"}
+    props["Bounds"] = [bound | {"Max": "2", "MaxName": "max_capacity"}]  # type: ignore[assignment]
+    event = {"RequestType": "Update", "StackId": STACK, "PhysicalResourceId": "c", "ResourceProperties": props}
+    with pytest.raises(aws_calls.JobError) as failure:
+        ai_jobs_handler.on_event(event, None, clients=StubClients())
+    assert str(failure.value) == (
+        "Serving/Models: the endpoint's initial_instance_count 3 is outside the scaling range min_capacity (1) to "
+        "max_capacity (2); widen the range of scale_on_weighted_utilization to hold it, or change the count"
+    )
+
+
 @pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
 def test_recommended_counts_inside_the_scaling_range_pass_and_delete_checks_nothing(request_type):
     event = {**range_check("1", "2", max_capacity="2"), "RequestType": request_type, "PhysicalResourceId": "c"}

@@ -28,6 +28,7 @@ from cdk_genai_inference import (
     PackageApproval,
     PoolOrder,
     RecommendationGoal,
+    RecommendationHosting,
     RecommendationJob,
     RecommendedModels,
     S3Location,
@@ -192,18 +193,97 @@ def test_without_scaling_nothing_is_checked_and_a_deploy_time_range_or_a_refused
     assert [b["Max"] for b in after_refusal["Bounds"]] == [4, 4]
 
 
-def test_counts_from_another_recommendation_than_the_pools_are_said_to_go_unchecked() -> None:
-    def warnings(counts_from_pools: bool) -> list[Any]:
-        stack = new_stack()
-        pools = RecommendedModels(stack, "Models", job=job(stack))
-        counts = pools if counts_from_pools else RecommendedModels(stack, "Other", job=job(stack, "OtherJob"))
-        hosting(stack, pools, counts).scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
-        return cdk.assertions.Annotations.from_stack(stack).find_warning(
-            "*", cdk.assertions.Match.string_like_regexp("nothing checks them against the scaling range")
-        )
+def _range_checks(stack: cdk.Stack) -> list[dict[str, Any]]:
+    resources = synth(stack).to_json()["Resources"].values()
+    return [r["Properties"] for r in resources if r["Type"] == "Custom::ScalingRangeCheck"]
 
-    assert warnings(counts_from_pools=True) == []
-    assert len(warnings(counts_from_pools=False)) == 1
+
+def _unchecked_warnings(stack: cdk.Stack) -> list[Any]:
+    return cdk.assertions.Annotations.from_stack(stack).find_warning(  # type: ignore[no-any-return]
+        "*", cdk.assertions.Match.string_like_regexp("nothing checks them against the scaling range")
+    )
+
+
+def test_counts_from_another_recommendation_than_the_pools_are_checked_by_the_one_that_resolves_them() -> None:
+    stack = new_stack()
+    pools = RecommendedModels(stack, "Models", job=job(stack))
+    counts = RecommendedModels(stack, "Other", job=job(stack, "OtherJob", instance_types=[G6]))
+    hosting(stack, pools, counts).scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    (check,) = _range_checks(stack)
+    assert check["Recommendation"] == counts.node.path
+    assert [(b["Argument"], b["InstanceType"]) for b in check["Bounds"]] == [
+        ("initial_instance_count", G6),
+        ("inference_components.initial_copy_count", G6),
+    ]
+    assert _unchecked_warnings(stack) == []
+
+
+def test_counts_on_pools_built_by_hand_are_checked_by_the_recommendation_they_come_from() -> None:
+    """Nothing but the count links a hand-built pool to its recommendation: the count's token is enough."""
+    stack = new_stack()
+    models = RecommendedModels(stack, "Models", job=job(stack))
+    (first, *_) = models.pools
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        instance_pools=[InstancePool(G6E, model=first.model, max_concurrency=8)],
+        initial_instance_count=first.instance_count,  # type: ignore[arg-type]
+        dashboard=False,
+    )
+    endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=4)
+    (check,) = _range_checks(stack)
+    resolver = stack.get_logical_id(models.resource.node.default_child)  # type: ignore[arg-type]
+    assert check["Bounds"] == [
+        {
+            "Argument": "initial_instance_count",
+            "Count": {"Fn::GetAtt": [resolver, "Pool1.InstanceCount"]},
+            "Min": 1,
+            "MinName": "min_capacity",
+            "Max": 4,
+            "MaxName": "max_capacity",
+            "InstanceType": G6E,
+            "Attribute": "InstanceCount",
+        }
+    ]
+
+
+def test_a_count_known_at_synth_is_checked_against_a_recommended_bound() -> None:
+    """``max_capacity`` may be the recommended count: an ``initial_instance_count`` above it would be cut."""
+    stack = new_stack()
+    models = RecommendedModels(stack, "Models", job=job(stack), hosting=RecommendationHosting.SINGLE_MODEL)
+    endpoint = InstancePoolEndpoint(
+        stack, "Endpoint", instance_pools=models.instance_pools, initial_instance_count=3, dashboard=False
+    )
+    endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=models.initial_instance_count)
+    (check,) = _range_checks(stack)
+    resolver = stack.get_logical_id(models.resource.node.default_child)  # type: ignore[arg-type]
+    assert check["Bounds"] == [
+        {
+            "Argument": "initial_instance_count",
+            "Count": 3,
+            "Min": 1,
+            "MinName": "min_capacity",
+            "Max": {"Fn::GetAtt": [resolver, "Pool1.InstanceCount"]},
+            "MaxName": "max_capacity",
+        }
+    ]
+
+
+def test_a_range_from_parameters_alone_is_the_users_to_choose_and_goes_unchecked_without_a_warning() -> None:
+    stack = new_stack()
+    endpoint = InstancePoolEndpoint(
+        stack,
+        "Endpoint",
+        model=Model.from_model_name(stack, "Model", "served"),
+        instance_pools=[InstancePool(G6E, max_concurrency=8)],
+        initial_instance_count=cdk.CfnParameter(stack, "Count", type="Number").value_as_number,  # type: ignore[arg-type]
+        dashboard=False,
+    )
+    endpoint.scale_on_weighted_utilization(
+        min_capacity=1, max_capacity=cdk.CfnParameter(stack, "Most", type="Number").value_as_number
+    )
+    assert _range_checks(stack) == []
+    assert _unchecked_warnings(stack) == []
 
 
 def test_a_count_the_pools_recommendation_does_not_resolve_is_said_to_go_unchecked_beside_one_checked() -> None:

@@ -81,8 +81,9 @@ def resolve_packages(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_scaling_range(event: dict[str, Any]) -> dict[str, Any]:
-    """``ScalingRangeCheck``: recommended counts that weighted scaling's range must hold. Application Auto
-    Scaling would move one outside the range into it, and the endpoint would run other than recommended."""
+    """``ScalingRangeCheck``: counts that weighted scaling's range must hold, where the count or a bound is
+    resolved by a recommendation. Application Auto Scaling would move a count outside the range into it,
+    and the endpoint would run other than recommended, or than asked."""
     props = event["ResourceProperties"]
     if event["RequestType"] != "Delete":
         for bound in props.get("Bounds") or []:
@@ -92,16 +93,23 @@ def check_scaling_range(event: dict[str, Any]) -> dict[str, Any]:
 
 def _check_bound(subject: str, bound: dict[str, Any]) -> None:
     low, high, count = float(bound["Min"]), float(bound["Max"]), float(bound["Count"])
-    if not low <= count <= high:
-        low_text, high_text = (
-            text if name == text else f"{name} ({text})"
-            for name, text in ((bound["MinName"], attribute_text(low)), (bound["MaxName"], attribute_text(high)))
+    if low <= count <= high:
+        return
+    low_text, high_text = (
+        text if name == text else f"{name} ({text})"
+        for name, text in ((bound["MinName"], attribute_text(low)), (bound["MaxName"], attribute_text(high)))
+    )
+    count_text = f"the endpoint's {bound['Argument']} {attribute_text(count)} is"
+    if "Attribute" in bound:  # the recommended count
+        count_text = (
+            f"the recommendation for {bound['InstanceType']} has {bound['Attribute']} {attribute_text(count)}, "
+            f"the endpoint's {bound['Argument']},"
         )
-        raise JobError(
-            f"{subject}: the recommendation for {bound['InstanceType']} has {bound['Attribute']} "
-            f"{attribute_text(count)}, the endpoint's {bound['Argument']}, outside the scaling range {low_text} to "
-            f"{high_text}; widen the range of scale_on_weighted_utilization to hold it"
-        )
+    raise JobError(
+        f"{subject}: {count_text} outside the scaling range {low_text} to {high_text}; "
+        "widen the range of scale_on_weighted_utilization to hold it"
+        + ("" if "Attribute" in bound else ", or change the count")
+    )
 
 
 def _choose(subject: str, best: dict[str, recommended.Configuration], props: dict[str, Any]) -> list[Any]:

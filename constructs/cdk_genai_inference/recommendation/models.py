@@ -215,14 +215,9 @@ class RecommendedModels(Resource):
                 accelerators=pool.accelerators_per_copy,  # type: ignore[arg-type]
                 min_memory_mb=pool.memory_per_copy_mb,  # type: ignore[arg-type]
                 candidate_types=pool.candidate_types,
-                count_source=self,
             )
             for pool in self.pools
         ]
-
-    def resolves(self, count: float) -> bool:
-        """Whether ``count`` is one of the instance or copy counts this recommendation resolves."""
-        return any(value == count for _, _, value in self._counts())
 
     def _counts(self) -> list[tuple[RecommendedPool, str, float]]:
         """Each pool's resolved counts, by attribute."""
@@ -237,24 +232,28 @@ class RecommendedModels(Resource):
 
     def check_ranges(self, scope: Construct, id: str, ranges: Sequence[CountRange]) -> Construct:
         """A ``Custom::ScalingRangeCheck`` ``id`` under ``scope`` that fails the deployment when one of
-        ``ranges`` (each of a count this recommendation resolves) does not hold: weighted scaling's range,
-        which Application Auto Scaling would move the count into, and the endpoint would run other than
-        recommended."""
-        bounds = [
-            {
-                "Argument": wanted.argument,
-                "InstanceType": pool.instance_type,
-                "Attribute": attribute,
-                "Count": count,
-                "Min": wanted.low[1],
-                "MinName": wanted.low[0],
-                "Max": wanted.high[1],
-                "MaxName": wanted.high[0],
-            }
-            for wanted in ranges
-            for pool, attribute, count in self._counts()
-            if count == wanted.count
-        ]
+        ``ranges`` does not hold: weighted scaling's range, which Application Auto Scaling would move the
+        count into, and the endpoint would run other than recommended or asked. Each range holds a count
+        or a bound this recommendation resolves."""
+        bounds = []
+        for wanted in ranges:
+            recommended = [
+                {"InstanceType": pool.instance_type, "Attribute": attribute}
+                for pool, attribute, count in self._counts()
+                if count == wanted.count
+            ]
+            bounds += [
+                {
+                    "Argument": wanted.argument,
+                    **labels,
+                    "Count": wanted.count,
+                    "Min": wanted.low[1],
+                    "MinName": wanted.low[0],
+                    "Max": wanted.high[1],
+                    "MaxName": wanted.high[0],
+                }
+                for labels in recommended or [{}]
+            ]
         return CustomResource(
             scope,
             id,

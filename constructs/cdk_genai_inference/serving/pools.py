@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Reference, Tokenization
 
 from constructs import Construct
 
@@ -53,17 +53,25 @@ class CountRange:
     high: tuple[str, float]
 
 
+@runtime_checkable
 class CountSource(Protocol):
-    """What resolves an endpoint's counts at deploy time, and checks them there (``RecommendedModels``)."""
-
-    def resolves(self, count: float) -> bool:
-        """Whether ``count`` is one of the counts this source resolves."""
-        ...
+    """What resolves numbers at deploy time and can check them there (``RecommendedModels``): a scope
+    of the resource that a count's or a bound's token references."""
 
     def check_ranges(self, scope: Construct, id: str, ranges: Sequence[CountRange]) -> Construct:
-        """A resource ``id`` under ``scope`` that fails the deployment when one of ``ranges`` (each of a
-        count this source resolves) does not hold."""
+        """A resource ``id`` under ``scope`` that fails the deployment when one of ``ranges`` does not hold."""
         ...
+
+
+def count_source_of(value: object) -> CountSource | None:
+    """The innermost ``CountSource`` above the resource whose attribute or ``Ref`` ``value`` is; ``None``
+    for a value known at synth, a parameter's, or one computed by an intrinsic function."""
+    if not unresolved(value):
+        return None
+    reference = Tokenization.reverse(value)
+    if not isinstance(reference, Reference):
+        return None
+    return next((s for s in reversed(reference.target.node.scopes) if isinstance(s, CountSource)), None)
 
 
 @dataclass(frozen=True)
@@ -105,8 +113,6 @@ class InstancePool:
         cpu_cores: CPU cores one copy needs (inference-component mode). Default: - none required
         candidate_types: What an ``instance_type`` known only at deploy time may resolve to (a ranked
             recommendation sets the job's instance types). Default: - nothing known
-        count_source: What resolves the endpoint's instance and copy counts at deploy time, which
-            checks them there against the scaling range (a recommendation sets itself). Default: - none
     """
 
     instance_type: str
@@ -119,7 +125,6 @@ class InstancePool:
     min_memory_mb: int | None = None
     cpu_cores: float | None = None
     candidate_types: tuple[str, ...] = ()
-    count_source: CountSource | None = field(default=None, compare=False, repr=False)
 
     @property
     def possible_instance_types(self) -> tuple[str, ...]:

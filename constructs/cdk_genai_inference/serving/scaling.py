@@ -36,7 +36,7 @@ from constructs import Construct
 from .._core.validation import check_duration, check_range, seconds, unresolved
 from ..errors import ValidationError
 from .metrics import INVOCATION_NAMESPACE, EndpointMetric
-from .pools import CountRange, InstancePool
+from .pools import CountRange, CountSource, InstancePool, count_source_of
 
 MAX_METRICS_PER_EXPRESSION = 10
 """CloudWatch metric-math alarms (which target tracking creates) read at most 10 metrics."""
@@ -207,37 +207,45 @@ class UtilizationTerm:
 
 def _check_start(start: CountRange) -> bool:
     """Each bound known at synth is checked on its own, and a token bound is named without its value;
-    ``False`` for a count known only at deploy time."""
-    if unresolved(start.count):
-        return False
+    ``False`` when the count or a bound is known only at deploy time."""
     low, high = start.low, start.high
-    if (not unresolved(low[1]) and start.count < low[1]) or (not unresolved(high[1]) and start.count > high[1]):
+    if not unresolved(start.count) and (
+        (not unresolved(low[1]) and start.count < low[1]) or (not unresolved(high[1]) and start.count > high[1])
+    ):
         bounds = [f"{n} ({b})" if not unresolved(b) else n for n, b in (low, high)]
         raise ValidationError(f"{start.argument} ({start.count}) must lie between {bounds[0]} and {bounds[1]}")
-    return True
+    return not any(unresolved(value) for value in (start.count, low[1], high[1]))
 
 
 def _check_at_deploy_time(scope: Construct, endpoint: ScalableEndpoint, ranges: Sequence[CountRange]) -> None:
-    """Counts resolved at deploy time are checked there, before the endpoint and its component are
-    created or updated, by what resolves them: Application Auto Scaling would move one outside the range
-    into it, silently. A count that none of the pools' sources resolves is said to go unchecked."""
-    sources = list(dict.fromkeys(p.count_source for p in endpoint.instance_pools if p.count_source is not None))
-    unchecked, checks = list(ranges), 0
-    for source in sources:
-        own = [r for r in unchecked if source.resolves(r.count)]
-        if not own:
+    """Ranges known only at deploy time are checked there, before the endpoint and its component are
+    created or updated, by what resolves the count (or else a bound): Application Auto Scaling would
+    move a count outside the range into it, silently. Where a recommendation is involved, a deploy-time
+    count that none resolves is said to go unchecked; a bound from a parameter is the user's choice."""
+    checks: list[tuple[CountSource, list[CountRange]]] = []
+    unchecked = []
+    for wanted in ranges:
+        source = next(filter(None, map(count_source_of, (wanted.count, wanted.low[1], wanted.high[1]))), None)
+        if source is None:
+            unchecked.append(wanted)
             continue
-        checks += 1
-        check = source.check_ranges(scope, "ScalingRangeCheck" + (str(checks) if checks > 1 else ""), own)
+        own = next((own for known, own in checks if known is source), None)
+        if own is None:
+            checks.append((source, own := []))
+        own.append(wanted)
+    for position, (source, own) in enumerate(checks, start=1):
+        check = source.check_ranges(scope, "ScalingRangeCheck" + (str(position) if position > 1 else ""), own)
         for user in (endpoint.resource, endpoint.inference_component):
             if user is not None:
                 user.node.add_dependency(check)
-        unchecked = [r for r in unchecked if r not in own]
-    if sources and unchecked:
+    pools = endpoint.instance_pools
+    recommended = checks or any(count_source_of(v) for p in pools for v in (p.instance_type, p.max_concurrency))
+    counts = [wanted.argument for wanted in unchecked if unresolved(wanted.count)]
+    if recommended and counts:
         Annotations.of(scope).add_warning_v2(
             "cdk-genai-inference:counts-unchecked",
-            f"{', '.join(r.argument for r in unchecked)} resolve at deploy time from something other than the "
-            "recommendations this endpoint's pools come from, so nothing checks them against the scaling range",
+            f"{', '.join(counts)} resolve at deploy time from something other than a recommendation (a parameter, "
+            "an import), so nothing checks them against the scaling range",
         )
 
 
