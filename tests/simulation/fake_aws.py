@@ -104,11 +104,15 @@ class FakeAws:
         return job  # type: ignore[no-any-return]
 
     def _advance(self, job: dict[str, Any]) -> None:
-        """A job completes after the scenario's number of descriptions (or fails, or stops once asked to)."""
+        """A job completes after the scenario's number of descriptions (or fails, or stops once asked to);
+        a list of numbers gives each job of its kind its own, in the order they were started."""
         job["describes"] += 1
+        polls = self.scenario.get("polls_until_done", 1)
+        if isinstance(polls, list):
+            polls = polls[min(job["position"], len(polls) - 1)]
         if job["status"] == "Stopping":
             job["status"] = "Stopped"
-        elif job["status"] == "InProgress" and job["describes"] > self.scenario.get("polls_until_done", 1):
+        elif job["status"] == "InProgress" and job["describes"] > polls:
             job["status"] = self.scenario.get("final_status", {}).get(job["kind"], "Completed")
             if job["kind"] == "benchmark":
                 self._write_archive(job["request"])
@@ -133,7 +137,9 @@ class FakeAws:
         key = f"{kind}/{name}"
         if key in self.state["jobs"]:
             raise ServiceError("ResourceInUse", f"{kind} {name} already exists")
+        position = sum(job["kind"] == kind for job in self.state["jobs"].values())
         self.state["jobs"][key] = {"kind": kind, "request": params, "status": "InProgress", "describes": 0}
+        self.state["jobs"][key]["position"] = position
         return {"arn": self._arn(f"{_RESOURCE[kind]}/{name.lower()}")}
 
     def sagemaker_CreateAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:

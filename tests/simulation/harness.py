@@ -84,8 +84,9 @@ def simulate(
     workdir: Path,
     state: dict[str, Any] | None = None,
 ) -> Simulation:
-    """Deploy ``template_file`` of the synthesized ``assembly`` through ``steps`` (create, update, delete),
-    in a world where ``state`` (the fake services' state another simulation left) already exists."""
+    """Deploy ``template_file`` of the synthesized ``assembly`` through ``steps`` (create, update, delete;
+    ``{"op": "other", "stack": ..., "action": ..., "template": ...}`` deploys another stack of the account
+    in between; a step with ``"may_fail": True`` does not end the run), in a world where ``state`` (the fake services' state another simulation left) already exists."""
     template = json.loads((assembly / template_file).read_text())
     plan = {
         "asset": str(asset_of(assembly, template)),
@@ -109,7 +110,8 @@ def simulate(
     report = json.loads(report_path.read_text())
     deployed, current = [], template
     for step in steps[: len(report["steps"])]:
-        current = json.loads((assembly / step["template"]).read_text()) if "template" in step else current
+        if "template" in step and step["op"] != "other":
+            current = json.loads((assembly / step["template"]).read_text())
         deployed.append(current)
     return Simulation(
         template=template,

@@ -1,6 +1,7 @@
 """The simulated Lambda: one process that runs the handler from its asset (the asset first on the import
 path, no site-packages, as Lambda orders them) against the fake services, and deploys the stack through the
-CloudFormation simulation. Run by ``harness.simulate``; reads a plan, writes a report (both JSON).
+CloudFormation simulation (and, between its steps, other stacks of the same account: ``op`` ``other``). Run by
+``harness.simulate``; reads a plan, writes a report (both JSON).
 
 Usage: python -S -B lambda_process.py PLAN REPORT
 """
@@ -43,6 +44,19 @@ def main(plan_path: str, report_path: str) -> int:
         waiters=lambda: list(state["executions"].values()),
         signals=signals,
     )
+    others: dict[str, Any] = {}  # other stacks of the account, deployed between this one's steps
+
+    def other(step: dict[str, Any]) -> None:
+        template = json.loads(Path(step["template"]).read_text()) if "template" in step else None
+        if step["action"] == "create":
+            stack_env = Environment(**{**plan["environment"], "stack_name": step["stack"]})
+            others[step["stack"]] = Deployment(template, stack_env, invoke, deployment.waiters, signals)
+            others[step["stack"]].create()
+        elif step["action"] == "update":
+            others[step["stack"]].update(template)
+        else:
+            others[step["stack"]].delete()
+
     steps: list[dict[str, Any]] = []
     for step in plan["steps"]:
         outcome: dict[str, Any] = {"op": step["op"]}
@@ -53,6 +67,8 @@ def main(plan_path: str, report_path: str) -> int:
                 deployment.update(json.loads(Path(step["template"]).read_text()))
             elif step["op"] == "delete":
                 deployment.delete()
+            elif step["op"] == "other":
+                other(step)
             outcome["failed"] = None
         except DeploymentFailed as failure:
             outcome["failed"] = str(failure)
@@ -63,7 +79,7 @@ def main(plan_path: str, report_path: str) -> int:
             state=json.loads(json.dumps(state, default=str)),
         )
         steps.append(outcome)
-        if outcome["failed"]:
+        if outcome["failed"] and not step.get("may_fail"):  # a step that may fail leaves a rolled-back stack
             break
     report = {
         "steps": steps,
