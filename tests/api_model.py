@@ -217,6 +217,7 @@ MAPPINGS: dict[str, ApiMapping] = {
                 "Kind": "which create call Request is",
                 "Request": "the create call's request",
                 "Wait": "the deployment waiter's settings",
+                "RemovalPolicy": "whether the resource's delete deletes a completed job",
             },
             adapt=_job_request,
         )

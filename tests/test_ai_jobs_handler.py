@@ -417,11 +417,31 @@ def test_a_delete_the_provider_is_not_allowed_names_the_job_and_how_to_stop_and_
 def test_delete_when_the_job_vanishes_between_describe_and_delete_succeeds(sm):
     sagemaker, stub = sm
     name = {"AIRecommendationJobName": JOB}
-    stub.add_response("describe_ai_recommendation_job", described("Completed"), name)
+    stub.add_response("describe_ai_recommendation_job", described("Failed"), name)
     stub.add_client_error("delete_ai_recommendation_job", "ResourceNotFound", "gone", expected_params=name)
     assert job_lifecycle.is_complete(sagemaker, event("Delete", JOB_PROPS, PhysicalResourceId=JOB)) == {
         "IsComplete": True
     }
+
+
+def test_delete_keeps_a_completed_job_another_stack_may_still_read(sm):
+    """A later stage resolves the job by name (``from_job_name``), and its rollback reads it again after
+    this stack's replacement of the job was cleaned up: deleting it failed that rollback."""
+    sagemaker, stub = sm
+    stub.add_response("describe_ai_recommendation_job", described("Completed"), {"AIRecommendationJobName": JOB})
+    delete = event("Delete", JOB_PROPS, PhysicalResourceId=JOB)
+    assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
+    stub.assert_no_pending_responses()  # and no DeleteAIRecommendationJob: the Stubber refuses a call not queued
+
+
+def test_delete_with_removal_policy_destroy_deletes_a_completed_job(sm):
+    sagemaker, stub = sm
+    name = {"AIRecommendationJobName": JOB}
+    stub.add_response("describe_ai_recommendation_job", described("Completed"), name)
+    stub.add_response("delete_ai_recommendation_job", {}, name)
+    delete = event("Delete", {**JOB_PROPS, "RemovalPolicy": "destroy"}, PhysicalResourceId=JOB)
+    assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
+    stub.assert_no_pending_responses()
 
 
 def test_create_and_update_complete_at_once(sm):

@@ -315,6 +315,14 @@ def test_the_job_name_follows_the_endpoint_and_the_run_token() -> None:
     assert base != name([InstancePool("ml.g6e.12xlarge"), InstancePool("ml.g6.12xlarge")], None)
 
 
+def test_a_benchmark_with_removal_policy_destroy_deletes_its_completed_job() -> None:
+    stack = new_stack()
+    destroy = minimal_job(stack, wait=JobWait.none(), removal_policy=cdk.RemovalPolicy.DESTROY)
+    (found,) = synth(stack).find_resources("Custom::AIBenchmarkJob").values()
+    assert found["Properties"]["RemovalPolicy"] == "destroy"
+    assert destroy.job_name == minimal_job(new_stack(), wait=JobWait.none()).job_name
+
+
 def test_an_imported_endpoint_is_benchmarked_anew_for_a_new_served_definition() -> None:
     def name(**attributes: Any) -> str:
         stack = new_stack()

@@ -200,22 +200,26 @@ def test_a_retried_create_adopts_the_job_and_the_waiter_runs_once(recommend_to_s
     assert signal["status"] == "SUCCESS"
 
 
-def test_an_update_that_replaces_the_job_deletes_the_old_one(recommend_to_serve: Simulation) -> None:
+def test_an_update_that_replaces_the_job_keeps_the_old_one_it_completed(recommend_to_serve: Simulation) -> None:
+    """CloudFormation deletes the replaced job's resource after the update; a completed job stays, for a
+    later stage that still reads it (and that stage's rollback)."""
     first, update = recommend_to_serve.steps[0], recommend_to_serve.steps[1]
     old_jobs = set(first.state["jobs"])
     assert len(old_jobs) == 1
-    assert set(update.state["jobs"]).isdisjoint(old_jobs) and len(update.state["jobs"]) == 1
+    assert old_jobs < set(update.state["jobs"]) and len(update.state["jobs"]) == 2
     deletes = {e["physical"] for e in update.events[len(first.events) :] if e["request"] == "Delete"}
     old_name = next(iter(old_jobs)).split("/", 1)[1]
     assert deletes == {old_name, f"{old_name}:priority"}  # the old job, and the resolution of it (a no-op)
-    stops_or_deletes = [
-        c["operation"] for c in update.state["calls"][len(first.state["calls"]) :] if old_name in str(c["params"])
-    ]
-    assert "DeleteAIRecommendationJob" in stops_or_deletes
+    calls = [c["operation"] for c in update.state["calls"][len(first.state["calls"]) :] if old_name in str(c["params"])]
+    assert "DescribeAIRecommendationJob" in calls and "DeleteAIRecommendationJob" not in calls
 
 
-def test_delete_leaves_no_job_behind(recommend_to_serve: Simulation) -> None:
-    assert recommend_to_serve.steps[2].state["jobs"] == {}
+def test_delete_stops_nothing_and_keeps_the_completed_jobs(recommend_to_serve: Simulation) -> None:
+    update, delete = recommend_to_serve.steps[1], recommend_to_serve.steps[2]
+    assert delete.state["jobs"].keys() == update.state["jobs"].keys()
+    assert {j["status"] for j in delete.state["jobs"].values()} == {"Completed"}
+    calls = {c["operation"] for c in delete.state["calls"][len(update.state["calls"]) :]}
+    assert not calls & {"StopAIRecommendationJob", "DeleteAIRecommendationJob"}, calls
 
 
 def test_every_call_the_handlers_made_is_allowed_by_their_role(recommend_to_serve: Simulation) -> None:
@@ -299,7 +303,8 @@ def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results(
         reads
     )  # the re-run's, then the first's
     assert update.attributes[results_id] == first.attributes[results_id]
-    assert set(update.state["jobs"]) == set(first.state["jobs"])  # the second run's job is deleted
+    kept = set(update.state["jobs"]) - set(first.state["jobs"])  # the second run completed: its record stays
+    assert len(kept) == 1 and "DeleteAIBenchmarkJob" not in {c["operation"] for c in calls}, kept
     assert denied_handler_calls(rerun, 1) == []  # the older run's folder is readable under the newer policy
 
 

@@ -25,10 +25,8 @@ CONTEXT: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())["context"]
 STAGING, PRODUCTION, REGION = (CONTEXT[f"pipeline:{k}"] for k in ("stagingAccount", "productionAccount", "region"))
 
 
-@pytest.fixture(scope="module")
-def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    outdir = tmp_path_factory.mktemp("pipeline")
-    app = cdk.App(outdir=str(outdir), context=CONTEXT)
+def synthesize(outdir: Path, **context: Any) -> Path:
+    app = cdk.App(outdir=str(outdir), context={**CONTEXT, **context})
     pipeline = PipelineConfig.from_context(app.node)
     PipelineStack(
         app,
@@ -41,6 +39,11 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     app.synth()
     return outdir
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthesize(tmp_path_factory.mktemp("pipeline"))
 
 
 def stage_template(assembly: Path, stage: str) -> str:
@@ -139,3 +142,35 @@ def test_the_staging_roles_may_use_the_artifacts_key_and_production_may_decrypt_
         != []
     )
     assert denied(statements, [Request("kms:Decrypt", key, {**via_s3, "kms:ResourceAliases": ["alias/other"]})]) != []
+
+
+def test_a_failed_serve_update_rolls_back_to_the_job_the_recommend_stage_has_since_replaced(
+    assembly: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A changed workload: the Recommend stage starts job B and CloudFormation then deletes job A's
+    resource; the Serve stage's update to B fails (B still runs), and its rollback resolves A again.
+    That rollback needs A to exist: deleting the completed job failed it (UPDATE_ROLLBACK_FAILED)."""
+    changed = synthesize(tmp_path_factory.mktemp("changed"), **{"recommendation:inputTokensMean": 4000})
+    recommend = {"op": "other", "stack": "Recommend"}
+    serve = simulate(
+        assembly,
+        stage_template(assembly, "Serve"),
+        {"recommendations": RECOMMENDATIONS, "polls_until_done": [0, 9]},  # A is done at once, B runs on
+        [
+            {**recommend, "action": "create", "template": stage_template(assembly, "Recommend")},
+            {"op": "create"},
+            {**recommend, "action": "update", "template": str(changed / stage_template(changed, "Recommend"))},
+            {"op": "update", "template": str(changed / stage_template(changed, "Serve")), "may_fail": True},
+            {**recommend, "action": "delete"},
+        ],
+        environment={"account": STAGING, "region": REGION, "stack_name": "Serve"},
+        workdir=tmp_path_factory.mktemp("staged"),
+    )
+    assert [s.failed for s in serve.steps[:3]] == [None] * 3, [s.failed for s in serve.steps]
+    failure = serve.steps[3].failed or ""
+    assert " is InProgress" in failure and failure.endswith("UPDATE_ROLLBACK_COMPLETE"), failure
+    assert denied_handler_calls(serve, 3) == []
+    first_job, _ = list(serve.steps[2].state["jobs"])
+    assert serve.steps[2].state["jobs"][first_job]["status"] == "Completed"  # kept when its resource was deleted
+    deleted = serve.steps[4]  # the Recommend stack's deletion stops the running job B and deletes it
+    assert deleted.failed is None and set(deleted.state["jobs"]) == {first_job}

@@ -377,6 +377,10 @@ ERRORS = [
     ),
     ({"tags": {"owner": "ml!"}}, "tags values must be 0-256 letters, digits, spaces and _.:/=+-@, got 'ml!'"),
     (
+        {"removal_policy": cdk.RemovalPolicy.SNAPSHOT},
+        "removal_policy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY, got RemovalPolicy.SNAPSHOT",
+    ),
+    (
         {"model_source": S3Location.from_uri("s3://models/" + "m" * 1100 + "/")},
         "ModelSource.S3.S3Uri allows at most 1024 characters, got 1113",
     ),
@@ -507,6 +511,23 @@ def test_tags_change_in_place_without_a_new_job() -> None:
     other = new_stack()
     tagged = RecommendationJob(other, "Job", **job_props(other, tags={"team": "ml"}))
     assert plain.job_name == tagged.job_name
+
+
+def test_a_completed_job_is_kept_unless_its_removal_policy_is_destroy() -> None:
+    """The policy rides beside the request: changing it names no new job and starts none."""
+
+    def resource(stack: cdk.Stack) -> dict[str, Any]:
+        (found,) = synth(stack).find_resources("Custom::AIRecommendationJob").values()
+        return found["Properties"]  # type: ignore[no-any-return]
+
+    kept, destroyed, applied = new_stack(), new_stack(), new_stack()
+    default = RecommendationJob(kept, "Job", **job_props(kept))
+    destroy = cdk.RemovalPolicy.DESTROY
+    deleted = RecommendationJob(destroyed, "Job", **job_props(destroyed, removal_policy=destroy))
+    RecommendationJob(applied, "Job", **job_props(applied)).apply_removal_policy(destroy)
+    assert "RemovalPolicy" not in resource(kept)
+    assert resource(destroyed)["RemovalPolicy"] == resource(applied)["RemovalPolicy"] == "destroy"
+    assert default.job_name == deleted.job_name
 
 
 def test_expected_figures_are_requested_from_the_resolver() -> None:

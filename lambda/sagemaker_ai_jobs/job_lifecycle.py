@@ -105,14 +105,18 @@ def begin_delete(sm: Any, kind: str, name: str) -> None:
         ) from error
 
 
-def finish_delete(sm: Any, kind: str, name: str) -> bool:
-    """Delete the job once terminal. True when it is gone (also when it never existed)."""
+def finish_delete(sm: Any, kind: str, name: str, *, keep_completed: bool = True) -> bool:
+    """Delete the job once terminal, unless it completed and ``keep_completed``: another stack may read it
+    (its results, its packages' resolution), and that stack's rollback too. True when done (also when the
+    job never existed)."""
     api = JOB_APIS[kind]
     job = describe(sm, api, name)
     if job is None:
         return True
     if job[api.status_field] not in TERMINAL:
         return False
+    if keep_completed and job[api.status_field] == "Completed":
+        return True
     try:
         with_retries(lambda: getattr(sm, api.delete)(**{api.name_field: name}))
     except ClientError as error:
@@ -158,7 +162,8 @@ def is_complete(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     props = event["ResourceProperties"]
     if event["RequestType"] != "Delete" or props["Kind"] not in JOB_APIS:
         return {"IsComplete": True}
-    return {"IsComplete": finish_delete(sm, props["Kind"], event["PhysicalResourceId"])}
+    keep = props.get("RemovalPolicy") != "destroy"
+    return {"IsComplete": finish_delete(sm, props["Kind"], event["PhysicalResourceId"], keep_completed=keep)}
 
 
 def _retag(sm: Any, arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, Resource
+from aws_cdk import Duration, RemovalPolicy, Resource
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 
@@ -17,7 +17,15 @@ from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_tags
 from ..errors import ValidationError
-from ..jobs.job import JOB_NAME_MAX, JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
+from ..jobs.job import (
+    JOB_NAME_MAX,
+    JOB_ROLE_ARN,
+    AiJob,
+    JobKind,
+    check_job_naming,
+    check_removal_policy,
+    check_request,
+)
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
@@ -85,6 +93,10 @@ class BenchmarkJob(AiJob):
         run_token: Any value; a new one starts a new benchmark. Default: - none
         wait: Default: - wait up to 2 hours
         tags: Tags of the job. Default: - none
+        removal_policy: What deleting the job's resource does with a job that completed: ``RETAIN`` keeps
+            it (a reader of its results in another stack, or that reader's rollback, still finds it),
+            ``DESTROY`` deletes it; an unfinished job is stopped and deleted either way.
+            Default: RemovalPolicy.RETAIN
     """
 
     def __init__(
@@ -107,7 +119,9 @@ class BenchmarkJob(AiJob):
         run_token: str | None = None,
         wait: JobWait | None = None,
         tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_removal_policy(removal_policy)
         check_job_naming(job_name_prefix, run_token)
         check_tags("tags", tags)
         check_results_options(sla, capacity, publish, baseline)
@@ -168,6 +182,8 @@ class BenchmarkJob(AiJob):
             folder.grant_read_write(self.role)
         # The endpoint first: the job benchmarks an endpoint in service.
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
+        if removal_policy is RemovalPolicy.DESTROY:
+            self.apply_removal_policy(removal_policy)
 
         self.results: BenchmarkResults | None = None
         if self.waits_in_deployment:

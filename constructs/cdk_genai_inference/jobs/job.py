@@ -9,7 +9,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnWaitCondition, CfnWaitConditionHandle, CustomResource, Names, Resource, Stack
+from aws_cdk import (
+    CfnResource,
+    CfnWaitCondition,
+    CfnWaitConditionHandle,
+    CustomResource,
+    Names,
+    RemovalPolicy,
+    Resource,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from botocore.model import OperationModel
 from botocore.validate import ParamValidator
@@ -43,12 +52,28 @@ def job_name(scope: Construct, prefix: str | None, request: dict[str, Any]) -> s
     return f"{stem}-{digest}"
 
 
+def job_family(name: str) -> str | None:
+    """``<stem>-??????????``, every job the construct that named ``name`` may name (its stem and any
+    definition hash); None for a name ``job_name`` did not make."""
+    if unresolved(name) or not re.fullmatch(rf".+-[0-9a-f]{{{HASH_LENGTH}}}", name):
+        return None
+    return f"{name[: -HASH_LENGTH - 1]}-{'?' * HASH_LENGTH}"
+
+
 def job_family_arn(scope: Construct, resource: str, name: str) -> str:
-    """The ARN of every job the construct named ``name`` may name: its stem and any definition hash
-    (``<stem>-??????????``). A changed definition names a new job, and CloudFormation deletes the old one
-    only once the update is done, when the provider's policy names the new job already: the handlers'
-    grant must cover both."""
-    return sagemaker_arn(scope, resource, f"{name[: -HASH_LENGTH - 1]}-{'?' * HASH_LENGTH}")
+    """The ARN of ``job_family(name)``. A changed definition names a new job, and CloudFormation deletes
+    the old one only once the update is done, when the provider's policy names the new job already: the
+    handlers' grant must cover both."""
+    return sagemaker_arn(scope, resource, job_family(name) or name)
+
+
+JOB_REMOVAL_POLICIES = (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY)
+
+
+def check_removal_policy(policy: RemovalPolicy | None) -> None:
+    """A job's removal policy is ``RETAIN`` or ``DESTROY``: a job is no stateful resource CloudFormation snapshots."""
+    if policy is not None and policy not in JOB_REMOVAL_POLICIES:
+        raise ValidationError(f"removal_policy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY, got {policy}")
 
 
 def check_job_naming(prefix: str | None, run_token: str | None) -> None:
@@ -193,6 +218,19 @@ class AiJob(Resource):
             if isinstance(dependency, Construct):
                 self.resource.node.add_dependency(dependency)
         depend_on_policy(self.resource, self.role)
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """What CloudFormation's delete of the job's resource (a replacement's cleanup, the stack's
+        deletion) does with a job that completed: ``RETAIN`` keeps it, so that another stack's reader of
+        its results, or that reader's rollback, still finds it; ``DESTROY`` deletes it. A job that has not
+        completed is stopped and deleted either way. Job records cost nothing. Default: ``RETAIN``."""
+        check_removal_policy(policy)
+        cfn = self.resource.node.default_child
+        assert isinstance(cfn, CfnResource)
+        if policy is RemovalPolicy.DESTROY:
+            cfn.add_property_override("RemovalPolicy", "destroy")
+        else:
+            cfn.add_property_deletion_override("RemovalPolicy")
 
 
 def _job_resource(

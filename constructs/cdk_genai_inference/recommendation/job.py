@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from aws_cdk import Resource, Stack
+from aws_cdk import RemovalPolicy, Resource, Stack
 from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
@@ -19,7 +19,7 @@ from .._core.arns import outside_stack, sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
-from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_request
+from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_removal_policy, check_request
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location, check_s3_uri
 from ..jobs.wait import JobWait
@@ -150,6 +150,10 @@ class RecommendationJob(AiJob):
         run_token: Any value; changing it starts a new job with the same definition. Default: - none
         wait: ``JobWait.in_deployment()`` or ``JobWait.none()``. Default: - wait up to 12 hours
         tags: Tags of the job. Default: - none
+        removal_policy: What deleting the job's resource does with a job that completed: ``RETAIN`` keeps
+            it (a reader of its results in another stack, or that reader's rollback, still finds it),
+            ``DESTROY`` deletes it; an unfinished job is stopped and deleted either way.
+            Default: RemovalPolicy.RETAIN
     """
 
     def __init__(
@@ -174,7 +178,9 @@ class RecommendationJob(AiJob):
         run_token: str | None = None,
         wait: JobWait | None = None,
         tags: Mapping[str, str] | None = None,
+        removal_policy: RemovalPolicy | None = None,
     ) -> None:
+        check_removal_policy(removal_policy)
         _check_instance_types(instance_types)
         check_tags("tags", tags)
         _check_adapters(adapters)
@@ -233,6 +239,8 @@ class RecommendationJob(AiJob):
         if isinstance(self.role, iam.Role):
             grant_package_registration(self.role, self.model_package_group, own_group=shared_group is None)
         self._start(request, name=name, wait=wait or JobWait.in_deployment(), after=[shared_group])
+        if removal_policy is RemovalPolicy.DESTROY:
+            self.apply_removal_policy(removal_policy)
 
     @staticmethod
     def from_job_name(

@@ -12,11 +12,12 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
-from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
+from .._core.arns import sagemaker_arn_spellings
 from .._core.lazy import lazy_list
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
+from ..jobs.job import job_family
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
@@ -300,20 +301,23 @@ class RecommendedModels(Resource):
         return Token.as_number(self.resource.get_att(f"Pool{position}.{name}"))
 
     def _grant_job(self, provider: AiJobsProvider, job: IRecommendationJob, approval: PackageApproval) -> None:
-        job_arns = list(
-            dict.fromkeys([job.job_arn, sagemaker_arn(self, "ai-recommendation-job", job.job_name, as_given=True)])
-        )
+        # The rollback of an update to a new job resolves the one before, under the new policy: with a name
+        # of a stem and a definition hash, every job of the stem (and its group) is granted.
+        family = job_family(job.job_name)
+        granted = family or job.job_name
+        job_arns = [job.job_arn] if family is None else []
+        job_arns = list(dict.fromkeys([*job_arns, *sagemaker_arn_spellings(self, "ai-recommendation-job", granted)]))
         provider.grant(["sagemaker:DescribeAIRecommendationJob"], job_arns)
-        packages = sagemaker_arn_spellings(self, "model-package", f"{group_name(job.model_package_group)}/*")
+        group = group_name(job.model_package_group)
+        packages = sagemaker_arn_spellings(self, "model-package", f"{granted if group == job.job_name else group}/*")
         actions = ["sagemaker:DescribeModelPackage"]
         if approval is PackageApproval.APPROVE_ON_RESOLVE:
             actions.append("sagemaker:UpdateModelPackage")  # approve, and record the resolution
         provider.grant(actions, packages)
-        acknowledge_wildcards(
-            provider,
-            packages,
-            "The service numbers the recommended package versions of the job's group.",
-        )
+        reason = "The service numbers the recommended package versions of the job's group."
+        if family is not None:
+            reason += " The job is its construct's stem and a definition hash, and a rollback resolves the one before."
+        acknowledge_wildcards(provider, list(dict.fromkeys([*job_arns, *packages])), reason)
 
     def _grant_shared(self, provider: AiJobsProvider, group_arn: str) -> None:
         provider.grant(["sagemaker:DescribeModelPackage"], package_arns(group_arn))
