@@ -344,6 +344,15 @@ def test_results_of_an_imported_job_are_read_in_a_later_stage() -> None:
     props = template["Resources"][stack.get_logical_id(results.resource.node.default_child)]["Properties"]
     assert props["JobName"] == "nightly-4d5e6f7a8b"
     assert "Outputs" not in template
+    # The rollback of an update to a new run reads the run before, under the new policy.
+    described = [
+        s["Resource"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for s in r["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "sagemaker:DescribeAIBenchmarkJob"
+    ]
+    assert json.dumps(described).endswith(':ai-benchmark-job/nightly-??????????"]]}]')
 
 
 ERRORS = [

@@ -14,7 +14,7 @@ from constructs import Construct, IDependable
 from .._core.roles import depend_on_policy
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
-from ..jobs.job import AiJob
+from ..jobs.job import AiJob, job_family, job_family_arn
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..jobs.workload import IWorkloadConfig
@@ -221,7 +221,15 @@ class BenchmarkResults(Resource):
             )
         super().__init__(scope, id)
         provider = AiJobsProvider.of(self)
-        provider.grant(["sagemaker:DescribeAIBenchmarkJob"], [job.job_arn])
+        # The rollback of a later stage's update to a new run reads the run before under the new policy: a
+        # job imported by a name of a stem and a definition hash is granted with every job of the stem.
+        family = None if isinstance(job, AiJob) else job_family(job.job_name)
+        job_arns = [job.job_arn] if family is None else [job_family_arn(self, "ai-benchmark-job", job.job_name)]
+        provider.grant(["sagemaker:DescribeAIBenchmarkJob"], job_arns)
+        if family is not None:
+            acknowledge_wildcards(
+                provider, job_arns, "The runs the job's construct names: its stem and a definition hash."
+            )
         job.output.grant_read(provider.role)
         properties: dict[str, Any] = {
             "Kind": "BenchmarkResults",
