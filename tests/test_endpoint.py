@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import aws_cdk as cdk
+import botocore.session
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -18,6 +19,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from simulation.harness import denied, statements_of_role
+from simulation.iam import Request
+from simulation.intrinsics import Environment
 
 from cdk_genai_inference import (
     AsyncInference,
@@ -31,7 +35,7 @@ from cdk_genai_inference import (
     RoutingStrategy,
 )
 from cdk_genai_inference._core.validation import milliseconds_and_words
-from synthesis import IMAGE, MODEL_DATA, new_stack, synth
+from synthesis import ENV, IMAGE, MODEL_DATA, new_stack, synth
 
 P5, G6E, G6, INF2 = "ml.p5.48xlarge", "ml.g6e.48xlarge", "ml.g6.48xlarge", "ml.inf2.48xlarge"
 
@@ -506,7 +510,75 @@ def test_the_stacks_endpoints_share_one_fleet_dashboard_a_section_each(built: Bu
     assert ":cloudwatch:us-west-2:111122223333:alarm:added-later" in body  # added after the endpoint
 
 
-def test_grant_invoke_allows_both_invoke_actions_on_this_endpoint_only() -> None:
+RUNTIME_OPERATIONS = frozenset(botocore.session.get_session().get_service_model("sagemaker-runtime").operation_names)
+"""SageMaker Runtime's calls, each authorized by IAM as the action of its name on the endpoint."""
+REAL_TIME_CALLS = {"InvokeEndpoint", "InvokeEndpointWithResponseStream"}
+ASYNC_CALLS = {"InvokeEndpointAsync"}
+
+
+@pytest.fixture(scope="module")
+def invokers() -> dict[str, tuple[list[dict[str, Any]], str]]:
+    """A role granted ``grant_invoke`` on each kind of endpoint: the statements it gets, and the endpoint's ARN."""
+    stack = new_stack("Invokers")
+    model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
+    output = s3.Bucket.from_bucket_name(stack, "Out", "results")
+    endpoints = {
+        "real-time": InstancePoolEndpoint(stack, "RealTime", model=model, instance_pools=[InstancePool(G6)]),
+        "asynchronous": InstancePoolEndpoint(
+            stack,
+            "Async",
+            model=model,
+            instance_pools=[InstancePool(G6)],
+            async_inference=AsyncInference(output_bucket=output),
+            dashboard=False,
+        ),
+        "imported": InstancePoolEndpoint.from_endpoint_name(stack, "Imported", "My-Endpoint"),
+        "imported asynchronous": InstancePoolEndpoint.from_endpoint_attributes(
+            stack, "ImportedAsync", endpoint_name="My-Queue", asynchronous=True
+        ),
+    }
+    roles = {}
+    for kind, endpoint in endpoints.items():
+        roles[kind] = iam.Role(stack, f"Caller{len(roles)}", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        endpoint.grant_invoke(roles[kind])
+    resources = synth(stack).to_json()["Resources"]
+    env = Environment(ENV.account, ENV.region)
+    return {
+        kind: (
+            statements_of_role(resources, stack.get_logical_id(roles[kind].node.default_child), env),
+            f"arn:aws:sagemaker:us-west-2:111122223333:endpoint/{endpoint.endpoint_name.lower()}",
+        )
+        for kind, endpoint in endpoints.items()
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "calls"),
+    [
+        ("real-time", REAL_TIME_CALLS),
+        ("asynchronous", ASYNC_CALLS),
+        ("imported", REAL_TIME_CALLS),
+        ("imported asynchronous", ASYNC_CALLS),
+    ],
+)
+def test_grant_invoke_allows_the_calls_the_endpoint_takes_and_no_other(
+    invokers: dict[str, tuple[list[dict[str, Any]], str]], kind: str, calls: set[str]
+) -> None:
+    """An asynchronous endpoint is called with InvokeEndpointAsync ("Get inferences from the model hosted at
+    your asynchronous endpoint with InvokeEndpointAsync", SageMaker's "Invoke an Asynchronous Endpoint"), its
+    own IAM action; a real-time one with InvokeEndpoint and its streaming form. Each call is checked with
+    IAM's evaluation against the role's statements, on this endpoint and on another."""
+    assert calls <= RUNTIME_OPERATIONS  # the calls are SageMaker Runtime's, as botocore's model names them
+    statements, arn = invokers[kind]
+    allowed = {op for op in RUNTIME_OPERATIONS if not denied(statements, [Request(f"sagemaker:{op}", arn)])}
+    assert allowed == calls
+    other = arn.rsplit("/", 1)[0] + "/other"
+    assert denied(statements, [Request(f"sagemaker:{op}", other) for op in calls]) == [
+        str(Request(f"sagemaker:{op}", other)) for op in calls
+    ]
+
+
+def test_grant_invoke_names_the_endpoint_by_its_lower_cased_name() -> None:
     stack = new_stack()
     role = iam.Role(stack, "Caller", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
     imported = InstancePoolEndpoint.from_endpoint_name(stack, "Imported", "My-Endpoint")

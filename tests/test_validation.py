@@ -672,9 +672,10 @@ def test_component_scaling_needs_at_least_one_copy() -> None:
     [
         ({"endpoint_name": "bad_name"}, "endpoint_name must be 1-63 characters matching"),
         ({"endpoint_name": "ok", "variant_name": "-bad"}, "variant_name must be 1-63 characters matching"),
+        ({"endpoint_name": "ok", "asynchronous": "yes"}, "asynchronous must be True or False, got 'yes'"),
     ],
 )
-def test_imports_check_names(kwargs: dict[str, Any], message: str) -> None:
+def test_imports_check_their_attributes(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         InstancePoolEndpoint.from_endpoint_attributes(new_stack(), "Imported", **kwargs)
 

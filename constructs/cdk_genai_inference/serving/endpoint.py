@@ -68,7 +68,8 @@ class InstancePoolEndpoint(EndpointBase):
         encryption_key: KMS key for the instances' EBS storage volumes; not allowed with instance types whose
             storage is local NVMe (g5, g6, g6e, p4d, p5 and more), which their hardware encrypts.
             Default: - SageMaker's AWS managed key
-        async_inference: Makes the endpoint asynchronous. It publishes no ``Invocations`` and no
+        async_inference: Makes the endpoint asynchronous: it is called with ``InvokeEndpointAsync`` alone
+            (what ``grant_invoke`` then allows). It publishes no ``Invocations`` and no
             ``ConcurrentRequestsPerModel``: a guarded deployment needs ``rollback_alarms=None`` and
             ``alarms`` of its own (on ``metric_invocation_failures()`` or the backlog, say), and it cannot
             scale on weighted utilization. Default: - real-time
@@ -258,7 +259,7 @@ class InstancePoolEndpoint(EndpointBase):
 
     @staticmethod
     def from_endpoint_name(scope: Construct, id: str, endpoint_name: str) -> IInstancePoolEndpoint:
-        """An endpoint created elsewhere, with the default variant ``AllTraffic``."""
+        """A real-time endpoint created elsewhere, with the default variant ``AllTraffic``."""
         return InstancePoolEndpoint.from_endpoint_attributes(scope, id, endpoint_name=endpoint_name)
 
     @staticmethod
@@ -270,6 +271,7 @@ class InstancePoolEndpoint(EndpointBase):
         variant_name: str = "AllTraffic",
         inference_component_name: str | None = None,
         served_definition: Any = None,
+        asynchronous: bool = False,
     ) -> IInstancePoolEndpoint:
         """An endpoint created elsewhere, by name and variant.
 
@@ -282,10 +284,17 @@ class InstancePoolEndpoint(EndpointBase):
                 recommendation job ``RecommendedModels`` resolves): a benchmark of it is named after it, so a
                 new definition runs a new benchmark. Default: - its name: a benchmark runs again only for a
                 new ``run_token``
+            asynchronous: It has ``AsyncInferenceConfig``, so ``grant_invoke`` allows
+                ``sagemaker:InvokeEndpointAsync`` (the only invocation it takes) instead of the real-time
+                actions. Default: False
         """
         check_name("endpoint_name", endpoint_name, "EndpointName")
         check_name("variant_name", variant_name, "VariantName")
-        return ImportedEndpoint(scope, id, endpoint_name, variant_name, inference_component_name, served_definition)
+        if not isinstance(asynchronous, bool):
+            raise ValidationError(f"asynchronous must be True or False, got {asynchronous!r}")
+        return ImportedEndpoint(
+            scope, id, endpoint_name, variant_name, inference_component_name, served_definition, asynchronous
+        )
 
     @property
     def instance_types(self) -> list[str]:

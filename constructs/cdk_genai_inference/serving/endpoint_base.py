@@ -14,6 +14,9 @@ from .._core.arns import sagemaker_arn
 from .metrics import EndpointMetrics
 
 INVOKE_ACTIONS = ("sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream")
+"""How a real-time endpoint is called (SageMaker Runtime's InvokeEndpoint and its streaming form)."""
+ASYNC_INVOKE_ACTIONS = ("sagemaker:InvokeEndpointAsync",)
+"""How an asynchronous endpoint is called: SageMaker Runtime's InvokeEndpointAsync, the only invocation it takes."""
 
 
 @runtime_checkable
@@ -23,6 +26,8 @@ class IInstancePoolEndpoint(Protocol):
     endpoint_name: str
     variant_name: str
     inference_component_name: str | None
+    asynchronous: bool
+    """Invoked with ``InvokeEndpointAsync`` (it has ``AsyncInferenceConfig``), not ``InvokeEndpoint``."""
 
     @property
     def endpoint_arn(self) -> str:
@@ -51,17 +56,19 @@ class IInstancePoolEndpoint(Protocol):
 class EndpointBase(EndpointMetrics):
     """What a defined and an imported endpoint share: their metrics and the invoke grant."""
 
+    asynchronous: bool
+
     if TYPE_CHECKING:  # each kind defines its own: an attribute, or a property built when first read
 
         @property
         def endpoint_arn(self) -> str: ...
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``sagemaker:InvokeEndpoint`` and ``sagemaker:InvokeEndpointWithResponseStream`` on
-        this endpoint only."""
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(INVOKE_ACTIONS), resource_arns=[self.endpoint_arn]
-        )
+        """Allow calling this endpoint, on its ARN only: ``sagemaker:InvokeEndpoint`` and
+        ``sagemaker:InvokeEndpointWithResponseStream`` for a real-time endpoint,
+        ``sagemaker:InvokeEndpointAsync`` for an asynchronous one."""
+        actions = ASYNC_INVOKE_ACTIONS if self.asynchronous else INVOKE_ACTIONS
+        return iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[self.endpoint_arn])
 
 
 class ImportedEndpoint(EndpointBase):
@@ -77,11 +84,13 @@ class ImportedEndpoint(EndpointBase):
         variant_name: str,
         inference_component_name: str | None,
         served_definition: Any = None,
+        asynchronous: bool = False,
     ) -> None:
         super().__init__(scope, id)
         self.endpoint_name = endpoint_name
         self.variant_name = variant_name
         self.inference_component_name = inference_component_name
+        self.asynchronous = asynchronous
         self.endpoint_arn = sagemaker_arn(self, "endpoint", endpoint_name)
         self._served_definition = served_definition
 
