@@ -134,6 +134,53 @@ def test_one_pool_uses_the_singular_specification() -> None:
     assert component["InferenceComponentName"] == "llm"
 
 
+def test_the_startup_timeouts_reach_every_specification_of_the_component() -> None:
+    """With inference components the model runs in the component, whose specifications take the timeouts
+    as StartupParameters (CreateInferenceComponent's InferenceComponentStartupParameters). The variant keeps
+    them too, as the SageMaker Python SDK sends them for a component endpoint's variant. The template passes
+    cfn-lint and the API model's ranges (synth)."""
+    stack = new_stack("StartupTimeouts")
+    model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
+    InstancePoolEndpoint(
+        stack,
+        "Pools",
+        model=model,
+        instance_pools=[
+            InstancePool(P5, accelerators=8, min_memory_mb=65536),
+            InstancePool(G6, accelerators=8, min_memory_mb=65536),
+        ],
+        inference_components=InferenceComponents(),
+        model_data_download_timeout=Duration.minutes(30),
+        container_startup_health_check_timeout=Duration.minutes(10),
+        dashboard=False,
+    )
+    InstancePoolEndpoint(
+        stack,
+        "One",
+        model=model,
+        instance_pools=[InstancePool(G6, accelerators=4, min_memory_mb=16384)],
+        inference_components=InferenceComponents(),
+        container_startup_health_check_timeout=Duration.hours(1),
+        dashboard=False,
+    )
+    template = synth(stack)
+    components = {
+        logical_id.split("InferenceComponent")[0]: resource["Properties"]
+        for logical_id, resource in template.find_resources("AWS::SageMaker::InferenceComponent").items()
+    }
+    both = {"ModelDataDownloadTimeoutInSeconds": 1800, "ContainerStartupHealthCheckTimeoutInSeconds": 600}
+    assert [spec["StartupParameters"] for spec in components["Pools"]["Specifications"]] == [both, both]
+    assert components["One"]["Specification"]["StartupParameters"] == {
+        "ContainerStartupHealthCheckTimeoutInSeconds": 3600
+    }
+    variants = {
+        logical_id.split("EndpointConfig")[0]: resource["Properties"]["ProductionVariants"][0]
+        for logical_id, resource in template.find_resources("AWS::SageMaker::EndpointConfig").items()
+    }
+    assert {k: variants["Pools"][k] for k in both} == both
+    assert "ModelDataDownloadTimeoutInSeconds" not in variants["One"]
+
+
 def test_the_component_endpoints_role_may_read_its_rollback_alarms() -> None:
     """With inference components the deployment runs as the endpoint configuration's execution role (and the
     models' roles, since the guide does not say which one a component update uses): both may read the alarms."""

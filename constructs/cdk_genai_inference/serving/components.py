@@ -87,9 +87,13 @@ def create_inference_component(
     variant_name: str,
     endpoint: CfnResource,
     deployment_config: IResolvable | None,
+    model_data_download_timeout_seconds: float | None = None,
+    container_startup_health_check_timeout_seconds: float | None = None,
 ) -> tuple[sagemaker.CfnInferenceComponent, str]:
-    """Define the inference component on ``endpoint``; return it and its name."""
+    """Define the inference component on ``endpoint``; return it and its name. The component runs the model,
+    so the startup timeouts go on each of its specifications."""
     ic = sagemaker.CfnInferenceComponent
+    startup = startup_parameters(model_data_download_timeout_seconds, container_startup_health_check_timeout_seconds)
     name = options.component_name or Names.unique_resource_name(scope, max_length=63, separator="-")
     component = ic(
         scope,
@@ -102,6 +106,7 @@ def create_inference_component(
             ic.InferenceComponentSpecificationProperty(
                 model_name=(pools[0].model or model).model_name,  # type: ignore[union-attr]
                 compute_resource_requirements=compute_requirements(pools[0]),
+                startup_parameters=startup,
             )
             if len(pools) == 1
             else None
@@ -111,6 +116,7 @@ def create_inference_component(
                 instance_type=pool.instance_type,
                 model_name=(pool.model or model).model_name,  # type: ignore[union-attr]
                 compute_resource_requirements=compute_requirements(pool),
+                startup_parameters=startup,
             )
             for pool in pools
         ]
@@ -130,4 +136,16 @@ def compute_requirements(
         min_memory_required_in_mb=pool.min_memory_mb,
         number_of_accelerator_devices_required=pool.accelerators,
         number_of_cpu_cores_required=pool.cpu_cores,
+    )
+
+
+def startup_parameters(
+    model_data_download_timeout_seconds: float | None, container_startup_health_check_timeout_seconds: float | None
+) -> sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty | None:
+    """``StartupParameters`` of a specification: the timeouts of each copy's model starting up."""
+    if model_data_download_timeout_seconds is None and container_startup_health_check_timeout_seconds is None:
+        return None
+    return sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
+        model_data_download_timeout_in_seconds=model_data_download_timeout_seconds,
+        container_startup_health_check_timeout_in_seconds=container_startup_health_check_timeout_seconds,
     )

@@ -63,8 +63,10 @@ class InstancePoolEndpoint(EndpointBase):
         volume_size_gb: Storage volume per instance, 1-512 GB. EBS-backed instance types only: refused with
             types that store on local NVMe (g5, g6, g6e, p4d, p5 and others), which have no EBS volume.
             Default: - service default
-        model_data_download_timeout: 60-3600 s. Default: - service default
-        container_startup_health_check_timeout: 60-3600 s. Default: - service default
+        model_data_download_timeout: 60-3600 s; with inference components on the variant and on each
+            specification of the component, which runs the model. Default: - service default
+        container_startup_health_check_timeout: 60-3600 s; with inference components as the download's.
+            Default: - service default
         encryption_key: KMS key for the instances' EBS storage volumes; not allowed with instance types whose
             storage is local NVMe (g5, g6, g6e, p4d, p5 and more), which their hardware encrypts.
             Default: - SageMaker's AWS managed key
@@ -220,6 +222,8 @@ class InstancePoolEndpoint(EndpointBase):
                 deployment_config=at_synth(
                     lambda: component_deployment_config(deployment, self._rollback_alarms.names)
                 ),
+                model_data_download_timeout_seconds=seconds(model_data_download_timeout),
+                container_startup_health_check_timeout_seconds=seconds(container_startup_health_check_timeout),
             )
 
         readers = [*([execution_role] if execution_role is not None else []), *execution_roles(self.models)]
