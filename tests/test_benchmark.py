@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 
 from cdk_genai_inference import (
     HEADLINE_FIGURES,
+    AsyncInference,
     BenchmarkJob,
     BenchmarkNetwork,
     BenchmarkResults,
@@ -395,6 +396,16 @@ def test_rejects(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         minimal_job(stack, **kwargs)
     assert stack.node.try_find_child("B") is None, "a rejected job leaves nothing half-built in the tree"
+
+
+def test_an_asynchronous_endpoint_is_refused_as_no_endpoint_aiperf_can_call() -> None:
+    stack = new_stack()
+    output = s3.Bucket.from_bucket_name(stack, "Out", "results")
+    endpoint = serving(stack, endpoint_name="queued", async_inference=AsyncInference(output_bucket=output))
+    with pytest.raises(
+        ValidationError, match=r"endpoint must be a real-time endpoint .* got asynchronous endpoint queued"
+    ):
+        minimal_job(stack, endpoint)
 
 
 def test_capacity_and_figures_need_what_they_read() -> None:

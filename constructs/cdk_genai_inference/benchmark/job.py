@@ -122,6 +122,11 @@ class BenchmarkJob(AiJob):
         removal_policy: RemovalPolicy | None = None,
     ) -> None:
         check_removal_policy(removal_policy)
+        if endpoint.asynchronous:  # AIPerf sends its requests as real-time (streaming) invocations
+            raise ValidationError(
+                f"endpoint must be a real-time endpoint (AIPerf invokes it with InvokeEndpoint or "
+                f"InvokeEndpointWithResponseStream), got asynchronous endpoint {endpoint.endpoint_name}"
+            )
         check_job_naming(job_name_prefix, run_token)
         check_tags("tags", tags)
         check_results_options(sla, capacity, publish, baseline)
