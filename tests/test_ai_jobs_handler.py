@@ -525,7 +525,8 @@ def test_switching_an_existing_job_to_waiting_starts_its_waiter(sm, sfn):
     assert on_event(sagemaker, update, stepfunctions)["PhysicalResourceId"] == JOB
 
 
-def test_a_poll_that_cannot_read_the_job_fails_the_deployment_at_once(sm):
+def test_a_poll_that_cannot_read_the_job_fails_the_deployment_at_once(sm, no_backoff):
+    """Access denied is no fault that passes: long before the deadline, it fails the deployment, unretried."""
     sagemaker, stub = sm
     stub.add_client_error("describe_ai_recommendation_job", "AccessDeniedException", "not authorized", 400)
     result = job_waiter.poll_job(sagemaker, "RecommendationJob", JOB, deadline=1e12, now=0.0)
@@ -534,6 +535,54 @@ def test_a_poll_that_cannot_read_the_job_fails_the_deployment_at_once(sm):
     assert (
         result.signal["Reason"] == f"checking AI recommendation job {JOB} failed: AccessDeniedException: not authorized"
     )
+    assert no_backoff == []
+
+
+@pytest.mark.parametrize(
+    ("code", "status"), [("ThrottlingException", 400), ("InternalFailure", 500), ("ServiceUnavailable", 503)]
+)
+def test_a_poll_whose_retries_a_transient_fault_outlasts_leaves_the_job_to_the_next_poll(monkeypatch, sm, code, status):
+    """Six faults (every attempt of one poll), then the job InProgress: neither poll signals, and the state
+    machine's next poll (``Done`` false) is what tries again, not a failed deployment hours into the job."""
+    sagemaker, stub = sm
+    for _ in range(6):
+        stub.add_client_error(
+            "describe_ai_recommendation_job", code, "Rate exceeded", status, {"AIRecommendationJobName": JOB}
+        )
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
+    sent: list[bytes] = []
+    monkeypatch.setattr(ai_jobs_handler, "_put", lambda url, body: sent.append(body))
+    step = {"Kind": "RecommendationJob", "JobName": JOB, "HandleUrl": HANDLE, "Deadline": 9e12, "PollSeconds": 300}
+    clients = StubClients(sagemaker=sagemaker)
+    assert ai_jobs_handler.poll(step, None, clients=clients) == {**step, "Status": "Unknown", "Done": False}
+    assert ai_jobs_handler.poll(step, None, clients=clients) == {**step, "Status": "InProgress", "Done": False}
+    assert sent == []
+
+
+def test_a_transient_fault_past_the_deadline_fails_the_deployment_and_says_so(sm):
+    sagemaker, stub = sm
+    for _ in range(6):
+        stub.add_client_error("describe_ai_recommendation_job", "ThrottlingException", "Rate exceeded")
+    result = job_waiter.poll_job(sagemaker, "RecommendationJob", JOB, deadline=50.0, now=50.0)
+    assert result.done and result.signal["Status"] == "FAILURE"
+    assert result.signal["Reason"] == (
+        f"checking AI recommendation job {JOB} failed: ThrottlingException: Rate exceeded; "
+        "the deployment's wait bound has passed, so the waiter polls no more"
+    )
+
+
+def test_a_network_timeout_that_outlasts_the_retries_leaves_the_job_to_the_next_poll(no_backoff):
+    from botocore.exceptions import ReadTimeoutError
+
+    sagemaker = client("sagemaker")
+
+    def time_out(**_: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="https://api.sagemaker.us-west-2.amazonaws.com")
+
+    sagemaker.meta.events.register("before-call.sagemaker.DescribeAIRecommendationJob", time_out)
+    result = job_waiter.poll_job(sagemaker, "RecommendationJob", JOB, deadline=50.0, now=10.0)
+    assert (result.status, result.done, result.signal) == ("Unknown", False, None)
+    assert "Read timeout" in result.note and len(no_backoff) == 5
 
 
 def test_a_waiter_whose_polls_failed_signals_the_cause(monkeypatch):

@@ -200,6 +200,30 @@ def test_a_retried_create_adopts_the_job_and_the_waiter_runs_once(recommend_to_s
     assert signal["status"] == "SUCCESS"
 
 
+def test_a_poll_throttled_past_its_retries_is_polled_again_and_the_deployment_goes_on(
+    assemblies: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The waiter's first poll is throttled at every attempt the handler makes: the state machine polls again
+    and the job's outcome, not the throttling, signals the wait condition."""
+    throttled = simulate(
+        assemblies["first"],
+        "RecommendToServe.template.json",
+        {
+            "recommendations": RECOMMENDATIONS,
+            "polls_until_done": 2,
+            "faults": {"DescribeAIRecommendationJob": ["ThrottlingException"] * 6},
+        },
+        [{"op": "create"}],
+        environment=ENVIRONMENT,
+        workdir=tmp_path_factory.mktemp("throttled"),
+    )
+    (step,) = throttled.steps
+    assert step.failed is None, step.failed
+    assert step.state["faults"] == {"DescribeAIRecommendationJob": []}  # all six were served
+    (signal,) = [e for e in step.events if e["request"] == "Signal"]
+    assert signal["status"] == "SUCCESS"
+
+
 def test_an_update_that_replaces_the_job_keeps_the_old_one_it_completed(recommend_to_serve: Simulation) -> None:
     """CloudFormation deletes the replaced job's resource after the update; a completed job stays, for a
     later stage that still reads it (and that stage's rollback)."""

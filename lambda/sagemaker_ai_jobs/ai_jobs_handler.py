@@ -88,6 +88,8 @@ def poll(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, 
     if result.signal is not None:
         job_waiter.send_signal(_put, event["HandleUrl"], result.signal)
     LOG.info("%s %s: %s", event["Kind"], event["JobName"], result.status)
+    if result.note:
+        LOG.warning("%s", result.note)
     return {**event, "Status": result.status, "Done": result.done}
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_calls import error_code, explain, with_retries
+from aws_calls import RETRYABLE, TRANSIENT, error_code, explain, with_retries
 from botocore.exceptions import ClientError
 from job_lifecycle import JOB_APIS, TERMINAL, describe
 
@@ -22,6 +22,8 @@ class PollResult:
     status: str
     done: bool
     signal: dict[str, str] | None
+    note: str = ""
+    """Why the status is unknown, when a poll could not read the job and polls again."""
 
 
 def poll_job(sm: Any, kind: str, name: str, deadline: float, now: float) -> PollResult:
@@ -29,8 +31,8 @@ def poll_job(sm: Any, kind: str, name: str, deadline: float, now: float) -> Poll
     api = JOB_APIS[kind]
     try:
         job = describe(sm, api, name)
-    except ClientError as error:
-        return PollResult("Unknown", True, _signal("FAILURE", str(explain(error, f"checking {api.noun} {name}")), name))
+    except (ClientError, *TRANSIENT) as error:
+        return _unreadable(api.noun, name, error, deadline, now)
     if job is None:
         reason = f"{api.noun} {name} no longer exists"
         return PollResult("Missing", True, _signal("FAILURE", reason, name))
@@ -50,6 +52,21 @@ def poll_job(sm: Any, kind: str, name: str, deadline: float, now: float) -> Poll
         )
         return PollResult(status, True, _signal("FAILURE", reason, name))
     return PollResult(status, False, None)
+
+
+def _unreadable(noun: str, name: str, error: Exception, deadline: float, now: float) -> PollResult:
+    """A poll that could not read the job. A fault that outlasted the client's retries (throttling, a service
+    fault, a network timeout) leaves the job to the next poll, up to the deadline; any other (access denied)
+    fails the deployment now."""
+    if isinstance(error, ClientError):
+        failure, transient = str(explain(error, f"checking {noun} {name}")), error_code(error) in RETRYABLE
+    else:
+        failure, transient = f"checking {noun} {name} failed: {error}", True
+    if transient and now < deadline:
+        return PollResult("Unknown", False, None, note=f"{failure}; the next poll tries again")
+    if transient:
+        failure += "; the deployment's wait bound has passed, so the waiter polls no more"
+    return PollResult("Unknown", True, _signal("FAILURE", failure, name))
 
 
 def _signal(status: str, reason: str, unique_id: str, data: str = "") -> dict[str, str]:

@@ -35,7 +35,8 @@ class ServiceError(Exception):
 
 class FakeAws:
     """The services the handlers call. ``state`` is plain JSON: jobs, packages, executions, objects, parameters,
-    and every call made (service, operation, parameters) for the permission check."""
+    and every call made (service, operation, parameters) for the permission check. The scenario's ``faults``
+    (operation name to a list of error codes) answer that operation's next calls, one code each, in order."""
 
     def __init__(
         self, state: dict[str, Any], scenario: dict[str, Any], *, account: str = ACCOUNT, region: str = REGION
@@ -45,6 +46,7 @@ class FakeAws:
         self.account, self.region = account, region
         for key in ("jobs", "packages", "executions", "parameters", "metrics", "calls", "tags"):
             state.setdefault(key, [] if key in ("calls", "metrics") else {})
+        state.setdefault("faults", json.loads(json.dumps(scenario.get("faults", {}))))
         for arn, package in scenario.get("packages", {}).items():
             state["packages"].setdefault(arn, json.loads(json.dumps(package)))
         self._session = botocore.session.get_session()
@@ -77,6 +79,8 @@ class FakeAws:
         if handler is None:
             raise AssertionError(f"the fake has no {service}:{operation}; the handler called it with {arguments}")
         try:
+            if self.state["faults"].get(operation):
+                raise ServiceError(self.state["faults"][operation].pop(0), "injected by the scenario")
             response = handler(arguments)
         except ServiceError as error:
             return AWSResponse("https://simulated", error.status, {}, None), {

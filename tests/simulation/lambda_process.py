@@ -19,6 +19,7 @@ def main(plan_path: str, report_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text())
     sys.path[:0] = [plan["asset"], str(Path(__file__).parent)]  # the function's code, then the simulation's
     import ai_jobs_handler  # from the asset
+    import aws_calls
     import boto3
     import botocore
     from cloudformation import Deployment, DeploymentFailed
@@ -29,6 +30,7 @@ def main(plan_path: str, report_path: str) -> int:
     environment = plan["environment"]
     fake = FakeAws(state, plan["scenario"], account=environment["account"], region=environment["region"])
     boto3.client = lambda service, **_: fake.client(service)  # the handler builds its own clients, as in Lambda
+    aws_calls.backoff = lambda seconds: None  # retries of injected faults: the fake's clock is its call count
     signals: dict[str, str] = {}
     ai_jobs_handler._put = lambda url, body: signals.__setitem__(url, body.decode())
 
