@@ -214,6 +214,95 @@ def test_a_retried_waiter_start_is_not_an_error(sm, sfn):
     assert on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": wait}), stepfunctions)["PhysicalResourceId"] == JOB
 
 
+WAIT = {"StateMachineArn": WAITER, "HandleUrl": HANDLE, "TimeoutSeconds": 3600, "PollSeconds": 60}
+WAITER_DENIED = f"starting the waiter for AI recommendation job {JOB} failed: AccessDeniedException: not authorized to perform: states:StartExecution"
+OLD_JOB = "genai-rec-0000000000"
+
+
+def deny_the_waiter(sfn_stub: Stubber) -> None:
+    sfn_stub.add_client_error(
+        "start_execution", "AccessDeniedException", "not authorized to perform: states:StartExecution", 400
+    )
+
+
+@pytest.mark.parametrize(
+    "request_event",
+    [
+        event("Create", {**JOB_PROPS, "Wait": WAIT}),
+        event(
+            "Update",
+            {**JOB_PROPS, "Wait": WAIT},
+            PhysicalResourceId=OLD_JOB,
+            OldResourceProperties={**JOB_PROPS, "Request": {**REQUEST, "AIRecommendationJobName": OLD_JOB}},
+        ),
+    ],
+    ids=["create", "replacement"],
+)
+def test_a_new_job_whose_waiter_cannot_start_is_stopped_and_deleted_before_the_failure(sm, sfn, request_event):
+    """The failed Create gets the provider framework's marker physical id, whose Delete it never passes on
+    (a failed replacement's rollback returns to the old job): left running, the job would bill for hours."""
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    deny_the_waiter(sfn_stub)
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
+    stub.add_response(
+        "stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, {"AIRecommendationJobName": JOB}
+    )
+    stub.add_response("describe_ai_recommendation_job", described("Stopped"), {"AIRecommendationJobName": JOB})
+    stub.add_response("delete_ai_recommendation_job", {}, {"AIRecommendationJobName": JOB})
+    with pytest.raises(aws_calls.JobError) as raised:
+        on_event(sagemaker, request_event, stepfunctions)
+    assert str(raised.value) == f"{WAITER_DENIED}; AI recommendation job {JOB} was stopped and deleted"
+
+
+def test_a_job_that_stops_slowly_is_left_stopping_and_the_failure_says_how_to_delete_it(sm, sfn, no_backoff):
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    deny_the_waiter(sfn_stub)
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
+    stub.add_response(
+        "stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, {"AIRecommendationJobName": JOB}
+    )
+    for _ in range(8):
+        stub.add_response("describe_ai_recommendation_job", described("Stopping"), {"AIRecommendationJobName": JOB})
+    with pytest.raises(aws_calls.JobError) as raised:
+        on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": WAIT}), stepfunctions)
+    assert str(raised.value) == (
+        f"{WAITER_DENIED}; AI recommendation job {JOB} was stopped but is not deleted yet: once it is Stopped, "
+        f"delete it (aws sagemaker delete-ai-recommendation-job --ai-recommendation-job-name {JOB}), "
+        "or the next deploy of this definition adopts the stopped job"
+    )
+    assert no_backoff == [15.0] * 7
+
+
+def test_a_job_that_cannot_be_stopped_either_keeps_the_first_failure(sm, sfn):
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    deny_the_waiter(sfn_stub)
+    stub.add_client_error("describe_ai_recommendation_job", "AccessDeniedException", "not authorized to describe", 400)
+    with pytest.raises(aws_calls.JobError) as raised:
+        on_event(sagemaker, event("Create", {**JOB_PROPS, "Wait": WAIT}), stepfunctions)
+    assert str(raised.value).startswith(
+        f"{WAITER_DENIED}; stopping AI recommendation job {JOB} failed too, so it may still be running: "
+        f"stopping AI recommendation job {JOB} failed: AccessDeniedException: not authorized to describe"
+    )
+
+
+def test_a_job_the_resource_already_names_is_kept_when_its_new_waiter_cannot_start(sm, sfn):
+    """Waiting newly on the stack's own job: the failed update's rollback comes back to it, so it runs on."""
+    sagemaker, stub = sm
+    stepfunctions, sfn_stub = sfn
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
+    deny_the_waiter(sfn_stub)
+    update = event("Update", {**JOB_PROPS, "Wait": WAIT}, PhysicalResourceId=JOB, OldResourceProperties=JOB_PROPS)
+    with pytest.raises(aws_calls.JobError) as raised:
+        on_event(sagemaker, update, stepfunctions)
+    assert str(raised.value) == WAITER_DENIED
+
+
 def test_throttling_is_retried_with_backoff(sm, no_backoff):
     sagemaker, stub = sm
     stub.add_client_error("create_ai_recommendation_job", "ThrottlingException", "Rate exceeded")

@@ -224,6 +224,48 @@ def test_a_poll_throttled_past_its_retries_is_polled_again_and_the_deployment_go
     assert signal["status"] == "SUCCESS"
 
 
+def test_a_job_whose_waiter_cannot_start_is_stopped_and_deleted_by_the_failed_create(
+    assemblies: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The provider framework never passes on the Delete of a failed Create, so the Create itself stops and
+    deletes its job, with calls the handler's role allows, and the stack event keeps the first failure."""
+    denied_start = simulate(
+        assemblies["first"],
+        "RecommendToServe.template.json",
+        {
+            "recommendations": RECOMMENDATIONS,
+            "polls_until_done": 2,
+            "faults": {"StartExecution": ["AccessDeniedException"]},
+        },
+        [{"op": "create"}],
+        environment=ENVIRONMENT,
+        workdir=tmp_path_factory.mktemp("denied-start"),
+    )
+    (step,) = denied_start.steps
+    (job,) = [
+        c["params"]["AIRecommendationJobName"]
+        for c in step.state["calls"]
+        if c["operation"] == "CreateAIRecommendationJob"
+    ]
+    assert (
+        step.failed is not None
+        and (
+            f"starting the waiter for AI recommendation job {job} failed: AccessDeniedException: injected by the "
+            f"scenario; AI recommendation job {job} was stopped and deleted"
+        )
+        in step.failed
+    ), step.failed
+    operations = [c["operation"] for c in step.state["calls"] if c["service"] == "sagemaker"]
+    assert operations[-4:] == [
+        "DescribeAIRecommendationJob",
+        "StopAIRecommendationJob",
+        "DescribeAIRecommendationJob",
+        "DeleteAIRecommendationJob",
+    ]
+    assert step.state["jobs"] == {}
+    assert denied_handler_calls(denied_start, 0) == []
+
+
 def test_an_update_that_replaces_the_job_keeps_the_old_one_it_completed(recommend_to_serve: Simulation) -> None:
     """CloudFormation deletes the replaced job's resource after the update; a completed job stays, for a
     later stage that still reads it (and that stage's rollback)."""

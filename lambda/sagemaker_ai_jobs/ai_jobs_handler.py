@@ -37,8 +37,7 @@ def _job(event: dict[str, Any], clients: Any) -> dict[str, Any]:
     response = job_lifecycle.job_event(clients.sagemaker, event)
     wait = job_waiter.waiter_needed(event, response)
     if wait is not None:
-        kind, name = event["ResourceProperties"]["Kind"], response["PhysicalResourceId"]
-        job_waiter.start_waiter(clients.stepfunctions, wait, kind, name, time.time())
+        job_waiter.start_or_discard(clients.sagemaker, clients.stepfunctions, wait, event, response, time.time())
     return response
 
 

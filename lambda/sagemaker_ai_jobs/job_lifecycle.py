@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_calls import JobError, error_code, explain, with_retries
+import aws_calls
+from aws_calls import TRANSIENT, JobError, error_code, explain, with_retries
 from botocore.exceptions import ClientError
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
@@ -97,11 +98,10 @@ def begin_delete(sm: Any, kind: str, name: str) -> None:
             raise failed from error
         # The provider's policy names only the jobs the stack names now: a job_name_prefix that changed
         # (or a construct that moved) leaves the old job outside it when CloudFormation deletes it.
-        flag = f"--{api.noun.lower().replace(' ', '-')}-name {name}"
         raise JobError(
             f"{failed}; the provider may manage only the jobs this stack names now, and a job whose name prefix "
-            f"changed (or whose construct moved) is left: stop and delete it yourself (aws sagemaker "
-            f"{api.stop.replace('_', '-')} {flag}, then aws sagemaker {api.delete.replace('_', '-')} {flag})"
+            f"changed (or whose construct moved) is left: stop and delete it yourself ({_cli(api, api.stop, name)}, "
+            f"then {_cli(api, api.delete, name)})"
         ) from error
 
 
@@ -123,6 +123,30 @@ def finish_delete(sm: Any, kind: str, name: str, *, keep_completed: bool = True)
         if error_code(error) != "ResourceNotFound":
             raise explain(error, f"deleting {api.noun} {name}") from error
     return True
+
+
+def discard_job(sm: Any, kind: str, name: str, *, checks: int = 8, delay: float = 15.0) -> str:
+    """Stop and delete a job the stack will not own (its resource failed after the job started), checking up
+    to ``checks`` times, ``delay`` seconds apart, for it to stop. Returns what became of it, for the failure."""
+    api = JOB_APIS[kind]
+    try:
+        begin_delete(sm, kind, name)
+        for check in range(checks):
+            if check:
+                aws_calls.backoff(delay)
+            if finish_delete(sm, kind, name, keep_completed=False):
+                return f"{api.noun} {name} was stopped and deleted"
+    except (ClientError, JobError, *TRANSIENT) as error:
+        return f"stopping {api.noun} {name} failed too, so it may still be running: {error}"
+    return (
+        f"{api.noun} {name} was stopped but is not deleted yet: once it is Stopped, delete it "
+        f"({_cli(api, api.delete, name)}), or the next deploy of this definition adopts the stopped job"
+    )
+
+
+def _cli(api: JobApi, operation: str, name: str) -> str:
+    """The AWS CLI command that runs ``operation`` on the job."""
+    return f"aws sagemaker {operation.replace('_', '-')} --{api.noun.lower().replace(' ', '-')}-name {name}"
 
 
 def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:

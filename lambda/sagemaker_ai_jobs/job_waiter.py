@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_calls import RETRYABLE, TRANSIENT, error_code, explain, with_retries
+from aws_calls import RETRYABLE, TRANSIENT, JobError, error_code, explain, with_retries
 from botocore.exceptions import ClientError
-from job_lifecycle import JOB_APIS, TERMINAL, describe
+from job_lifecycle import JOB_APIS, TERMINAL, describe, discard_job
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,22 @@ def start_waiter(sfn: Any, wait: dict[str, Any], kind: str, name: str, now: floa
     except ClientError as error:
         if error_code(error) != "ExecutionAlreadyExists":
             raise explain(error, f"starting the waiter for {JOB_APIS[kind].noun} {name}") from error
+
+
+def start_or_discard(
+    sm: Any, sfn: Any, wait: dict[str, Any], event: dict[str, Any], response: dict[str, Any], now: float
+) -> None:
+    """``start_waiter`` for the job ``event`` made or kept (``response``). A new job whose waiter cannot start
+    is stopped and deleted before the failure is raised: nothing else would, since the provider framework
+    answers a failed Create with a marker physical id and never passes on its Delete, and a failed
+    replacement's rollback returns to the old job."""
+    kind, name = event["ResourceProperties"]["Kind"], response["PhysicalResourceId"]
+    try:
+        start_waiter(sfn, wait, kind, name, now)
+    except Exception as error:
+        if name == event.get("PhysicalResourceId"):
+            raise  # the job the resource already names: it stays the stack's
+        raise JobError(f"{error}; {discard_job(sm, kind, name)}") from error
 
 
 def waiter_needed(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any] | None:
