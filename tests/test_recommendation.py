@@ -490,7 +490,18 @@ def test_resolving_an_imported_job_needs_instance_types() -> None:
     stack = new_stack()
     job = RecommendationJob.from_job_name(stack, "Job", "elsewhere")
     with pytest.raises(ValidationError, match="instance_types is required"):
-        RecommendedModels(stack, "Models", job=job)
+        RecommendedModels(stack, "Models", job=job, model_data=[S3Location.from_uri(OUTPUT)])
+
+
+def test_resolving_an_imported_job_needs_the_model_data_its_default_role_reads() -> None:
+    """Without them the models' role may read no S3 at all, and the endpoint fails to load the model."""
+    stack = new_stack()
+    job = RecommendationJob.from_job_name(stack, "Job", "elsewhere")
+    with pytest.raises(ValidationError, match=r"model_data is required with a job imported by name .* and no role"):
+        RecommendedModels(stack, "Models", job=job, instance_types=TYPES[:1])
+    assert stack.node.try_find_child("Models") is None
+    role = iam.Role(stack, "Own", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    RecommendedModels(stack, "Models", job=job, instance_types=TYPES[:1], role=role)  # yours to grant
 
 
 def test_a_changed_workload_gets_a_new_name_and_so_does_its_job() -> None:
@@ -575,7 +586,11 @@ def test_the_services_own_choice_of_instance_types_is_resolved_by_rank() -> None
         ),
         (
             lambda s, job: RecommendedModels(
-                s, "M", job=RecommendationJob.from_job_name(s, "I", "x"), order=PoolOrder.RANKING
+                s,
+                "M",
+                job=RecommendationJob.from_job_name(s, "I", "x"),
+                order=PoolOrder.RANKING,
+                model_data=[S3Location.from_uri(OUTPUT)],
             ),
             "instance_types is required, unless order=PoolOrder.RANKING and pool_count",
         ),

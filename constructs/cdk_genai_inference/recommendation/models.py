@@ -115,6 +115,12 @@ class RecommendedModels(Resource):
                 "job does not wait (JobWait.none()), so this deployment cannot resolve it; resolve it in a later "
                 "stack with RecommendationJob.from_job_name(...)"
             )
+        if job is not None and role is None and not model_data and job.output is None and job.model_source is None:
+            raise ValidationError(
+                "model_data is required with a job imported by name (RecommendationJob.from_job_name) and no role: "
+                "the S3 locations its packages reference (the job's output and the original weights), which the "
+                "models' default role may read; nothing else tells it where they are"
+            )
         types = list(instance_types) or (list(job.instance_types) if job is not None else [])
         count = check_resolution(
             job, model_package_group_arn, types, order, pool_count, max_concurrency or {}, hosting, approval, model_data
