@@ -56,6 +56,17 @@ def test_every_option_renders_as_the_snake_case_of_its_aiperf_flag() -> None:
     assert len(warnings) == 1 and "num_profile_runs" in warnings[0].entry.data
 
 
+def test_repeated_runs_without_a_pinned_aiperf_warn_that_the_default_may_not_know_them() -> None:
+    def unpinned(**kwargs: Any) -> list[Any]:
+        _, (stack, _) = spec(repeated_runs=RepeatedRuns(3), **kwargs)
+        return Annotations.from_stack(stack).find_warning(  # type: ignore[no-any-return]
+            "*", Match.string_like_regexp("without tooling_version the job runs the service's default AIPerf")
+        )
+
+    assert len(unpinned()) == 1
+    assert unpinned(tooling_version="0.13.0") == []
+
+
 def test_only_what_is_set_is_rendered() -> None:
     rendered, _ = spec(repeated_runs=RepeatedRuns(3))
     assert rendered["parameters"] == {"streaming": True, "num_profile_runs": 3}

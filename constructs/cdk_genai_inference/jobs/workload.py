@@ -144,6 +144,13 @@ class WorkloadConfig(Resource):
                 "options that the SageMaker documentation does not list for workload parameters; the service "
                 "rejects names it does not know, so check a job accepts them before you rely on it",
             )
+            if tooling_version is None:
+                Annotations.of(self).add_warning_v2(
+                    "cdk-genai-inference:repeated-runs-unpinned",
+                    "repeated_runs renders AIPerf 0.13 options, and without tooling_version the job runs the "
+                    "service's default AIPerf (0.8.0.dev in a managed job of June 2026), which may not know them: "
+                    'pin tooling_version="0.13.0" or later',
+                )
 
         spec: dict[str, Any] = {"benchmark": {"type": "aiperf"}}
         merged = {**typed, **(parameters or {})}
