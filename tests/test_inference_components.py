@@ -114,6 +114,30 @@ def test_scaling_tracks_copies_per_type_and_instances_follow(built: dict[str, An
     }
 
 
+def test_a_changed_max_capacity_makes_a_new_endpoint_configuration_which_no_policy_guards() -> None:
+    """What the README tells users to plan for: the instance ceiling is the configuration's, and only the
+    component carries a deployment policy."""
+
+    def built(max_capacity: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        stack = new_stack("Ceiling")
+        endpoint = InstancePoolEndpoint(
+            stack,
+            "Endpoint",
+            model=Model(stack, "Model", image_uri=IMAGE),
+            instance_pools=[InstancePool(G6, accelerators=4, min_memory_mb=16384, max_concurrency=6)],
+            inference_components=InferenceComponents(initial_copy_count=2),
+            deployment=DeploymentPolicy.rolling(max_batch=CapacitySize.copies(1)),
+            dashboard=False,
+        )
+        endpoint.scale_on_weighted_utilization(min_capacity=1, max_capacity=max_capacity)
+        template = synth(stack)
+        return only(template, "AWS::SageMaker::EndpointConfig"), only(template, "AWS::SageMaker::Endpoint")
+
+    (config, endpoint), (wider, _) = built(4), built(8)
+    assert config != wider and config["ProductionVariants"][0]["ManagedInstanceScaling"]["MaxInstanceCount"] == 4
+    assert "DeploymentConfig" not in endpoint
+
+
 def test_one_pool_uses_the_singular_specification() -> None:
     stack = new_stack("OneComponent")
     InstancePoolEndpoint(
