@@ -145,6 +145,7 @@ class Built:
                 error_topic=self.error_topic,
                 max_concurrent_invocations_per_instance=4,
                 encryption_key=self.key,
+                input_bucket=s3.Bucket.from_bucket_name(stack, "Requests", "genai-requests"),
             ),
             dashboard=False,
         )
@@ -454,6 +455,10 @@ def test_async_inference_writes_to_s3_and_notifies_and_grants_the_model_role(bui
     }
     policy = json.dumps(built.template.find_resources("AWS::IAM::Policy"))
     assert '"sns:Publish"' in policy and "/async-output/*" in policy and "/async-failures/*" in policy
+    # SageMaker reads each request's InputLocation with the model's role.
+    statements = built.props(built.stack.node.find_child("Model").role.node.find_child("DefaultPolicy"))
+    reads = [s for s in statements["PolicyDocument"]["Statement"] if "s3:GetObject*" in _list(s["Action"])]
+    assert json.dumps([s["Resource"] for s in reads]).count(":s3:::genai-requests/async-input/*") == 1
 
 
 def test_model_role_is_least_privilege(built: Built) -> None:

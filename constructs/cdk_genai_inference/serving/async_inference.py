@@ -20,7 +20,8 @@ class AsyncInference:
     """Asynchronous inference: requests are queued and results written to S3.
 
     When the endpoint's models are ``Model`` constructs with their own role, that role is granted
-    write access to the output prefixes and publish access to the topics.
+    write access to the output prefixes and publish access to the topics, and read access to the
+    input prefix: SageMaker reads a request's ``InputLocation`` with it.
 
     Args:
         output_bucket: Where results go.
@@ -31,6 +32,9 @@ class AsyncInference:
         max_concurrent_invocations_per_instance: Requests one instance processes at once, 1-1000.
             Default: - chosen by SageMaker
         encryption_key: KMS key for the results. Default: - the bucket's encryption
+        input_bucket: Where callers put request payloads (``InputLocation``; a payload over 128,000
+            bytes must be there). Default: - payloads inline (``Body``), or a location you grant
+        input_prefix: Key prefix of the payloads in ``input_bucket``. Default: async-input/
     """
 
     output_bucket: s3.IBucket
@@ -40,6 +44,8 @@ class AsyncInference:
     error_topic: sns.ITopic | None = None
     max_concurrent_invocations_per_instance: int | None = None
     encryption_key: kms.IKey | None = None
+    input_bucket: s3.IBucket | None = None
+    input_prefix: str = "async-input/"
 
 
 ASYNC_METRICS_NOTE = (
@@ -83,6 +89,8 @@ def async_inference_config(
                 topic.grant_publish(role)
         if options.encryption_key is not None:
             options.encryption_key.grant_encrypt(role)
+        if options.input_bucket is not None:
+            options.input_bucket.grant_read(role, f"{options.input_prefix}*")
     cfg = sagemaker.CfnEndpointConfig
     notifications = (
         cfg.AsyncInferenceNotificationConfigProperty(
