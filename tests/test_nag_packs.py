@@ -39,6 +39,7 @@ from cdk_genai_inference import (
     Model,
     RecommendationJob,
     RecommendedModels,
+    S3Location,
     ValidationError,
 )
 from cdk_genai_inference.scanners import NAG_PACKS, NagFinding, Waiver, acknowledge_wildcards, waive
@@ -100,6 +101,7 @@ def user_mistakes(app: cdk.App) -> None:
         "Resolved",
         job=RecommendationJob.from_job_name(stack, "Job", "llama-8b-sizing"),
         instance_types=["ml.g6.12xlarge"],
+        model_data=[S3Location.from_uri("s3://genai-artifacts-111122223333/recommendations/")],
     )
     own = Construct(stack, "Own")
     cw.Alarm(own, "Alarm", metric=endpoint.metric_invocations(), threshold=1, evaluation_periods=1)
