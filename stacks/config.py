@@ -76,6 +76,8 @@ class RecommendationConfig(_FromContext):
     concurrency: list[int]
     waitHours: int
     jobNamePrefix: str
+    runToken: str
+    """A new value starts a new job of the same definition (empty: none), e.g. once the weights are in place."""
 
 
 @dataclass(frozen=True)

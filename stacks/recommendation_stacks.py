@@ -72,6 +72,7 @@ def recommend(
         instance_types=config.instanceTypes,
         output=output or S3Location.from_uri(config.outputUri),
         job_name_prefix=config.jobNamePrefix,
+        run_token=config.runToken or None,
         share_packages_with=share_packages_with,
         wait=wait,
     )

@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
+from cdk_genai_inference import RecommendationJob
 from conftest import REPO
 from stacks.reference_app import build
 from state_machines import asl_errors, state_machines
@@ -124,3 +125,19 @@ def test_every_state_machine_of_every_template_is_valid_asl(assemblies: tuple[Pa
     }
     assert len(definitions) >= 10
     assert {k: v for k, v in asl_errors(definitions).items() if v} == {}
+
+
+def test_a_new_recommendation_run_token_starts_a_new_job_of_the_same_definition(assemblies: tuple[Path, Path]) -> None:
+    """The first run's job starts before the checkpoint is uploaded and fails; releasing the same definition
+    again keeps that job, so the README's first-run steps set a new token."""
+
+    def job_name(**context: Any) -> str:
+        app = cdk.App(context={**CONTEXT, **context})
+        build(app)
+        stage = app.node.find_child("GenAiPipeline").node.find_child("Recommend")
+        return str(next(c for c in stage.node.find_all() if isinstance(c, RecommendationJob)).job_name)
+
+    (job,) = of_type(stage_template(assemblies[0], "Recommend"), "Custom::AIRecommendationJob")
+    reference = job["Properties"]["Request"]["AIRecommendationJobName"]
+    assert job_name() == reference
+    assert job_name(**{"recommendation:runToken": "2"}) != reference
