@@ -23,6 +23,7 @@ from cdk_genai_inference import (
     PrefixAwareRouting,
     RollbackAlarms,
     RoutingStrategy,
+    S3Location,
     ValidationError,
 )
 from cdk_genai_inference._core import service_model
@@ -731,6 +732,20 @@ MODEL_ERRORS = [
     fails(
         "model_data_url must be an s3:// URL, got 'https://example.com/model'",
         model_data_url="https://example.com/model",
+    ),
+    fails(
+        "model_data and model_data_url both name the model data; give one (model_data for a location with a KMS "
+        "key), got model_data='s3://genai-models-111122223333/llama-3.1-8b/' and "
+        "model_data_url='s3://genai-models-111122223333/llama-3.1-8b/'",
+        model_data=S3Location.from_uri(MODEL_DATA),
+    ),
+    fails(
+        "model_data goes with image_uri; a model package carries its own data",
+        image_uri=None,
+        model_data_url=None,
+        model_data=S3Location.from_uri(MODEL_DATA),
+        model_package_arn="arn:aws:sagemaker:us-west-2:111122223333:model-package/job/1",
+        keep_model_data=True,
     ),
     fails(
         "environment HF_MODEL_ID='meta-llama/Llama-3.1-8B-Instruct' makes the container download the model "

@@ -2,7 +2,8 @@
 requests IAM must allow each execution role. Compared with the statements the template gives the role.
 
 - A model's role (CreateModel's ExecutionRoleArn): pulls its image from ECR, reads its model data from S3
-  (for a model package, the S3 channels the recommendation deploys), writes the endpoint's logs and
+  and decrypts it through S3 where its bucket encrypts with a KMS key (for a model package, the S3
+  channels the recommendation deploys), writes the endpoint's logs and
   metrics, and reads the rollback alarms of every guarded deployment of an endpoint it serves ("Ensure
   that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms action on the
   auto-rollback alarms you specify", deployment guardrails).
@@ -26,11 +27,17 @@ PULL = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerA
 
 
 def expected_requests(
-    template: dict[str, Any], deployed: dict[str, Any], recommended: list[dict[str, Any]], env: Mapping[str, str]
+    template: dict[str, Any],
+    deployed: dict[str, Any],
+    recommended: list[dict[str, Any]],
+    env: Mapping[str, str],
+    bucket_keys: Mapping[str, str] | None = None,
 ) -> dict[str, list[Request]]:
     """Execution role logical id -> the requests SageMaker makes with it. ``template`` is as synthesized
     (to find each role), ``deployed`` the same with its deploy-time values, ``recommended`` the
-    recommendations as the job described them (what its packages deploy)."""
+    recommendations as the job described them (what its packages deploy), ``bucket_keys`` the SSE-KMS
+    key of each bucket the account has outside the template (bucket name -> key ARN): S3 decrypts an
+    object read from such a bucket, and encrypts one written there, with that key as the caller."""
     partition, region, account = env.get("partition", "aws"), env["region"], env["account"]
     resources, values = template["Resources"], deployed["Resources"]
     needs: dict[str, list[Request]] = {}
@@ -39,7 +46,7 @@ def expected_requests(
         if isinstance(role, dict) and "Fn::GetAtt" in role:
             needs.setdefault(role["Fn::GetAtt"][0], []).extend(requests)
 
-    keys = _bucket_keys(values)
+    keys = {**(bucket_keys or {}), **_bucket_keys(values)}
     endpoints_of_model = _endpoints_of_models(values)
     alarms_of_endpoint = _rollback_alarms(values)
     images = {r["ModelDetails"]["ModelPackageArn"]: r for r in recommended}

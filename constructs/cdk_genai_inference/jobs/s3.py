@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from aws_cdk import Fn, Stack
+from aws_cdk import Aws, Fn, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -54,15 +54,22 @@ class S3Location:
         uri = f"{self.uri}/{name}/" if match is None else f"s3://{match['bucket']}/{_as_folder(match['key'])}{name}/"
         return replace(self, uri=uri)
 
-    def grant_read(self, grantee: iam.IGrantable) -> None:
-        """Read the objects under the prefix (and list them)."""
-        self._grant(grantee, write=False)
+    def grant_read(self, grantee: iam.IGrantable, *, through_s3: bool = False) -> None:
+        """Read the objects under the prefix (and list them), and decrypt them with the location's KMS key.
+
+        Args:
+            grantee: Who reads.
+            through_s3: Allow ``kms:Decrypt`` only in the requests S3 makes for the grantee
+                (``kms:ViaService``), for a grantee that reads the objects through S3 alone, as SageMaker
+                reads a model's data with its execution role. Default: False
+        """
+        self._grant(grantee, write=False, through_s3=through_s3)
 
     def grant_read_write(self, grantee: iam.IGrantable) -> None:
         """Read, list and write the objects under the prefix; never delete."""
         self._grant(grantee, write=True)
 
-    def _grant(self, grantee: iam.IGrantable, *, write: bool) -> None:
+    def _grant(self, grantee: iam.IGrantable, *, write: bool, through_s3: bool = False) -> None:
         if self.bucket is None:
             grant_s3(grantee, self.uri, write=write)
         else:
@@ -70,7 +77,9 @@ class S3Location:
                 grantee, self.bucket.bucket_arn, self.bucket.arn_for_objects(f"{self.prefix}*"), self.prefix, write
             )
         key = self.encryption_key or (self.bucket.encryption_key if self.bucket is not None else None)
-        if key is not None:
+        if key is not None and through_s3:
+            _grant_decrypt_through_s3(grantee, key)
+        elif key is not None:
             (key.grant_encrypt_decrypt if write else key.grant_decrypt)(grantee)
             if write and isinstance(grantee, Construct):
                 for action in ("kms:ReEncrypt*", "kms:GenerateDataKey*"):
@@ -81,6 +90,20 @@ class S3Location:
                         "prefix (S3 generates and re-encrypts their data keys).",
                         action=action,
                     )
+
+
+def _grant_decrypt_through_s3(grantee: iam.IGrantable, key: kms.IKey) -> None:
+    """``kms:Decrypt`` on ``key`` when S3 asks for it, in the grantee's Region (where SageMaker requires the
+    data to be); the key's policy as well when CDK can change it and the grantee needs it (another account)."""
+    region = Stack.of(grantee).region if isinstance(grantee, Construct) else Aws.REGION
+    iam.Grant.add_to_principal_or_resource(
+        grantee=grantee,
+        actions=["kms:Decrypt"],
+        resource=key,
+        resource_arns=[key.key_arn],
+        resource_self_arns=["*"],
+        conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+    )
 
 
 def _as_folder(prefix: str) -> str:

@@ -16,13 +16,12 @@ from .._core import service_model
 from .._core.roles import depend_on_policy, grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_name, unresolved
 from ..errors import ValidationError
-from ..scanners import acknowledge_wildcards
+from ..jobs.s3 import S3_URI, S3Location
 
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
     r"(?P<repository>[^:@]+)(?:[:@].+)?$"
 )
-_S3_URL = re.compile(r"^s3://(?P<bucket>[^/]+)/?(?P<key>.*)$")
 
 
 @runtime_checkable
@@ -42,15 +41,18 @@ class Model(Resource):
     """An ``AWS::SageMaker::Model`` with one container: an image (plus model data) or a model package.
 
     When no ``role`` is given, the execution role may pull only this image's ECR repository, read only
-    the model data prefix, and write logs and metrics under SageMaker's own names. For a model package
-    it may pull from any ECR repository (the package names its image), and a warning says to grant it
-    the package's model data.
+    the model data prefix (and decrypt it with its KMS key, through S3 only), and write logs and metrics
+    under SageMaker's own names. For a model package it may pull from any ECR repository (the package
+    names its image), and a warning says to grant it the package's model data.
 
     Args:
         image_uri: The container image. Exactly one of ``image_uri`` and ``model_package_arn``.
             Default: - none
-        model_data_url: ``s3://bucket/prefix/`` of uncompressed model weights (served from
-            ``/opt/ml/model``). Default: - the image holds the model
+        model_data: Where the uncompressed model weights are (served from ``/opt/ml/model``). The default
+            role may read them and, with ``from_bucket``'s bucket key or ``from_uri``'s ``encryption_key``
+            (SSE-KMS), decrypt them through S3. Default: - the image holds the model
+        model_data_url: ``s3://bucket/prefix/`` of the weights: ``model_data=S3Location.from_uri(url)``, which
+            has no KMS key (weights encrypted with one need ``model_data``). Default: - the image holds the model
         model_package_arn: A versioned model package, e.g. from an AI recommendation job. Known only at
             deploy time, give ``package_source`` too. Default: - none
         inference_specification_name: Which of the model package's inference specifications to run.
@@ -74,6 +76,7 @@ class Model(Resource):
         id: str,
         *,
         image_uri: str | None = None,
+        model_data: S3Location | None = None,
         model_data_url: str | None = None,
         model_package_arn: str | None = None,
         inference_specification_name: str | None = None,
@@ -94,24 +97,22 @@ class Model(Resource):
             )
         if package_source is not None and model_package_arn is None:
             raise ValidationError("package_source tells where a model package comes from; it needs model_package_arn")
-        if model_data_url is not None and image_uri is None:
-            raise ValidationError("model_data_url goes with image_uri; a model package carries its own data")
-        if model_data_url is not None and not unresolved(model_data_url) and not _S3_URL.match(model_data_url):
-            raise ValidationError(f"model_data_url must be an s3:// URL, got {model_data_url!r}")
+        location = _model_data(model_data, model_data_url, image_uri)
         check_name("model_name", model_name, "ModelName")
         check_name("inference_specification_name", inference_specification_name, "InferenceSpecificationName")
         _check_environment(environment or {})
         _check_self_download(environment or {}, network_isolation)
         super().__init__(scope, id, physical_name=model_name)
 
-        self.role: iam.IRole = role or self._default_role(image_uri, model_data_url, model_package_arn)
+        self.model_data = location
+        self.role: iam.IRole = role or self._default_role(image_uri, location, model_package_arn)
         self.package_source = dict(package_source) if package_source is not None else None
         container = sagemaker.CfnModel.ContainerDefinitionProperty(
             image=image_uri,
             model_package_name=model_package_arn,
             inference_specification_name=inference_specification_name,
             environment=dict(environment) if environment else None,
-            model_data_source=_uncompressed_s3(model_data_url) if model_data_url else None,
+            model_data_source=_uncompressed_s3(location) if location is not None else None,
         )
         resource = sagemaker.CfnModel(
             self,
@@ -130,13 +131,14 @@ class Model(Resource):
         return _ImportedModel(scope, id, model_name)
 
     def _default_role(
-        self, image_uri: str | None, model_data_url: str | None, model_package_arn: str | None
+        self, image_uri: str | None, model_data: S3Location | None, model_package_arn: str | None
     ) -> iam.Role:
         role = sagemaker_execution_role(
             self, "ExecutionRole", "Execution role of a SageMaker model (cdk-genai-inference)"
         )
         self._grant_image_pull(role, image_uri)
-        self._grant_model_data(role, model_data_url)
+        if model_data is not None:  # SageMaker downloads it with this role, through S3
+            model_data.grant_read(role, through_s3=True)
         if model_package_arn is not None:  # SageMaker pulls the package's image with this role
             grant_image_pull(role, "The model package names its image; this stack knows the package only by its ARN.")
             Annotations.of(self).add_warning_v2(
@@ -175,29 +177,6 @@ class Model(Resource):
             )
         )
         role.add_to_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
-
-    def _grant_model_data(self, role: iam.Role, model_data_url: str | None) -> None:
-        if model_data_url is None:
-            return
-        match = None if unresolved(model_data_url) else _S3_URL.match(model_data_url)
-        if match is None:
-            Annotations.of(self).add_warning_v2(
-                "cdk-genai-inference:model-data-token",
-                "model_data_url resolves at deploy time; grant the execution role read access yourself",
-            )
-            return
-        bucket, key = match["bucket"], match["key"]
-        partition = Stack.of(self).partition
-        objects = f"arn:{partition}:s3:::{bucket}/{key}*"
-        role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects]))
-        acknowledge_wildcards(role, [objects], "The model is every object under the model-data prefix.")
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[f"arn:{partition}:s3:::{bucket}"],
-                conditions={"StringLike": {"s3:prefix": [f"{key}*"]}},
-            )
-        )
 
 
 DOWNLOAD_VARIABLES = ("HF_MODEL_ID", "OPTION_MODEL_ID")
@@ -245,10 +224,27 @@ class _ImportedModel(Resource):
         self.role: iam.IRole | None = None
 
 
-def _uncompressed_s3(url: str) -> sagemaker.CfnModel.ModelDataSourceProperty:
+def _model_data(model_data: S3Location | None, model_data_url: str | None, image_uri: str | None) -> S3Location | None:
+    if model_data is not None and model_data_url is not None:
+        raise ValidationError(
+            "model_data and model_data_url both name the model data; give one (model_data for a location with "
+            f"a KMS key), got model_data={model_data.uri!r} and model_data_url={model_data_url!r}"
+        )
+    name = "model_data" if model_data is not None else "model_data_url"
+    if (model_data is not None or model_data_url is not None) and image_uri is None:
+        raise ValidationError(f"{name} goes with image_uri; a model package carries its own data")
+    if model_data_url is not None and not unresolved(model_data_url) and not S3_URI.match(model_data_url):
+        raise ValidationError(f"model_data_url must be an s3:// URL, got {model_data_url!r}")
+    return model_data if model_data_url is None else S3Location.from_uri(model_data_url)
+
+
+def _uncompressed_s3(location: S3Location) -> sagemaker.CfnModel.ModelDataSourceProperty:
+    """An ``S3Prefix`` ends with ``/``: added unless the URI ends with a deploy-time value."""
+    url = location.uri
+    literal_end = not unresolved(url) or (location.bucket is not None and not unresolved(location.prefix))
     return sagemaker.CfnModel.ModelDataSourceProperty(
         s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
-            s3_uri=url if url.endswith("/") or unresolved(url) else url + "/",
+            s3_uri=url if url.endswith("/") or not literal_end else url + "/",
             s3_data_type="S3Prefix",
             compression_type="None",
         )
