@@ -1,18 +1,18 @@
-"""The production variant of an instance-pool endpoint: routing, overrides and storage encryption."""
+"""The production variant of an instance-pool endpoint: routing, overrides, storage encryption and timeouts."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
 from .._core import service_model
-from .._core.validation import check_range, unresolved
+from .._core.validation import check_range, duration_seconds, unresolved
 from ..errors import ValidationError
 from ..scanners import NagFinding, Waiver
 from .model import IModel, Model
@@ -119,6 +119,45 @@ def check_variant_overrides(overrides: Mapping[str, Any]) -> None:
             raise ValidationError(
                 f"variant_overrides got unknown ProductionVariant property {key!r}; allowed: {', '.join(others)}"
             )
+
+
+ENDPOINT_CREATE_TIMEOUT_MINUTES = 160
+"""How long CloudFormation waits for an ``AWS::SageMaker::Endpoint`` to be created: ``handlers.create.
+timeoutInMinutes`` in the resource's schema as cfn-lint ships it (the provider meta-schema defines it as
+"the timeout for the entire operation to be interpreted by the invoker of the handler"). No documentation
+page states it for this resource, so it backs a warning, not an error."""
+
+
+def warn_creation_timeouts(
+    scope: Construct,
+    provisioning_timeout: Duration | None,
+    model_data_download_timeout: Duration | None,
+    container_startup_health_check_timeout: Duration | None,
+) -> None:
+    """Warn when the startup timeouts given add up past ``ENDPOINT_CREATE_TIMEOUT_MINUTES``.
+
+    The limit is weak evidence: it is the handler's figure, no page documents it for endpoints, SageMaker's
+    steps may overlap, and image pulls and instance boots take time that no timeout bounds. The service's
+    defaults for the timeouts not given are undocumented and count for nothing: the sum is a lower bound.
+    """
+    timeouts = {
+        "provisioning_timeout": provisioning_timeout,
+        "model_data_download_timeout": model_data_download_timeout,
+        "container_startup_health_check_timeout": container_startup_health_check_timeout,
+    }
+    given = {name: duration_seconds(value) for name, value in timeouts.items() if value is not None}
+    total, limit = sum(given.values()), ENDPOINT_CREATE_TIMEOUT_MINUTES
+    if any(unresolved(value) for value in given.values()) or total <= limit * 60:
+        return
+    *rest, last = given
+    names = f"{', '.join(rest)} and {last}" if rest else last
+    Annotations.of(scope).add_warning_v2(
+        "cdk-genai-inference:endpoint-create-timeout",
+        f"{names} add up to {total:g} seconds ({total / 60:g} minutes), more than the {limit} minutes "
+        "CloudFormation waits for an AWS::SageMaker::Endpoint to be created (its resource schema's create "
+        "timeout): an endpoint that needs them all fails the stack while SageMaker still starts it; keep their "
+        f"total at {limit * 60} seconds or less",
+    )
 
 
 def check_encryption_key(pools: Sequence[InstancePool], key: kms.IKey | None) -> None:
