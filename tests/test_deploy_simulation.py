@@ -333,6 +333,10 @@ def test_a_gate_the_benchmark_breaches_fails_the_deployment_with_the_figures(
     failure = strict.steps[0].failed
     assert failure is not None and "breaches its SLA" in failure, failure
     assert "OutputTokenThroughput measured" in failure, failure
+    # The rollback deletes what the create made (the provider framework drops the failed Create's Delete).
+    (job_id,) = [k for k, r in strict.template["Resources"].items() if r["Type"] == "Custom::AIBenchmarkJob"]
+    deleted = [e["resource"] for e in strict.steps[0].events if e["request"] == "Delete"]
+    assert failure.endswith("; ROLLBACK_COMPLETE") and deleted == [job_id], (failure, deleted)
 
 
 def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results(

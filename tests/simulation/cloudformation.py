@@ -1,7 +1,9 @@
 """A stack deployed the way CloudFormation deploys it, minus AWS: resources in dependency order, every custom
 resource's handler called with the event the provider framework sends (every property a string, as
 CloudFormation passes them; isComplete until complete), each wait condition held until its waiter's state
-machine signals it, updates that replace followed by the old resource's delete, and deletes in reverse order.
+machine signals it, updates that replace followed by the old resource's delete, deletes in reverse order
+(none for a resource its DeletionPolicy, or after a replacement its UpdateReplacePolicy, retains), and a
+failed create rolled back.
 
 Standard library only: it runs inside the simulated Lambda beside the handler it calls.
 """
@@ -66,9 +68,34 @@ class Deployment:
     # ------------------------------------------------------------------------------------ operations
 
     def create(self, *, retry: tuple[str, ...] = ()) -> None:
-        """Create every resource; a resource in ``retry`` gets its Create twice (a retried Create)."""
-        for logical_id in dependency_order(self.template["Resources"]):
-            self._create(logical_id, retries=2 if logical_id in retry else 1)
+        """Create every resource; a resource in ``retry`` gets its Create twice (a retried Create). A failure
+        rolls the stack back (``_roll_back_create``) and is raised with what the rollback came to."""
+        created: list[str] = []
+        try:
+            for logical_id in dependency_order(self.template["Resources"]):
+                self._create(logical_id, retries=2 if logical_id in retry else 1)
+                created.append(logical_id)
+        except DeploymentFailed as failure:
+            raise DeploymentFailed(f"{failure}; {self._roll_back_create(created)}") from failure
+
+    def _roll_back_create(self, created: list[str]) -> str:
+        """What CloudFormation does after a failed create: delete what it created, dependents first, but what
+        its DeletionPolicy retains. The resource whose Create failed gets no Delete (the provider framework
+        answers a failed Create with a marker physical id and drops its Delete). The stack then holds nothing;
+        the refs stay for the step's report (what its calls were allowed), and a new create sets each again."""
+        try:
+            for logical_id in reversed(created):
+                resource = self.template["Resources"][logical_id]
+                if _deletes(resource) and logical_id in self.physical:
+                    self._custom(
+                        "Delete", logical_id, resource, self.properties[logical_id], physical=self.physical[logical_id]
+                    )
+        except DeploymentFailed as failure:
+            return f"ROLLBACK_FAILED: {failure}"
+        finally:
+            self.physical.clear()
+            self.properties.clear()
+        return "ROLLBACK_COMPLETE"
 
     def update(self, template: dict[str, Any]) -> None:
         """Deploy ``template`` over the current one: changed custom resources get an Update; a new physical
@@ -106,11 +133,11 @@ class Deployment:
             outcome = self._roll_back(template, done, before)
             raise DeploymentFailed(f"{failure}; {outcome}") from failure
         for logical_id, what, _ in done:  # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
-            if what == "replaced":
+            if what == "replaced" and _deletes(old_template["Resources"][logical_id], "UpdateReplacePolicy"):
                 old_resource = old_template["Resources"][logical_id]
                 self._custom("Delete", logical_id, old_resource, before[1][logical_id], physical=before[0][logical_id])
         for logical_id in reversed(dependency_order(old_template["Resources"])):
-            if logical_id not in template["Resources"] and old_template["Resources"][logical_id]["Type"] in OUR_TYPES:
+            if logical_id not in template["Resources"] and _deletes(old_template["Resources"][logical_id]):
                 self._custom(
                     "Delete",
                     logical_id,
@@ -137,7 +164,7 @@ class Deployment:
                     self._custom("Update", logical_id, resource, old, old_props=props, physical=physical[logical_id])
             for logical_id, what, props in reversed(done):  # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS
                 resource = new_template["Resources"][logical_id]
-                if what != "updated" and resource["Type"] in OUR_TYPES and logical_id in self.physical:
+                if what != "updated" and _deletes(resource) and logical_id in self.physical:
                     self._custom("Delete", logical_id, resource, props, physical=self.physical[logical_id])
         except DeploymentFailed as failure:
             return f"UPDATE_ROLLBACK_FAILED: {failure}"
@@ -152,10 +179,10 @@ class Deployment:
         return "UPDATE_ROLLBACK_COMPLETE"
 
     def delete(self) -> None:
-        """Delete every custom resource, dependents first."""
+        """Delete every custom resource, dependents first (none that its DeletionPolicy retains)."""
         for logical_id in reversed(dependency_order(self.template["Resources"])):
             resource = self.template["Resources"][logical_id]
-            if resource["Type"] in OUR_TYPES and logical_id in self.physical:
+            if _deletes(resource) and logical_id in self.physical:
                 self._custom(
                     "Delete", logical_id, resource, self.properties[logical_id], physical=self.physical[logical_id]
                 )
@@ -295,6 +322,11 @@ def dependency_order(resources: dict[str, Any]) -> list[str]:
     for logical_id in resources:
         visit(logical_id, ())
     return ordered
+
+
+def _deletes(resource: dict[str, Any], policy: str = "DeletionPolicy") -> bool:
+    """Whether CloudFormation sends a Delete for ``resource`` (one of ours, which ``policy`` does not retain)."""
+    return resource["Type"] in OUR_TYPES and resource.get(policy, "Delete") != "Retain"
 
 
 def _as_strings(value: Any) -> Any:

@@ -2,6 +2,7 @@
 validate every request against the service model as usual (botocore's parameter validation), and every
 response this fake returns is validated against the operation's output shape before the handler sees it.
 Its world (jobs, packages, output archives, parameters) is a JSON state, so it persists across invocations.
+The model registry is ``fake_registry``'s.
 
 Standard library plus botocore only: it runs inside the simulated Lambda, on the SDK the asset bundles.
 """
@@ -20,20 +21,13 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.validate import ParamValidator
+from fake_registry import ModelRegistry
+from fake_service import EPOCH, ServiceError
 
 ACCOUNT, REGION = "111122223333", "us-west-2"
-EPOCH = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)
 
 
-class ServiceError(Exception):
-    """An error response of the fake service (becomes botocore's ClientError)."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
-class FakeAws:
+class FakeAws(ModelRegistry):
     """The services the handlers call. ``state`` is plain JSON: jobs, packages, executions, objects, parameters,
     and every call made (service, operation, parameters) for the permission check. The scenario's ``faults``
     (operation name to a list of error codes) answer that operation's next calls, one code each, in order."""
@@ -97,9 +91,6 @@ class FakeAws:
             **response,
             "ResponseMetadata": {"HTTPStatusCode": 200},
         }
-
-    def _arn(self, resource: str) -> str:
-        return f"arn:aws:sagemaker:{self.region}:{self.account}:{resource}"
 
     def _job(self, kind: str, name: str) -> dict[str, Any]:
         job = self.state["jobs"].get(f"{kind}/{name}")
@@ -247,51 +238,6 @@ class FakeAws:
         for key in p["TagKeys"]:
             self.state["tags"].get(p["ResourceArn"], {}).pop(key, None)
         return {}
-
-    def _package(self, arn: str) -> dict[str, Any]:
-        package = self.state["packages"].get(arn)
-        if package is None:
-            raise ServiceError("ValidationException", f"Model Package {arn} does not exist.")
-        return package  # type: ignore[no-any-return]
-
-    def sagemaker_DescribeModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
-        arn = p["ModelPackageName"]
-        package = self._package(arn)
-        response = {
-            "ModelPackageName": package["group"],
-            "ModelPackageGroupName": package["group"],
-            "ModelPackageVersion": package["version"],
-            "ModelPackageArn": arn,
-            "CreationTime": EPOCH,
-            "ModelPackageStatus": "Completed",
-            "ModelPackageStatusDetails": {"ValidationStatuses": []},
-            "ModelApprovalStatus": package["status"],
-        }
-        if package["metadata"]:
-            response["CustomerMetadataProperties"] = package["metadata"]
-        return response
-
-    def sagemaker_UpdateModelPackage(self, p: dict[str, Any]) -> dict[str, Any]:
-        package = self._package(p["ModelPackageArn"])
-        package["status"] = p.get("ModelApprovalStatus", package["status"])
-        package["metadata"].update(p.get("CustomerMetadataProperties", {}))
-        return {"ModelPackageArn": p["ModelPackageArn"]}
-
-    def sagemaker_ListModelPackages(self, p: dict[str, Any]) -> dict[str, Any]:
-        group = p["ModelPackageGroupName"].rsplit("/", 1)[-1]
-        summaries = [
-            {
-                "ModelPackageArn": arn,
-                "ModelPackageGroupName": package["group"],
-                "ModelPackageVersion": package["version"],
-                "CreationTime": EPOCH,
-                "ModelPackageStatus": "Completed",
-                "ModelApprovalStatus": package["status"],
-            }
-            for arn, package in sorted(self.state["packages"].items(), key=lambda item: -item[1]["version"])
-            if package["group"] == group and package["status"] == p.get("ModelApprovalStatus", package["status"])
-        ]
-        return {"ModelPackageSummaryList": summaries}
 
     # ------------------------------------------------------------------------------------------- the rest
 
