@@ -24,6 +24,8 @@ differ (each case is tested in test_api_model.py):
 - ScalableTarget: Tags is a Key/Value list in the template and a map in RegisterScalableTarget; each of
   ScheduledActions is a PutScheduledAction call.
 - ModelPackageGroup: ModelPackageGroupPolicy is a PutModelPackageGroupPolicy call, the policy as JSON text.
+- The library's Custom::ModelPackageGroup: Request is the CreateModelPackageGroup call, ResourcePolicy a
+  PutModelPackageGroupPolicy call on the group (as JSON text).
 - Alarm: no differences (Metrics is PutMetricAlarm's list of MetricDataQuery, Tags the same Key/Value list).
 - The library's Custom::AIRecommendationJob and Custom::AIBenchmarkJob: Request is the create call of Kind.
 """
@@ -158,6 +160,23 @@ def _package_group_policy(requests: list[Request], props: dict[str, Any], resour
     return [*requests, Request(requests[0].service, "PutModelPackageGroupPolicy", params, origin)]
 
 
+def _shared_group(requests: list[Request], props: dict[str, Any], resources: dict[str, Any]) -> list[Request]:
+    """The library's model package group: the handler sends ``Request`` as CreateModelPackageGroup (or
+    adopts the group of that name), then ``ResourcePolicy`` as PutModelPackageGroupPolicy's JSON text."""
+    request, policy = props.get("Request"), props.get("ResourcePolicy")
+    if not isinstance(request, dict):
+        return requests
+    found = [Request("sagemaker", "CreateModelPackageGroup", request, {k: f"Request.{k}" for k in request})]
+    if policy is not None:
+        params = {
+            "ModelPackageGroupName": request.get("ModelPackageGroupName", Unknown("the group's name")),
+            "ResourcePolicy": policy if isinstance(policy, str | Unknown) else json_text(policy),
+        }
+        origin = {"ModelPackageGroupName": "Request.ModelPackageGroupName", "ResourcePolicy": "ResourcePolicy"}
+        found.append(Request("sagemaker", "PutModelPackageGroupPolicy", params, origin))
+    return found
+
+
 JOB_CALLS = {"RecommendationJob": "CreateAIRecommendationJob", "BenchmarkJob": "CreateAIBenchmarkJob"}
 
 
@@ -208,6 +227,17 @@ MAPPINGS: dict[str, ApiMapping] = {
         adapt=_target_ids,
     ),
     "AWS::CloudWatch::Alarm": ApiMapping("cloudwatch", ("PutMetricAlarm",), {"AlarmName": GENERATED_NAME}),
+    "Custom::ModelPackageGroup": ApiMapping(
+        "sagemaker",
+        (),
+        cfn_only={
+            "ServiceToken": "the provider's function",
+            "Kind": "which resource of the provider this is",
+            "Request": "the CreateModelPackageGroup request",
+            "ResourcePolicy": "a PutModelPackageGroupPolicy call (ResourcePolicy, as JSON text)",
+        },
+        adapt=_shared_group,
+    ),
     **{
         kind: ApiMapping(
             "sagemaker",

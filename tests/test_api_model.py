@@ -408,6 +408,37 @@ def test_a_package_group_policy_is_a_call_of_its_own_with_json_text() -> None:
     )
 
 
+def test_the_shared_group_resource_is_its_create_call_and_a_policy_call_with_json_text() -> None:
+    """``Custom::ModelPackageGroup``: the handler sends ``Request`` as CreateModelPackageGroup, then
+    ``ResourcePolicy`` as PutModelPackageGroupPolicy's JSON text on the group of that name."""
+    group = {
+        "Type": "Custom::ModelPackageGroup",
+        "Properties": {
+            "ServiceToken": {"Fn::GetAtt": ["Provider", "Arn"]},
+            "Kind": "ModelPackageGroup",
+            "Request": {"ModelPackageGroupName": "shared-0123456789", "ModelPackageGroupDescription": "shared"},
+            "ResourcePolicy": {"Statement": [{"Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${Other}:root"}}}]},
+        },
+    }
+    ((create, put), unknown) = requests_of(group, {})
+    assert unknown == [] and (create.operation, put.operation) == (
+        "CreateModelPackageGroup",
+        "PutModelPackageGroupPolicy",
+    )
+    assert create.params == group["Properties"]["Request"]
+    assert put.params["ModelPackageGroupName"] == "shared-0123456789"
+    assert isinstance(put.params["ResourcePolicy"], Unknown)
+    assert validate_template({"Resources": {"Group": group}}) == []
+    group["Properties"]["Request"]["ModelPackageGroupName"] = "shared_0123456789"
+    group["Properties"]["ResourcePolicy"] = {"Statement": ["x" * 20480]}
+    findings = validate_template({"Resources": {"Group": group}})
+    assert sorted((f.operation, f.path, f.rule) for f in findings) == [
+        ("sagemaker:CreateModelPackageGroup", "Request.ModelPackageGroupName", "pattern"),
+        ("sagemaker:PutModelPackageGroupPolicy", "Request.ModelPackageGroupName", "pattern"),
+        ("sagemaker:PutModelPackageGroupPolicy", "ResourcePolicy", "length"),
+    ]
+
+
 def test_a_property_no_call_takes_is_an_unknown_member(template: Template) -> None:
     faulty = planted(template, lambda t: props(t, "AWS::CloudWatch::Alarm").update(Bogus=1))
     (finding,) = validate_template(faulty)

@@ -105,7 +105,13 @@ def test_the_handler_works_under_the_old_sdk_with_its_asset(asset: Path, old_sdk
 
 def test_asset_holds_the_handlers_and_a_trimmed_sdk(asset: Path) -> None:
     names = {p.name for p in asset.iterdir()}
-    handlers = {"ai_jobs_handler.py", "job_lifecycle.py", "job_waiter.py", "recommendation_resolution.py"}
+    handlers = {
+        "ai_jobs_handler.py",
+        "job_lifecycle.py",
+        "job_waiter.py",
+        "recommendation_resolution.py",
+        "package_group.py",
+    }
     shared = {"aiperf_results", "recommended_configurations.py"}  # library code the asset build copies in
     assert handlers | shared | {"boto3", "botocore", "urllib3", "dateutil", "jmespath"} <= names
     services = {p.name for p in (asset / "botocore" / "data").iterdir() if p.is_dir()}

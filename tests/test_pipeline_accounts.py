@@ -122,11 +122,11 @@ def _shared_group_problems(assembly: Assembly, stack: StageStack, arn: str) -> l
     if account == stack.account:
         return []
     for owner in assembly.in_account(account):
-        for _, group in owner.of_type("AWS::SageMaker::ModelPackageGroup"):
-            if group["Properties"]["ModelPackageGroupName"] != name:
+        for _, group in owner.of_type("Custom::ModelPackageGroup"):
+            if group["Properties"]["Request"]["ModelPackageGroupName"] != name:
                 continue
             granted: set[str] = set()
-            for statement in group["Properties"].get("ModelPackageGroupPolicy", {}).get("Statement", []):
+            for statement in group["Properties"].get("ResourcePolicy", {}).get("Statement", []):
                 resources = [str(r) for r in _listed(owner.resolved(statement["Resource"]))]
                 if stack.account in _principal_accounts(statement, owner) and any(
                     r.endswith(f"model-package/{name}/*") for r in resources
@@ -257,8 +257,8 @@ def _plant(assembly: Assembly, stack_account: str, kind: str, change: Any) -> As
         ),
         (  # staging forgets to share the packages
             "pipeline:stagingAccount",
-            "AWS::SageMaker::ModelPackageGroup",
-            lambda r: r["Properties"].pop("ModelPackageGroupPolicy"),
+            "Custom::ModelPackageGroup",
+            lambda r: r["Properties"].pop("ResourcePolicy"),
             "its group grants it only []",
         ),
         (  # the bucket policy no longer names the production account

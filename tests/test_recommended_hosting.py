@@ -1,6 +1,7 @@
 """Recommendations deployed as recommended: hosting as inference components with per-copy sizing and scaling,
-approval of versioned packages, and sharing the packages with another account. The deploy-time check at the
-end runs the real resolver (Stubber-validated responses) and substitutes its attributes into the template."""
+approval of versioned packages, and deploying packages another account shares (the shared group itself:
+test_shared_package_group). The deploy-time check at the end runs the real resolver (Stubber-validated
+responses) and substitutes its attributes into the template."""
 
 from __future__ import annotations
 
@@ -334,48 +335,6 @@ def test_require_approved_never_updates_a_package() -> None:
     stack = new_stack()
     RecommendedModels(stack, "Models", job=job(stack))
     assert "sagemaker:UpdateModelPackage" not in json.dumps(cdk.assertions.Template.from_stack(stack).to_json())
-
-
-def test_sharing_defines_the_jobs_group_with_a_policy_for_the_other_account(built: dict[str, Any]) -> None:
-    name = built["job"].job_name
-    groups = [r for r in built["template"]["Resources"].values() if r["Type"] == "AWS::SageMaker::ModelPackageGroup"]
-    (group,) = groups
-    assert group["Properties"]["ModelPackageGroupName"] == name
-    assert (group["DeletionPolicy"], group["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    policy = group["Properties"]["ModelPackageGroupPolicy"]
-    principals = {json.dumps(p) for s in policy["Statement"] for p in _listed(s["Principal"]["AWS"])}
-    assert principals == {
-        json.dumps({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{PRODUCTION}:root"]]})
-    }
-    deploy = next(s for s in policy["Statement"] if s["Sid"] == "DeployVersions")
-    assert sorted(deploy["Action"]) == [
-        "sagemaker:CreateModel",
-        "sagemaker:DescribeModelPackage",
-        "sagemaker:ListModelPackages",
-    ]
-    request = resource(built, built["job"].resource)["Properties"]["Request"]
-    assert request["OutputConfig"]["ModelPackageGroupIdentifier"] == name
-    assert (
-        logical_id(built, built["job"].node.find_child("ModelPackageGroup"))
-        in resource(built, built["job"].resource)["DependsOn"]
-    )
-
-
-def test_sharing_starts_the_same_job_and_the_role_registers_without_creating_a_group() -> None:
-    plain, shared = new_stack(), new_stack()
-    unshared_job, shared_job = job(plain), job(shared, share_packages_with=[PRODUCTION])
-    assert unshared_job.job_name == shared_job.job_name  # the group follows from the name: sharing is not a new job
-    actions = {
-        stack: {
-            a
-            for s in cdk.assertions.Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
-            for st in s["Properties"]["PolicyDocument"]["Statement"]
-            for a in _listed(st["Action"])
-        }
-        for stack in (plain, shared)
-    }
-    assert "sagemaker:CreateModelPackageGroup" in actions[plain]
-    assert "sagemaker:CreateModelPackageGroup" not in actions[shared]
 
 
 def test_a_benchmark_of_recommended_models_runs_again_for_a_new_recommendation() -> None:

@@ -14,6 +14,7 @@ import benchmark_logic
 import boto3
 import job_lifecycle
 import job_waiter
+import package_group
 import recommendation_resolution
 from botocore.config import Config
 
@@ -56,6 +57,7 @@ KINDS: dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]] = {
     "PackageResolution": lambda event, clients: recommendation_resolution.resolve_packages(clients.sagemaker, event),
     "BenchmarkResults": _benchmark_results,
     "ScalingRangeCheck": lambda event, clients: recommendation_resolution.check_scaling_range(event),
+    "ModelPackageGroup": lambda event, clients: package_group.on_event(clients.sagemaker, event),
 }
 """Every kind of resource the provider serves, and what serves it."""
 
@@ -70,8 +72,12 @@ def on_event(event: dict[str, Any], context: Any, clients: Any = None) -> dict[s
 
 
 def is_complete(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:
-    """Custom-resource isComplete: a deleted job is gone once it is terminal and deleted."""
-    return job_lifecycle.is_complete((clients or Clients()).sagemaker, event)
+    """Custom-resource isComplete: a deleted job is gone once it is terminal and deleted; a model package
+    group is complete once the service has it ready and its policy is put."""
+    sagemaker = (clients or Clients()).sagemaker
+    if event["ResourceProperties"].get("Kind") == "ModelPackageGroup":
+        return package_group.is_complete(sagemaker, event)
+    return job_lifecycle.is_complete(sagemaker, event)
 
 
 def poll(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:

@@ -24,6 +24,7 @@ OUR_TYPES = (
     "Custom::RecommendedModels",
     "Custom::AIBenchmarkResults",
     "Custom::ScalingRangeCheck",
+    "Custom::ModelPackageGroup",
 )
 """The custom resources the library's provider serves."""
 NAME_PROPERTIES = (

@@ -1,8 +1,8 @@
 """A fake AWS for the handlers, served through botocore's own ``before-call`` hook: the handlers' clients
 validate every request against the service model as usual (botocore's parameter validation), and every
 response this fake returns is validated against the operation's output shape before the handler sees it.
-Its world (jobs, packages, output archives, parameters) is a JSON state, so it persists across invocations.
-The model registry is ``fake_registry``'s.
+Its world (jobs, model package groups and packages, output archives, parameters) is a JSON state, so it
+persists across invocations. The model registry is ``fake_registry``'s.
 
 Standard library plus botocore only: it runs inside the simulated Lambda, on the SDK the asset bundles.
 """
@@ -28,7 +28,7 @@ ACCOUNT, REGION = "111122223333", "us-west-2"
 
 
 class FakeAws(ModelRegistry):
-    """The services the handlers call. ``state`` is plain JSON: jobs, packages, executions, objects, parameters,
+    """The services the handlers call. ``state`` is plain JSON: jobs, groups, packages, executions, objects, parameters,
     and every call made (service, operation, parameters) for the permission check. The scenario's ``faults``
     (operation name to a list of error codes) answer that operation's next calls, one code each, in order."""
 
@@ -38,7 +38,7 @@ class FakeAws(ModelRegistry):
         self.state = state
         self.scenario = scenario
         self.account, self.region = account, region
-        for key in ("jobs", "packages", "executions", "parameters", "metrics", "calls", "tags"):
+        for key in ("jobs", "packages", "groups", "executions", "parameters", "metrics", "calls", "tags"):
             state.setdefault(key, [] if key in ("calls", "metrics") else {})
         state.setdefault("faults", json.loads(json.dumps(scenario.get("faults", {}))))
         for arn, package in scenario.get("packages", {}).items():

@@ -111,6 +111,8 @@ def requests_of_call(call: Mapping[str, Any], partition: str, region: str, accou
             return [Request(action, params.get("ModelPackageName") or params["ModelPackageArn"])]
         if operation == "ListModelPackages":
             return [Request(action, "*")]
+        if operation in ("CreateModelPackageGroup", "DescribeModelPackageGroup", "PutModelPackageGroupPolicy"):
+            return [Request(action, sagemaker(f"model-package-group/{params['ModelPackageGroupName'].lower()}"))]
         if operation in ("AddTags", "DeleteTags"):
             return [Request(action, params["ResourceArn"])]
     if service == "stepfunctions" and operation == "StartExecution":

@@ -25,7 +25,7 @@ from ..jobs.s3 import S3Location, check_s3_uri
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
-from .packages import check_share_with, grant_package_registration, shared_package_group
+from .packages import SharedPackageGroup, check_share_with, grant_package_registration
 
 MAX_INSTANCE_TYPES = 3
 """``ComputeSpec.InstanceTypes`` holds at most 3 instance types."""
@@ -137,8 +137,9 @@ class RecommendationJob(AiJob):
             in the stack's account and region. Default: - a group named after the job
         share_packages_with: Accounts that may deploy the recommended packages (a pipeline's production
             account, say): the stack defines the job's group, named after the job, with a resource policy
-            that lets them describe and list its packages and create models from them (``RETAIN``: models
-            in those accounts keep using the packages). Default: - not shared
+            that lets them describe and list its packages and create models from them (retained: models
+            in those accounts keep using the packages; a group of its name that exists is adopted).
+            Default: - not shared
         mlflow: Stream results to SageMaker MLflow. Default: - none
         role: The job's execution role. A given role gets only the right to register the recommended
             packages in their group (when this app defines the role); the rest is yours to grant:
@@ -224,7 +225,11 @@ class RecommendationJob(AiJob):
         super().__init__(scope, id, kind=JobKind.RECOMMENDATION, workload_config=workload_config)
         self.role = role or self._default_role(model_source, output, workload_config, mlflow, adapters)
         name = self._name(request, job_name_prefix, run_token)
-        shared_group = shared_package_group(self, name, share_packages_with) if share_packages_with else None
+        shared_group = (
+            SharedPackageGroup(self, "ModelPackageGroup", name=name, accounts=share_packages_with)
+            if share_packages_with
+            else None
+        )
         if shared_group is not None:  # named after the job, as the service would name it: not part of the hash
             request["OutputConfig"]["ModelPackageGroupIdentifier"] = name
 

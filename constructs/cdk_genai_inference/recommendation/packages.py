@@ -6,15 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import CustomResource, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sagemaker as sagemaker
 
 from constructs import Construct
 
 from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
+from .._core.roles import depend_on_policy
 from .._core.validation import unresolved
 from ..errors import ValidationError
+from ..jobs.provider import AiJobsProvider
 from ..scanners import acknowledge_wildcards
 
 ACCOUNT = re.compile(r"^\d{12}$")
@@ -34,19 +35,28 @@ def check_share_with(accounts: Sequence[str], model_package_group: str | None) -
         )
 
 
-def shared_package_group(scope: Construct, name: str, accounts: Sequence[str]) -> sagemaker.CfnModelPackageGroup:
-    """The job's group, defined by the stack (named as the service would name it) so that its resource
-    policy lets ``accounts`` deploy its packages. Retained: models in those accounts keep using them."""
-    stack = Stack.of(scope)
-    principals = [f"arn:{stack.partition}:iam::{account}:root" for account in accounts]
-    group_arn = sagemaker_arn(scope, "model-package-group", name, as_given=True)
-    versions = sagemaker_arn(scope, "model-package", f"{name}/*", as_given=True)
-    group = sagemaker.CfnModelPackageGroup(
-        scope,
-        "ModelPackageGroup",
-        model_package_group_name=name,
-        model_package_group_description="Packages of an AI recommendation job, shared (cdk-genai-inference)",
-        model_package_group_policy={
+GROUP_ACTIONS = (
+    "sagemaker:CreateModelPackageGroup",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:PutModelPackageGroupPolicy",
+)
+"""What the AI-jobs provider does with a shared group: create (or adopt) it, wait for it, put its policy."""
+GROUP_DESCRIPTION = "Packages of an AI recommendation job, shared (cdk-genai-inference)"
+
+
+class SharedPackageGroup(Construct):
+    """The job's group, named as the service would name it, whose resource policy lets ``accounts`` deploy
+    its packages: a ``Custom::ModelPackageGroup`` of the stack's AI-jobs provider, which adopts a group of
+    that name that exists (one an earlier deployment of the same definition left: a failed first create,
+    ``cdk destroy``) and puts the policy on it. Never deleted: models in those accounts keep using it."""
+
+    def __init__(self, scope: Construct, id: str, *, name: str, accounts: Sequence[str]) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        principals = [f"arn:{stack.partition}:iam::{account}:root" for account in accounts]
+        group_arn = sagemaker_arn(self, "model-package-group", name, as_given=True)
+        versions = sagemaker_arn(self, "model-package", f"{name}/*", as_given=True)
+        policy = {
             "Version": "2012-10-17",
             "Statement": [
                 {
@@ -64,10 +74,24 @@ def shared_package_group(scope: Construct, name: str, accounts: Sequence[str]) -
                     "Resource": versions,
                 },
             ],
-        },
-    )
-    group.apply_removal_policy(RemovalPolicy.RETAIN)
-    return group
+        }
+        provider = AiJobsProvider.of(self)
+        provider.grant(GROUP_ACTIONS, sagemaker_arn_spellings(self, "model-package-group", name))
+        # "Resource" under "ModelPackageGroup": a logical id other than the AWS::SageMaker::ModelPackageGroup
+        # this replaces (CloudFormation refuses to change a resource's type under one logical id).
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=provider.service_token,
+            resource_type="Custom::ModelPackageGroup",
+            properties={
+                "Kind": "ModelPackageGroup",
+                "Request": {"ModelPackageGroupName": name, "ModelPackageGroupDescription": GROUP_DESCRIPTION},
+                "ResourcePolicy": policy,
+            },
+        )
+        self.resource.apply_removal_policy(RemovalPolicy.RETAIN)  # the handler's Delete keeps it, too
+        depend_on_policy(self.resource, provider.role)
 
 
 def grant_package_registration(role: iam.Role, group: str, *, own_group: bool) -> None:
