@@ -134,7 +134,7 @@ def discard_job(sm: Any, kind: str, name: str, *, checks: int = 8, delay: float 
         for check in range(checks):
             if check:
                 aws_calls.backoff(delay)
-            if finish_delete(sm, kind, name, keep_completed=False):
+            if finish_delete(sm, kind, name):  # a job it adopted that completed stays
                 return f"{api.noun} {name} was stopped and deleted"
     except (ClientError, JobError, *TRANSIENT) as error:
         return f"stopping {api.noun} {name} failed too, so it may still be running: {error}"
