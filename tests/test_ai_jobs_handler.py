@@ -225,6 +225,16 @@ def deny_the_waiter(sfn_stub: Stubber) -> None:
     )
 
 
+def started_then_stopped(stub: Stubber, sfn_stub: Stubber) -> None:
+    """The job is created, its waiter is denied, and the running job is asked to stop."""
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    deny_the_waiter(sfn_stub)
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
+    stub.add_response(
+        "stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, {"AIRecommendationJobName": JOB}
+    )
+
+
 @pytest.mark.parametrize(
     "request_event",
     [
@@ -243,12 +253,7 @@ def test_a_new_job_whose_waiter_cannot_start_is_stopped_and_deleted_before_the_f
     (a failed replacement's rollback returns to the old job): left running, the job would bill for hours."""
     sagemaker, stub = sm
     stepfunctions, sfn_stub = sfn
-    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
-    deny_the_waiter(sfn_stub)
-    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
-    stub.add_response(
-        "stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, {"AIRecommendationJobName": JOB}
-    )
+    started_then_stopped(stub, sfn_stub)
     stub.add_response("describe_ai_recommendation_job", described("Stopped"), {"AIRecommendationJobName": JOB})
     stub.add_response("delete_ai_recommendation_job", {}, {"AIRecommendationJobName": JOB})
     with pytest.raises(aws_calls.JobError) as raised:
@@ -259,12 +264,7 @@ def test_a_new_job_whose_waiter_cannot_start_is_stopped_and_deleted_before_the_f
 def test_a_job_that_stops_slowly_is_left_stopping_and_the_failure_says_how_to_delete_it(sm, sfn, no_backoff):
     sagemaker, stub = sm
     stepfunctions, sfn_stub = sfn
-    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
-    deny_the_waiter(sfn_stub)
-    stub.add_response("describe_ai_recommendation_job", described("InProgress"), {"AIRecommendationJobName": JOB})
-    stub.add_response(
-        "stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, {"AIRecommendationJobName": JOB}
-    )
+    started_then_stopped(stub, sfn_stub)
     for _ in range(8):
         stub.add_response("describe_ai_recommendation_job", described("Stopping"), {"AIRecommendationJobName": JOB})
     with pytest.raises(aws_calls.JobError) as raised:

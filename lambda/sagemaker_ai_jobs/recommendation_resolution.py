@@ -44,8 +44,7 @@ def resolve_job(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     for pool in pools:
         if not pool.model_package_arn:
             raise JobError(f"{subject}: the recommendation for {pool.instance_type} names no model package")
-    hosting = props.get("Hosting") or INFERENCE_COMPONENTS
-    attributes = [_pool_attributes(subject, pool, hosting) for pool in pools]
+    attributes = _attributes(subject, pools, props)
     _check_approval(sm, subject, pools, props.get("Approval") == APPROVE, event.get("StackId", ""), attributes)
     return _response(subject, name, attributes, pools, f"{name}:{props.get('Order', 'priority')}", props)
 
@@ -75,8 +74,7 @@ def resolve_packages(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
         )
     by_priority = {t: c for t, (_, c) in sorted(newest.items(), key=lambda item: item[1][0])}
     pools = _choose(subject, by_priority, {**props, "Order": "priority" if props.get("InstanceTypes") else "recorded"})
-    hosting = props.get("Hosting") or INFERENCE_COMPONENTS
-    attributes = [_pool_attributes(subject, pool, hosting) for pool in pools]
+    attributes = _attributes(subject, pools, props)
     return _response(subject, group, attributes, pools, f"{group}:{props.get('Order', 'priority')}", props)
 
 
@@ -131,6 +129,12 @@ def _choose(subject: str, best: dict[str, recommended.Configuration], props: dic
     if props.get("Order") == "ranking":
         chosen.sort(key=lambda configuration: configuration.rank)
     return chosen
+
+
+def _attributes(subject: str, pools: list[Any], props: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each pool's attributes, for the resource's hosting mode."""
+    hosting = props.get("Hosting") or INFERENCE_COMPONENTS
+    return [_pool_attributes(subject, pool, hosting) for pool in pools]
 
 
 def _pool_attributes(subject: str, pool: recommended.Configuration, hosting: str) -> dict[str, Any]:
