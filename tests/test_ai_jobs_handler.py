@@ -729,3 +729,78 @@ def test_a_timeout_that_never_ends_is_raised_after_the_last_attempt(no_backoff) 
     with pytest.raises(ReadTimeoutError):
         aws_calls.with_retries(call, attempts=3)
     assert len(no_backoff) == 2
+
+
+# ---------------------------------------------------------------------------------------------- rollback
+
+STACK = f"arn:aws:cloudformation:{REGION}:111122223333:stack/Serving/0a1b2c3d-4e5f"
+BENCHMARK_PROPS = {"Kind": "BenchmarkJob", "Request": BENCHMARK_REQUEST}
+
+
+def completed_benchmark() -> dict:
+    return {
+        **BENCHMARK_REQUEST,
+        "AIBenchmarkJobArn": f"arn:aws:sagemaker:{REGION}:111122223333:ai-benchmark-job/{BENCHMARK}",
+        "AIBenchmarkJobStatus": "Completed",
+        "CreationTime": dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC),
+    }
+
+
+@pytest.fixture
+def cfn():
+    cloudformation = client("cloudformation")
+    with Stubber(cloudformation) as stubber:
+        yield cloudformation, stubber
+        stubber.assert_no_pending_responses()
+
+
+def stack_in(status: str) -> dict:
+    return {
+        "Stacks": [
+            {"StackName": "Serving", "StackId": STACK, "CreationTime": dt.datetime(2026, 11, 21), "StackStatus": status}
+        ]
+    }
+
+
+def delete_benchmark(sagemaker: Any, cloudformation: Any) -> dict:
+    """The provider framework's isComplete for the Delete, through the handler's own entry point."""
+    delete = event("Delete", BENCHMARK_PROPS, PhysicalResourceId=BENCHMARK, StackId=STACK)
+    return ai_jobs_handler.is_complete(delete, None, StubClients(sagemaker=sagemaker, cloudformation=cloudformation))
+
+
+@pytest.mark.parametrize("status", ["UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"])
+def test_a_rollback_deletes_the_completed_benchmark_run_the_failed_deployment_made(sm, cfn, status):
+    """A gate's run that breached its SLA would otherwise stay, and the retry would adopt it (same definition,
+    same name) and fail on the same figures without measuring again."""
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    name = {"AIBenchmarkJobName": BENCHMARK}
+    stub.add_response("describe_ai_benchmark_job", completed_benchmark(), name)
+    cfn_stub.add_response("describe_stacks", stack_in(status), {"StackName": STACK})
+    stub.add_response("delete_ai_benchmark_job", {}, name)
+    assert delete_benchmark(sagemaker, cloudformation) == {"IsComplete": True}
+
+
+@pytest.mark.parametrize("status", ["UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "DELETE_IN_PROGRESS"])
+def test_a_completed_benchmark_run_is_kept_when_the_stack_is_not_rolling_back(sm, cfn, status):
+    """A replaced run (the update's cleanup) or the stack's deletion: a later stage may still read it."""
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    stub.add_response("describe_ai_benchmark_job", completed_benchmark(), {"AIBenchmarkJobName": BENCHMARK})
+    cfn_stub.add_response("describe_stacks", stack_in(status), {"StackName": STACK})
+    assert delete_benchmark(sagemaker, cloudformation) == {"IsComplete": True}
+
+
+def test_a_run_is_kept_when_the_stack_status_cannot_be_read(sm, cfn, caplog):
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    stub.add_response("describe_ai_benchmark_job", completed_benchmark(), {"AIBenchmarkJobName": BENCHMARK})
+    cfn_stub.add_client_error("describe_stacks", "AccessDenied", "not authorized", expected_params={"StackName": STACK})
+    assert delete_benchmark(sagemaker, cloudformation) == {"IsComplete": True}
+    assert f"cannot tell whether stack {STACK} rolls back, so a completed job is kept" in caplog.text
+
+
+def test_a_rollback_keeps_a_completed_recommendation_for_the_retry_to_reuse(sm, cfn):
+    """Its hours of benchmarking are the deployment's input, not its gate: the stack's status is not asked."""
+    (sagemaker, stub), (cloudformation, _) = sm, cfn
+    stub.add_response("describe_ai_recommendation_job", described("Completed"), {"AIRecommendationJobName": JOB})
+    delete = event("Delete", JOB_PROPS, PhysicalResourceId=JOB, StackId=STACK)
+    clients = StubClients(sagemaker=sagemaker, cloudformation=cloudformation)
+    assert ai_jobs_handler.is_complete(delete, None, clients) == {"IsComplete": True}

@@ -339,43 +339,51 @@ def test_a_gate_the_benchmark_breaches_fails_the_deployment_with_the_figures(
     assert failure.endswith("; ROLLBACK_COMPLETE") and deleted == [job_id], (failure, deleted)
 
 
-def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results(
+def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results_and_a_retry_measures_again(
     assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A changed workload benchmarks again; the new run breaches the gate, and CloudFormation updates the
     results back to the first run's job. They are read again from that job's output, which the second run
-    must not have replaced, whatever key the service writes (the fake writes the same key for every run)."""
+    must not have replaced, whatever key the service writes (the fake writes the same key for every run).
+    The rollback deletes the breaching run, so the retried update measures again (and this time passes)."""
     work = tmp_path_factory.mktemp("rerun")
     profile = json.loads((ARCHIVE / "profile_export_aiperf.json").read_text())
     profile["output_token_throughput"]["avg"] = 50.0  # under the gate's 500 tokens/s
     slow = work / "slow.tar.gz"
     slow.write_bytes(tarball({"profile_export_aiperf.json": json.dumps(profile).encode()}))
     changed = synthesize(work / "changed", serving_only=True, **{"benchmark:outputTokensMean": 300})
+    update = {"op": "update", "template": str(changed / "Serving.template.json")}
     rerun = simulate(
         assemblies["first"],
         "Serving.template.json",
-        {"benchmark_archive": [archive, str(slow)], "polls_until_done": 1},
-        [{"op": "create"}, {"op": "update", "template": str(changed / "Serving.template.json")}],
+        {"benchmark_archive": [archive, str(slow)], "polls_until_done": 1},  # the third run is fast again
+        [{"op": "create"}, {**update, "may_fail": True}, update],
         environment=ENVIRONMENT,
         workdir=work,
     )
-    first, update = rerun.steps
-    failure = update.failed or ""
+    first, breached, retried = rerun.steps
+    failure = breached.failed or ""
     assert "breaches its SLA" in failure and "OutputTokenThroughput measured 50" in failure, failure
     assert failure.endswith("UPDATE_ROLLBACK_COMPLETE"), failure
     (results_id,) = [k for k, r in rerun.template["Resources"].items() if r["Type"] == "Custom::AIBenchmarkResults"]
-    results_events = [e for e in update.events[len(first.events) :] if e["resource"] == results_id]
+    results_events = [e for e in breached.events[len(first.events) :] if e["resource"] == results_id]
     assert ["failed" in e for e in results_events] == [True, False]  # the re-run's Update, then the one back
     (first_job,) = [name.split("/", 1)[1] for name in first.state["jobs"]]
-    calls = update.state["calls"][len(first.state["calls"]) :]
+    calls = rerun.calls_of(1)
     reads = [c["params"]["Key"] for c in calls if c["operation"] == "GetObject"]
     assert len(reads) == 2 and first_job not in reads[0] and first_job in reads[1], (
         reads
     )  # the re-run's, then the first's
-    assert update.attributes[results_id] == first.attributes[results_id]
-    kept = set(update.state["jobs"]) - set(first.state["jobs"])  # the second run completed: its record stays
-    assert len(kept) == 1 and "DeleteAIBenchmarkJob" not in {c["operation"] for c in calls}, kept
+    assert breached.attributes[results_id] == first.attributes[results_id]
+    (second_job,) = [c["params"]["AIBenchmarkJobName"] for c in calls if c["operation"] == "CreateAIBenchmarkJob"]
+    deleted = [c["params"]["AIBenchmarkJobName"] for c in calls if c["operation"] == "DeleteAIBenchmarkJob"]
+    assert deleted == [second_job] and set(breached.state["jobs"]) == set(first.state["jobs"]), deleted
     assert denied_handler_calls(rerun, 1) == []  # the older run's folder is readable under the newer policy
+    created = [c["params"]["AIBenchmarkJobName"] for c in rerun.calls_of(2) if c["operation"] == "CreateAIBenchmarkJob"]
+    assert retried.failed is None and created == [second_job], (retried.failed, created)
+    assert float(retried.attributes[results_id]["OutputTokenThroughput"]) > 500
+    # The update's cleanup deletes the first run's resource, and its completed job is kept.
+    assert set(retried.state["jobs"]) == {f"benchmark/{first_job}", f"benchmark/{second_job}"}
 
 
 def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated: Simulation) -> None:

@@ -74,10 +74,13 @@ def on_event(event: dict[str, Any], context: Any, clients: Any = None) -> dict[s
 def is_complete(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:
     """Custom-resource isComplete: a deleted job is gone once it is terminal and deleted; a model package
     group is complete once the service has it ready and its policy is put."""
-    sagemaker = (clients or Clients()).sagemaker
+    clients = clients or Clients()
     if event["ResourceProperties"].get("Kind") == "ModelPackageGroup":
-        return package_group.is_complete(sagemaker, event)
-    return job_lifecycle.is_complete(sagemaker, event)
+        return package_group.is_complete(clients.sagemaker, event)
+    stack = event.get("StackId", "")
+    return job_lifecycle.is_complete(
+        clients.sagemaker, event, lambda: job_lifecycle.stack_rolls_back(clients.cloudformation, stack)
+    )
 
 
 def poll(event: dict[str, Any], context: Any, clients: Any = None) -> dict[str, Any]:

@@ -4,6 +4,8 @@ so tests drive it with botocore's Stubber against the real service model."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +13,7 @@ import aws_calls
 from aws_calls import TRANSIENT, JobError, error_code, explain, with_retries
 from botocore.exceptions import ClientError
 
+LOG = logging.getLogger(__name__)
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
 
 
@@ -29,6 +32,9 @@ class JobApi:
     failed_run_has_output: bool = False
     """A benchmark that AIPerf's validity gate failed still wrote its whole output: its results
     resource, not the waiter, reports the failure together with the figures."""
+    measures_again_after_rollback: bool = False
+    """A rollback deletes a completed run the failed deployment made: its retry measures again instead of
+    adopting the run whose figures may have failed it. A recommendation is kept, and a retry reuses it."""
 
 
 JOB_APIS = {
@@ -52,6 +58,7 @@ JOB_APIS = {
         "AIBenchmarkJobStatus",
         "AIBenchmarkJobArn",
         failed_run_has_output=True,
+        measures_again_after_rollback=True,
     ),
 }
 
@@ -105,17 +112,20 @@ def begin_delete(sm: Any, kind: str, name: str) -> None:
         ) from error
 
 
-def finish_delete(sm: Any, kind: str, name: str, *, keep_completed: bool = True) -> bool:
+def finish_delete(
+    sm: Any, kind: str, name: str, *, keep_completed: bool = True, rolling_back: Callable[[], bool] = lambda: False
+) -> bool:
     """Delete the job once terminal, unless it completed and ``keep_completed``: another stack may read it
-    (its results, its packages' resolution), and that stack's rollback too. True when done (also when the
-    job never existed)."""
+    (its results, its packages' resolution), and that stack's rollback too; but a benchmark run that a
+    failed deployment made (``rolling_back``) goes. True when done (also when the job never existed)."""
     api = JOB_APIS[kind]
     job = describe(sm, api, name)
     if job is None:
         return True
     if job[api.status_field] not in TERMINAL:
         return False
-    if keep_completed and job[api.status_field] == "Completed":
+    completed = job[api.status_field] == "Completed"
+    if completed and keep_completed and not (api.measures_again_after_rollback and rolling_back()):
         return True
     try:
         with_retries(lambda: getattr(sm, api.delete)(**{api.name_field: name}))
@@ -181,13 +191,32 @@ def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     return {"PhysicalResourceId": event["PhysicalResourceId"]}
 
 
-def is_complete(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
-    """The provider framework's isComplete: a deleted job is gone once it is terminal and deleted."""
+def is_complete(sm: Any, event: dict[str, Any], rolling_back: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+    """The provider framework's isComplete: a deleted job is gone once it is terminal and deleted (see
+    ``finish_delete`` for which completed jobs are kept)."""
     props = event["ResourceProperties"]
     if event["RequestType"] != "Delete" or props["Kind"] not in JOB_APIS:
         return {"IsComplete": True}
-    keep = props.get("RemovalPolicy") != "destroy"
-    return {"IsComplete": finish_delete(sm, props["Kind"], event["PhysicalResourceId"], keep_completed=keep)}
+    done = finish_delete(
+        sm,
+        props["Kind"],
+        event["PhysicalResourceId"],
+        keep_completed=props.get("RemovalPolicy") != "destroy",
+        rolling_back=rolling_back,
+    )
+    return {"IsComplete": done}
+
+
+def stack_rolls_back(cloudformation: Any, stack_id: str) -> bool:
+    """Whether the stack rolls back a failed operation, so that a resource it deletes now was made by that
+    operation (``ROLLBACK_IN_PROGRESS``, ``UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS``, ...). False when
+    it cannot tell: the job is kept, as without this check."""
+    try:
+        stacks = with_retries(lambda: cloudformation.describe_stacks(StackName=stack_id))["Stacks"]
+    except (ClientError, *TRANSIENT) as error:
+        LOG.warning("cannot tell whether stack %s rolls back, so a completed job is kept: %s", stack_id, error)
+        return False
+    return bool(stacks) and "ROLLBACK" in stacks[0]["StackStatus"]
 
 
 def _retag(sm: Any, arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:

@@ -3,7 +3,7 @@ resource's handler called with the event the provider framework sends (every pro
 CloudFormation passes them; isComplete until complete), each wait condition held until its waiter's state
 machine signals it, updates that replace followed by the old resource's delete, deletes in reverse order
 (none for a resource its DeletionPolicy, or after a replacement its UpdateReplacePolicy, retains), and a
-failed create rolled back.
+failed create rolled back. The stack's status at each phase is what DescribeStacks answers.
 
 Standard library only: it runs inside the simulated Lambda beside the handler it calls.
 """
@@ -65,6 +65,17 @@ class Deployment:
     events: list[dict[str, Any]] = field(default_factory=list)
     physical: dict[str, str] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
+    statuses: dict[str, str] = field(default_factory=dict)
+    """Each stack's status by stack id, as DescribeStacks reads it (the fake services' state)."""
+    handles: int = 0
+    """Wait-condition handles created so far."""
+
+    @property
+    def stack_id(self) -> str:
+        return str(self.env.pseudo("AWS::StackId"))
+
+    def _status(self, status: str) -> None:
+        self.statuses[self.stack_id] = status
 
     # ------------------------------------------------------------------------------------ operations
 
@@ -72,12 +83,17 @@ class Deployment:
         """Create every resource; a resource in ``retry`` gets its Create twice (a retried Create). A failure
         rolls the stack back (``_roll_back_create``) and is raised with what the rollback came to."""
         created: list[str] = []
+        self._status("CREATE_IN_PROGRESS")
         try:
             for logical_id in dependency_order(self.template["Resources"]):
                 self._create(logical_id, retries=2 if logical_id in retry else 1)
                 created.append(logical_id)
         except DeploymentFailed as failure:
-            raise DeploymentFailed(f"{failure}; {self._roll_back_create(created)}") from failure
+            self._status("ROLLBACK_IN_PROGRESS")
+            outcome = self._roll_back_create(created)
+            self._status(outcome.split(":")[0])
+            raise DeploymentFailed(f"{failure}; {outcome}") from failure
+        self._status("CREATE_COMPLETE")
 
     def _roll_back_create(self, created: list[str]) -> str:
         """What CloudFormation does after a failed create: delete what it created, dependents first, but what
@@ -105,6 +121,7 @@ class Deployment:
         old_template, self.template = self.template, template
         before = (dict(self.physical), dict(self.properties), dict(self.env.refs), dict(self.env.attributes))
         done: list[tuple[str, str, dict[str, Any]]] = []  # (logical id, what happened, the properties sent)
+        self._status("UPDATE_IN_PROGRESS")
         try:
             for logical_id in dependency_order(template["Resources"]):
                 resource = template["Resources"][logical_id]
@@ -131,9 +148,12 @@ class Deployment:
                 done.append((logical_id, "replaced" if replaced else "updated", new_props))
         except DeploymentFailed as failure:
             self.template = old_template
+            self._status("UPDATE_ROLLBACK_IN_PROGRESS")
             outcome = self._roll_back(template, done, before)
+            self._status(outcome.split(":")[0])
             raise DeploymentFailed(f"{failure}; {outcome}") from failure
-        for logical_id, what, _ in done:  # UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
+        self._status("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        for logical_id, what, _ in done:
             if what == "replaced" and _deletes(old_template["Resources"][logical_id], "UpdateReplacePolicy"):
                 old_resource = old_template["Resources"][logical_id]
                 self._custom("Delete", logical_id, old_resource, before[1][logical_id], physical=before[0][logical_id])
@@ -146,6 +166,7 @@ class Deployment:
                     self.properties[logical_id],
                     physical=self.physical[logical_id],
                 )
+        self._status("UPDATE_COMPLETE")
 
     def _roll_back(
         self,
@@ -163,7 +184,8 @@ class Deployment:
                 if what == "updated":
                     resource, old = new_template["Resources"][logical_id], properties[logical_id]
                     self._custom("Update", logical_id, resource, old, old_props=props, physical=physical[logical_id])
-            for logical_id, what, props in reversed(done):  # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS
+            self._status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+            for logical_id, what, props in reversed(done):
                 resource = new_template["Resources"][logical_id]
                 if what != "updated" and _deletes(resource) and logical_id in self.physical:
                     self._custom("Delete", logical_id, resource, props, physical=self.physical[logical_id])
@@ -181,12 +203,14 @@ class Deployment:
 
     def delete(self) -> None:
         """Delete every custom resource, dependents first (none that its DeletionPolicy retains)."""
+        self._status("DELETE_IN_PROGRESS")
         for logical_id in reversed(dependency_order(self.template["Resources"])):
             resource = self.template["Resources"][logical_id]
             if _deletes(resource) and logical_id in self.physical:
                 self._custom(
                     "Delete", logical_id, resource, self.properties[logical_id], physical=self.physical[logical_id]
                 )
+        self._status("DELETE_COMPLETE")
 
     # ------------------------------------------------------------------------------------ resources
 
@@ -200,8 +224,13 @@ class Deployment:
         elif kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
             raise DeploymentFailed(f"{logical_id}: {kind} is not a resource the simulation knows how to create")
         elif kind == "AWS::CloudFormation::WaitConditionHandle":
-            url = f"https://cloudformation-waitcondition-{self.env.region}.s3.amazonaws.com/{logical_id}?sig=simulated"
-            self.env.refs[logical_id] = url
+            # Presigned anew for each handle CloudFormation creates, so a handle recreated under the same logical
+            # id (a retried update) is another URL.
+            self.handles += 1
+            host = f"https://cloudformation-waitcondition-{self.env.region}.s3.amazonaws.com"
+            self.env.refs[logical_id] = (
+                f"{host}/{self.env.stack_name}/{logical_id}?Expires={self.handles}&sig=simulated"
+            )
         elif kind == "AWS::CloudFormation::WaitCondition":
             self._wait(logical_id, resource)
         else:
@@ -229,7 +258,7 @@ class Deployment:
             "RequestType": request_type,
             "ServiceToken": props.get("ServiceToken", ""),
             "ResponseURL": "https://cloudformation-custom-resource-response-uswest2.s3.amazonaws.com/simulated",
-            "StackId": f"arn:aws:cloudformation:{self.env.region}:{self.env.account}:stack/{self.env.stack_name}/0",
+            "StackId": self.stack_id,
             "RequestId": f"{logical_id}-{request_type}-{len(self.events)}",
             "LogicalResourceId": logical_id,
             "ResourceType": resource["Type"],

@@ -38,7 +38,7 @@ class FakeAws(ModelRegistry):
         self.state = state
         self.scenario = scenario
         self.account, self.region = account, region
-        for key in ("jobs", "packages", "groups", "executions", "parameters", "metrics", "calls", "tags"):
+        for key in ("jobs", "packages", "groups", "executions", "parameters", "metrics", "calls", "tags", "stacks"):
             state.setdefault(key, [] if key in ("calls", "metrics") else {})
         state.setdefault("faults", json.loads(json.dumps(scenario.get("faults", {}))))
         for arn, package in scenario.get("packages", {}).items():
@@ -240,6 +240,17 @@ class FakeAws(ModelRegistry):
         return {}
 
     # ------------------------------------------------------------------------------------------- the rest
+
+    def cloudformation_DescribeStacks(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A stack by its id, in the status its simulated deployment is in."""
+        status = self.state["stacks"].get(p.get("StackName", ""))
+        if status is None:
+            raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
+        statuses = self._session.get_service_model("cloudformation").shape_for("StackStatus").enum
+        assert status in statuses, f"{status} is no stack status CloudFormation has: {statuses}"
+        name = p["StackName"].split("/")[1]
+        stack = {"StackId": p["StackName"], "StackName": name, "CreationTime": EPOCH, "StackStatus": status}
+        return {"Stacks": [stack]}
 
     def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["name"] in self.state["executions"]:

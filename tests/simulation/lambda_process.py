@@ -45,6 +45,7 @@ def main(plan_path: str, report_path: str) -> int:
         invoke,
         waiters=lambda: list(state["executions"].values()),
         signals=signals,
+        statuses=state["stacks"],
     )
     others: dict[str, Any] = {}  # other stacks of the account, deployed between this one's steps
 
@@ -52,7 +53,9 @@ def main(plan_path: str, report_path: str) -> int:
         template = json.loads(Path(step["template"]).read_text()) if "template" in step else None
         if step["action"] == "create":
             stack_env = Environment(**{**plan["environment"], "stack_name": step["stack"]})
-            others[step["stack"]] = Deployment(template, stack_env, invoke, deployment.waiters, signals)
+            others[step["stack"]] = Deployment(
+                template, stack_env, invoke, deployment.waiters, signals, statuses=state["stacks"]
+            )
             others[step["stack"]].create()
         elif step["action"] == "update":
             others[step["stack"]].update(template)

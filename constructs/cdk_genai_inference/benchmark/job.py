@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Resource
+from aws_cdk import Duration, RemovalPolicy, Resource, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 
@@ -27,6 +27,7 @@ from ..jobs.job import (
     check_request,
 )
 from ..jobs.mlflow import MlflowTracking
+from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
@@ -63,7 +64,9 @@ class BenchmarkJob(AiJob):
     Runs after the endpoint is in service (it depends on it). The job is named after its definition,
     including the endpoint's configuration, so a changed endpoint is benchmarked again; ``run_token``
     forces a new run without any change (a pipeline can pass its execution id to benchmark every
-    deploy). Delete stops a running job and deletes it; a job already gone is fine.
+    deploy). A Create finds a job of its name that exists (a retry, or a definition you return to).
+    Delete stops a running job and deletes it once terminal, but keeps one that completed, unless a
+    failed deployment made it (a rollback: its retry measures again); a job already gone is fine.
 
     With ``JobWait.in_deployment`` (the default, 2 hours) the deployment waits, then ``results``
     reads the output: its figures become attributes and stack outputs, and a breach of ``sla``
@@ -95,8 +98,8 @@ class BenchmarkJob(AiJob):
         tags: Tags of the job. Default: - none
         removal_policy: What deleting the job's resource does with a job that completed: ``RETAIN`` keeps
             it (a reader of its results in another stack, or that reader's rollback, still finds it),
-            ``DESTROY`` deletes it; an unfinished job is stopped and deleted either way.
-            Default: RemovalPolicy.RETAIN
+            ``DESTROY`` deletes it; an unfinished job, and one a rolled-back deployment made, is stopped
+            and deleted either way. Default: RemovalPolicy.RETAIN
     """
 
     def __init__(
@@ -187,6 +190,9 @@ class BenchmarkJob(AiJob):
             folder.grant_read_write(self.role)
         # The endpoint first: the job benchmarks an endpoint in service.
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
+        # A rollback deletes a run the failed deployment made, so a retry measures again: the handler asks
+        # whether its stack is rolling back.
+        AiJobsProvider.of(self).grant(["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
         if removal_policy is RemovalPolicy.DESTROY:
             self.apply_removal_policy(removal_policy)
 

@@ -38,7 +38,7 @@ LIBRARY_CODE = {
 }
 """Library code the handlers import, by the name it has in the asset: a module (``name.py``) or a
 package folder, copied whole (its modules import each other relatively)."""
-SERVICES = ("sagemaker", "s3", "stepfunctions", "cloudwatch", "ssm", "sts")
+SERVICES = ("sagemaker", "s3", "stepfunctions", "cloudwatch", "ssm", "sts", "cloudformation")
 """botocore service models the handlers need; the other ~440 are left out (about 25 MB)."""
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 

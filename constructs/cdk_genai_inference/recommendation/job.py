@@ -118,8 +118,9 @@ class RecommendationJob(AiJob):
 
     CloudFormation has no resource type for the job; a custom resource (one provider per stack)
     creates it. The job's name is derived from its definition: any change starts a new job and
-    CloudFormation replaces the old one, which is stopped and deleted. A retried Create adopts the
-    job it already started. Jobs run for an hour or more, so ``wait`` decides whether the deployment
+    CloudFormation replaces the old one, which is stopped if it runs and kept if it completed
+    (``removal_policy``). A Create adopts the job of its name that exists: a retry's, or a completed
+    job of a definition you return to (also after a rollback). Jobs run for an hour or more, so ``wait`` decides whether the deployment
     holds until the job completes (up to 12 hours, through a wait condition) or moves on.
 
     Args:
