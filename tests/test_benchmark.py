@@ -337,23 +337,56 @@ def test_an_imported_endpoint_is_benchmarked_anew_for_a_new_served_definition() 
     assert defined == name(served_definition={"Endpoint": [{"InstanceType": "ml.g6e.12xlarge"}]})
 
 
-def test_results_of_an_imported_job_are_read_in_a_later_stage() -> None:
-    stack = new_stack("Gate")
-    job = BenchmarkJob.from_job_name(stack, "Job", "nightly-4d5e6f7a8b", output=S3Location.from_uri(OUTPUT))
-    results = BenchmarkResults(stack, "Results", job=job, sla=SLA, outputs=False)
-    template = synth(stack).to_json()
-    props = template["Resources"][stack.get_logical_id(results.resource.node.default_child)]["Properties"]
-    assert props["JobName"] == "nightly-4d5e6f7a8b"
-    assert "Outputs" not in template
-    # The rollback of an update to a new run reads the run before, under the new policy.
-    described = [
+def described_runs(template: dict[str, Any]) -> list[Any]:
+    return [
         s["Resource"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::IAM::Policy"
         for s in r["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "sagemaker:DescribeAIBenchmarkJob"
     ]
-    assert json.dumps(described).endswith(':ai-benchmark-job/nightly-??????????"]]}]')
+
+
+@pytest.mark.parametrize(
+    ("prefix", "granted"),
+    [
+        # The rollback of an update to a new run reads the run before, under the new policy.
+        ("nightly", ':ai-benchmark-job/nightly-??????????"]]}]'),
+        # A name that only looks like one this library makes is no family: the job alone.
+        (None, ':ai-benchmark-job/nightly-4d5e6f7a8b"]]}]'),
+    ],
+)
+def test_results_of_an_imported_job_are_read_in_a_later_stage(prefix: str | None, granted: str) -> None:
+    stack = new_stack("Gate")
+    output = S3Location.from_uri(OUTPUT)
+    job = BenchmarkJob.from_job_name(stack, "Job", "nightly-4d5e6f7a8b", output=output, job_name_prefix=prefix)
+    results = BenchmarkResults(stack, "Results", job=job, sla=SLA, outputs=False)
+    template = synth(stack).to_json()
+    props = template["Resources"][stack.get_logical_id(results.resource.node.default_child)]["Properties"]
+    assert props["JobName"] == "nightly-4d5e6f7a8b"
+    assert "Outputs" not in template
+    assert json.dumps(described_runs(template)).endswith(granted)
+
+
+def test_an_import_is_of_the_family_of_this_apps_job_of_its_name() -> None:
+    app = cdk.App()
+    made = minimal_job(cdk.Stack(app, "Serving", env=ENV))
+    gate = cdk.Stack(app, "Gate", env=ENV)
+    imported = BenchmarkJob.from_job_name(gate, "Job", made.job_name, output=S3Location.from_uri(OUTPUT))
+    assert imported.job_family == made.job_family == f"{made.job_name[:-10]}{'?' * 10}"
+
+
+def test_a_job_name_prefix_the_name_does_not_start_with_is_refused() -> None:
+    with pytest.raises(
+        ValidationError,
+        match=re.escape(
+            "job_name 'nightly-2026061509' is not job_name_prefix 'weekly' followed by '-' and a 10-character "
+            "definition hash"
+        ),
+    ):
+        BenchmarkJob.from_job_name(
+            new_stack(), "Job", "nightly-2026061509", output=S3Location.from_uri(OUTPUT), job_name_prefix="weekly"
+        )
 
 
 ERRORS = [

@@ -408,6 +408,15 @@ def test_a_job_of_this_account_is_imported_with_a_group_of_this_account() -> Non
         )
 
 
+def test_an_imported_job_is_of_a_family_only_when_its_prefix_says_so() -> None:
+    """A name that only looks like ``<stem>-<hash>`` (a date, say) must not widen the readers' grants to
+    its whole stem; ``job_name_prefix`` says it is one this library named."""
+    stack = new_stack()
+    assert RecommendationJob.from_job_name(stack, "Dated", "nightly-2026061509").job_family is None
+    named = RecommendationJob.from_job_name(stack, "Named", "nightly-2026061509", job_name_prefix="nightly")
+    assert named.job_family == "nightly-??????????"
+
+
 @pytest.mark.parametrize("own_role", [False, True])
 def test_an_adapter_location_is_checked_by_its_argument(own_role: bool) -> None:
     stack = new_stack()

@@ -25,6 +25,7 @@ from ..jobs.job import (
     check_job_naming,
     check_removal_policy,
     check_request,
+    imported_job_family,
 )
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.provider import AiJobsProvider
@@ -213,10 +214,20 @@ class BenchmarkJob(AiJob):
             )
 
     @staticmethod
-    def from_job_name(scope: Construct, id: str, job_name: str, *, output: S3Location) -> IBenchmarkJob:
-        """A job created elsewhere (another stack or pipeline stage); ``output`` is its output location
-        (the location it was given, or its own folder there)."""
-        return _ImportedBenchmarkJob(scope, id, job_name, output)
+    def from_job_name(
+        scope: Construct, id: str, job_name: str, *, output: S3Location, job_name_prefix: str | None = None
+    ) -> IBenchmarkJob:
+        """A job created elsewhere (another stack or pipeline stage).
+
+        Args:
+            output: Its output location (the location it was given, or its own folder there).
+            job_name_prefix: The stem of a ``BenchmarkJob`` of another app that named the job: a rollback
+                of a reader to the run before reads it under the new policy, so the reader may read every
+                run of the stem (``<prefix>-??????????``). Default: - the stem of this app's job of that
+                name; for any other name, the job alone
+        """
+        family = imported_job_family(scope, JobKind.BENCHMARK, job_name, job_name_prefix)
+        return _ImportedBenchmarkJob(scope, id, job_name, output, family)
 
     def _default_role(
         self,
@@ -260,9 +271,10 @@ class BenchmarkJob(AiJob):
 
 
 class _ImportedBenchmarkJob(Resource):
-    def __init__(self, scope: Construct, id: str, name: str, output: S3Location) -> None:
+    def __init__(self, scope: Construct, id: str, name: str, output: S3Location, family: str | None) -> None:
         super().__init__(scope, id)
         self.job_name = name
+        self.job_family = family
         self.output = output
         self.job_arn = sagemaker_arn(scope, "ai-benchmark-job", name)
         self.workload_config: IWorkloadConfig | None = None

@@ -11,10 +11,11 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
 
+from .._core.arns import sagemaker_arn
 from .._core.roles import depend_on_policy
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
-from ..jobs.job import AiJob, job_family, job_family_arn
+from ..jobs.job import AiJob
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..jobs.workload import IWorkloadConfig
@@ -152,6 +153,11 @@ class IBenchmarkJob(Protocol):
     def job_arn(self) -> str: ...
 
     @property
+    def job_family(self) -> str | None:
+        """``<stem>-??????????``: every run its construct may name, one per definition (None: this job alone)."""
+        ...
+
+    @property
     def output(self) -> S3Location:
         """The location it writes under (each run in its own folder there); the results' handler may read it."""
         ...
@@ -221,10 +227,10 @@ class BenchmarkResults(Resource):
             )
         super().__init__(scope, id)
         provider = AiJobsProvider.of(self)
-        # The rollback of a later stage's update to a new run reads the run before under the new policy: a
-        # job imported by a name of a stem and a definition hash is granted with every job of the stem.
-        family = None if isinstance(job, AiJob) else job_family(job.job_name)
-        job_arns = [job.job_arn] if family is None else [job_family_arn(self, "ai-benchmark-job", job.job_name)]
+        # The rollback of a later stage's update to a new run reads the run before under the new policy: an
+        # imported job of a known family (this app's job, or its job_name_prefix) is granted with the family.
+        family = None if isinstance(job, AiJob) else job.job_family  # this stack's job: the lifecycle grant
+        job_arns = [job.job_arn] if family is None else [sagemaker_arn(self, "ai-benchmark-job", family)]
         provider.grant(["sagemaker:DescribeAIBenchmarkJob"], job_arns)
         if family is not None:
             acknowledge_wildcards(

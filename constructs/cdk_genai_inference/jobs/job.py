@@ -52,19 +52,32 @@ def job_name(scope: Construct, prefix: str | None, request: dict[str, Any]) -> s
     return f"{stem}-{digest}"
 
 
-def job_family(name: str) -> str | None:
-    """``<stem>-??????????``, every job the construct that named ``name`` may name (its stem and any
-    definition hash); None for a name ``job_name`` did not make."""
-    if unresolved(name) or not re.fullmatch(rf".+-[0-9a-f]{{{HASH_LENGTH}}}", name):
-        return None
+def job_family(name: str) -> str:
+    """``<stem>-??????????`` of a name ``job_name`` made: every job its construct may name (its stem and
+    any definition hash). A changed definition names a new job, and CloudFormation deletes the old one
+    only once the update is done, when the provider's policy names the new job already: the handlers'
+    grant must cover both, and so must the grant of a reader whose rollback reads the one before."""
     return f"{name[: -HASH_LENGTH - 1]}-{'?' * HASH_LENGTH}"
 
 
-def job_family_arn(scope: Construct, resource: str, name: str) -> str:
-    """The ARN of ``job_family(name)``. A changed definition names a new job, and CloudFormation deletes
-    the old one only once the update is done, when the provider's policy names the new job already: the
-    handlers' grant must cover both."""
-    return sagemaker_arn(scope, resource, job_family(name) or name)
+def imported_job_family(scope: Construct, kind: JobKind, name: str, prefix: str | None) -> str | None:
+    """The family of a job imported by ``name``: ``<prefix>-??????????`` when its ``job_name_prefix`` is
+    given (``name`` must then be the prefix and a definition hash), else the family of this app's job
+    of that name; None for any other name, whose job alone is granted."""
+    if prefix is not None:
+        check_job_naming(prefix, None)
+        if not unresolved(name) and not re.fullmatch(rf"{re.escape(prefix)}-[0-9a-f]{{{HASH_LENGTH}}}", name):
+            raise ValidationError(
+                f"job_name {name!r} is not job_name_prefix {prefix!r} followed by '-' and a {HASH_LENGTH}-character "
+                "definition hash; give the prefix only for a job a construct of this library named"
+            )
+        return f"{prefix}-{'?' * HASH_LENGTH}"
+    if unresolved(name):
+        return None
+    for construct in scope.node.root.node.find_all():
+        if isinstance(construct, AiJob) and construct.kind is kind and construct.job_name == name:
+            return construct.job_family
+    return None
 
 
 JOB_REMOVAL_POLICIES = (RemovalPolicy.RETAIN, RemovalPolicy.DESTROY)
@@ -172,6 +185,8 @@ class AiJob(Resource):
         self.role: iam.IRole
         self.job_name: str
         self.job_arn: str
+        self.job_family: str | None = None
+        """``<stem>-??????????``: every job this construct may name (one per definition)."""
         self.resource: CustomResource
         self.waits_in_deployment = False
         """Whether this deployment holds until the job completes."""
@@ -199,8 +214,9 @@ class AiJob(Resource):
         request = {f"{kind.noun}Name": name, **_with_role(request, self.role.role_arn)}
         self.job_name = name
         self.job_arn = sagemaker_arn(self, kind.arn_resource, name)
+        self.job_family = job_family(name)
         provider = AiJobsProvider.of(self)
-        family = job_family_arn(self, kind.arn_resource, name)
+        family = sagemaker_arn(self, kind.arn_resource, self.job_family)
         provider.grant(kind.lifecycle_actions, [family])
         acknowledge_wildcards(
             provider,

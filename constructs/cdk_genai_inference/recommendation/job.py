@@ -19,7 +19,15 @@ from .._core.arns import outside_stack, sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
-from ..jobs.job import JOB_ROLE_ARN, AiJob, JobKind, check_job_naming, check_removal_policy, check_request
+from ..jobs.job import (
+    JOB_ROLE_ARN,
+    AiJob,
+    JobKind,
+    check_job_naming,
+    check_removal_policy,
+    check_request,
+    imported_job_family,
+)
 from ..jobs.mlflow import MlflowTracking
 from ..jobs.s3 import S3Location, check_s3_uri
 from ..jobs.wait import JobWait
@@ -77,6 +85,11 @@ class IRecommendationJob(Protocol):
     def job_arn(self) -> str: ...
 
     @property
+    def job_family(self) -> str | None:
+        """``<stem>-??????????``: every job its construct may name, one per definition (None: this job alone)."""
+        ...
+
+    @property
     def model_package_group(self) -> str:
         """The name of the group its recommended packages are registered in."""
         ...
@@ -120,8 +133,9 @@ class RecommendationJob(AiJob):
     creates it. The job's name is derived from its definition: any change starts a new job and
     CloudFormation replaces the old one, which is stopped if it runs and kept if it completed
     (``removal_policy``). A Create adopts the job of its name that exists: a retry's, or a completed
-    job of a definition you return to (also after a rollback). Jobs run for an hour or more, so ``wait`` decides whether the deployment
-    holds until the job completes (up to 12 hours, through a wait condition) or moves on.
+    job of a definition you return to (also after a rollback). Jobs run for an hour or more, so
+    ``wait`` decides whether the deployment holds until the job completes (up to 12 hours, through a
+    wait condition) or moves on.
 
     Args:
         model_source: The Hugging Face checkpoint (SafeTensors) in S3.
@@ -250,10 +264,24 @@ class RecommendationJob(AiJob):
 
     @staticmethod
     def from_job_name(
-        scope: Construct, id: str, job_name: str, *, model_package_group: str | None = None
+        scope: Construct,
+        id: str,
+        job_name: str,
+        *,
+        model_package_group: str | None = None,
+        job_name_prefix: str | None = None,
     ) -> IRecommendationJob:
-        """A job created elsewhere (console, Studio, another stack or pipeline stage)."""
-        return _ImportedRecommendationJob(scope, id, job_name, model_package_group)
+        """A job created elsewhere (console, Studio, another stack or pipeline stage).
+
+        Args:
+            model_package_group: The group its packages are in. Default: - the job's name
+            job_name_prefix: The stem of a ``RecommendationJob`` of another app that named the job: a
+                rollback of a reader to the job before reads it under the new policy, so the reader may
+                read every job of the stem (``<prefix>-??????????``). Default: - the stem of this app's
+                job of that name; for any other name, the job alone
+        """
+        family = imported_job_family(scope, JobKind.RECOMMENDATION, job_name, job_name_prefix)
+        return _ImportedRecommendationJob(scope, id, job_name, model_package_group, family)
 
     def _default_role(
         self,
@@ -304,10 +332,13 @@ class RecommendationJob(AiJob):
 
 
 class _ImportedRecommendationJob(Resource):
-    def __init__(self, scope: Construct, id: str, name: str, model_package_group: str | None) -> None:
+    def __init__(
+        self, scope: Construct, id: str, name: str, model_package_group: str | None, family: str | None
+    ) -> None:
         check_group_in_stack(scope, model_package_group)
         super().__init__(scope, id)
         self.job_name = name
+        self.job_family = family
         self.model_package_group = group_name(model_package_group) if model_package_group else name
         self.model_package_group_arn = sagemaker_arn(
             scope, "model-package-group", self.model_package_group, as_given=True

@@ -17,7 +17,6 @@ from .._core.lazy import lazy_list
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
-from ..jobs.job import job_family
 from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..scanners import acknowledge_wildcards
@@ -309,7 +308,7 @@ class RecommendedModels(Resource):
     def _grant_job(self, provider: AiJobsProvider, job: IRecommendationJob, approval: PackageApproval) -> None:
         # The rollback of an update to a new job resolves the one before, under the new policy: with a name
         # of a stem and a definition hash, every job of the stem (and its group) is granted.
-        family = job_family(job.job_name)
+        family = job.job_family
         granted = family or job.job_name
         job_arns = [job.job_arn] if family is None else []
         job_arns = list(dict.fromkeys([*job_arns, *sagemaker_arn_spellings(self, "ai-recommendation-job", granted)]))
