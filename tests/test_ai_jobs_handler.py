@@ -205,6 +205,42 @@ def test_a_retried_create_adopts_the_job_and_starts_no_second_one(sm):
     assert result["PhysicalResourceId"] == JOB and result["Data"]["JobArn"] == JOB_ARN
 
 
+@pytest.mark.parametrize("status", ["Stopped", "Failed"])
+def test_a_create_that_finds_a_stopped_or_failed_job_of_its_name_deletes_it_and_starts_again(sm, status):
+    """Left by a cleanup that could not finish (a discarded job still stopping): adopting it would fail
+    this deployment on its status, and every retry of the same definition after it."""
+    sagemaker, stub = sm
+    name = {"AIRecommendationJobName": JOB}
+    stub.add_client_error("create_ai_recommendation_job", "ResourceInUse", "exists", expected_params=REQUEST)
+    stub.add_response("describe_ai_recommendation_job", described(status), name)
+    stub.add_response("delete_ai_recommendation_job", {}, name)
+    stub.add_response("create_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, REQUEST)
+    assert on_event(sagemaker, event("Create", JOB_PROPS))["Data"] == {"JobName": JOB, "JobArn": JOB_ARN}
+
+
+def test_a_create_that_finds_its_job_stopping_asks_for_a_retry_or_a_run_token(sm):
+    sagemaker, stub = sm
+    stub.add_client_error("create_ai_recommendation_job", "ResourceInUse", "exists", expected_params=REQUEST)
+    stub.add_response("describe_ai_recommendation_job", described("Stopping"), {"AIRecommendationJobName": JOB})
+    with pytest.raises(aws_calls.JobError) as failure:
+        on_event(sagemaker, event("Create", JOB_PROPS))
+    assert str(failure.value) == (
+        f"AI recommendation job {JOB} of this definition exists and is Stopping: deploy again once it is Stopped "
+        "(it is then deleted and started again), or pass a new run_token to start another job now"
+    )
+
+
+def test_a_name_the_service_does_not_take_again_after_the_delete_asks_for_a_run_token(sm):
+    sagemaker, stub = sm
+    name = {"AIRecommendationJobName": JOB}
+    stub.add_client_error("create_ai_recommendation_job", "ResourceInUse", "exists", expected_params=REQUEST)
+    stub.add_response("describe_ai_recommendation_job", described("Stopped"), name)
+    stub.add_response("delete_ai_recommendation_job", {}, name)
+    stub.add_client_error("create_ai_recommendation_job", "ResourceInUse", "exists", expected_params=REQUEST)
+    with pytest.raises(aws_calls.JobError, match="does not take its name again yet: pass a new run_token"):
+        on_event(sagemaker, event("Create", JOB_PROPS))
+
+
 def test_a_retried_waiter_start_is_not_an_error(sm, sfn):
     sagemaker, stub = sm
     stepfunctions, sfn_stub = sfn
@@ -272,7 +308,7 @@ def test_a_job_that_stops_slowly_is_left_stopping_and_the_failure_says_how_to_de
     assert str(raised.value) == (
         f"{WAITER_DENIED}; AI recommendation job {JOB} was stopped but is not deleted yet: once it is Stopped, "
         f"delete it (aws sagemaker delete-ai-recommendation-job --ai-recommendation-job-name {JOB}), "
-        "or the next deploy of this definition adopts the stopped job"
+        "or the next deploy of this definition deletes it and starts it again"
     )
     assert no_backoff == [15.0] * 7
 

@@ -74,7 +74,9 @@ def describe(sm: Any, api: JobApi, name: str) -> dict[str, Any] | None:
 
 
 def create_job(sm: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]:
-    """Start the job; a retried Create adopts the job an earlier attempt already started."""
+    """Start the job. A job of its name that exists is adopted when it runs or completed (a retried
+    Create, a definition returned to); one that failed or was stopped (a cleanup that did not finish) is
+    deleted and started again, since adopting it would fail this deployment and every later one."""
     api = JOB_APIS[kind]
     name = request[api.name_field]
     try:
@@ -86,8 +88,31 @@ def create_job(sm: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]:
         existing = describe(sm, api, name)
         if existing is None:
             raise explain(error, f"creating {api.noun} {name}") from error
-        arn = existing[api.arn_field]
+        status = existing[api.status_field]
+        if status == "Stopping":
+            raise JobError(
+                f"{api.noun} {name} of this definition exists and is Stopping: deploy again once it is Stopped "
+                "(it is then deleted and started again), or pass a new run_token to start another job now"
+            ) from error
+        arn = _start_again(sm, api, request) if status in ("Failed", "Stopped") else existing[api.arn_field]
     return {"PhysicalResourceId": name, "Data": {"JobName": name, "JobArn": arn}}
+
+
+def _start_again(sm: Any, api: JobApi, request: dict[str, Any]) -> str:
+    """Delete the failed or stopped job of the request's name and create it again; its ARN."""
+    name = request[api.name_field]
+    try:
+        with_retries(lambda: getattr(sm, api.delete)(**{api.name_field: name}))
+        return str(with_retries(lambda: getattr(sm, api.create)(**request))[api.arn_field])
+    except ClientError as error:
+        if error_code(error) != "ResourceInUse":
+            raise explain(
+                error, f"starting {api.noun} {name} again after deleting its failed or stopped run"
+            ) from error
+        raise JobError(
+            f"{api.noun} {name} was deleted after it failed or was stopped, but SageMaker does not take its name "
+            "again yet: pass a new run_token to start the job under another name"
+        ) from error
 
 
 def begin_delete(sm: Any, kind: str, name: str) -> None:
@@ -150,7 +175,7 @@ def discard_job(sm: Any, kind: str, name: str, *, checks: int = 8, delay: float 
         return f"stopping {api.noun} {name} failed too, so it may still be running: {error}"
     return (
         f"{api.noun} {name} was stopped but is not deleted yet: once it is Stopped, delete it "
-        f"({_cli(api, api.delete, name)}), or the next deploy of this definition adopts the stopped job"
+        f"({_cli(api, api.delete, name)}), or the next deploy of this definition deletes it and starts it again"
     )
 
 
