@@ -12,6 +12,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
 
 from cdk_genai_inference import (
     HEADLINE_FIGURES,
@@ -322,6 +323,31 @@ def test_a_benchmark_with_removal_policy_destroy_deletes_its_completed_job() -> 
     (found,) = synth(stack).find_resources("Custom::AIBenchmarkJob").values()
     assert found["Properties"]["RemovalPolicy"] == "destroy"
     assert destroy.job_name == minimal_job(new_stack(), wait=JobWait.none()).job_name
+
+
+@pytest.mark.parametrize(
+    ("retain", "warned"),
+    [
+        (lambda stack: cdk.RemovalPolicies.of(stack).retain(), True),
+        (lambda stack: cdk.RemovalPolicies.of(stack).retain_on_update_or_delete(), True),
+        (
+            lambda stack: cdk.RemovalPolicies.of(stack).retain(
+                exclude_resource_types=["Custom::AIRecommendationJob", "Custom::AIBenchmarkJob"]
+            ),
+            False,
+        ),
+        (lambda stack: None, False),
+    ],
+)
+def test_a_stack_wide_retain_that_reaches_the_job_is_warned_about(retain: Any, warned: bool) -> None:
+    """A retained job resource gets no Delete: a running job CloudFormation replaces or deletes runs on."""
+    stack = new_stack()
+    minimal_job(stack, wait=JobWait.none())
+    retain(stack)
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("is retained .* a job it replaces or deletes while the job runs is never stopped")
+    )
+    assert bool(found) is warned, found
 
 
 def test_an_imported_endpoint_is_benchmarked_anew_for_a_new_served_definition() -> None:

@@ -9,7 +9,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import (
+    Annotations,
+    CfnDeletionPolicy,
     CfnResource,
     CfnWaitCondition,
     CfnWaitConditionHandle,
@@ -23,7 +26,7 @@ from aws_cdk import aws_iam as iam
 from botocore.model import OperationModel
 from botocore.validate import ParamValidator
 
-from constructs import Construct, IDependable
+from constructs import Construct, IDependable, IValidation
 
 from .._core import service_model
 from .._core.arns import sagemaker_arn
@@ -234,6 +237,7 @@ class AiJob(Resource):
             if isinstance(dependency, Construct):
                 self.resource.node.add_dependency(dependency)
         depend_on_policy(self.resource, self.role)
+        self.node.add_validation(_NotRetained(self))
 
     def apply_removal_policy(self, policy: RemovalPolicy) -> None:
         """What CloudFormation's delete of the job's resource (a replacement's cleanup, the stack's
@@ -247,6 +251,30 @@ class AiJob(Resource):
             cfn.add_property_override("RemovalPolicy", "destroy")
         else:
             cfn.add_property_deletion_override("RemovalPolicy")
+
+
+@jsii.implements(IValidation)
+class _NotRetained:
+    """A warning at synth when the job's resource is retained, as ``RemovalPolicies.of(scope).retain()``
+    does to every resource after construction (an aspect): CloudFormation then sends no Delete, and a
+    running job it replaces or deletes is never stopped."""
+
+    def __init__(self, job: AiJob) -> None:
+        self._job = job
+
+    def validate(self) -> list[str]:
+        cfn = self._job.resource.node.default_child
+        assert isinstance(cfn, CfnResource)
+        if CfnDeletionPolicy.RETAIN in (cfn.cfn_options.deletion_policy, cfn.cfn_options.update_replace_policy):
+            Annotations.of(self._job).add_warning_v2(
+                "cdk-genai-inference:job-retained",
+                f"the resource of {self._job.kind.noun} {self._job.job_name} is retained (DeletionPolicy or "
+                "UpdateReplacePolicy Retain): CloudFormation sends it no Delete, so a job it replaces or deletes "
+                "while the job runs is never stopped and bills on. Leave the job resources out "
+                '(RemovalPolicies.of(scope).retain(exclude_resource_types=["Custom::AIRecommendationJob", '
+                '"Custom::AIBenchmarkJob"])); the job keeps what completed by itself (removal_policy)',
+            )
+        return []
 
 
 def _job_resource(
