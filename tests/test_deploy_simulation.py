@@ -319,6 +319,30 @@ def test_the_benchmark_gate_reads_the_results_into_the_stack(gated: Simulation) 
     assert any(value == {"Fn::GetAtt": [results_id, "RequestLatencyP99"]} for value in outputs.values())
 
 
+def test_a_stopped_job_of_the_same_definition_is_started_again(
+    gated: Simulation, assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A stopped job of the run's name (a cleanup that could not finish) exists: the create deletes it and
+    starts the run again, instead of adopting it and failing on its status, with the calls its role allows."""
+    stopped = {name: {**job, "status": "Stopped"} for name, job in gated.steps[0].state["jobs"].items()}
+    (name,) = [key.split("/", 1)[1] for key in stopped]
+    again = simulate(
+        assemblies["first"],
+        "Serving.template.json",
+        {"benchmark_archive": archive, "polls_until_done": 1},
+        [{"op": "create"}],
+        environment=ENVIRONMENT,
+        workdir=tmp_path_factory.mktemp("stopped"),
+        state={"jobs": stopped},
+    )
+    assert again.last.failed is None, again.last.failed
+    calls = [(c["operation"], c["params"].get("AIBenchmarkJobName")) for c in again.calls_of(0)]
+    lifecycle = [c for c in calls if c[0] in ("CreateAIBenchmarkJob", "DeleteAIBenchmarkJob")]
+    assert lifecycle == [("CreateAIBenchmarkJob", name), ("DeleteAIBenchmarkJob", name), ("CreateAIBenchmarkJob", name)]
+    assert again.last.state["jobs"][f"benchmark/{name}"]["status"] == "Completed"
+    assert denied_handler_calls(again, 0) == []
+
+
 def test_a_gate_the_benchmark_breaches_fails_the_deployment_with_the_figures(
     assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
