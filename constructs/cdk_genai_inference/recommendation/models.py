@@ -88,7 +88,8 @@ class RecommendedModels(Resource):
             the packages, for another account to deploy). Default: REQUIRE_APPROVED
         role: Execution role of the models. Default: - a least-privilege role
         model_data: S3 locations the models read (the job output and the original weights); needed for
-            an imported job or shared packages. Default: - the job's output and model source
+            an imported job or shared packages. The default role reads them and, where their objects are
+            encrypted with a KMS key, decrypts them through S3 only. Default: - the job's output and model source
         network_isolation: Run the models' containers without network access. Default: True
     """
 
@@ -339,6 +340,6 @@ class RecommendedModels(Resource):
         known = [job.output, job.model_source] if job is not None else []
         locations = list(model_data) or [location for location in known if location is not None]
         for location in locations:
-            location.grant_read(role)
+            location.grant_read(role, through_s3=True)  # SageMaker reads the packages' S3 channels with it
         grant_image_pull(role)
         return role
