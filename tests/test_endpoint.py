@@ -461,6 +461,38 @@ def test_async_inference_writes_to_s3_and_notifies_and_grants_the_model_role(bui
     assert json.dumps([s["Resource"] for s in reads]).count(":s3:::genai-requests/async-input/*") == 1
 
 
+@pytest.mark.parametrize(
+    ("prefix", "under"),
+    [
+        (None, "async-input/"),
+        ("requests/", "requests/"),
+        (f"{cdk.Aws.ACCOUNT_ID}/requests/", "111122223333/requests/"),  # a token with literal text around it
+    ],
+    ids=["default", "given", "token-inside"],
+)
+def test_the_model_role_reads_the_payloads_under_the_input_prefix_alone(prefix: str | None, under: str) -> None:
+    """SageMaker reads a request's ``InputLocation`` with the model's role: under the prefix, nowhere else."""
+    stack = new_stack()
+    model = Model(stack, "Model", image_uri=IMAGE, model_data_url=MODEL_DATA)
+    InstancePoolEndpoint(
+        stack,
+        "Async",
+        model=model,
+        instance_pools=[InstancePool(G6)],
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "results"),
+            input_bucket=s3.Bucket.from_bucket_name(stack, "Requests", "genai-requests"),
+            **({} if prefix is None else {"input_prefix": prefix}),
+        ),
+        dashboard=False,
+    )
+    resources = synth(stack).to_json()["Resources"]
+    env = Environment(account=ENV.account, region=ENV.region)
+    statements = statements_of_role(resources, stack.get_logical_id(model.role.node.default_child), env)
+    assert denied(statements, [Request("s3:GetObject", f"arn:aws:s3:::genai-requests/{under}request.json")]) == []
+    assert denied(statements, [Request("s3:GetObject", "arn:aws:s3:::genai-requests/other/request.json")]) != []
+
+
 def test_model_role_is_least_privilege(built: Built) -> None:
     model = built.stack.node.find_child("Model")
     policy = built.props(model.role.node.find_child("DefaultPolicy"))

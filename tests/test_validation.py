@@ -294,6 +294,37 @@ ENDPOINT_ERRORS = [
             max_concurrent_invocations_per_instance=1001,
         ),
     ),
+    fails(  # an empty prefix once granted the model role read on the whole input bucket
+        "async_inference.input_prefix must be a non-empty key prefix such as 'async-input/', got '': the model "
+        "role would read the whole input bucket",
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket"),
+            input_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "In", "requests"),
+            input_prefix="",
+        ),
+    ),
+    fails(  # a whole token may resolve to '' and cannot be checked here
+        "async_inference.input_prefix must be known at synth or hold literal text (such as "
+        "f'{token}/async-input/'), got the deploy-time value '${Token[",
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket"),
+            input_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "In", "requests"),
+            input_prefix=cdk.CfnParameter(new_stack("Other"), "Prefix").value_as_string,
+        ),
+    ),
+    fails(  # once ignored without a word: no bucket, no grant
+        "async_inference.input_prefix 'requests/' needs async_inference.input_bucket: it is the key prefix of the "
+        "payloads in that bucket; pass input_bucket, or leave input_prefix out",
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket"), input_prefix="requests/"
+        ),
+    ),
+    fails(  # explicitly given, even empty
+        "async_inference.input_prefix '' needs async_inference.input_bucket",
+        async_inference=AsyncInference(
+            output_bucket=s3.Bucket.from_bucket_name(new_stack("Other"), "B", "bucket"), input_prefix=""
+        ),
+    ),
     fails(
         "inference_components.component_name must be 1-63 characters matching",
         instance_pools=[InstancePool(P5, min_memory_mb=1024)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 
-from .._core.validation import check_range
+from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
 
 
@@ -34,7 +35,9 @@ class AsyncInference:
         encryption_key: KMS key for the results. Default: - the bucket's encryption
         input_bucket: Where callers put request payloads (``InputLocation``; a payload over 128,000
             bytes must be there). Default: - payloads inline (``Body``), or a location you grant
-        input_prefix: Key prefix of the payloads in ``input_bucket``. Default: async-input/
+        input_prefix: Key prefix of the payloads in ``input_bucket``, which the model role may read: not
+            empty, and not a deploy-time value alone (either could grant the whole bucket); needs
+            ``input_bucket``. Default: - async-input/ with an ``input_bucket``
     """
 
     output_bucket: s3.IBucket
@@ -45,8 +48,12 @@ class AsyncInference:
     max_concurrent_invocations_per_instance: int | None = None
     encryption_key: kms.IKey | None = None
     input_bucket: s3.IBucket | None = None
-    input_prefix: str = "async-input/"
+    input_prefix: str | None = None
 
+
+DEFAULT_INPUT_PREFIX = "async-input/"
+_STRING_TOKEN = re.compile(r"\$\{Token\[[^\]]*\]\}")
+"""How a deploy-time value is encoded in a string."""
 
 ASYNC_METRICS_NOTE = (
     "an asynchronous endpoint publishes no Invocations and no ConcurrentRequestsPerModel (SageMaker's "
@@ -73,6 +80,30 @@ def check_async_inference(options: AsyncInference | None, *, default_alarms: boo
         1,
         1000,
     )
+    _check_input_prefix(options.input_prefix, has_bucket=options.input_bucket is not None)
+
+
+def _check_input_prefix(prefix: str | None, *, has_bucket: bool) -> None:
+    """The model role reads ``<prefix>*`` of the input bucket: an empty prefix, or a token that may resolve
+    to one, would be the whole bucket."""
+    if prefix is None:
+        return
+    if not has_bucket:
+        raise ValidationError(
+            f"async_inference.input_prefix {prefix!r} needs async_inference.input_bucket: it is the key prefix "
+            "of the payloads in that bucket; pass input_bucket, or leave input_prefix out"
+        )
+    if prefix == "":
+        raise ValidationError(
+            f"async_inference.input_prefix must be a non-empty key prefix such as {DEFAULT_INPUT_PREFIX!r}, "
+            "got '': the model role would read the whole input bucket"
+        )
+    if unresolved(prefix) and not _STRING_TOKEN.sub("", prefix):
+        raise ValidationError(
+            f"async_inference.input_prefix must be known at synth or hold literal text (such as "
+            f"f'{{token}}/{DEFAULT_INPUT_PREFIX}'), got the deploy-time value {prefix!r}: one that resolves to '' "
+            "would let the model role read the whole input bucket"
+        )
 
 
 def async_inference_config(
@@ -90,7 +121,9 @@ def async_inference_config(
         if options.encryption_key is not None:
             options.encryption_key.grant_encrypt(role)
         if options.input_bucket is not None:
-            options.input_bucket.grant_read(role, f"{options.input_prefix}*")
+            options.input_bucket.grant_read(
+                role, f"{DEFAULT_INPUT_PREFIX if options.input_prefix is None else options.input_prefix}*"
+            )
     cfg = sagemaker.CfnEndpointConfig
     notifications = (
         cfg.AsyncInferenceNotificationConfigProperty(
