@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct, IDependable
 
 from .._core import service_model
-from .._core.arns import outside_stack, sagemaker_arn
+from .._core.arns import sagemaker_arn
 from .._core.roles import grant_image_pull, sagemaker_execution_role
 from .._core.validation import check_choice, check_tags, check_unique, unresolved
 from ..errors import ValidationError
@@ -33,7 +33,13 @@ from ..jobs.s3 import S3Location, check_s3_uri
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
 from ..scanners import acknowledge_wildcards
-from .packages import SharedPackageGroup, check_share_with, grant_package_registration
+from .packages import (
+    SharedPackageGroup,
+    check_group_in_stack,
+    check_share_with,
+    grant_package_registration,
+    group_name,
+)
 
 MAX_INSTANCE_TYPES = 3
 """``ComputeSpec.InstanceTypes`` holds at most 3 instance types."""
@@ -349,31 +355,6 @@ class _ImportedRecommendationJob(Resource):
         self.model_source: S3Location | None = None
         self.waits_in_deployment = False
         self.completion: IDependable | None = None
-
-
-def check_group_in_stack(scope: Construct, identifier: str | None) -> None:
-    """A group given by ARN must be in the stack's account and region: the grants, and the resolver's
-    reads, name the group's packages there (by the group's name)."""
-    if identifier is None or unresolved(identifier) or not identifier.startswith("arn:"):
-        return
-    parts = identifier.split(":")  # arn:partition:sagemaker:region:account:model-package-group/name
-    region, account = (parts[3], parts[4]) if len(parts) > 4 else (None, None)
-    outside = outside_stack(Stack.of(scope), account=account, region=region)
-    if outside is not None:
-        what, given, own = outside
-        raise ValidationError(
-            f"model_package_group {identifier!r} is in {what} {given}, not in this stack's ({own}): the "
-            "job registers its packages, and RecommendedModels reads them, in the stack's own account and "
-            "region; name a group there, or deploy another account's shared packages with "
-            "RecommendedModels(model_package_group_arn=...)"
-        )
-
-
-def group_name(identifier: str) -> str:
-    """A model package group's name from its name or ARN."""
-    if unresolved(identifier) or "model-package-group/" not in identifier:
-        return identifier
-    return identifier.split("model-package-group/", 1)[1]
 
 
 def _check_instance_types(instance_types: Sequence[str]) -> None:

@@ -23,7 +23,8 @@ from ..scanners import acknowledge_wildcards
 from ..serving.components import InferenceComponents
 from ..serving.model import Model
 from ..serving.pools import CountRange, InstancePool
-from .job import IRecommendationJob, RecommendationJob, group_name
+from .job import IRecommendationJob, RecommendationJob
+from .packages import group_name
 from .resolution import PackageApproval, PoolOrder, RecommendationHosting, check_resolution, package_arns
 
 

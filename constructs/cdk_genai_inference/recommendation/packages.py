@@ -11,7 +11,7 @@ from aws_cdk import aws_iam as iam
 
 from constructs import Construct
 
-from .._core.arns import sagemaker_arn, sagemaker_arn_spellings
+from .._core.arns import outside_stack, sagemaker_arn, sagemaker_arn_spellings
 from .._core.roles import depend_on_policy
 from .._core.validation import unresolved
 from ..errors import ValidationError
@@ -22,6 +22,31 @@ ACCOUNT = re.compile(r"^\d{12}$")
 DEPLOY_ACTIONS = ("sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel")
 """What another account needs on a shared group's package versions to deploy them (the model registry's
 cross-account deployment guide; ``UpdateModelPackage`` is left out: approval stays with the group's owner)."""
+
+
+def check_group_in_stack(scope: Construct, identifier: str | None) -> None:
+    """A group given by ARN must be in the stack's account and region: the grants, and the resolver's
+    reads, name the group's packages there (by the group's name)."""
+    if identifier is None or unresolved(identifier) or not identifier.startswith("arn:"):
+        return
+    parts = identifier.split(":")  # arn:partition:sagemaker:region:account:model-package-group/name
+    region, account = (parts[3], parts[4]) if len(parts) > 4 else (None, None)
+    outside = outside_stack(Stack.of(scope), account=account, region=region)
+    if outside is not None:
+        what, given, own = outside
+        raise ValidationError(
+            f"model_package_group {identifier!r} is in {what} {given}, not in this stack's ({own}): the "
+            "job registers its packages, and RecommendedModels reads them, in the stack's own account and "
+            "region; name a group there, or deploy another account's shared packages with "
+            "RecommendedModels(model_package_group_arn=...)"
+        )
+
+
+def group_name(identifier: str) -> str:
+    """A model package group's name from its name or ARN."""
+    if unresolved(identifier) or "model-package-group/" not in identifier:
+        return identifier
+    return identifier.split("model-package-group/", 1)[1]
 
 
 def check_share_with(accounts: Sequence[str], model_package_group: str | None) -> None:
