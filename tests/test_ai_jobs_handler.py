@@ -778,7 +778,7 @@ def completed_benchmark() -> dict:
         **BENCHMARK_REQUEST,
         "AIBenchmarkJobArn": f"arn:aws:sagemaker:{REGION}:111122223333:ai-benchmark-job/{BENCHMARK}",
         "AIBenchmarkJobStatus": "Completed",
-        "CreationTime": dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC),
+        "CreationTime": CREATED,
     }
 
 
@@ -790,12 +790,12 @@ def cfn():
         stubber.assert_no_pending_responses()
 
 
-def stack_in(status: str) -> dict:
-    return {
-        "Stacks": [
-            {"StackName": "Serving", "StackId": STACK, "CreationTime": dt.datetime(2026, 11, 21), "StackStatus": status}
-        ]
-    }
+CREATED = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)  # the benchmark's CreationTime
+
+
+def stack_in(status: str, *, operation_started: dt.datetime = CREATED - dt.timedelta(minutes=30)) -> dict:
+    stack = {"StackName": "Serving", "StackId": STACK, "CreationTime": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)}
+    return {"Stacks": [{**stack, "LastUpdatedTime": operation_started, "StackStatus": status}]}
 
 
 def delete_benchmark(sagemaker: Any, cloudformation: Any) -> dict:
@@ -822,6 +822,16 @@ def test_a_completed_benchmark_run_is_kept_when_the_stack_is_not_rolling_back(sm
     (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
     stub.add_response("describe_ai_benchmark_job", completed_benchmark(), {"AIBenchmarkJobName": BENCHMARK})
     cfn_stub.add_response("describe_stacks", stack_in(status), {"StackName": STACK})
+    assert delete_benchmark(sagemaker, cloudformation) == {"IsComplete": True}
+
+
+def test_a_rollback_keeps_a_completed_run_an_earlier_deployment_made(sm, cfn):
+    """The failed update adopted the run (a definition returned to): it is older than the operation, and a
+    later stage's rollback may still read it."""
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    stub.add_response("describe_ai_benchmark_job", completed_benchmark(), {"AIBenchmarkJobName": BENCHMARK})
+    later = stack_in("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", operation_started=CREATED + dt.timedelta(days=3))
+    cfn_stub.add_response("describe_stacks", later, {"StackName": STACK})
     assert delete_benchmark(sagemaker, cloudformation) == {"IsComplete": True}
 
 

@@ -325,11 +325,16 @@ def test_a_benchmark_with_removal_policy_destroy_deletes_its_completed_job() -> 
     assert destroy.job_name == minimal_job(new_stack(), wait=JobWait.none()).job_name
 
 
+def job_resource(stack: cdk.Stack) -> cdk.CfnResource:
+    return stack.node.find_child("B").node.find_child("Resource").node.default_child  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize(
     ("retain", "warned"),
     [
         (lambda stack: cdk.RemovalPolicies.of(stack).retain(), True),
         (lambda stack: cdk.RemovalPolicies.of(stack).retain_on_update_or_delete(), True),
+        (lambda stack: job_resource(stack).apply_removal_policy(cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE), True),
         (
             lambda stack: cdk.RemovalPolicies.of(stack).retain(
                 exclude_resource_types=["Custom::AIRecommendationJob", "Custom::AIBenchmarkJob"]

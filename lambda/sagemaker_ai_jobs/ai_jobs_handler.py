@@ -79,7 +79,9 @@ def is_complete(event: dict[str, Any], context: Any, clients: Any = None) -> dic
         return package_group.is_complete(clients.sagemaker, event)
     stack = event.get("StackId", "")
     return job_lifecycle.is_complete(
-        clients.sagemaker, event, lambda: job_lifecycle.stack_rolls_back(clients.cloudformation, stack)
+        clients.sagemaker,
+        event,
+        lambda created: job_lifecycle.made_by_failed_operation(clients.cloudformation, stack, created),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import aws_calls
 from aws_calls import TRANSIENT, JobError, error_code, explain, with_retries
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 LOG = logging.getLogger(__name__)
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
@@ -86,8 +86,11 @@ def create_job(sm: Any, kind: str, request: dict[str, Any]) -> dict[str, Any]:
         if error_code(error) != "ResourceInUse":
             raise explain(error, f"creating {api.noun} {name}") from error
         existing = describe(sm, api, name)
-        if existing is None:
-            raise explain(error, f"creating {api.noun} {name}") from error
+        if existing is None:  # a name SageMaker keeps after its job was deleted
+            raise JobError(
+                f"{explain(error, f'creating {api.noun} {name}')}; no job of that name exists, so SageMaker keeps "
+                "the name of a deleted one: pass a new run_token to start the job under another name"
+            ) from error
         status = existing[api.status_field]
         if status == "Stopping":
             raise JobError(
@@ -138,19 +141,27 @@ def begin_delete(sm: Any, kind: str, name: str) -> None:
 
 
 def finish_delete(
-    sm: Any, kind: str, name: str, *, keep_completed: bool = True, rolling_back: Callable[[], bool] = lambda: False
+    sm: Any,
+    kind: str,
+    name: str,
+    *,
+    keep_completed: bool = True,
+    made_by_failed_operation: Callable[[Any], bool] = lambda created: False,
 ) -> bool:
     """Delete the job once terminal, unless it completed and ``keep_completed``: another stack may read it
-    (its results, its packages' resolution), and that stack's rollback too; but a benchmark run that a
-    failed deployment made (``rolling_back``) goes. True when done (also when the job never existed)."""
+    (its results, its packages' resolution), and that stack's rollback too; but a benchmark run that the
+    operation being rolled back made (``made_by_failed_operation`` of its creation time) goes. True when
+    done (also when the job never existed)."""
     api = JOB_APIS[kind]
     job = describe(sm, api, name)
     if job is None:
         return True
     if job[api.status_field] not in TERMINAL:
         return False
-    completed = job[api.status_field] == "Completed"
-    if completed and keep_completed and not (api.measures_again_after_rollback and rolling_back()):
+    kept = keep_completed and job[api.status_field] == "Completed"
+    if kept and api.measures_again_after_rollback and made_by_failed_operation(job["CreationTime"]):
+        kept = False  # the run of the failed operation: its retry measures again
+    if kept:
         return True
     try:
         with_retries(lambda: getattr(sm, api.delete)(**{api.name_field: name}))
@@ -216,7 +227,9 @@ def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
     return {"PhysicalResourceId": event["PhysicalResourceId"]}
 
 
-def is_complete(sm: Any, event: dict[str, Any], rolling_back: Callable[[], bool] = lambda: False) -> dict[str, Any]:
+def is_complete(
+    sm: Any, event: dict[str, Any], made_by_failed_operation: Callable[[Any], bool] = lambda created: False
+) -> dict[str, Any]:
     """The provider framework's isComplete: a deleted job is gone once it is terminal and deleted (see
     ``finish_delete`` for which completed jobs are kept)."""
     props = event["ResourceProperties"]
@@ -227,21 +240,26 @@ def is_complete(sm: Any, event: dict[str, Any], rolling_back: Callable[[], bool]
         props["Kind"],
         event["PhysicalResourceId"],
         keep_completed=props.get("RemovalPolicy") != "destroy",
-        rolling_back=rolling_back,
+        made_by_failed_operation=made_by_failed_operation,
     )
     return {"IsComplete": done}
 
 
-def stack_rolls_back(cloudformation: Any, stack_id: str) -> bool:
-    """Whether the stack rolls back a failed operation, so that a resource it deletes now was made by that
-    operation (``ROLLBACK_IN_PROGRESS``, ``UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS``, ...). False when
-    it cannot tell: the job is kept, as without this check."""
+def made_by_failed_operation(cloudformation: Any, stack_id: str, created: Any) -> bool:
+    """Whether the stack rolls back a failed operation (``ROLLBACK_IN_PROGRESS``,
+    ``UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS``, ...), which deletes only the resources it made, and
+    the job was ``created`` since that operation started (its ``LastUpdatedTime``, or the stack's
+    ``CreationTime``): a job the resource adopted from an earlier deployment stays. False when it cannot
+    tell: the job is kept, as without this check."""
     try:
         stacks = with_retries(lambda: cloudformation.describe_stacks(StackName=stack_id))["Stacks"]
-    except (ClientError, *TRANSIENT) as error:
+    except (ClientError, BotoCoreError) as error:
         LOG.warning("cannot tell whether stack %s rolls back, so a completed job is kept: %s", stack_id, error)
         return False
-    return bool(stacks) and "ROLLBACK" in stacks[0]["StackStatus"]
+    if not stacks or "ROLLBACK" not in stacks[0]["StackStatus"]:
+        return False
+    started = stacks[0].get("LastUpdatedTime") or stacks[0]["CreationTime"]
+    return bool(created >= started)
 
 
 def _retag(sm: Any, arn: str, old: list[dict[str, str]], new: list[dict[str, str]]) -> None:

@@ -65,8 +65,11 @@ class Deployment:
     events: list[dict[str, Any]] = field(default_factory=list)
     physical: dict[str, str] = field(default_factory=dict)
     properties: dict[str, Any] = field(default_factory=dict)
-    statuses: dict[str, str] = field(default_factory=dict)
-    """Each stack's status by stack id, as DescribeStacks reads it (the fake services' state)."""
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each stack's ``StackStatus``, ``CreationTime`` and ``LastUpdatedTime`` (the start of its last update)
+    by stack id, as DescribeStacks reads them (the fake services' state; times on ``clock``)."""
+    clock: Callable[[], int] = lambda: 0
+    """The fake services' clock: seconds since their epoch."""
     handles: int = 0
     """Wait-condition handles created so far."""
 
@@ -75,7 +78,11 @@ class Deployment:
         return str(self.env.pseudo("AWS::StackId"))
 
     def _status(self, status: str) -> None:
-        self.statuses[self.stack_id] = status
+        if status == "CREATE_IN_PROGRESS":
+            self.statuses[self.stack_id] = {"CreationTime": self.clock()}
+        if status == "UPDATE_IN_PROGRESS":
+            self.statuses[self.stack_id]["LastUpdatedTime"] = self.clock()
+        self.statuses[self.stack_id]["StackStatus"] = status
 
     # ------------------------------------------------------------------------------------ operations
 

@@ -135,6 +135,7 @@ class FakeAws(ModelRegistry):
         position = sum(job["kind"] == kind for job in self.state["jobs"].values())
         self.state["jobs"][key] = {"kind": kind, "request": params, "status": "InProgress", "describes": 0}
         self.state["jobs"][key]["position"] = position
+        self.state["jobs"][key]["created"] = len(self.state["calls"])  # the clock: calls made so far
         return {"arn": self._arn(f"{_RESOURCE[kind]}/{name.lower()}")}
 
     def sagemaker_CreateAIRecommendationJob(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -156,7 +157,7 @@ class FakeAws(ModelRegistry):
             "OutputConfig": {**request["OutputConfig"], "ModelPackageGroupIdentifier": group},
             "AIWorkloadConfigIdentifier": request["AIWorkloadConfigIdentifier"],
             "RoleArn": request["RoleArn"],
-            "CreationTime": EPOCH,
+            "CreationTime": _at(job.get("created", 0)),
         }
         if job["status"] == "Completed":
             response["Recommendations"] = self._recommendations(group, request)
@@ -198,7 +199,7 @@ class FakeAws(ModelRegistry):
             "OutputConfig": {"S3OutputLocation": request["OutputConfig"]["S3OutputLocation"]},
             "AIWorkloadConfigIdentifier": request["AIWorkloadConfigIdentifier"],
             "RoleArn": request["RoleArn"],
-            "CreationTime": EPOCH,
+            "CreationTime": _at(job.get("created", 0)),
         }
         return response
 
@@ -243,14 +244,14 @@ class FakeAws(ModelRegistry):
 
     def cloudformation_DescribeStacks(self, p: dict[str, Any]) -> dict[str, Any]:
         """A stack by its id, in the status its simulated deployment is in."""
-        status = self.state["stacks"].get(p.get("StackName", ""))
-        if status is None:
+        stack = self.state["stacks"].get(p.get("StackName", ""))
+        if stack is None:
             raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
         statuses = self._session.get_service_model("cloudformation").shape_for("StackStatus").enum
-        assert status in statuses, f"{status} is no stack status CloudFormation has: {statuses}"
-        name = p["StackName"].split("/")[1]
-        stack = {"StackId": p["StackName"], "StackName": name, "CreationTime": EPOCH, "StackStatus": status}
-        return {"Stacks": [stack]}
+        assert stack["StackStatus"] in statuses, f"{stack['StackStatus']} is no stack status: {statuses}"
+        times = {k: _at(v) for k, v in stack.items() if k.endswith("Time")}
+        found = {"StackId": p["StackName"], "StackName": p["StackName"].split("/")[1], **stack, **times}
+        return {"Stacks": [found]}
 
     def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["name"] in self.state["executions"]:
@@ -301,6 +302,11 @@ class FakeAws(ModelRegistry):
 
 
 _RESOURCE = {"recommendation": "ai-recommendation-job", "benchmark": "ai-benchmark-job"}
+
+
+def _at(seconds: int) -> dt.datetime:
+    """A time on the fake's clock."""
+    return EPOCH + dt.timedelta(seconds=seconds)
 
 
 def _plain(value: Any) -> Any:

@@ -46,6 +46,7 @@ def main(plan_path: str, report_path: str) -> int:
         waiters=lambda: list(state["executions"].values()),
         signals=signals,
         statuses=state["stacks"],
+        clock=lambda: len(state["calls"]),
     )
     others: dict[str, Any] = {}  # other stacks of the account, deployed between this one's steps
 
@@ -54,7 +55,13 @@ def main(plan_path: str, report_path: str) -> int:
         if step["action"] == "create":
             stack_env = Environment(**{**plan["environment"], "stack_name": step["stack"]})
             others[step["stack"]] = Deployment(
-                template, stack_env, invoke, deployment.waiters, signals, statuses=state["stacks"]
+                template,
+                stack_env,
+                invoke,
+                deployment.waiters,
+                signals,
+                statuses=state["stacks"],
+                clock=deployment.clock,
             )
             others[step["stack"]].create()
         elif step["action"] == "update":

@@ -67,7 +67,8 @@ class BenchmarkJob(AiJob):
     forces a new run without any change (a pipeline can pass its execution id to benchmark every
     deploy). A Create finds a job of its name that exists (a retry, or a definition you return to).
     Delete stops a running job and deletes it once terminal, but keeps one that completed, unless a
-    failed deployment made it (a rollback: its retry measures again); a job already gone is fine.
+    failed operation started it (a rollback: its retry measures again; README, "Delete", says when
+    the handler cannot tell and keeps it); a job already gone is fine.
 
     With ``JobWait.in_deployment`` (the default, 2 hours) the deployment waits, then ``results``
     reads the output: its figures become attributes and stack outputs, and a breach of ``sla``

@@ -265,12 +265,13 @@ class _NotRetained:
     def validate(self) -> list[str]:
         cfn = self._job.resource.node.default_child
         assert isinstance(cfn, CfnResource)
-        if CfnDeletionPolicy.RETAIN in (cfn.cfn_options.deletion_policy, cfn.cfn_options.update_replace_policy):
+        retained = (CfnDeletionPolicy.RETAIN, CfnDeletionPolicy.RETAIN_EXCEPT_ON_CREATE)
+        if {cfn.cfn_options.deletion_policy, cfn.cfn_options.update_replace_policy} & set(retained):
             Annotations.of(self._job).add_warning_v2(
                 "cdk-genai-inference:job-retained",
                 f"the resource of {self._job.kind.noun} {self._job.job_name} is retained (DeletionPolicy or "
-                "UpdateReplacePolicy Retain): CloudFormation sends it no Delete, so a job it replaces or deletes "
-                "while the job runs is never stopped and bills on. Leave the job resources out "
+                "UpdateReplacePolicy Retain or RetainExceptOnCreate): CloudFormation sends it no Delete, so a job "
+                "it replaces or deletes while the job runs is never stopped and bills on. Leave the job resources out "
                 '(RemovalPolicies.of(scope).retain(exclude_resource_types=["Custom::AIRecommendationJob", '
                 '"Custom::AIBenchmarkJob"])); the job keeps what completed by itself (removal_policy)',
             )
