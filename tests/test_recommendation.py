@@ -11,6 +11,7 @@ import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk.assertions import Annotations, Match
 
 from cdk_genai_inference import (
     Framework,
@@ -415,6 +416,10 @@ def test_an_imported_job_is_of_a_family_only_when_its_prefix_says_so() -> None:
     assert RecommendationJob.from_job_name(stack, "Dated", "nightly-2026061509").job_family is None
     named = RecommendationJob.from_job_name(stack, "Named", "nightly-2026061509", job_name_prefix="nightly")
     assert named.job_family == "nightly-??????????"
+    # The dated one is warned about: a job this library named, imported before its job or from another
+    # app without its prefix, would lose its readers' rollback.
+    warnings = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("import-family-unknown"))
+    assert [w.id for w in warnings] == ["/Test"], warnings  # once: the named import is not warned about
 
 
 @pytest.mark.parametrize("own_role", [False, True])

@@ -80,6 +80,14 @@ def imported_job_family(scope: Construct, kind: JobKind, name: str, prefix: str 
     for construct in scope.node.root.node.find_all():
         if isinstance(construct, AiJob) and construct.kind is kind and construct.job_name == name:
             return construct.job_family
+    if re.fullmatch(rf"[a-z0-9-]+-[0-9a-f]{{{HASH_LENGTH}}}", name):
+        Annotations.of(scope).add_warning_v2(
+            "cdk-genai-inference:import-family-unknown",
+            f"job_name {name!r} looks like a name a {kind.noun} construct makes (<stem>-<definition hash>), but no "
+            "job of this app made it (an import must come after the job it names): its readers may read this job "
+            "alone, so their rollback to an earlier job of the stem would be denied; pass job_name_prefix if a "
+            "construct named it, or acknowledge this warning",
+        )
     return None
 
 
