@@ -410,6 +410,37 @@ def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results_and
     assert set(retried.state["jobs"]) == {f"benchmark/{first_job}", f"benchmark/{second_job}"}
 
 
+def test_the_rollback_cleanup_runs_under_the_old_policy(
+    assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """CloudFormation puts the provider's old policy back before the cleanup deletes the failed update's
+    run. A stack deployed before the provider could read its stack's status (planted: the statement taken
+    out of the first template) cannot tell in that first rollback, so it keeps the run (README, Delete)."""
+    work = tmp_path_factory.mktemp("old-policy")
+    template = json.loads((assemblies["first"] / "Serving.template.json").read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy":
+            statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            statements[:] = [s for s in statements if s["Action"] != "cloudformation:DescribeStacks"]
+    (assemblies["first"] / "BeforeUpgrade.template.json").write_text(json.dumps(template))
+    profile = json.loads((ARCHIVE / "profile_export_aiperf.json").read_text())
+    profile["output_token_throughput"]["avg"] = 50.0
+    slow = work / "slow.tar.gz"
+    slow.write_bytes(tarball({"profile_export_aiperf.json": json.dumps(profile).encode()}))
+    changed = synthesize(work / "changed", serving_only=True, **{"benchmark:outputTokensMean": 300})
+    upgraded = simulate(
+        assemblies["first"],
+        "BeforeUpgrade.template.json",
+        {"benchmark_archive": [archive, str(slow)], "polls_until_done": 1},
+        [{"op": "create"}, {"op": "update", "template": str(changed / "Serving.template.json"), "may_fail": True}],
+        environment=ENVIRONMENT,
+        workdir=work,
+    )
+    assert "breaches its SLA" in (upgraded.last.failed or "")
+    denied_calls = denied_handler_calls(upgraded, 1)
+    assert len(denied_calls) == 1 and denied_calls[0].startswith("cloudformation:DescribeStacks"), denied_calls
+
+
 def test_the_gated_stacks_roles_may_do_what_their_calls_and_sagemaker_need(gated: Simulation) -> None:
     for index in range(len(gated.steps)):
         assert denied_handler_calls(gated, index) == [], gated.steps[index].op

@@ -78,11 +78,16 @@ class Deployment:
         return str(self.env.pseudo("AWS::StackId"))
 
     def _status(self, status: str) -> None:
+        """Enter ``status``; ``_phases`` keeps when (on ``clock``) each status of the current operation began."""
         if status == "CREATE_IN_PROGRESS":
             self.statuses[self.stack_id] = {"CreationTime": self.clock()}
         if status == "UPDATE_IN_PROGRESS":
             self.statuses[self.stack_id]["LastUpdatedTime"] = self.clock()
-        self.statuses[self.stack_id]["StackStatus"] = status
+        stack = self.statuses[self.stack_id]
+        if status in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "DELETE_IN_PROGRESS"):  # an operation begins
+            stack["_phases"] = {}
+        stack["StackStatus"] = status
+        stack.setdefault("_phases", {})[status] = self.clock()
 
     # ------------------------------------------------------------------------------------ operations
 

@@ -249,8 +249,8 @@ class FakeAws(ModelRegistry):
             raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
         statuses = self._session.get_service_model("cloudformation").shape_for("StackStatus").enum
         assert stack["StackStatus"] in statuses, f"{stack['StackStatus']} is no stack status: {statuses}"
-        times = {k: _at(v) for k, v in stack.items() if k.endswith("Time")}
-        found = {"StackId": p["StackName"], "StackName": p["StackName"].split("/")[1], **stack, **times}
+        described = {k: _at(v) if k.endswith("Time") else v for k, v in stack.items() if not k.startswith("_")}
+        found = {"StackId": p["StackName"], "StackName": p["StackName"].split("/")[1], **described}
         return {"Stacks": [found]}
 
     def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
