@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import ai_jobs_handler
@@ -44,20 +45,22 @@ def client(service: str) -> Any:
     return boto3.client(service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
+def stubbed(service: str) -> Iterator[tuple[Any, Stubber]]:
+    """A client of ``service`` and its Stubber; every queued response must have been used."""
+    made = client(service)
+    with Stubber(made) as stubber:
+        yield made, stubber
+        stubber.assert_no_pending_responses()
+
+
 @pytest.fixture
 def sm():
-    sagemaker = client("sagemaker")
-    with Stubber(sagemaker) as stubber:
-        yield sagemaker, stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed("sagemaker")
 
 
 @pytest.fixture
 def sfn():
-    stepfunctions = client("stepfunctions")
-    with Stubber(stepfunctions) as stubber:
-        yield stepfunctions, stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed("stepfunctions")
 
 
 @pytest.fixture(autouse=True)
@@ -784,10 +787,7 @@ def completed_benchmark() -> dict:
 
 @pytest.fixture
 def cfn():
-    cloudformation = client("cloudformation")
-    with Stubber(cloudformation) as stubber:
-        yield cloudformation, stubber
-        stubber.assert_no_pending_responses()
+    yield from stubbed("cloudformation")
 
 
 CREATED = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)  # the benchmark's CreationTime

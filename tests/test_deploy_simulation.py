@@ -363,6 +363,15 @@ def test_a_gate_the_benchmark_breaches_fails_the_deployment_with_the_figures(
     assert failure.endswith("; ROLLBACK_COMPLETE") and deleted == [job_id], (failure, deleted)
 
 
+def slow_rerun(work: Path) -> tuple[Path, Path]:
+    """A run's archive under the gate's 500 tokens/s, and the assembly of a changed workload (a new run)."""
+    profile = json.loads((ARCHIVE / "profile_export_aiperf.json").read_text())
+    profile["output_token_throughput"]["avg"] = 50.0
+    slow = work / "slow.tar.gz"
+    slow.write_bytes(tarball({"profile_export_aiperf.json": json.dumps(profile).encode()}))
+    return slow, synthesize(work / "changed", serving_only=True, **{"benchmark:outputTokensMean": 300})
+
+
 def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results_and_a_retry_measures_again(
     assemblies: dict[str, Path], archive: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -371,11 +380,7 @@ def test_a_rerun_that_breaches_the_gate_rolls_back_to_the_first_runs_results_and
     must not have replaced, whatever key the service writes (the fake writes the same key for every run).
     The rollback deletes the breaching run, so the retried update measures again (and this time passes)."""
     work = tmp_path_factory.mktemp("rerun")
-    profile = json.loads((ARCHIVE / "profile_export_aiperf.json").read_text())
-    profile["output_token_throughput"]["avg"] = 50.0  # under the gate's 500 tokens/s
-    slow = work / "slow.tar.gz"
-    slow.write_bytes(tarball({"profile_export_aiperf.json": json.dumps(profile).encode()}))
-    changed = synthesize(work / "changed", serving_only=True, **{"benchmark:outputTokensMean": 300})
+    slow, changed = slow_rerun(work)
     update = {"op": "update", "template": str(changed / "Serving.template.json")}
     rerun = simulate(
         assemblies["first"],
@@ -423,11 +428,7 @@ def test_the_rollback_cleanup_runs_under_the_old_policy(
             statements = resource["Properties"]["PolicyDocument"]["Statement"]
             statements[:] = [s for s in statements if s["Action"] != "cloudformation:DescribeStacks"]
     (assemblies["first"] / "BeforeUpgrade.template.json").write_text(json.dumps(template))
-    profile = json.loads((ARCHIVE / "profile_export_aiperf.json").read_text())
-    profile["output_token_throughput"]["avg"] = 50.0
-    slow = work / "slow.tar.gz"
-    slow.write_bytes(tarball({"profile_export_aiperf.json": json.dumps(profile).encode()}))
-    changed = synthesize(work / "changed", serving_only=True, **{"benchmark:outputTokensMean": 300})
+    slow, changed = slow_rerun(work)
     upgraded = simulate(
         assemblies["first"],
         "BeforeUpgrade.template.json",

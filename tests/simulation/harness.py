@@ -153,15 +153,15 @@ def denied_handler_calls(simulation: Simulation, index: int) -> list[str]:
     old policy back after the resources that depend on it, so its cleanup runs under the old one."""
     env = simulation.steps[0].environment
     template, step = simulation.templates[index], simulation.steps[index]
-    statements = role_statements(template, step, handler_role(template))
-    cleanup = _rollback_cleanup_began(step, env)
-    if cleanup is not None and index:
+    statements = old_statements = role_statements(template, step, handler_role(template))
+    cleanup = _rollback_cleanup_began(step, env) if index else None
+    if cleanup is not None:
         old = simulation.templates[index - 1]
         old_statements = role_statements(old, step, handler_role(old))
     first = len(simulation.steps[index - 1].state["calls"]) if index else 0
     denied = []
     for number, call in enumerate(simulation.calls_of(index), start=first):
-        granted = old_statements if cleanup is not None and index and number >= cleanup else statements
+        granted = old_statements if cleanup is not None and number >= cleanup else statements
         for request in requests_of_call(call, env.get("partition", "aws"), env["region"], env["account"]):
             if not allowed(granted, request):
                 denied.append(f"{call['service']}:{call['operation']} needs {request}")

@@ -60,7 +60,11 @@ def job_family(name: str) -> str:
     any definition hash). A changed definition names a new job, and CloudFormation deletes the old one
     only once the update is done, when the provider's policy names the new job already: the handlers'
     grant must cover both, and so must the grant of a reader whose rollback reads the one before."""
-    return f"{name[: -HASH_LENGTH - 1]}-{'?' * HASH_LENGTH}"
+    return _stem_family(name[: -HASH_LENGTH - 1])
+
+
+def _stem_family(stem: str) -> str:
+    return f"{stem}-{'?' * HASH_LENGTH}"
 
 
 def imported_job_family(scope: Construct, kind: JobKind, name: str, prefix: str | None) -> str | None:
@@ -74,7 +78,7 @@ def imported_job_family(scope: Construct, kind: JobKind, name: str, prefix: str 
                 f"job_name {name!r} is not job_name_prefix {prefix!r} followed by '-' and a {HASH_LENGTH}-character "
                 "definition hash; give the prefix only for a job a construct of this library named"
             )
-        return f"{prefix}-{'?' * HASH_LENGTH}"
+        return _stem_family(prefix)
     if unresolved(name):
         return None
     for construct in scope.node.root.node.find_all():
