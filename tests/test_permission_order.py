@@ -28,6 +28,19 @@ SPLIT_ROLE = {
     "Overflow": policy("AWS::IAM::ManagedPolicy", "Role"),
 }
 """A role whose statements CDK split: an inline policy and a managed one."""
+PROVIDER = {
+    "Role": role(),
+    "Default": policy("AWS::IAM::Policy", "Role"),
+    "FirstGrants": policy("AWS::IAM::Policy", "Role"),
+    "SecondGrants": policy("AWS::IAM::Policy", "Role"),
+    "Handler": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["Role", "Arn"]}}},
+}
+"""A provider's role: its own policy, and a policy for each of the two custom resources it serves."""
+
+
+def served(*depends_on: str) -> dict[str, Any]:
+    properties = {"ServiceToken": {"Fn::GetAtt": ["Handler", "Arn"]}}
+    return {"Type": "Custom::Job", "Properties": properties, "DependsOn": list(depends_on)}
 
 
 @pytest.mark.parametrize(
@@ -73,12 +86,21 @@ SPLIT_ROLE = {
         ({"Role": {"Type": "AWS::IAM::Role", "Properties": {"ManagedPolicyArns": [{"Ref": "Listed"}]}},
           "Listed": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": {"Statement": []}}},
           "Model": model()}, []),
+        # Custom resources of one provider each wait for their own policy on its role, not for the others'.
+        ({**PROVIDER, "First": served("Default", "FirstGrants"), "Second": served("Default", "SecondGrants")}, []),
+        ({**PROVIDER, "First": served("Default", "FirstGrants"), "Second": served("Default")},
+         ["First runs as Role without waiting for SecondGrants",  # a policy no resource waits for is everyone's
+          "Second runs as Role without waiting for SecondGrants"]),
+        ({**PROVIDER, "First": served("Default", "FirstGrants"), "Second": served("Default", "FirstGrants")},
+         ["First runs as Role without waiting for SecondGrants",
+          "Second runs as Role without waiting for SecondGrants"]),
         # A build project uses its role when it runs, not when CloudFormation creates it.
         ({**SPLIT_ROLE, "Build": {"Type": "AWS::CodeBuild::Project", "Properties": {
             "ServiceRole": {"Fn::GetAtt": ["Role", "Arn"]}}}}, []),
     ],
     ids=["overflow-missed", "all-waited", "none-waited", "transitive", "endpoint", "endpoint-role", "job-role",
-         "custom-resource", "role-policy-missed", "role-policy-waited", "listed-by-the-role", "later-use"],
+         "custom-resource", "own-policies", "own-policy-missed", "own-policy-mistaken", "role-policy-missed",
+         "role-policy-waited", "listed-by-the-role", "later-use"],
 )  # fmt: skip
 def test_a_resource_must_wait_for_every_policy_of_the_roles_it_runs_as(
     resources: dict[str, Any], expected: list[str]

@@ -3,7 +3,9 @@ resource's handler called with the event the provider framework sends (every pro
 CloudFormation passes them; isComplete until complete), each wait condition held until its waiter's state
 machine signals it, updates that replace followed by the old resource's delete, deletes in reverse order
 (none for a resource its DeletionPolicy, or after a replacement its UpdateReplacePolicy, retains), and a
-failed create rolled back. The stack's status at each phase is what DescribeStacks answers.
+failed create rolled back. The stack's status at each phase is what DescribeStacks answers, and ``permissions``
+records when each IAM resource took which definition, so that each call can be checked against the policies
+that existed when it was made.
 
 Standard library only: it runs inside the simulated Lambda beside the handler it calls.
 """
@@ -42,6 +44,8 @@ NAME_PROPERTIES = (
     "PolicyName",
 )
 """Properties that, when literal, are a resource's physical name (its Ref)."""
+IAM_TYPES = ("AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy")
+"""The resources whose definitions make up what a role may do."""
 
 
 class DeploymentFailed(Exception):
@@ -72,6 +76,9 @@ class Deployment:
     """The fake services' clock: seconds since their epoch."""
     handles: int = 0
     """Wait-condition handles created so far."""
+    permissions: list[dict[str, Any]] = field(default_factory=list)
+    """Each definition an IAM resource of the stack took, in order: ``{"stack", "at", "id", "resource"}``, where
+    ``at`` is the ``clock`` (calls made so far) and ``resource`` None once it is deleted."""
 
     @property
     def stack_id(self) -> str:
@@ -115,6 +122,7 @@ class Deployment:
         try:
             for logical_id in reversed(created):
                 resource = self.template["Resources"][logical_id]
+                self._forget(logical_id, resource)
                 if _deletes(resource) and logical_id in self.physical:
                     self._custom(
                         "Delete", logical_id, resource, self.properties[logical_id], physical=self.physical[logical_id]
@@ -143,6 +151,8 @@ class Deployment:
                     continue
                 if resource["Type"] not in OUR_TYPES:
                     self._define(logical_id, resource)
+                    if resource != old_template["Resources"][logical_id]:
+                        done.append((logical_id, "redefined", old_template["Resources"][logical_id]))
                     continue
                 new_props = self._strings(logical_id, resource)
                 old_props = self.properties[logical_id]
@@ -170,6 +180,8 @@ class Deployment:
                 old_resource = old_template["Resources"][logical_id]
                 self._custom("Delete", logical_id, old_resource, before[1][logical_id], physical=before[0][logical_id])
         for logical_id in reversed(dependency_order(old_template["Resources"])):
+            if logical_id not in template["Resources"]:
+                self._forget(logical_id, old_template["Resources"][logical_id])
             if logical_id not in template["Resources"] and _deletes(old_template["Resources"][logical_id]):
                 self._custom(
                     "Delete",
@@ -187,19 +199,24 @@ class Deployment:
         before: tuple[dict[str, Any], ...],
     ) -> str:
         """What CloudFormation does after a failed update, deploying the old template again: each resource
-        updated in place (or whose update failed) gets an Update back to its old properties, in dependency
-        order; then, in the cleanup, each replacement and each new resource is deleted, dependents first. A
-        replaced resource's old physical resource is kept as it was, attributes included."""
+        updated in place (or whose update failed) gets an Update back to its old properties, and each native
+        resource its old definition, in dependency order; then, in the cleanup, each replacement and each new
+        resource is deleted, dependents first. A replaced resource's old physical resource is kept as it was,
+        attributes included."""
         physical, properties, refs, attributes = before
         try:
             for logical_id, what, props in done:
+                if what == "redefined":
+                    self._define(logical_id, props)
                 if what == "updated":
                     resource, old = new_template["Resources"][logical_id], properties[logical_id]
                     self._custom("Update", logical_id, resource, old, old_props=props, physical=physical[logical_id])
             self._status("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
             for logical_id, what, props in reversed(done):
                 resource = new_template["Resources"][logical_id]
-                if what != "updated" and _deletes(resource) and logical_id in self.physical:
+                if what == "created":
+                    self._forget(logical_id, resource)
+                if what in ("created", "replaced") and _deletes(resource) and logical_id in self.physical:
                     self._custom("Delete", logical_id, resource, props, physical=self.physical[logical_id])
         except DeploymentFailed as failure:
             return f"UPDATE_ROLLBACK_FAILED: {failure}"
@@ -218,6 +235,7 @@ class Deployment:
         self._status("DELETE_IN_PROGRESS")
         for logical_id in reversed(dependency_order(self.template["Resources"])):
             resource = self.template["Resources"][logical_id]
+            self._forget(logical_id, resource)
             if _deletes(resource) and logical_id in self.physical:
                 self._custom(
                     "Delete", logical_id, resource, self.properties[logical_id], physical=self.physical[logical_id]
@@ -255,6 +273,17 @@ class Deployment:
         physical = name or f"{self.env.stack_name}-{logical_id}-sim"
         self.env.refs[logical_id] = physical
         self.env.attributes[logical_id] = _attributes(resource["Type"], physical, self.env)
+        if resource["Type"] in IAM_TYPES:
+            self._permit(logical_id, resource)
+
+    def _forget(self, logical_id: str, resource: dict[str, Any]) -> None:
+        """A native resource deleted: an IAM resource's permissions end here."""
+        if resource["Type"] in IAM_TYPES:
+            self._permit(logical_id, None)
+
+    def _permit(self, logical_id: str, resource: dict[str, Any] | None) -> None:
+        entry = {"stack": self.stack_id, "at": self.clock(), "id": logical_id, "resource": resource}
+        self.permissions.append(entry)
 
     def _custom(
         self,

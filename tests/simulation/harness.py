@@ -147,33 +147,30 @@ def handler_role(template: dict[str, Any]) -> str:
 
 
 def denied_handler_calls(simulation: Simulation, index: int) -> list[str]:
-    """The calls of step ``index`` (with the permissions they imply) that the statements the handler role has
-    then do not allow. During an update the role's policy is already the new one (the custom resources
-    depend on it), also when the old resources are deleted at the end; a failed update's rollback puts the
-    old policy back after the resources that depend on it, so its cleanup runs under the old one."""
+    """The calls of step ``index`` (with the permissions they imply) that the statements the handler role had
+    when each was made do not allow: the IAM resources of the stack as CloudFormation had defined them by
+    then (``Deployment.permissions``), so an update's new policy, a rolled-back policy, and a policy deleted
+    before the resource whose Delete needs it each count from the call after it changed."""
     env = simulation.steps[0].environment
-    template, step = simulation.templates[index], simulation.steps[index]
-    statements = old_statements = role_statements(template, step, handler_role(template))
-    cleanup = _rollback_cleanup_began(step, env) if index else None
-    if cleanup is not None:
-        old = simulation.templates[index - 1]
-        old_statements = role_statements(old, step, handler_role(old))
+    step = simulation.steps[index]
+    role = handler_role(simulation.templates[index])
+    stack_id = Environment(**env).pseudo("AWS::StackId")
+    timeline = [entry for entry in step.state.get("permissions", []) if entry["stack"] == stack_id]
     first = len(simulation.steps[index - 1].state["calls"]) if index else 0
-    denied = []
+    denied, cache = [], {}
     for number, call in enumerate(simulation.calls_of(index), start=first):
-        granted = old_statements if cleanup is not None and number >= cleanup else statements
+        live: dict[str, Any] = {}
+        for entry in timeline:
+            if entry["at"] <= number:
+                live[entry["id"]] = entry["resource"]
+        resources = {k: v for k, v in live.items() if v is not None}
+        key = json.dumps(resources, sort_keys=True)
+        if key not in cache:
+            cache[key] = statements_of_role(resources, role, step.env(placeholders=True)) if role in resources else []
         for request in requests_of_call(call, env.get("partition", "aws"), env["region"], env["account"]):
-            if not allowed(granted, request):
+            if not allowed(cache[key], request):
                 denied.append(f"{call['service']}:{call['operation']} needs {request}")
     return sorted(set(denied))
-
-
-def _rollback_cleanup_began(step: Step, env: dict[str, Any]) -> int | None:
-    """When (the number of calls made before it) a failed update's rollback began its cleanup in ``step``."""
-    stack_id = Environment(**env).pseudo("AWS::StackId")
-    phases = step.state.get("stacks", {}).get(stack_id, {}).get("_phases", {})
-    began = phases.get("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-    return None if began is None else int(began)
 
 
 def denied(statements: list[dict[str, Any]], requests: list[Request]) -> list[str]:

@@ -47,6 +47,7 @@ def main(plan_path: str, report_path: str) -> int:
         signals=signals,
         statuses=state["stacks"],
         clock=lambda: len(state["calls"]),
+        permissions=state.setdefault("permissions", []),
     )
     others: dict[str, Any] = {}  # other stacks of the account, deployed between this one's steps
 
@@ -62,6 +63,7 @@ def main(plan_path: str, report_path: str) -> int:
                 signals,
                 statuses=state["stacks"],
                 clock=deployment.clock,
+                permissions=deployment.permissions,
             )
             others[step["stack"]].create()
         elif step["action"] == "update":

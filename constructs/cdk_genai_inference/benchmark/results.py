@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import ArnFormat, CfnOutput, CustomResource, Resource, Stack, Token
-from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
 
 from .._core.arns import sagemaker_arn
-from .._core.roles import depend_on_policy
 from .._core.validation import check_range, unresolved
 from ..errors import ValidationError
 from ..jobs.job import AiJob
@@ -231,10 +229,12 @@ class BenchmarkResults(Resource):
         # imported job of a known family (this app's job, or its job_name_prefix) is granted with the family.
         family = None if isinstance(job, AiJob) else job.job_family  # this stack's job: the lifecycle grant
         job_arns = [job.job_arn] if family is None else [sagemaker_arn(self, "ai-benchmark-job", family)]
-        provider.grant(["sagemaker:DescribeAIBenchmarkJob"], job_arns)
+        provider.grant(self, ["sagemaker:DescribeAIBenchmarkJob"], job_arns)
         if family is not None:
             acknowledge_wildcards(
-                provider, job_arns, "The runs the job's construct names: its stem and a definition hash."
+                provider.grants_of(self),
+                job_arns,
+                "The runs the job's construct names: its stem and a definition hash.",
             )
         job.output.grant_read(provider.role)
         properties: dict[str, Any] = {
@@ -263,7 +263,7 @@ class BenchmarkResults(Resource):
         )
         if job.completion is not None:
             self.resource.node.add_dependency(job.completion)
-        depend_on_policy(self.resource, provider.role)
+        provider.serve(self, self.resource)
         self._capacity = capacity
         if outputs:
             for figure in HEADLINE_FIGURES:
@@ -333,12 +333,16 @@ class BenchmarkResults(Resource):
         if publish.metric_namespace:
             settings["Namespace"] = publish.metric_namespace
             settings["Dimensions"] = [{"Name": "Benchmark", "Value": metric_name}]
-            provider.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["cloudwatch:PutMetricData"],
-                    resources=["*"],
-                    conditions={"StringEquals": {"cloudwatch:namespace": publish.metric_namespace}},
-                )
+            provider.grant(
+                self,
+                ["cloudwatch:PutMetricData"],
+                ["*"],
+                {"StringEquals": {"cloudwatch:namespace": publish.metric_namespace}},
+            )
+            acknowledge_wildcards(
+                provider.grants_of(self),
+                ["*"],
+                "cloudwatch:PutMetricData has no resource ARNs; a condition limits it to the results' namespace.",
             )
         if publish.parameter_prefix:
             prefix = publish.parameter_prefix.rstrip("/")
@@ -349,8 +353,10 @@ class BenchmarkResults(Resource):
                 resource_name=f"{prefix.lstrip('/')}/*",
                 arn_format=ArnFormat.SLASH_RESOURCE_NAME,
             )
-            provider.grant(["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameters"], [parameters])
-            acknowledge_wildcards(provider, [parameters], "The figures are written under this one parameter path.")
+            provider.grant(self, ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameters"], [parameters])
+            acknowledge_wildcards(
+                provider.grants_of(self), [parameters], "The figures are written under this one parameter path."
+            )
         return settings
 
 

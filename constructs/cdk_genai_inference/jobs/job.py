@@ -232,16 +232,16 @@ class AiJob(Resource):
         self.job_family = job_family(name)
         provider = AiJobsProvider.of(self)
         family = sagemaker_arn(self, kind.arn_resource, self.job_family)
-        provider.grant(kind.lifecycle_actions, [family])
+        provider.grant(self, kind.lifecycle_actions, [family])
         acknowledge_wildcards(
-            provider,
+            provider.grants_of(self),
             [family],
             "The jobs this construct names: its stem and a definition hash. A changed definition names a new job, "
             "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
         )
         workload_arn = sagemaker_arn(self, "ai-workload-config", self.workload_config.workload_config_name)
-        provider.grant([f"sagemaker:Create{kind.noun}"], [workload_arn, *targets])
-        provider.grant_pass_role(self.role)
+        provider.grant(self, [f"sagemaker:Create{kind.noun}"], [workload_arn, *targets])
+        provider.grant_pass_role(self, self.role)
         self.resource, condition = _job_resource(self, provider, request=request, name=name, wait=wait)
         self.waits_in_deployment = condition is not None
         self.completion = condition
@@ -313,7 +313,7 @@ def _job_resource(
         resource_type=f"Custom::{job.kind.noun}",
         properties=properties,
     )
-    depend_on_policy(resource, provider.role)
+    provider.serve(job, resource)
     if handle is None:
         return resource, None
     resource.node.add_dependency(provider.waiter)  # the job starts the waiter by name

@@ -1,13 +1,17 @@
 """The per-stack machinery behind every AI job resource: one custom-resource provider, one waiter.
 
 ``AiJobsProvider.of(scope)`` finds or creates it at the stack root, so a stack with ten jobs and
-resolvers still has one set of functions. Each job resource grants the shared role exactly the
-actions on exactly its own ARNs.
+resolvers still has one set of functions. Each construct served by the provider grants the shared role
+exactly the actions on exactly its own ARNs, in a policy of its own that its resource waits for: the
+policy is created before the resource and deleted after it, so the resource's Delete is allowed even
+when the construct leaves the stack or a failed update that added it rolls back (the role's own policy
+is by then the one without the construct's statements).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -20,10 +24,13 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from .._core.budget import watch
+from .._core.roles import depend_on_policy
 from ..scanners import INLINE_POLICY_WAIVER, NagFinding, Waiver, acknowledge, acknowledge_wildcards, waive
 from .asset import handler_asset
 
 PROVIDER_ID = "CdkGenAiInferenceAiJobs"
+GRANTS_ID = "ProviderGrants"
+"""The id of the policy under each construct the provider serves: what the provider's role may do for it."""
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 MAX_WAIT = Duration.hours(12)
 """CloudFormation wait conditions time out after at most 43,200 s."""
@@ -104,6 +111,7 @@ class AiJobsProvider(Construct):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
         watch(self)
+        self._grants: dict[Construct, iam.Policy] = {}
         code = lambda_.Code.from_asset(str(handler_asset()), exclude=["**/__pycache__", "**/*.pyc"])
         self.role = iam.Role(
             self,
@@ -138,26 +146,49 @@ class AiJobsProvider(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.waiter = self._waiter()
-        self.grant(["states:StartExecution"], [self.waiter_arn])
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.waiter_arn])
+        )
         self._acknowledge()
 
     @property
     def service_token(self) -> str:
         return self.provider.service_token
 
-    def grant(self, actions: Sequence[str], resources: Sequence[str]) -> None:
-        """Allow the handlers ``actions`` on ``resources`` (a job's own ARNs)."""
-        self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
+    def grant(
+        self,
+        client: Construct,
+        actions: Sequence[str],
+        resources: Sequence[str],
+        conditions: dict[str, Any] | None = None,
+    ) -> None:
+        """Allow the handlers ``actions`` on ``resources`` (``client``'s own ARNs), in ``client``'s policy."""
+        statement = iam.PolicyStatement(actions=list(actions), resources=list(resources), conditions=conditions)
+        self.grants_of(client).add_statements(statement)
 
-    def grant_pass_role(self, role: iam.IRole) -> None:
-        """Allow the handlers to hand ``role`` to SageMaker, and to nothing else."""
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["iam:PassRole"],
-                resources=[role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
+    def grant_pass_role(self, client: Construct, role: iam.IRole) -> None:
+        """Allow the handlers to hand ``role`` to SageMaker for ``client``, and to nothing else."""
+        self.grant(
+            client,
+            ["iam:PassRole"],
+            [role.role_arn],
+            {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         )
+
+    def grants_of(self, client: Construct) -> iam.Policy:
+        """``client``'s policy on the provider's role (created on first use, under ``client``)."""
+        policy = self._grants.get(client)
+        if policy is None:
+            policy = iam.Policy(client, GRANTS_ID, roles=[self.role])
+            INLINE_POLICY_WAIVER.apply(policy)
+            self._grants[client] = policy
+        return policy
+
+    def serve(self, client: Construct, resource: Construct) -> None:
+        """Make ``client``'s custom ``resource`` wait for the role's policies and for ``client``'s own, so that
+        it is created after them and deleted before them."""
+        depend_on_policy(resource, self.role)
+        resource.node.add_dependency(self.grants_of(client))
 
     def _function(self, id: str, handler: str, code: lambda_.Code) -> lambda_.Function:
         return lambda_.Function(
@@ -229,6 +260,5 @@ class AiJobsProvider(Construct):
         acknowledge_wildcards(
             self,
             ["*"],
-            "No resource ARNs exist for X-Ray trace writes, Step Functions' log delivery, or "
-            "cloudwatch:PutMetricData (which a benchmark's results may use, limited to its namespace by a condition).",
+            "No resource ARNs exist for X-Ray trace writes or Step Functions' log delivery.",
         )
