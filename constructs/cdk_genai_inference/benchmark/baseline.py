@@ -90,5 +90,5 @@ def grant_baseline(scope: Construct, provider: AiJobsProvider, parameter_name: s
         resource_name=parameter_name.removeprefix("/"),  # the ARN holds the path without its leading slash
         arn_format=ArnFormat.SLASH_RESOURCE_NAME,
     )
-    provider.grant(scope, list(BASELINE_ACTIONS), [arn])
+    provider.grant_through_delete(scope, list(BASELINE_ACTIONS), [arn])
     return arn

@@ -194,7 +194,7 @@ class BenchmarkJob(AiJob):
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
         # A rollback deletes a run the failed deployment made, so a retry measures again: the handler asks
         # whether its stack is rolling back.
-        AiJobsProvider.of(self).grant(self, ["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
+        AiJobsProvider.of(self).grant_through_delete(self, ["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
         if removal_policy is RemovalPolicy.DESTROY:
             self.apply_removal_policy(removal_policy)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from aws_cdk import ArnFormat, CfnOutput, CustomResource, Resource, Stack, Token
+from aws_cdk import aws_iam as iam
 
 from constructs import Construct, IDependable
 
@@ -229,12 +230,10 @@ class BenchmarkResults(Resource):
         # imported job of a known family (this app's job, or its job_name_prefix) is granted with the family.
         family = None if isinstance(job, AiJob) else job.job_family  # this stack's job: the lifecycle grant
         job_arns = [job.job_arn] if family is None else [sagemaker_arn(self, "ai-benchmark-job", family)]
-        provider.grant(self, ["sagemaker:DescribeAIBenchmarkJob"], job_arns)
+        provider.grant(["sagemaker:DescribeAIBenchmarkJob"], job_arns)
         if family is not None:
             acknowledge_wildcards(
-                provider.grants_of(self),
-                job_arns,
-                "The runs the job's construct names: its stem and a definition hash.",
+                provider, job_arns, "The runs the job's construct names: its stem and a definition hash."
             )
         job.output.grant_read(provider.role)
         properties: dict[str, Any] = {
@@ -333,16 +332,12 @@ class BenchmarkResults(Resource):
         if publish.metric_namespace:
             settings["Namespace"] = publish.metric_namespace
             settings["Dimensions"] = [{"Name": "Benchmark", "Value": metric_name}]
-            provider.grant(
-                self,
-                ["cloudwatch:PutMetricData"],
-                ["*"],
-                {"StringEquals": {"cloudwatch:namespace": publish.metric_namespace}},
-            )
-            acknowledge_wildcards(
-                provider.grants_of(self),
-                ["*"],
-                "cloudwatch:PutMetricData has no resource ARNs; a condition limits it to the results' namespace.",
+            provider.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["cloudwatch:PutMetricData"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"cloudwatch:namespace": publish.metric_namespace}},
+                )
             )
         if publish.parameter_prefix:
             prefix = publish.parameter_prefix.rstrip("/")
@@ -353,7 +348,9 @@ class BenchmarkResults(Resource):
                 resource_name=f"{prefix.lstrip('/')}/*",
                 arn_format=ArnFormat.SLASH_RESOURCE_NAME,
             )
-            provider.grant(self, ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameters"], [parameters])
+            provider.grant_through_delete(
+                self, ["ssm:PutParameter", "ssm:GetParameter", "ssm:DeleteParameters"], [parameters]
+            )
             acknowledge_wildcards(
                 provider.grants_of(self), [parameters], "The figures are written under this one parameter path."
             )

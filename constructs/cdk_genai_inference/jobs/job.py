@@ -232,7 +232,7 @@ class AiJob(Resource):
         self.job_family = job_family(name)
         provider = AiJobsProvider.of(self)
         family = sagemaker_arn(self, kind.arn_resource, self.job_family)
-        provider.grant(self, kind.lifecycle_actions, [family])
+        provider.grant_through_delete(self, kind.lifecycle_actions, [family])
         acknowledge_wildcards(
             provider.grants_of(self),
             [family],
@@ -240,8 +240,8 @@ class AiJob(Resource):
             "and CloudFormation deletes the old one after the update, when this policy already names the new one.",
         )
         workload_arn = sagemaker_arn(self, "ai-workload-config", self.workload_config.workload_config_name)
-        provider.grant(self, [f"sagemaker:Create{kind.noun}"], [workload_arn, *targets])
-        provider.grant_pass_role(self, self.role)
+        provider.grant([f"sagemaker:Create{kind.noun}"], [workload_arn, *targets])
+        provider.grant_pass_role(self.role)
         self.resource, condition = _job_resource(self, provider, request=request, name=name, wait=wait)
         self.waits_in_deployment = condition is not None
         self.completion = condition

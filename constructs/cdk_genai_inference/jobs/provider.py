@@ -1,11 +1,12 @@
 """The per-stack machinery behind every AI job resource: one custom-resource provider, one waiter.
 
 ``AiJobsProvider.of(scope)`` finds or creates it at the stack root, so a stack with ten jobs and
-resolvers still has one set of functions. Each construct served by the provider grants the shared role
-exactly the actions on exactly its own ARNs, in a policy of its own that its resource waits for: the
-policy is created before the resource and deleted after it, so the resource's Delete is allowed even
-when the construct leaves the stack or a failed update that added it rolls back (the role's own policy
-is by then the one without the construct's statements).
+resolvers still has one set of functions. Each construct it serves grants the shared role exactly the
+actions on exactly its own ARNs. What the construct's Delete needs is in a policy of the construct's own,
+which its resource waits for: created before the resource and deleted after it, so the Delete is allowed
+when the construct leaves the stack, or when a failed update that added it rolls back (by then the role's
+own policy no longer holds the construct's statements). The rest is in the role's own policy, which CDK
+splits into managed policies past IAM's 10,240 characters of inline policies per role.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import jsii
 from aws_cdk import ArnFormat, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -21,10 +23,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk import custom_resources as cr
 
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from .._core.budget import watch
+from .._core.policy_size import ROLE_INLINE_LIMIT, pseudo_lengths, resolved_length
 from .._core.roles import depend_on_policy
+from .._core.validation import unresolved
 from ..scanners import INLINE_POLICY_WAIVER, NagFinding, Waiver, acknowledge, acknowledge_wildcards, waive
 from .asset import handler_asset
 
@@ -146,34 +150,30 @@ class AiJobsProvider(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.waiter = self._waiter()
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.waiter_arn])
-        )
+        self.grant(["states:StartExecution"], [self.waiter_arn])
         self._acknowledge()
+        self.node.add_validation(_InlinePolicySize(self))
 
     @property
     def service_token(self) -> str:
         return self.provider.service_token
 
-    def grant(
-        self,
-        client: Construct,
-        actions: Sequence[str],
-        resources: Sequence[str],
-        conditions: dict[str, Any] | None = None,
-    ) -> None:
-        """Allow the handlers ``actions`` on ``resources`` (``client``'s own ARNs), in ``client``'s policy."""
+    def grant(self, actions: Sequence[str], resources: Sequence[str], conditions: dict[str, Any] | None = None) -> None:
+        """Allow the handlers ``actions`` on ``resources`` (a construct's own ARNs), in the role's own policy."""
         statement = iam.PolicyStatement(actions=list(actions), resources=list(resources), conditions=conditions)
-        self.grants_of(client).add_statements(statement)
+        self.role.add_to_principal_policy(statement)
 
-    def grant_pass_role(self, client: Construct, role: iam.IRole) -> None:
-        """Allow the handlers to hand ``role`` to SageMaker for ``client``, and to nothing else."""
+    def grant_pass_role(self, role: iam.IRole) -> None:
+        """Allow the handlers to hand ``role`` to SageMaker, and to nothing else."""
         self.grant(
-            client,
-            ["iam:PassRole"],
-            [role.role_arn],
-            {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ["iam:PassRole"], [role.role_arn], {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
         )
+
+    def grant_through_delete(self, client: Construct, actions: Sequence[str], resources: Sequence[str]) -> None:
+        """Allow the handlers ``actions`` on ``resources`` until ``client``'s resource is deleted: what its
+        Delete needs (stop and delete a job, unpublish a gate's parameters), in ``client``'s own policy."""
+        statement = iam.PolicyStatement(actions=list(actions), resources=list(resources))
+        self.grants_of(client).add_statements(statement)
 
     def grants_of(self, client: Construct) -> iam.Policy:
         """``client``'s policy on the provider's role (created on first use, under ``client``)."""
@@ -185,10 +185,17 @@ class AiJobsProvider(Construct):
         return policy
 
     def serve(self, client: Construct, resource: Construct) -> None:
-        """Make ``client``'s custom ``resource`` wait for the role's policies and for ``client``'s own, so that
-        it is created after them and deleted before them."""
+        """Make ``client``'s custom ``resource`` wait for the role's policies and for ``client``'s own (granted
+        before this), so that it is created after them and deleted before them."""
         depend_on_policy(resource, self.role)
-        resource.node.add_dependency(self.grants_of(client))
+        policy = self._grants.get(client)
+        if policy is not None:
+            resource.node.add_dependency(policy)
+
+    def inline_policies(self) -> list[iam.Policy]:
+        """The role's inline policies: its own (what CDK keeps inline of it), then each construct's."""
+        own = self.role.node.try_find_child("DefaultPolicy")
+        return [*([own] if isinstance(own, iam.Policy) else []), *self._grants.values()]
 
     def _function(self, id: str, handler: str, code: lambda_.Code) -> lambda_.Function:
         return lambda_.Function(
@@ -260,5 +267,33 @@ class AiJobsProvider(Construct):
         acknowledge_wildcards(
             self,
             ["*"],
-            "No resource ARNs exist for X-Ray trace writes or Step Functions' log delivery.",
+            "No resource ARNs exist for X-Ray trace writes, Step Functions' log delivery, or "
+            "cloudwatch:PutMetricData (which a benchmark's results may use, limited to its namespace by a condition).",
         )
+
+
+CDK_INLINE_SIZE = 10_000
+"""What CDK keeps of a role's own policy inline (it moves the rest into managed policies at synth)."""
+
+
+@jsii.implements(IValidation)
+class _InlinePolicySize:
+    """Fails the synth when the provider's role would hold more inline policies than IAM allows a role,
+    which CloudFormation would find only when the deployment creates the last of them."""
+
+    def __init__(self, provider: AiJobsProvider) -> None:
+        self._provider = provider
+
+    def validate(self) -> list[str]:
+        stack = Stack.of(self._provider)
+        known = [None if unresolved(v) else v for v in (stack.region, stack.account, stack.stack_name)]
+        pseudo = pseudo_lengths(*known)
+        own, *clients = stack.resolve([p.document for p in self._provider.inline_policies()])
+        total = min(resolved_length(own, pseudo), CDK_INLINE_SIZE) + sum(resolved_length(d, pseudo) for d in clients)
+        if total <= ROLE_INLINE_LIMIT:
+            return []
+        return [
+            f"the AI-jobs provider's role would hold up to {total} characters of inline policies, over IAM's "
+            f"{ROLE_INLINE_LIMIT} per role: each job and gate of the stack keeps what its Delete needs in a policy of "
+            f"its own ({len(clients)} here); put some of them in another stack"
+        ]

@@ -171,7 +171,6 @@ class RecommendedModels(Resource):
                 "ExpectedMetrics": lazy_list(lambda: list(self._expected)),
             },
         )
-        provider.serve(self, self.resource)
         if job is not None and job.completion is not None:
             self.resource.node.add_dependency(job.completion)
         self.role: iam.IRole = role or self._default_role(job, model_data)
@@ -315,23 +314,23 @@ class RecommendedModels(Resource):
         granted = family or job.job_name
         job_arns = [job.job_arn] if family is None else []
         job_arns = list(dict.fromkeys([*job_arns, *sagemaker_arn_spellings(self, "ai-recommendation-job", granted)]))
-        provider.grant(self, ["sagemaker:DescribeAIRecommendationJob"], job_arns)
+        provider.grant(["sagemaker:DescribeAIRecommendationJob"], job_arns)
         group = group_name(job.model_package_group)
         packages = sagemaker_arn_spellings(self, "model-package", f"{granted if group == job.job_name else group}/*")
         actions = ["sagemaker:DescribeModelPackage"]
         if approval is PackageApproval.APPROVE_ON_RESOLVE:
             actions.append("sagemaker:UpdateModelPackage")  # approve, and record the resolution
-        provider.grant(self, actions, packages)
+        provider.grant(actions, packages)
         reason = "The service numbers the recommended package versions of the job's group."
         if family is not None:
             reason += " The job is its construct's stem and a definition hash, and a rollback resolves the one before."
-        acknowledge_wildcards(provider.grants_of(self), list(dict.fromkeys([*job_arns, *packages])), reason)
+        acknowledge_wildcards(provider, list(dict.fromkeys([*job_arns, *packages])), reason)
 
     def _grant_shared(self, provider: AiJobsProvider, group_arn: str) -> None:
-        provider.grant(self, ["sagemaker:DescribeModelPackage"], package_arns(group_arn))
-        provider.grant(self, ["sagemaker:ListModelPackages"], ["*"])
+        provider.grant(["sagemaker:DescribeModelPackage"], package_arns(group_arn))
+        provider.grant(["sagemaker:ListModelPackages"], ["*"])
         acknowledge_wildcards(
-            provider.grants_of(self),
+            provider,
             [*package_arns(group_arn), "*"],
             "The shared group's package versions are numbered by the service, and ListModelPackages has no "
             "resource ARN (the group's owner limits what it lists with the group's resource policy).",

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from .._core.arns import outside_stack, sagemaker_arn, sagemaker_arn_spellings
+from .._core.roles import depend_on_policy
 from .._core.validation import unresolved
 from ..errors import ValidationError
 from ..jobs.provider import AiJobsProvider
@@ -100,7 +101,7 @@ class SharedPackageGroup(Construct):
             ],
         }
         provider = AiJobsProvider.of(self)
-        provider.grant(self, GROUP_ACTIONS, sagemaker_arn_spellings(self, "model-package-group", name))
+        provider.grant(GROUP_ACTIONS, sagemaker_arn_spellings(self, "model-package-group", name))
         # "Resource" under "ModelPackageGroup": a logical id other than the AWS::SageMaker::ModelPackageGroup
         # this replaces (CloudFormation refuses to change a resource's type under one logical id).
         self.resource = CustomResource(
@@ -115,7 +116,7 @@ class SharedPackageGroup(Construct):
             },
         )
         self.resource.apply_removal_policy(RemovalPolicy.RETAIN)  # the handler's Delete keeps it, too
-        provider.serve(self, self.resource)
+        depend_on_policy(self.resource, provider.role)
 
 
 def grant_package_registration(role: iam.Role, group: str, *, own_group: bool) -> None:
