@@ -14,9 +14,10 @@ roles of the functions behind its service token, and the role it passes to a job
 project or a pipeline uses its roles later, when it runs.)
 
 A custom resource shares its provider's role with the provider's other custom resources, each of which
-keeps its own statements in a policy of its own that it waits for, so that the policy outlives it: a policy
-that other custom resources wait for, and a resource does not, is theirs (a resource that reads a custom
-resource's attributes waits for that one's policy through it).
+may keep statements in a policy of its own that it waits for, so that the policy outlives it: a policy
+that one custom resource and nothing else waits for is that one's, and no other resource need wait for
+it (one that reads the custom resource's attributes waits for it through them). The role's own policies,
+which its functions wait for, stay everyone's.
 
 A circular dependency is not reported here: ``lint`` runs cfn-lint first, whose E3004 names it.
 """
@@ -59,14 +60,15 @@ def unwaited_policies(template: dict[str, Any]) -> list[str]:
         if not resource["Type"].startswith("AWS::IAM::")
     }
     custom = {logical_id for logical_id, resource in resources.items() if resource["Type"].startswith("Custom::")}
-    waited_by = {policy: {r for r in custom if policy in waits[r]} for policy in set().union(*policies.values())}
+    owners = {policy: [r for r in resources if policy in waits[r]] for policy in set().union(*policies.values())}
+    owned = {policy: by[0] for policy, by in owners.items() if len(by) == 1 and by[0] in custom}
     findings = []
     for logical_id, resource in resources.items():
         if resource["Type"] not in USES_ROLES and logical_id not in custom:
             continue
         roles = set().union(*(runs_as.get(r, set()) for r in {logical_id} | _closure(logical_id, refers)))
         waited = _closure(logical_id, waits)
-        others = {p for p, by in waited_by.items() if by and logical_id not in by}
+        others = {policy for policy, owner in owned.items() if owner != logical_id}
         for role in sorted(roles):
             if missing := sorted(policies[role] - waited - others):
                 findings.append(f"{logical_id} runs as {role} without waiting for {', '.join(missing)}")

@@ -536,7 +536,7 @@ def test_a_delete_the_provider_is_not_allowed_names_the_job_and_how_to_stop_and_
         on_event(sagemaker, event("Delete", JOB_PROPS, PhysicalResourceId=JOB))
     assert str(failure.value) == (
         f"stopping AI recommendation job {JOB} failed: AccessDeniedException: {denied}; the provider may manage "
-        "only the jobs this stack names now, and a job whose name prefix changed (or whose construct moved) is "
+        "only the jobs this stack names now, and a job whose name prefix changed is "
         f"left: stop and delete it yourself (aws sagemaker stop-ai-recommendation-job --ai-recommendation-job-name "
         f"{JOB}, then aws sagemaker delete-ai-recommendation-job --ai-recommendation-job-name {JOB})"
     )

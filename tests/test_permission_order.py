@@ -91,6 +91,9 @@ def served(*depends_on: str) -> dict[str, Any]:
         ({**PROVIDER, "First": served("Default", "FirstGrants"), "Second": served("Default")},
          ["First runs as Role without waiting for SecondGrants",  # a policy no resource waits for is everyone's
           "Second runs as Role without waiting for SecondGrants"]),
+        ({**PROVIDER, "First": served("Default", "FirstGrants"), "Second": served("Default", "SecondGrants"),
+          "Forgetful": served()},
+         ["Forgetful runs as Role without waiting for Default"]),  # the role's own policy is everyone's
         ({**PROVIDER, "First": served("Default", "FirstGrants"), "Second": served("Default", "FirstGrants")},
          ["First runs as Role without waiting for SecondGrants",
           "Second runs as Role without waiting for SecondGrants"]),
@@ -99,8 +102,8 @@ def served(*depends_on: str) -> dict[str, Any]:
             "ServiceRole": {"Fn::GetAtt": ["Role", "Arn"]}}}}, []),
     ],
     ids=["overflow-missed", "all-waited", "none-waited", "transitive", "endpoint", "endpoint-role", "job-role",
-         "custom-resource", "own-policies", "own-policy-missed", "own-policy-mistaken", "role-policy-missed",
-         "role-policy-waited", "listed-by-the-role", "later-use"],
+         "custom-resource", "role-policy-missed", "role-policy-waited", "listed-by-the-role", "own-policies",
+         "own-policy-missed", "own-policy-unwaited", "own-policy-mistaken", "later-use"],
 )  # fmt: skip
 def test_a_resource_must_wait_for_every_policy_of_the_roles_it_runs_as(
     resources: dict[str, Any], expected: list[str]

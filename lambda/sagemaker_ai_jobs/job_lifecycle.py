@@ -131,11 +131,11 @@ def begin_delete(sm: Any, kind: str, name: str) -> None:
         failed = explain(error, f"stopping {api.noun} {name}")
         if error_code(error) != "AccessDeniedException":
             raise failed from error
-        # The provider's policy names only the jobs the stack names now: a job_name_prefix that changed
-        # (or a construct that moved) leaves the old job outside it when CloudFormation deletes it.
+        # The job's own policy names only the jobs its construct names now: a job_name_prefix that changed
+        # leaves the old job outside it when CloudFormation deletes it.
         raise JobError(
             f"{failed}; the provider may manage only the jobs this stack names now, and a job whose name prefix "
-            f"changed (or whose construct moved) is left: stop and delete it yourself ({_cli(api, api.stop, name)}, "
+            f"changed is left: stop and delete it yourself ({_cli(api, api.stop, name)}, "
             f"then {_cli(api, api.delete, name)})"
         ) from error
 

@@ -1,5 +1,5 @@
-"""How long a policy document is once CloudFormation has resolved it: what IAM counts against its size
-limits (characters outside white space), from the document as ``Stack.resolve`` renders it."""
+"""How long a policy document may be once CloudFormation has resolved it: what IAM counts against its size
+limits (characters outside white space), estimated from the document as ``Stack.resolve`` renders it."""
 
 from __future__ import annotations
 
@@ -10,18 +10,28 @@ from typing import Any
 ROLE_INLINE_LIMIT = 10_240
 """IAM's limit on the inline policies of one role, all together (characters)."""
 PSEUDO_LENGTHS = {
-    "AWS::Partition": len("aws-iso-b"),
-    "AWS::Region": len("ap-southeast-5"),
+    "AWS::Partition": len("aws-us-gov"),
+    "AWS::Region": len("us-isof-south-1"),
     "AWS::AccountId": 12,
     "AWS::URLSuffix": len("amazonaws.com.cn"),
     "AWS::StackName": 128,
-    "AWS::StackId": 220,
 }
-"""The longest value of each pseudo parameter: the partition and region as of 2026, a stack's name and id."""
+"""The longest value of each pseudo parameter: the partition and region as of 2026, and a stack's name."""
 REFERENCE_LENGTH = 160
 """What a reference to a resource (``Ref``, ``Fn::GetAtt``, an import) is taken to resolve to at most: an ARN
 of a generated name (up to 64 characters for a role) in the longest partition and region."""
-PARTITIONS = {"cn-": "aws-cn", "us-gov-": "aws-us-gov", "us-iso-": "aws-iso", "us-isob-": "aws-iso-b"}
+PARTITIONS = {
+    "cn-": "aws-cn",
+    "us-gov-": "aws-us-gov",
+    "us-iso-": "aws-iso",
+    "us-isob-": "aws-iso-b",
+    "us-isof-": "aws-iso-f",
+    "eu-isoe-": "aws-iso-e",
+    "eusc-": "aws-eusc",
+}
+"""The partition of a region, by the region's prefix (``aws`` for any other)."""
+STACK_ID_FIXED = len("arn::cloudformation:::stack//") + 36
+"""A stack id, ``arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<UUID>``, without the parts."""
 
 
 def pseudo_lengths(region: str | None, account: str | None, stack_name: str | None) -> dict[str, int]:
@@ -34,16 +44,16 @@ def pseudo_lengths(region: str | None, account: str | None, stack_name: str | No
         lengths["AWS::AccountId"] = len(account)
     if stack_name is not None:
         lengths["AWS::StackName"] = len(stack_name)
-        # arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<a UUID>
-        fixed = len("arn::cloudformation:::stack//") + 36
-        lengths["AWS::StackId"] = fixed + sum(lengths[k] for k in ("AWS::Partition", "AWS::Region", "AWS::AccountId"))
-        lengths["AWS::StackId"] += len(stack_name)
+    parts = ("AWS::Partition", "AWS::Region", "AWS::AccountId", "AWS::StackName")
+    lengths["AWS::StackId"] = STACK_ID_FIXED + sum(lengths[k] for k in parts)
     return lengths
 
 
-def resolved_length(document: Any, pseudo: dict[str, int] = PSEUDO_LENGTHS) -> int:
-    """An upper bound on the characters of ``document`` as CloudFormation hands it to IAM, with each pseudo
-    parameter of the length ``pseudo`` gives."""
+def resolved_length(document: Any, pseudo: dict[str, int] | None = None) -> int:
+    """At most the characters of ``document`` as CloudFormation hands it to IAM, with each pseudo parameter
+    of the length ``pseudo`` gives (default: ``pseudo_lengths`` of a stack that fixes none), as long as no
+    reference to a resource or parameter resolves to more than ``REFERENCE_LENGTH``."""
+    pseudo = pseudo if pseudo is not None else pseudo_lengths(None, None, None)
     return len(json.dumps(_placeholders(document, pseudo), separators=(",", ":")))
 
 

@@ -58,8 +58,9 @@ def job_name(scope: Construct, prefix: str | None, request: dict[str, Any]) -> s
 def job_family(name: str) -> str:
     """``<stem>-??????????`` of a name ``job_name`` made: every job its construct may name (its stem and
     any definition hash). A changed definition names a new job, and CloudFormation deletes the old one
-    only once the update is done, when the provider's policy names the new job already: the handlers'
-    grant must cover both, and so must the grant of a reader whose rollback reads the one before."""
+    only once the update is done, when the construct's policy (``ProviderGrants``) names the new job
+    already: the handlers' grant must cover both, and so must the grant of a reader whose rollback reads
+    the one before."""
     return _stem_family(name[: -HASH_LENGTH - 1])
 
 

@@ -272,10 +272,6 @@ class AiJobsProvider(Construct):
         )
 
 
-CDK_INLINE_SIZE = 10_000
-"""What CDK keeps of a role's own policy inline (it moves the rest into managed policies at synth)."""
-
-
 @jsii.implements(IValidation)
 class _InlinePolicySize:
     """Fails the synth when the provider's role would hold more inline policies than IAM allows a role,
@@ -289,7 +285,8 @@ class _InlinePolicySize:
         known = [None if unresolved(v) else v for v in (stack.region, stack.account, stack.stack_name)]
         pseudo = pseudo_lengths(*known)
         own, *clients = stack.resolve([p.document for p in self._provider.inline_policies()])
-        total = min(resolved_length(own, pseudo), CDK_INLINE_SIZE) + sum(resolved_length(d, pseudo) for d in clients)
+        # CDK has moved what outgrew the role's own policy into managed policies by now (an aspect).
+        total = resolved_length(own, pseudo) + sum(resolved_length(d, pseudo) for d in clients)
         if total <= ROLE_INLINE_LIMIT:
             return []
         return [
