@@ -29,6 +29,7 @@ JOB_ARN = f"arn:aws:sagemaker:{REGION}:111122223333:ai-recommendation-job/{JOB}"
 ROLE = "arn:aws:iam::111122223333:role/rec-execution"
 HANDLE = "https://cloudformation-waitcondition-us-west-2.s3.amazonaws.com/arn%3Aaws/handle?sig=abc"
 WAITER = f"arn:aws:states:{REGION}:111122223333:stateMachine:waiter"
+STACK = f"arn:aws:cloudformation:{REGION}:111122223333:stack/Serving/0a1b2c3d-4e5f"
 REQUEST = {
     "AIRecommendationJobName": JOB,
     "ModelSource": {"S3": {"S3Uri": "s3://models/llama-3.1-8b/"}},
@@ -77,11 +78,10 @@ class StubClients:
         self.__dict__.update(clients)
 
 
-def on_event(sagemaker: Any, request: dict, stepfunctions: Any = None) -> dict:
+def on_event(sagemaker: Any, request: dict, stepfunctions: Any = None, cloudformation: Any = None) -> dict:
     """The provider framework's onEvent call, through the handler's own dispatch."""
-    return ai_jobs_handler.on_event(
-        request, None, clients=StubClients(sagemaker=sagemaker, stepfunctions=stepfunctions)
-    )
+    clients = StubClients(sagemaker=sagemaker, stepfunctions=stepfunctions, cloudformation=cloudformation)
+    return ai_jobs_handler.on_event(request, None, clients=clients)
 
 
 def described(status: str, *, failure: str | None = None, recommendations: list | None = None) -> dict:
@@ -135,6 +135,28 @@ def event(request_type: str, props: dict, **extra: Any) -> dict:
 
 
 JOB_PROPS = {"Kind": "RecommendationJob", "Request": REQUEST}
+
+
+def deleted(logical_id: str = "Job") -> dict:
+    """CloudFormation's Delete of the recommendation job's resource ``logical_id``."""
+    where = {"StackId": STACK, "LogicalResourceId": logical_id, "ResourceType": "Custom::AIRecommendationJob"}
+    return event("Delete", JOB_PROPS, PhysicalResourceId=JOB, **where)
+
+
+def resource(logical_id: str, status: str, physical: str | None = JOB, kind: str = "Custom::AIRecommendationJob"):
+    """A summary of one of the stack's resources, as ListStackResources returns it."""
+    summary = {"LogicalResourceId": logical_id, "ResourceType": kind, "ResourceStatus": status}
+    return {**summary, "LastUpdatedTimestamp": dt.datetime(2026, 12, 1, tzinfo=dt.UTC)} | (
+        {"PhysicalResourceId": physical} if physical else {}
+    )
+
+
+def listing(cfn_stub: Stubber, *pages: list[dict]) -> None:
+    """Queue ListStackResources of the stack, one response per page."""
+    for index, page in enumerate(pages):
+        token = {"NextToken": f"page-{index + 1}"} if index + 1 < len(pages) else {}
+        asked = {"StackName": STACK, **({"NextToken": f"page-{index}"} if index else {})}
+        cfn_stub.add_response("list_stack_resources", {"StackResourceSummaries": page, **token}, asked)
 
 
 # ---------------------------------------------------------------------------------------------- create
@@ -496,13 +518,14 @@ def test_old_properties_without_the_name_are_still_checked(sm):
 # ---------------------------------------------------------------------------------------------- delete
 
 
-def test_delete_stops_a_running_job_then_deletes_it_once_terminal(sm):
-    sagemaker, stub = sm
+def test_delete_stops_a_running_job_then_deletes_it_once_terminal(sm, cfn):
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
     name = {"AIRecommendationJobName": JOB}
+    listing(cfn_stub, [resource("Job", "DELETE_IN_PROGRESS")])
     stub.add_response("describe_ai_recommendation_job", described("InProgress"), name)
     stub.add_response("stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, name)
-    delete = event("Delete", JOB_PROPS, PhysicalResourceId=JOB)
-    assert on_event(sagemaker, delete) == {"PhysicalResourceId": JOB}
+    delete = deleted()
+    assert on_event(sagemaker, delete, cloudformation=cloudformation) == {"PhysicalResourceId": JOB}
     stub.add_response("describe_ai_recommendation_job", described("Stopping"), name)
     assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": False}
     stub.add_response("describe_ai_recommendation_job", described("Stopped"), name)
@@ -510,21 +533,23 @@ def test_delete_stops_a_running_job_then_deletes_it_once_terminal(sm):
     assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
 
 
-def test_delete_of_a_job_already_gone_succeeds(sm):
-    sagemaker, stub = sm
+def test_delete_of_a_job_already_gone_succeeds(sm, cfn):
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
     name = {"AIRecommendationJobName": JOB}
+    listing(cfn_stub, [resource("Job", "DELETE_IN_PROGRESS")])
     stub.add_client_error("describe_ai_recommendation_job", "ResourceNotFound", "no such job", expected_params=name)
-    delete = event("Delete", JOB_PROPS, PhysicalResourceId=JOB)
-    assert on_event(sagemaker, delete) == {"PhysicalResourceId": JOB}
+    delete = deleted()
+    assert on_event(sagemaker, delete, cloudformation=cloudformation) == {"PhysicalResourceId": JOB}
     stub.add_client_error("describe_ai_recommendation_job", "ResourceNotFound", "no such job", expected_params=name)
     assert job_lifecycle.is_complete(sagemaker, delete) == {"IsComplete": True}
 
 
-def test_a_delete_the_provider_is_not_allowed_names_the_job_and_how_to_stop_and_delete_it(sm):
+def test_a_delete_the_provider_is_not_allowed_names_the_job_and_how_to_stop_and_delete_it(sm, cfn):
     """A changed job_name_prefix names a new job; CloudFormation deletes the old one after the update,
     under the provider's new policy, which no longer names it (nor would it retry): the stack event
     says which job is left and the commands that stop and delete it."""
-    sagemaker, stub = sm
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    listing(cfn_stub, [resource("Job", "DELETE_IN_PROGRESS")])
     denied = "User: arn:aws:sts::111122223333:assumed-role/handler is not authorized to perform: describe"
     stub.add_client_error(
         "describe_ai_recommendation_job",
@@ -533,13 +558,58 @@ def test_a_delete_the_provider_is_not_allowed_names_the_job_and_how_to_stop_and_
         expected_params={"AIRecommendationJobName": JOB},
     )
     with pytest.raises(aws_calls.JobError) as failure:
-        on_event(sagemaker, event("Delete", JOB_PROPS, PhysicalResourceId=JOB))
+        on_event(sagemaker, deleted(), cloudformation=cloudformation)
     assert str(failure.value) == (
         f"stopping AI recommendation job {JOB} failed: AccessDeniedException: {denied}; the provider may manage "
         "only the jobs this stack names now, and a job whose name prefix changed is "
         f"left: stop and delete it yourself (aws sagemaker stop-ai-recommendation-job --ai-recommendation-job-name "
         f"{JOB}, then aws sagemaker delete-ai-recommendation-job --ai-recommendation-job-name {JOB})"
     )
+
+
+def test_a_job_another_resource_of_the_stack_names_is_left_to_it(sm, cfn):
+    """A construct moved with its job_name_prefix: its new resource adopted the job, and the old one's Delete
+    (the update's cleanup; or the new one's, when the move rolls back) must not stop it. The other
+    resource is on the listing's second page."""
+    (sagemaker, _), (cloudformation, cfn_stub) = sm, cfn
+    listing(cfn_stub, [resource("Job", "DELETE_IN_PROGRESS")], [resource("Moved", "CREATE_COMPLETE")])
+    delete = deleted()
+    response = on_event(sagemaker, delete, cloudformation=cloudformation)  # no SageMaker call: the stub has none
+    assert response == {"PhysicalResourceId": JOB, "Data": {"HeldBy": "Moved"}}
+    assert job_lifecycle.is_complete(sagemaker, {**delete, **response}) == {"IsComplete": True}
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        resource("Moved", "DELETE_COMPLETE"),
+        resource("Moved", "DELETE_IN_PROGRESS"),
+        resource("Moved", "CREATE_IN_PROGRESS", physical=None),
+        resource("Moved", "CREATE_COMPLETE", physical="genai-rec-0000000000"),
+        resource("Moved", "CREATE_COMPLETE", kind="Custom::AIBenchmarkJob"),
+    ],
+    ids=["deleted", "being-deleted", "no-physical-id-yet", "another-job", "another-type"],
+)
+def test_a_job_no_other_live_resource_of_its_type_names_is_stopped(sm, cfn, other):
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    name = {"AIRecommendationJobName": JOB}
+    listing(cfn_stub, [resource("Job", "DELETE_IN_PROGRESS"), other])
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), name)
+    stub.add_response("stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, name)
+    assert on_event(sagemaker, deleted(), cloudformation=cloudformation) == {"PhysicalResourceId": JOB}
+
+
+def test_a_stack_whose_resources_cannot_be_listed_has_its_job_stopped(sm, cfn, caplog):
+    """The provider's role lacks the grant (a stack deployed before it); the Delete goes on as before."""
+    (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn
+    name = {"AIRecommendationJobName": JOB}
+    cfn_stub.add_client_error(
+        "list_stack_resources", "AccessDenied", "not authorized", expected_params={"StackName": STACK}
+    )
+    stub.add_response("describe_ai_recommendation_job", described("InProgress"), name)
+    stub.add_response("stop_ai_recommendation_job", {"AIRecommendationJobArn": JOB_ARN}, name)
+    assert on_event(sagemaker, deleted(), cloudformation=cloudformation) == {"PhysicalResourceId": JOB}
+    assert f"cannot list stack {STACK}'s resources" in caplog.text
 
 
 def test_delete_when_the_job_vanishes_between_describe_and_delete_succeeds(sm):
@@ -772,7 +842,6 @@ def test_a_timeout_that_never_ends_is_raised_after_the_last_attempt(no_backoff) 
 
 # ---------------------------------------------------------------------------------------------- rollback
 
-STACK = f"arn:aws:cloudformation:{REGION}:111122223333:stack/Serving/0a1b2c3d-4e5f"
 BENCHMARK_PROPS = {"Kind": "BenchmarkJob", "Request": BENCHMARK_REQUEST}
 
 

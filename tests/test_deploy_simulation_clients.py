@@ -26,9 +26,10 @@ ENVIRONMENT = {"account": ENV.account, "region": ENV.region, "stack_name": "Simu
 PROFILE = REPO / "tests" / "fixtures" / "aiperf-0.13-mock" / "profile_export_aiperf.json"
 
 
-def synthesize(outdir: Path, nightly: str | None) -> str:
+def synthesize(outdir: Path, nightly: str | None, *, at: str = "Nightly", job_name_prefix: str | None = None) -> str:
     """The reference serving stack (its gate keeps the provider in the stack), with a second benchmark of
-    its endpoint: ``"gated"`` waits for it under the gate's SLA, ``"running"`` leaves it running."""
+    its endpoint under id ``at``: ``"gated"`` waits for it under the gate's SLA, ``"running"`` leaves it
+    running. With a ``job_name_prefix`` it runs as the gate's role, so its job's name does not follow ``at``."""
     app = cdk.App(outdir=str(outdir), context=CONTEXT)
     benchmark = BenchmarkConfig.from_context(app.node)
     stack = ServingStack(app, "Serving", config=ServingConfig.from_context(app.node), benchmark=benchmark, env=ENV)
@@ -43,8 +44,10 @@ def synthesize(outdir: Path, nightly: str | None) -> str:
         )
         BenchmarkJob(
             stack,
-            "Nightly",
+            at,
             endpoint=stack.endpoint,
+            job_name_prefix=job_name_prefix,
+            role=stack.benchmark.role if job_name_prefix else None,
             workload_config=workload,
             output=S3Location.from_uri(benchmark.outputUri),
             sla=BenchmarkSla(min_output_tokens_per_second=benchmark.minOutputTokensPerSecond)
@@ -112,3 +115,37 @@ def test_a_running_job_taken_out_of_the_stack_is_stopped_and_deleted(comes_and_g
     assert nightly_calls(comes_and_goes, 3, "StopAIBenchmarkJob") == [started]
     assert nightly_calls(comes_and_goes, 3, "DeleteAIBenchmarkJob") == [started]
     assert f"benchmark/{started}" not in comes_and_goes.last.state["jobs"]
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> Simulation:
+    """Create the stack with a running benchmark named by its job_name_prefix; then move the construct to
+    another id: its new resource adopts the running job, and the cleanup deletes the old resource."""
+    work = tmp_path_factory.mktemp("moved")
+    synthesize(work / "first", "running", job_name_prefix="nightly")
+    elsewhere = synthesize(work / "moved", "running", at="NightlyMoved", job_name_prefix="nightly")
+    fast = work / "fast.tar.gz"
+    fast.write_bytes(tarball({"profile_export_aiperf.json": PROFILE.read_bytes()}))
+    return simulate(
+        work / "first",
+        "Serving.template.json",
+        {"benchmark_archive": [str(fast)], "polls_until_done": [1, 1000]},  # the nightly run never ends
+        [{"op": "create"}, {"op": "update", "template": elsewhere}],
+        environment=ENVIRONMENT,
+        workdir=work,
+    )
+
+
+def test_a_moved_construct_keeps_the_running_job_its_new_resource_adopted(moved: Simulation) -> None:
+    assert [step.failed is None for step in moved.steps] == [True, True]
+    for index in range(len(moved.steps)):
+        assert denied_handler_calls(moved, index) == [], moved.steps[index].op
+    (started,) = [
+        c["params"]["AIBenchmarkJobName"]
+        for c in moved.calls_of(0)
+        if c["operation"] == "CreateAIBenchmarkJob" and c["params"]["AIBenchmarkJobName"].startswith("nightly-")
+    ]
+    operations = [c["operation"] for c in moved.calls_of(1) if c["params"].get("AIBenchmarkJobName") == started]
+    assert operations[0] == "CreateAIBenchmarkJob" and "StopAIBenchmarkJob" not in operations, operations
+    assert "DeleteAIBenchmarkJob" not in operations, operations
+    assert moved.last.state["jobs"][f"benchmark/{started}"]["status"] == "InProgress"

@@ -64,7 +64,7 @@ def test_each_job_keeps_what_its_delete_needs_in_its_own_policy(nine: dict[str, 
         statements = resources[own]["Properties"]["PolicyDocument"]["Statement"]
         actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
         assert {"sagemaker:StopAIBenchmarkJob", "sagemaker:DeleteAIBenchmarkJob"} <= actions, actions
-        assert "cloudformation:DescribeStacks" in actions
+        assert {"cloudformation:DescribeStacks", "cloudformation:ListStackResources"} <= actions, actions
 
 
 def test_the_estimate_bounds_each_policy_as_cloudformation_resolves_it(nine: dict[str, Any]) -> None:

@@ -35,7 +35,9 @@ class Clients:
 
 def _job(event: dict[str, Any], clients: Any) -> dict[str, Any]:
     event = coerce_request(clients.sagemaker, event)
-    response = job_lifecycle.job_event(clients.sagemaker, event)
+    response = job_lifecycle.job_event(
+        clients.sagemaker, event, lambda: job_lifecycle.holder_in_stack(clients.cloudformation, event)
+    )
     wait = job_waiter.waiter_needed(event, response)
     if wait is not None:
         job_waiter.start_or_discard(clients.sagemaker, clients.stepfunctions, wait, event, response, time.time())

@@ -195,8 +195,9 @@ def _cli(api: JobApi, operation: str, name: str) -> str:
     return f"aws sagemaker {operation.replace('_', '-')} --{api.noun.lower().replace(' ', '-')}-name {name}"
 
 
-def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
-    """Create, replace (a new name), retag in place (same name) or begin deleting a job."""
+def job_event(sm: Any, event: dict[str, Any], holder: Callable[[], str | None] = lambda: None) -> dict[str, Any]:
+    """Create, replace (a new name), retag in place (same name) or begin deleting a job; a job that another
+    resource of the stack names (``holder``: its logical id, asked on Delete) is left to it."""
     props = event["ResourceProperties"]
     kind = props["Kind"]
     api = JOB_APIS[kind]
@@ -223,17 +224,45 @@ def job_event(sm: Any, event: dict[str, Any]) -> dict[str, Any]:
             _retag(sm, data["JobArn"], old.get("Tags") or [], request.get("Tags") or [])
             return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": data}
         return create_job(sm, kind, request)
+    held_by = holder()
+    if held_by is not None:
+        LOG.info("%s %s is resource %s's now: left to it", api.noun, event["PhysicalResourceId"], held_by)
+        return {"PhysicalResourceId": event["PhysicalResourceId"], "Data": {"HeldBy": held_by}}
     begin_delete(sm, kind, event["PhysicalResourceId"])
     return {"PhysicalResourceId": event["PhysicalResourceId"]}
+
+
+def holder_in_stack(cloudformation: Any, event: dict[str, Any]) -> str | None:
+    """The logical id of another resource of the event's stack, of its type and not being deleted, whose
+    physical id is the event's job: a construct moved with its ``job_name_prefix``, whose new resource
+    adopted the job (or whose old one keeps it when the move rolls back). None when there is none, or when
+    the stack's resources cannot be listed: the job is stopped and deleted."""
+    try:
+        pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=event["StackId"])
+        resources = with_retries(lambda: [r for page in pages for r in page["StackResourceSummaries"]])
+    except (ClientError, BotoCoreError) as error:
+        LOG.warning("cannot list stack %s's resources, so its job is deleted: %s", event["StackId"], error)
+        return None
+    return next(
+        (
+            r["LogicalResourceId"]
+            for r in resources
+            if r["LogicalResourceId"] != event["LogicalResourceId"]
+            and r["ResourceType"] == event["ResourceType"]
+            and r.get("PhysicalResourceId") == event["PhysicalResourceId"]
+            and not r["ResourceStatus"].startswith("DELETE")
+        ),
+        None,
+    )
 
 
 def is_complete(
     sm: Any, event: dict[str, Any], made_by_failed_operation: Callable[[Any], bool] = lambda created: False
 ) -> dict[str, Any]:
     """The provider framework's isComplete: a deleted job is gone once it is terminal and deleted (see
-    ``finish_delete`` for which completed jobs are kept)."""
+    ``finish_delete`` for which completed jobs are kept), or at once when another resource holds it."""
     props = event["ResourceProperties"]
-    if event["RequestType"] != "Delete" or props["Kind"] not in JOB_APIS:
+    if event["RequestType"] != "Delete" or props["Kind"] not in JOB_APIS or "HeldBy" in event.get("Data", {}):
         return {"IsComplete": True}
     done = finish_delete(
         sm,

@@ -71,7 +71,8 @@ class Deployment:
     properties: dict[str, Any] = field(default_factory=dict)
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Each stack's ``StackStatus``, ``CreationTime`` and ``LastUpdatedTime`` (the start of its last update)
-    by stack id, as DescribeStacks reads them (the fake services' state; times on ``clock``)."""
+    by stack id, as DescribeStacks reads them, and its custom resources as ListStackResources reads them
+    (``_resources``; the fake services' state; times on ``clock``)."""
     clock: Callable[[], int] = lambda: 0
     """The fake services' clock: seconds since their epoch."""
     handles: int = 0
@@ -132,6 +133,7 @@ class Deployment:
         finally:
             self.physical.clear()
             self.properties.clear()
+            self._listed().clear()
         return "ROLLBACK_COMPLETE"
 
     def update(self, template: dict[str, Any]) -> None:
@@ -224,6 +226,7 @@ class Deployment:
         for logical_id, what, _ in done:
             if what == "replaced":
                 self.physical[logical_id], self.properties[logical_id] = physical[logical_id], properties[logical_id]
+                self._list(logical_id, new_template["Resources"][logical_id], "UPDATE_COMPLETE", physical[logical_id])
         for logical_id in refs.keys() - rolled_back:  # every other resource as it was, attributes included
             self.env.refs[logical_id] = refs[logical_id]
             if logical_id in attributes:
@@ -309,6 +312,11 @@ class Deployment:
             event["PhysicalResourceId"] = physical
         if old_props is not None:
             event["OldResourceProperties"] = old_props
+        listed = self._listed().get(logical_id, {})
+        if request_type == "Create":
+            self._list(logical_id, resource, "CREATE_IN_PROGRESS")
+        if request_type == "Delete" and listed.get("PhysicalResourceId") == physical:  # not a replacement's old one
+            self._list(logical_id, resource, "DELETE_IN_PROGRESS", physical)
         try:
             result = self.invoke("on_event", event)
             result.setdefault("PhysicalResourceId", physical or event["RequestId"])
@@ -322,17 +330,30 @@ class Deployment:
         except DeploymentFailed:
             raise
         except Exception as error:  # the handler's failure is the stack event's reason
+            if request_type != "Delete":
+                self._list(logical_id, resource, f"{request_type.upper()}_FAILED", listed.get("PhysicalResourceId"))
             self.events.append(
                 {"resource": logical_id, "request": request_type, "failed": f"{type(error).__name__}: {error}"}
             )
             raise DeploymentFailed(f"{logical_id} {request_type} failed: {error}") from error
         self.events.append({"resource": logical_id, "request": request_type, "physical": result["PhysicalResourceId"]})
+        if request_type == "Delete" and self._listed().get(logical_id, {}).get("PhysicalResourceId") == physical:
+            del self._listed()[logical_id]
         if request_type != "Delete":
+            self._list(logical_id, resource, f"{request_type.upper()}_COMPLETE", result["PhysicalResourceId"])
             self.physical[logical_id] = result["PhysicalResourceId"]
             self.properties[logical_id] = props
             self.env.refs[logical_id] = result["PhysicalResourceId"]
             self.env.attributes[logical_id] = dict(result.get("Data", {}))
         return result
+
+    def _listed(self) -> dict[str, dict[str, Any]]:
+        """The stack's custom resources by logical id, as ListStackResources summarizes them."""
+        return self.statuses.setdefault(self.stack_id, {}).setdefault("_resources", {})
+
+    def _list(self, logical_id: str, resource: dict[str, Any], status: str, physical: str | None = None) -> None:
+        summary = {"LogicalResourceId": logical_id, "ResourceType": resource["Type"], "ResourceStatus": status}
+        self._listed()[logical_id] = {**summary, **({"PhysicalResourceId": physical} if physical else {})}
 
     def _wait(self, logical_id: str, resource: dict[str, Any]) -> None:
         """Run the waiter executions started for this handle (the state machine: poll, wait, poll ... until

@@ -253,6 +253,14 @@ class FakeAws(ModelRegistry):
         found = {"StackId": p["StackName"], "StackName": p["StackName"].split("/")[1], **described}
         return {"Stacks": [found]}
 
+    def cloudformation_ListStackResources(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The stack's custom resources as its simulated deployment holds them now (in one page)."""
+        stack = self.state["stacks"].get(p.get("StackName", ""))
+        if stack is None:
+            raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
+        summaries = [{**r, "LastUpdatedTimestamp": EPOCH} for r in stack.get("_resources", {}).values()]
+        return {"StackResourceSummaries": summaries}
+
     def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["name"] in self.state["executions"]:
             raise ServiceError("ExecutionAlreadyExists", f"execution {p['name']} already exists")

@@ -132,8 +132,8 @@ def requests_of_call(call: Mapping[str, Any], partition: str, region: str, accou
             Request(f"ssm:{operation}", f"arn:{partition}:ssm:{region}:{account}:parameter/{n.lstrip('/')}")
             for n in names
         ]
-    if service == "cloudformation" and operation == "DescribeStacks":
-        return [Request("cloudformation:DescribeStacks", params["StackName"])]  # a stack id: the stack's ARN
+    if service == "cloudformation" and operation in ("DescribeStacks", "ListStackResources"):
+        return [Request(f"cloudformation:{operation}", params["StackName"])]  # a stack id: the stack's ARN
     if service == "cloudwatch" and operation == "PutMetricData":
         return [Request("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": params["Namespace"]})]
     raise ValueError(f"no IAM mapping for {service}:{operation}; add one")

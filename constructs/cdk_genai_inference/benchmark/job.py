@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Resource, Stack
+from aws_cdk import Duration, RemovalPolicy, Resource
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 
@@ -28,7 +28,6 @@ from ..jobs.job import (
     imported_job_family,
 )
 from ..jobs.mlflow import MlflowTracking
-from ..jobs.provider import AiJobsProvider
 from ..jobs.s3 import S3Location
 from ..jobs.wait import JobWait
 from ..jobs.workload import IWorkloadConfig
@@ -192,9 +191,6 @@ class BenchmarkJob(AiJob):
             folder.grant_read_write(self.role)
         # The endpoint first: the job benchmarks an endpoint in service.
         self._start(request, name=name, wait=wait, targets=[endpoint.endpoint_arn], after=[endpoint])
-        # A rollback deletes a run the failed deployment made, so a retry measures again: the handler asks
-        # whether its stack is rolling back.
-        AiJobsProvider.of(self).grant_through_delete(self, ["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
         if removal_policy is RemovalPolicy.DESTROY:
             self.apply_removal_policy(removal_policy)
 

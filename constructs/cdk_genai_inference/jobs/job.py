@@ -184,6 +184,13 @@ class JobKind(enum.Enum):
         verbs = ("Create", "Describe", "Stop", "Delete")
         return [*(f"sagemaker:{verb}{self.noun}" for verb in verbs), "sagemaker:AddTags", "sagemaker:DeleteTags"]
 
+    @property
+    def stack_actions(self) -> list[str]:
+        """What a job's Delete reads of its own stack: whether another of its resources names the job (a
+        construct moved with its ``job_name_prefix``), and for a benchmark whether the stack rolls back."""
+        reads_status = ["cloudformation:DescribeStacks"] if self is JobKind.BENCHMARK else []
+        return [*reads_status, "cloudformation:ListStackResources"]
+
 
 class AiJob(Resource):
     """What every AI job construct shares: a job named after its definition, its request checked
@@ -234,6 +241,7 @@ class AiJob(Resource):
         provider = AiJobsProvider.of(self)
         family = sagemaker_arn(self, kind.arn_resource, self.job_family)
         provider.grant_through_delete(self, kind.lifecycle_actions, [family])
+        provider.grant_through_delete(self, kind.stack_actions, [Stack.of(self).stack_id])
         acknowledge_wildcards(
             provider.grants_of(self),
             [family],
