@@ -599,6 +599,32 @@ def test_a_job_no_other_live_resource_of_its_type_names_is_stopped(sm, cfn, othe
     assert on_event(sagemaker, deleted(), cloudformation=cloudformation) == {"PhysicalResourceId": JOB}
 
 
+def test_a_listing_throttled_on_its_second_page_is_listed_again_from_the_first(sm, cfn):
+    (sagemaker, _), (cloudformation, cfn_stub) = sm, cfn
+    first = [resource("Job", "DELETE_IN_PROGRESS")]
+    more = {"StackResourceSummaries": first, "NextToken": "page-1"}
+    cfn_stub.add_response("list_stack_resources", more, {"StackName": STACK})
+    throttled = {"StackName": STACK, "NextToken": "page-1"}
+    cfn_stub.add_client_error("list_stack_resources", "Throttling", "Rate exceeded", expected_params=throttled)
+    listing(cfn_stub, first, [resource("Moved", "CREATE_COMPLETE")])
+    assert on_event(sagemaker, deleted(), cloudformation=cloudformation)["Data"] == {"HeldBy": "Moved"}
+
+
+def test_a_job_a_retained_resource_names_is_left_to_it(sm, cfn):
+    """A resource whose DeletionPolicy retains it leaves the stack as DELETE_SKIPPED, and keeps its job."""
+    (sagemaker, _), (cloudformation, cfn_stub) = sm, cfn
+    listing(cfn_stub, [resource("Job", "DELETE_IN_PROGRESS"), resource("Kept", "DELETE_SKIPPED")])
+    assert on_event(sagemaker, deleted(), cloudformation=cloudformation)["Data"] == {"HeldBy": "Kept"}
+
+
+def test_a_listing_that_fails_otherwise_fails_the_delete_and_leaves_the_job(sm, cfn):
+    (sagemaker, _), (cloudformation, cfn_stub) = sm, cfn
+    for _ in range(6):  # every try
+        cfn_stub.add_client_error("list_stack_resources", "Throttling", "Rate exceeded")
+    with pytest.raises(aws_calls.JobError, match=f"listing stack {STACK}'s resources failed: Throttling"):
+        on_event(sagemaker, deleted(), cloudformation=cloudformation)
+
+
 def test_a_stack_whose_resources_cannot_be_listed_has_its_job_stopped(sm, cfn, caplog):
     """The provider's role lacks the grant (a stack deployed before it); the Delete goes on as before."""
     (sagemaker, stub), (cloudformation, cfn_stub) = sm, cfn

@@ -15,6 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 LOG = logging.getLogger(__name__)
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
+LEAVING = frozenset({"DELETE_IN_PROGRESS", "DELETE_COMPLETE"})
+"""The statuses of a stack's resource that holds no job any longer."""
 
 
 @dataclass(frozen=True)
@@ -233,14 +235,21 @@ def job_event(sm: Any, event: dict[str, Any], holder: Callable[[], str | None] =
 
 
 def holder_in_stack(cloudformation: Any, event: dict[str, Any]) -> str | None:
-    """The logical id of another resource of the event's stack, of its type and not being deleted, whose
+    """The logical id of another resource of the event's stack, of its type and not leaving it, whose
     physical id is the event's job: a construct moved with its ``job_name_prefix``, whose new resource
     adopted the job (or whose old one keeps it when the move rolls back). None when there is none, or when
-    the stack's resources cannot be listed: the job is stopped and deleted."""
-    try:
+    the role may not list the stack's resources (a stack deployed before it could): the job is stopped and
+    deleted, as before. Any other failure fails the Delete, and the job is left running."""
+
+    def listed() -> list[dict[str, Any]]:  # a paginator of its own each try: one resumes where it failed
         pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=event["StackId"])
-        resources = with_retries(lambda: [r for page in pages for r in page["StackResourceSummaries"]])
-    except (ClientError, BotoCoreError) as error:
+        return [r for page in pages for r in page["StackResourceSummaries"]]
+
+    try:
+        resources = with_retries(listed)
+    except ClientError as error:
+        if "AccessDenied" not in error_code(error):
+            raise explain(error, f"listing stack {event['StackId']}'s resources") from error
         LOG.warning("cannot list stack %s's resources, so its job is deleted: %s", event["StackId"], error)
         return None
     return next(
@@ -250,7 +259,7 @@ def holder_in_stack(cloudformation: Any, event: dict[str, Any]) -> str | None:
             if r["LogicalResourceId"] != event["LogicalResourceId"]
             and r["ResourceType"] == event["ResourceType"]
             and r.get("PhysicalResourceId") == event["PhysicalResourceId"]
-            and not r["ResourceStatus"].startswith("DELETE")
+            and r["ResourceStatus"] not in LEAVING  # a DELETE_SKIPPED one is retained, and holds it still
         ),
         None,
     )

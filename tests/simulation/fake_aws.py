@@ -254,12 +254,15 @@ class FakeAws(ModelRegistry):
         return {"Stacks": [found]}
 
     def cloudformation_ListStackResources(self, p: dict[str, Any]) -> dict[str, Any]:
-        """The stack's custom resources as its simulated deployment holds them now (in one page)."""
+        """The stack's custom resources as its simulated deployment holds them now, the scenario's
+        ``stack_resources_per_page`` at a time (CloudFormation's own page is 100)."""
         stack = self.state["stacks"].get(p.get("StackName", ""))
         if stack is None:
             raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
         summaries = [{**r, "LastUpdatedTimestamp": EPOCH} for r in stack.get("_resources", {}).values()]
-        return {"StackResourceSummaries": summaries}
+        size, start = self.scenario.get("stack_resources_per_page", 100), int(p.get("NextToken", "0"))
+        page = {"StackResourceSummaries": summaries[start : start + size]}
+        return page | ({"NextToken": str(start + size)} if start + size < len(summaries) else {})
 
     def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["name"] in self.state["executions"]:
