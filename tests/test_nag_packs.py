@@ -246,6 +246,31 @@ def test_waivers_applied_together_record_what_each_applied_in_turn_records() -> 
     assert together[3] is None  # the queue is not of the type
 
 
+def test_a_skip_by_type_finds_typed_l1s_and_each_resource_of_a_class_of_its_own() -> None:
+    """The type of a typed L1 is read from its class, once per class; a class of one's own above
+    ``CfnResource`` may make resources of several types, and each is read on its own."""
+
+    class Generic(cdk.CfnResource):
+        pass
+
+    stack = cdk.Stack(cdk.App(), "Typed")
+    scope = Construct(stack, "Scope")
+    logs_ = [logs.CfnLogGroup(scope, f"Logs{index}") for index in range(2)]
+    generic = [Generic(scope, kind, type=f"AWS::{kind}::Thing") for kind in ("A", "B")]
+    untyped = cdk.CfnResource(scope, "Untyped", type="AWS::Logs::LogGroup")
+    skip = Waiver("Reason, long enough.", checkov=("CKV_AWS_1",))
+    skip.apply(scope, cloudformation_type="AWS::Logs::LogGroup")
+    Waiver("Another reason, long enough.", checkov=("CKV_AWS_2",)).apply(scope, cloudformation_type="AWS::B::Thing")
+    skipped = {node.node.id: node.get_metadata("checkov") for node in (*logs_, *generic, untyped)}
+    assert skipped == {
+        "Logs0": {"skip": [{"id": "CKV_AWS_1", "comment": "Reason, long enough."}]},
+        "Logs1": {"skip": [{"id": "CKV_AWS_1", "comment": "Reason, long enough."}]},
+        "A": None,
+        "B": {"skip": [{"id": "CKV_AWS_2", "comment": "Another reason, long enough."}]},
+        "Untyped": {"skip": [{"id": "CKV_AWS_1", "comment": "Reason, long enough."}]},
+    }
+
+
 def test_a_wildcard_is_acknowledged_as_cdk_nag_names_it_whatever_its_intrinsics() -> None:
     """cdk-nag itself decides: a resource rendered unlike its finding id would stay unacknowledged."""
     app = cdk.App()

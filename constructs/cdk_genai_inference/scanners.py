@@ -237,16 +237,29 @@ def skip_checkov(construct: IConstruct, check: str, reason: str, *, cloudformati
 
 
 def _skip_checkov(construct: IConstruct, checks: list[tuple[str, str]], cloudformation_type: str | None) -> None:
-    """``skip_checkov`` of each ``(check, reason)`` in turn, reading and writing each resource's metadata once."""
+    """``skip_checkov`` of each ``(check, reason)`` in turn, reading and writing each resource's metadata once
+    (and the type of each class of typed L1 once: each read is a round trip to the jsii runtime)."""
+    typed: dict[type, str | None] = {}
     for node in construct.node.find_all():
         if isinstance(node, CfnResource) and (
-            cloudformation_type is None or node.cfn_resource_type == cloudformation_type
+            cloudformation_type is None or _resource_type(node, typed) == cloudformation_type
         ):
             metadata = node.get_metadata("checkov") or {}
             skips = metadata.get("skip", [])
             for check, reason in checks:  # a check skipped again moves to the end with its new reason
                 skips = [*(s for s in skips if s["id"] != check), {"id": check, "comment": reason}]
             node.add_metadata("checkov", {**metadata, "skip": skips})
+
+
+def _resource_type(resource: CfnResource, typed: dict[type, str | None]) -> str:
+    """The resource's CloudFormation type: a typed L1's from its class (``CFN_RESOURCE_TYPE_NAME``, kept in
+    ``typed``), a ``CfnResource``'s own."""
+    kind = type(resource)
+    if kind is CfnResource:
+        return resource.cfn_resource_type
+    if kind not in typed:
+        typed[kind] = getattr(kind, "CFN_RESOURCE_TYPE_NAME", None)
+    return typed[kind] or resource.cfn_resource_type  # a class of its own above CfnResource: each its own type
 
 
 def acknowledge_wildcards(construct: IConstruct, resources: Iterable[str], reason: str) -> None:
