@@ -187,6 +187,21 @@ def test_job_name_follows_the_definition(built: dict[str, Any]) -> None:
     assert rerun.job_name != other.job_name
 
 
+def test_two_jobs_of_a_stack_may_not_name_the_same_job() -> None:
+    """A job_name_prefix and a role of one's own make the name follow the definition alone; two constructs of
+    that definition would share one job, and each would stop and delete it as its own."""
+    stack = new_stack()
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    first = RecommendationJob(stack, "A", **job_props(stack, job_name_prefix="llama-sizing", role=role))
+    RecommendationJob(stack, "C", **job_props(stack, job_name_prefix="llama-sizing", role=role, run_token="2"))
+    with pytest.raises(ValidationError) as refused:
+        RecommendationJob(stack, "B", **job_props(stack, job_name_prefix="llama-sizing", role=role))
+    assert str(refused.value) == (
+        f"job_name_prefix 'llama-sizing' of Test/B names job {first.job_name}, which Test/A names already (the "
+        "same definition and role): give one of them another job_name_prefix or run_token"
+    )
+
+
 def test_one_provider_serves_every_job_and_resolver(built: dict[str, Any]) -> None:
     functions = resources(built, "AWS::Lambda::Function")
     ours = [f for f in functions.values() if f["Properties"].get("Handler", "").startswith("ai_jobs_handler.")]

@@ -239,6 +239,13 @@ class AiJob(Resource):
         self.job_arn = sagemaker_arn(self, kind.arn_resource, name)
         self.job_family = job_family(name)
         provider = AiJobsProvider.of(self)
+        first = provider.claim_job(self, name)
+        if first is not self:  # each would stop and delete the job as its own
+            raise ValidationError(
+                f"job_name_prefix {name[: -HASH_LENGTH - 1]!r} of {self.node.path} names job {name}, which "
+                f"{first.node.path} names already (the same definition and role): give one of them another "
+                "job_name_prefix or run_token"
+            )
         family = sagemaker_arn(self, kind.arn_resource, self.job_family)
         provider.grant_through_delete(self, kind.lifecycle_actions, [family])
         provider.grant_through_delete(self, kind.stack_actions, [Stack.of(self).stack_id])

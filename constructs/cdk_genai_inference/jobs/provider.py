@@ -116,6 +116,7 @@ class AiJobsProvider(Construct):
         super().__init__(scope, id)
         watch(self)
         self._grants: dict[Construct, iam.Policy] = {}
+        self._jobs: dict[str, Construct] = {}
         code = lambda_.Code.from_asset(str(handler_asset()), exclude=["**/__pycache__", "**/*.pyc"])
         self.role = iam.Role(
             self,
@@ -168,6 +169,10 @@ class AiJobsProvider(Construct):
         self.grant(
             ["iam:PassRole"], [role.role_arn], {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
         )
+
+    def claim_job(self, client: Construct, name: str) -> Construct:
+        """The construct of the stack that names the job ``name``: the first to claim it."""
+        return self._jobs.setdefault(name, client)
 
     def grant_through_delete(self, client: Construct, actions: Sequence[str], resources: Sequence[str]) -> None:
         """Allow the handlers ``actions`` on ``resources`` until ``client``'s resource is deleted: what its
