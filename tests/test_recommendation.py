@@ -189,7 +189,7 @@ def test_job_name_follows_the_definition(built: dict[str, Any]) -> None:
 
 def test_two_jobs_of_a_stack_may_not_name_the_same_job() -> None:
     """A job_name_prefix and a role of one's own make the name follow the definition alone; two constructs of
-    that definition would share one job, and each would stop and delete it as its own."""
+    that definition would share one job, which both would drive."""
     stack = new_stack()
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     first = RecommendationJob(stack, "A", **job_props(stack, job_name_prefix="llama-sizing", role=role))

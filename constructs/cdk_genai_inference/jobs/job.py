@@ -240,7 +240,7 @@ class AiJob(Resource):
         self.job_family = job_family(name)
         provider = AiJobsProvider.of(self)
         first = provider.claim_job(self, name)
-        if first is not self:  # each would stop and delete the job as its own
+        if first is not self:  # both would drive one job: its wait, its results, its gate
             raise ValidationError(
                 f"job_name_prefix {name[: -HASH_LENGTH - 1]!r} of {self.node.path} names job {name}, which "
                 f"{first.node.path} names already (the same definition and role): give one of them another "
