@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,12 @@ class Environment:
     placeholders: bool = False
     """Render what is unknown as ``<LogicalId>`` / ``<LogicalId.Attribute>`` instead of failing."""
 
+    @property
+    def stack_id(self) -> str:
+        """The stack's ARN, ending in a UUID as CloudFormation's do (a fixed one per account, region and name)."""
+        key = uuid.uuid5(uuid.NAMESPACE_URL, f"{self.account}/{self.region}/{self.stack_name}")
+        return f"arn:{self.partition}:cloudformation:{self.region}:{self.account}:stack/{self.stack_name}/{key}"
+
     def pseudo(self, name: str) -> Any:
         values = {
             "AWS::AccountId": self.account,
@@ -34,7 +41,7 @@ class Environment:
             "AWS::Partition": self.partition,
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
-            "AWS::StackId": f"arn:{self.partition}:cloudformation:{self.region}:{self.account}:stack/{self.stack_name}/0",
+            "AWS::StackId": self.stack_id,
             "AWS::NoValue": None,
         }
         if name not in values:
