@@ -244,9 +244,7 @@ class FakeAws(ModelRegistry):
 
     def cloudformation_DescribeStacks(self, p: dict[str, Any]) -> dict[str, Any]:
         """A stack by its id, in the status its simulated deployment is in."""
-        stack = self.state["stacks"].get(p.get("StackName", ""))
-        if stack is None:
-            raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
+        stack = self._stack(p)
         statuses = self._session.get_service_model("cloudformation").shape_for("StackStatus").enum
         assert stack["StackStatus"] in statuses, f"{stack['StackStatus']} is no stack status: {statuses}"
         described = {k: _at(v) if k.endswith("Time") else v for k, v in stack.items() if not k.startswith("_")}
@@ -256,13 +254,18 @@ class FakeAws(ModelRegistry):
     def cloudformation_ListStackResources(self, p: dict[str, Any]) -> dict[str, Any]:
         """The stack's custom resources as its simulated deployment holds them now, the scenario's
         ``stack_resources_per_page`` at a time (CloudFormation's own page is 100)."""
-        stack = self.state["stacks"].get(p.get("StackName", ""))
-        if stack is None:
-            raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
+        stack = self._stack(p)
         summaries = [{**r, "LastUpdatedTimestamp": EPOCH} for r in stack.get("_resources", {}).values()]
         size, start = self.scenario.get("stack_resources_per_page", 100), int(p.get("NextToken", "0"))
         page = {"StackResourceSummaries": summaries[start : start + size]}
         return page | ({"NextToken": str(start + size)} if start + size < len(summaries) else {})
+
+    def _stack(self, p: dict[str, Any]) -> dict[str, Any]:
+        """The stack the request's ``StackName`` (a stack id) names, as its simulated deployment holds it."""
+        stack: dict[str, Any] | None = self.state["stacks"].get(p.get("StackName", ""))
+        if stack is None:
+            raise ServiceError("ValidationError", f"Stack with id {p.get('StackName')} does not exist")
+        return stack
 
     def stepfunctions_StartExecution(self, p: dict[str, Any]) -> dict[str, Any]:
         if p["name"] in self.state["executions"]:

@@ -61,7 +61,12 @@ def job_family(name: str) -> str:
     only once the update is done, when the construct's policy (``ProviderGrants``) names the new job
     already: the handlers' grant must cover both, and so must the grant of a reader whose rollback reads
     the one before."""
-    return _stem_family(name[: -HASH_LENGTH - 1])
+    return _stem_family(_stem(name))
+
+
+def _stem(name: str) -> str:
+    """The stem of a name ``job_name`` made: its prefix, without the definition hash."""
+    return name[: -HASH_LENGTH - 1]
 
 
 def _stem_family(stem: str) -> str:
@@ -242,7 +247,7 @@ class AiJob(Resource):
         first = provider.claim_job(self, name)
         if first is not self:  # both would drive one job: its wait, its results, its gate
             raise ValidationError(
-                f"job_name_prefix {name[: -HASH_LENGTH - 1]!r} of {self.node.path} names job {name}, which "
+                f"job_name_prefix {_stem(name)!r} of {self.node.path} names job {name}, which "
                 f"{first.node.path} names already (the same definition and role): give one of them another "
                 "job_name_prefix or run_token"
             )
